@@ -1,0 +1,169 @@
+//! The painting on screen: fitted to the window with its aspect ratio (letter/pillarbox),
+//! crossfading from one snapshot to the next so refinement looks like painting.
+
+use bevy::asset::RenderAssetUsages;
+use bevy::prelude::*;
+use bevy::render::render_resource::{Extent3d, TextureDimension, TextureFormat};
+use bevy::window::PrimaryWindow;
+use image::RgbImage;
+
+use super::AppSystems;
+use super::pipeline::PaintingUpdated;
+use super::rotation::{ArtworkChanged, Playlist};
+use crate::scene::Transition;
+
+#[derive(Component)]
+struct PaintingFrame;
+
+#[derive(Component)]
+struct PaintingLayer {
+    front: bool,
+}
+
+/// The two textures the painting alternates between; their size is fixed until the
+/// painting's size changes, so Bevy reuses the GPU textures.
+#[derive(Resource)]
+pub struct Canvas {
+    front: Handle<Image>,
+    back: Handle<Image>,
+    pub size: UVec2,
+    fade_started: f64,
+    fade_s: f64,
+    default_fade_s: f64,
+    /// Fade length for the first snapshot after an artwork change.
+    next_fade_s: Option<f64>,
+    pub updates: u64,
+}
+
+#[derive(Resource, Clone, Copy)]
+pub struct DisplaySettings {
+    pub crossfade_ms: u32,
+}
+
+pub fn rgba_image(size: UVec2, rgba: Vec<u8>) -> Image {
+    Image::new(
+        Extent3d { width: size.x, height: size.y, depth_or_array_layers: 1 },
+        TextureDimension::D2,
+        rgba,
+        TextureFormat::Rgba8UnormSrgb,
+        // Render world only: replacing the data is then a cheap move, not a copy.
+        RenderAssetUsages::RENDER_WORLD,
+    )
+}
+
+pub fn to_rgba(img: &RgbImage) -> Vec<u8> {
+    let mut out = Vec::with_capacity((img.width() * img.height() * 4) as usize);
+    for p in img.pixels() {
+        out.extend_from_slice(&[p[0], p[1], p[2], 255]);
+    }
+    out
+}
+
+pub(super) fn plugin(app: &mut App) {
+    app.add_systems(Startup, setup)
+        .add_systems(Update, (show_new_painting, note_artwork_change).in_set(AppSystems::Present))
+        .add_systems(Update, (fit_to_window, fade).after(AppSystems::Present));
+}
+
+fn setup(mut commands: Commands, mut images: ResMut<Assets<Image>>, settings: Res<DisplaySettings>) {
+    commands.spawn(Camera2d);
+    let size = UVec2::new(4, 3);
+    let blank = |images: &mut Assets<Image>| images.add(rgba_image(size, [24u8, 22, 20, 255].repeat(12)));
+    let (front, back) = (blank(&mut images), blank(&mut images));
+    commands
+        .spawn((
+            Node { width: percent(100), height: percent(100), justify_content: JustifyContent::Center, align_items: AlignItems::Center, ..default() },
+            BackgroundColor(Color::BLACK),
+        ))
+        .with_children(|root| {
+            root.spawn((PaintingFrame, Node { width: px(4), height: px(3), ..default() })).with_children(|frame| {
+                for (is_front, handle) in [(false, back.clone()), (true, front.clone())] {
+                    frame.spawn((
+                        PaintingLayer { front: is_front },
+                        ImageNode::new(handle),
+                        Node { position_type: PositionType::Absolute, width: percent(100), height: percent(100), ..default() },
+                    ));
+                }
+            });
+        });
+    let fade_s = settings.crossfade_ms as f64 / 1000.0;
+    commands.insert_resource(Canvas { front, back, size, fade_started: 0.0, fade_s, default_fade_s: fade_s, next_fade_s: None, updates: 0 });
+}
+
+fn note_artwork_change(mut changes: MessageReader<ArtworkChanged>, playlist: Option<Res<Playlist>>, mut canvas: ResMut<Canvas>) {
+    let (Some(change), Some(playlist)) = (changes.read().last(), playlist) else { return };
+    canvas.next_fade_s = Some(match playlist.scene.entries[change.index].transition {
+        Transition::Crossfade { ms } => ms as f64 / 1000.0,
+        Transition::Cut => 0.0,
+    });
+}
+
+fn show_new_painting(
+    mut updates: MessageReader<PaintingUpdated>,
+    mut canvas: ResMut<Canvas>,
+    mut images: ResMut<Assets<Image>>,
+    mut layers: Query<(&PaintingLayer, &mut ImageNode)>,
+    time: Res<Time>,
+) {
+    let Some(PaintingUpdated(snapshot)) = updates.read().last() else { return };
+    let img = &snapshot.image;
+    let size = UVec2::new(img.width(), img.height());
+    let rgba = to_rgba(img);
+    let canvas = &mut *canvas;
+    if size != canvas.size {
+        // A new painting size (other camera, other artwork size): new textures, no fade.
+        canvas.size = size;
+        canvas.front = images.add(rgba_image(size, rgba.clone()));
+        canvas.back = images.add(rgba_image(size, rgba));
+        canvas.fade_s = 0.0;
+    } else {
+        // The old front becomes the back; the new snapshot fades in on top of it.
+        std::mem::swap(&mut canvas.front, &mut canvas.back);
+        if let Some(mut image) = images.get_mut(&canvas.front) {
+            image.data = Some(rgba);
+        } else {
+            canvas.front = images.add(rgba_image(size, rgba));
+        }
+        canvas.fade_s = canvas.next_fade_s.take().unwrap_or(canvas.default_fade_s);
+    }
+    canvas.fade_started = time.elapsed_secs_f64();
+    canvas.updates += 1;
+    for (layer, mut node) in &mut layers {
+        node.image = if layer.front { canvas.front.clone() } else { canvas.back.clone() };
+        if layer.front {
+            node.color = Color::srgba(1.0, 1.0, 1.0, if canvas.fade_s > 0.0 { 0.0 } else { 1.0 });
+        }
+    }
+}
+
+fn fade(canvas: Res<Canvas>, time: Res<Time>, mut layers: Query<(&PaintingLayer, &mut ImageNode)>) {
+    let t = if canvas.fade_s <= 0.0 { 1.0 } else { ((time.elapsed_secs_f64() - canvas.fade_started) / canvas.fade_s).clamp(0.0, 1.0) };
+    // Smoothstep: paint settles in rather than blinking.
+    let alpha = (t * t * (3.0 - 2.0 * t)) as f32;
+    for (layer, mut node) in &mut layers {
+        if layer.front && (node.color.alpha() - alpha).abs() > 1e-3 {
+            node.color = Color::srgba(1.0, 1.0, 1.0, alpha);
+        }
+    }
+}
+
+/// Largest size with the painting's aspect ratio that fits the window.
+pub fn fit(painting: UVec2, window: Vec2) -> Vec2 {
+    let aspect = painting.x as f32 / painting.y.max(1) as f32;
+    if window.x / window.y.max(1.0) > aspect {
+        Vec2::new(window.y * aspect, window.y) // pillarbox
+    } else {
+        Vec2::new(window.x, window.x / aspect) // letterbox
+    }
+}
+
+fn fit_to_window(windows: Query<&Window, With<PrimaryWindow>>, canvas: Res<Canvas>, mut frames: Query<&mut Node, With<PaintingFrame>>) {
+    let Ok(window) = windows.single() else { return };
+    let size = fit(canvas.size, Vec2::new(window.width(), window.height()));
+    for mut node in &mut frames {
+        if node.width != px(size.x) || node.height != px(size.y) {
+            node.width = px(size.x);
+            node.height = px(size.y);
+        }
+    }
+}

@@ -1,0 +1,157 @@
+//! What staff need to see: an admin status overlay (toggled by a key), a small banner when
+//! the camera or the engine has a problem, and a "closed" screen outside opening hours.
+
+use bevy::diagnostic::{DiagnosticsStore, FrameTimeDiagnosticsPlugin};
+use bevy::prelude::*;
+
+use super::AppSystems;
+use super::kiosk::KioskSettings;
+use super::pipeline::PipelineStatus;
+use super::rotation::{Opening, Playlist, SceneProblem};
+use crate::capture::CaptureState;
+use crate::worker::WorkerState;
+
+#[derive(Component)]
+struct HudText;
+
+#[derive(Component)]
+struct Banner;
+
+#[derive(Component)]
+struct ClosedScreen;
+
+#[derive(Resource, Default)]
+pub struct HudVisible(pub bool);
+
+pub(super) fn plugin(app: &mut App) {
+    if !app.is_plugin_added::<FrameTimeDiagnosticsPlugin>() {
+        app.add_plugins(FrameTimeDiagnosticsPlugin::default());
+    }
+    app.init_resource::<HudVisible>()
+        .add_systems(Startup, spawn)
+        .add_systems(Update, (toggle, update_hud, update_banner).chain().in_set(AppSystems::Present))
+        .add_systems(OnEnter(Opening::Closed), |mut q: Query<&mut Visibility, With<ClosedScreen>>| q.iter_mut().for_each(|mut v| *v = Visibility::Inherited))
+        .add_systems(OnExit(Opening::Closed), |mut q: Query<&mut Visibility, With<ClosedScreen>>| q.iter_mut().for_each(|mut v| *v = Visibility::Hidden));
+}
+
+fn spawn(mut commands: Commands) {
+    commands
+        .spawn((
+            Node { position_type: PositionType::Absolute, top: px(120), left: px(24), padding: UiRect::all(px(12)), max_width: px(760), ..default() },
+            BackgroundColor(Color::srgba(0.0, 0.0, 0.0, 0.75)),
+            Visibility::Hidden,
+            GlobalZIndex(50),
+            HudText,
+        ))
+        .with_children(|p| {
+            p.spawn((Text::new(""), TextFont::from_font_size(16.0), TextColor(Color::srgb(0.7, 1.0, 0.7))));
+        });
+    commands
+        .spawn((
+            Banner,
+            Node { position_type: PositionType::Absolute, bottom: px(170), right: px(24), padding: UiRect::axes(px(12), px(6)), ..default() },
+            BackgroundColor(Color::srgba(0.35, 0.05, 0.05, 0.8)),
+            Visibility::Hidden,
+            GlobalZIndex(40),
+        ))
+        .with_children(|p| {
+            p.spawn((Text::new(""), TextFont::from_font_size(18.0), TextColor(Color::WHITE)));
+        });
+    commands
+        .spawn((
+            ClosedScreen,
+            Node { position_type: PositionType::Absolute, width: percent(100), height: percent(100), justify_content: JustifyContent::Center, align_items: AlignItems::Center, ..default() },
+            BackgroundColor(Color::srgba(0.0, 0.0, 0.0, 0.85)),
+            Visibility::Hidden,
+            GlobalZIndex(60),
+        ))
+        .with_children(|p| {
+            p.spawn((Text::new("The painter is resting. See you during opening hours."), TextFont::from_font_size(36.0), TextColor(Color::srgb(1.0, 0.95, 0.85))));
+        });
+}
+
+fn toggle(keys: Res<ButtonInput<KeyCode>>, settings: Res<KioskSettings>, mut visible: ResMut<HudVisible>, mut q: Query<&mut Visibility, With<HudText>>) {
+    if keys.just_pressed(settings.hud_key) {
+        visible.0 = !visible.0;
+        for mut v in &mut q {
+            *v = if visible.0 { Visibility::Inherited } else { Visibility::Hidden };
+        }
+    }
+}
+
+pub fn status_lines(status: &PipelineStatus, fps: Option<f64>, scene_problem: Option<&str>, caption: &str) -> String {
+    let w = &status.worker;
+    let mut lines = vec![
+        format!("display {:.0} fps | engine {} | {:?}", fps.unwrap_or(0.0), w.device, w.state),
+        format!(
+            "artwork: {caption} | {:.2} it/s | size {} px | loss {:.3e} (content {:.2e} style {:.2e} tv {:.2e})",
+            w.iterations_per_second, w.size, w.losses.total, w.losses.content, w.losses.style, w.losses.tv
+        ),
+        format!(
+            "capture->first painting {} | snapshots {} | worker restarts {}",
+            w.last_latency.map(|l| format!("{:.2} s", l.as_secs_f64())).unwrap_or_else(|| "-".into()),
+            w.snapshots,
+            w.restarts
+        ),
+    ];
+    if let Some(c) = &status.capture {
+        lines.push(format!("source: {} | {:?} | {:.1} fps | frames {} dropped {}", c.source, c.state, c.fps, c.frames, c.dropped));
+    }
+    if let Some(p) = scene_problem {
+        lines.push(format!("SCENE EDIT REJECTED: {p}"));
+    }
+    for n in &status.notices {
+        lines.push(format!("{} {}", if n.error { "!" } else { "-" }, n.text));
+    }
+    lines.join("\n")
+}
+
+fn update_hud(
+    visible: Res<HudVisible>,
+    status: Res<PipelineStatus>,
+    diagnostics: Res<DiagnosticsStore>,
+    problem: Res<SceneProblem>,
+    playlist: Option<Res<Playlist>>,
+    hud: Query<&Children, With<HudText>>,
+    mut texts: Query<&mut Text>,
+) {
+    if !visible.0 {
+        return;
+    }
+    let fps = diagnostics.get(&FrameTimeDiagnosticsPlugin::FPS).and_then(|d| d.smoothed());
+    let caption = playlist.map(|p| p.entry().caption()).unwrap_or_default();
+    let s = status_lines(&status, fps, problem.0.as_deref(), &caption);
+    for children in &hud {
+        for c in children.iter() {
+            if let Ok(mut t) = texts.get_mut(c) {
+                t.0 = s.clone();
+            }
+        }
+    }
+}
+
+/// A short message a technician can read from across the room; visitors barely notice it.
+fn update_banner(status: Res<PipelineStatus>, banner: Query<(Entity, &Children), With<Banner>>, mut vis: Query<&mut Visibility>, mut texts: Query<&mut Text>) {
+    let message = match (&status.capture.as_ref().map(|c| &c.state), &status.worker.state) {
+        (_, WorkerState::Failed(_)) => Some("The painter has stopped - staff: see the status overlay".to_string()),
+        (Some(CaptureState::Lost { .. }), _) => Some("Camera lost - reconnecting...".to_string()),
+        _ => None,
+    };
+    for (e, children) in &banner {
+        if let Ok(mut v) = vis.get_mut(e) {
+            let want = if message.is_some() { Visibility::Inherited } else { Visibility::Hidden };
+            if *v != want {
+                *v = want;
+            }
+        }
+        if let Some(m) = &message {
+            for c in children.iter() {
+                if let Ok(mut t) = texts.get_mut(c) {
+                    if t.0 != *m {
+                        t.0 = m.clone();
+                    }
+                }
+            }
+        }
+    }
+}

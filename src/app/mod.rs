@@ -1,0 +1,148 @@
+//! The gallery app: Bevy plugins, one concern a file, around the live pipeline.
+
+mod caption;
+pub mod display;
+mod hud;
+mod keepsake;
+pub mod keys;
+pub mod kiosk;
+pub mod picker;
+pub mod pipeline;
+mod preview;
+pub mod rotation;
+mod status_file;
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use bevy::prelude::*;
+use bevy::window::{CursorOptions, MonitorSelection, WindowMode, WindowResolution};
+
+use crate::capture::{CaptureOptions, factory_for, spawn_capture};
+use crate::config::InstallationConfig;
+use crate::scene::Scene;
+use crate::worker::{WorkerConfig, spawn_worker};
+
+pub use kiosk::KioskSettings;
+pub use picker::{Engagement, Thumbnail, Visitor};
+pub use pipeline::{LatestPainting, PaintingUpdated, Pipeline, PipelineStatus, SendCommand};
+pub use rotation::{ArtworkChanged, Opening, Playlist, SceneProblem, SceneReloaded, SceneWatch, StyleRequest};
+
+/// The order of work in each frame: take in what the threads sent, react to input, run
+/// the playlist, send commands out, then update what is on screen.
+#[derive(SystemSet, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AppSystems {
+    Receive,
+    Input,
+    Logic,
+    Send,
+    Present,
+}
+
+/// The installation's logic without any rendering: what headless tests run.
+pub fn logic_plugins(app: &mut App) {
+    app.configure_sets(Update, (AppSystems::Receive, AppSystems::Input, AppSystems::Logic, AppSystems::Send, AppSystems::Present).chain());
+    pipeline::plugin(app);
+    rotation::plugin(app);
+    kiosk::plugin(app);
+}
+
+/// Everything that draws.
+pub fn view_plugins(app: &mut App) {
+    display::plugin(app);
+    caption::plugin(app);
+    picker::plugin(app);
+    preview::plugin(app);
+    hud::plugin(app);
+    keepsake::plugin(app);
+    status_file::plugin(app);
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// Force a window (development) whatever the config says.
+    pub windowed: bool,
+    pub status_file: Option<PathBuf>,
+}
+
+/// Kiosk settings from config (keys were validated when the config was loaded).
+pub fn kiosk_settings(cfg: &InstallationConfig) -> KioskSettings {
+    KioskSettings {
+        exit_chord: cfg.kiosk.admin_exit_chord.iter().filter_map(|k| keys::parse_key(k)).collect(),
+        hud_key: keys::parse_key(&cfg.kiosk.admin_hud_key).unwrap_or(KeyCode::F12),
+        ignore_close_requests: cfg.kiosk.ignore_close_requests,
+    }
+}
+
+/// Starts capture, worker and the display; returns when the admin quits.
+pub fn run(cfg: InstallationConfig, root: &Path, options: RunOptions) -> anyhow::Result<()> {
+    let scene_path = crate::paths::resolve(root, &cfg.scene);
+    let scene = Scene::load(&scene_path, root, &cfg.engine.style)?;
+    let weights = crate::paths::resolve(root, &cfg.engine.weights);
+    // Fail before opening a window if the network cannot be loaded at all.
+    std::fs::metadata(&weights).map_err(|e| crate::engine::EngineError::WeightsMissing { path: weights.clone(), reason: e.to_string() })?;
+    let device = crate::engine::device::select(cfg.engine.device, cfg.engine.precision, cfg.engine.threads)?;
+    tracing::info!("engine on {}", device.describe());
+
+    let capture = spawn_capture(factory_for(&cfg.source, root), Some(factory_for(&cfg.fallback, root)), CaptureOptions::default());
+    let worker = spawn_worker(
+        WorkerConfig {
+            root: root.to_path_buf(),
+            weights,
+            device,
+            policy: cfg.engine.policy,
+            snapshot_every: cfg.engine.snapshot_every,
+            hold_finished: std::time::Duration::from_secs_f64(cfg.engine.hold_finished_s),
+            live_keep: cfg.engine.live_keep,
+            live_iterations_per_frame: cfg.engine.live_iterations_per_frame,
+            default_params: cfg.engine.style.clone(),
+            initial: None,
+            restart_delay: std::time::Duration::from_millis(300),
+        },
+        capture.frames.clone(),
+    );
+
+    let fullscreen = cfg.display.fullscreen && !options.windowed;
+    let window = Window {
+        title: "Gallery Painter".into(),
+        mode: if fullscreen { WindowMode::BorderlessFullscreen(MonitorSelection::Primary) } else { WindowMode::Windowed },
+        resolution: WindowResolution::new(cfg.display.width, cfg.display.height),
+        ..default()
+    };
+    let mut app = App::new();
+    app.add_plugins(
+        DefaultPlugins
+            .build()
+            .disable::<bevy::log::LogPlugin>() // tracing is set up by main
+            .set(WindowPlugin {
+                primary_window: Some(window),
+                primary_cursor_options: Some(CursorOptions { visible: !(fullscreen && cfg.kiosk.hide_cursor), ..default() }),
+                close_when_requested: false,
+                ..default()
+            }),
+    );
+    app.insert_resource(Pipeline::new(worker, capture))
+        .insert_resource(Playlist::new(scene, scene_path.clone(), root.to_path_buf(), cfg.engine.style.clone(), cfg.kiosk.idle_timeout_s))
+        .insert_resource(SceneWatch::new(&scene_path, 1.0))
+        .insert_resource(kiosk_settings(&cfg))
+        .insert_resource(display::DisplaySettings { crossfade_ms: cfg.display.crossfade_ms })
+        .insert_resource(caption::CaptionSettings { visible: cfg.display.caption })
+        .insert_resource(Engagement { last_input: 0.0, attract_after_s: cfg.display.attract_after_s, hint: cfg.display.attract_hint.clone() })
+        .insert_resource(ClearColor(Color::BLACK));
+    if cfg.keepsake.enabled {
+        app.insert_resource(keepsake::KeepsakeFolder(crate::paths::resolve(root, &cfg.keepsake.folder)));
+    }
+    if let Some(path) = options.status_file {
+        app.insert_resource(status_file::StatusFile(path));
+    }
+    logic_plugins(&mut app);
+    view_plugins(&mut app);
+    if cfg.display.camera_preview {
+        app.insert_resource(preview::PreviewEnabled);
+    }
+    let exit = app.run();
+    match exit {
+        AppExit::Success => Ok(()),
+        AppExit::Error(code) => Err(anyhow::anyhow!("the app exited with code {code}")).context("gallery app"),
+    }
+}

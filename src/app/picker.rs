@@ -1,0 +1,208 @@
+//! The touchscreen picker: a strip of thumbnails of the scene's artworks. A tap switches the
+//! painting to that artwork at once. With nobody around the strip hides and a hint invites
+//! visitors to touch the screen (attract state).
+
+use bevy::asset::RenderAssetUsages;
+use bevy::prelude::*;
+use bevy::render::render_resource::{Extent3d, TextureDimension, TextureFormat};
+
+use super::AppSystems;
+use super::rotation::{Playlist, SceneReloaded, StyleRequest};
+
+/// Thumbnail button of scene entry `0`.
+#[derive(Component, Clone, Copy, Debug)]
+pub struct Thumbnail(pub usize);
+
+#[derive(Component)]
+struct PickerStrip;
+
+#[derive(Component)]
+struct AttractHint;
+
+#[derive(States, Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Visitor {
+    /// Someone touched the screen recently: the picker is shown.
+    #[default]
+    Engaged,
+    /// Nobody around: picker hidden, hint shown.
+    Attract,
+}
+
+#[derive(Resource, Clone, Debug)]
+pub struct Engagement {
+    pub last_input: f64,
+    pub attract_after_s: f64,
+    pub hint: String,
+}
+
+const THUMB_W: u32 = 176;
+const THUMB_H: u32 = 124;
+const SELECTED: Color = Color::srgb(0.98, 0.82, 0.35);
+const UNSELECTED: Color = Color::srgba(1.0, 1.0, 1.0, 0.25);
+
+pub(super) fn plugin(app: &mut App) {
+    app.init_state::<Visitor>()
+        .add_systems(Startup, spawn_hint)
+        .add_systems(Update, (notice_input, attract_timeout, pick).chain().in_set(AppSystems::Input))
+        .add_systems(Update, (rebuild_strip, highlight_current).chain().in_set(AppSystems::Present))
+        .add_systems(OnEnter(Visitor::Attract), |mut s: Query<&mut Node, With<PickerStrip>>, mut h: Query<&mut Visibility, With<AttractHint>>| {
+            s.iter_mut().for_each(|mut n| n.display = Display::None);
+            h.iter_mut().for_each(|mut v| *v = Visibility::Inherited);
+        })
+        .add_systems(OnEnter(Visitor::Engaged), |mut s: Query<&mut Node, With<PickerStrip>>, mut h: Query<&mut Visibility, With<AttractHint>>| {
+            s.iter_mut().for_each(|mut n| n.display = Display::Flex);
+            h.iter_mut().for_each(|mut v| *v = Visibility::Hidden);
+        });
+}
+
+/// Any touch, click or key counts as a visitor (or technician) being there.
+pub fn notice_input(
+    time: Res<Time>,
+    touches: Res<Touches>,
+    mouse: Res<ButtonInput<MouseButton>>,
+    mut engagement: ResMut<Engagement>,
+    state: Res<State<Visitor>>,
+    mut next: ResMut<NextState<Visitor>>,
+) {
+    if touches.any_just_pressed() || mouse.get_just_pressed().next().is_some() {
+        engagement.last_input = time.elapsed_secs_f64();
+        if *state.get() == Visitor::Attract {
+            next.set(Visitor::Engaged);
+        }
+    }
+}
+
+fn attract_timeout(time: Res<Time>, engagement: Res<Engagement>, state: Res<State<Visitor>>, mut next: ResMut<NextState<Visitor>>) {
+    if *state.get() == Visitor::Engaged && time.elapsed_secs_f64() - engagement.last_input > engagement.attract_after_s {
+        next.set(Visitor::Attract);
+    }
+}
+
+/// A pressed thumbnail becomes a style request (mouse and touch both set `Interaction`).
+pub fn pick(thumbs: Query<(&Interaction, &Thumbnail), Changed<Interaction>>, state: Res<State<Visitor>>, mut requests: MessageWriter<StyleRequest>) {
+    if *state.get() != Visitor::Engaged {
+        return; // the strip is hidden; the tap only woke it
+    }
+    for (interaction, thumb) in &thumbs {
+        if *interaction == Interaction::Pressed {
+            tracing::info!("visitor picked artwork {}", thumb.0);
+            requests.write(StyleRequest(thumb.0));
+        }
+    }
+}
+
+fn thumbnail(path: &std::path::Path) -> Option<Image> {
+    let img = crate::engine::imageio::load_rgb(path).ok()?;
+    // Cover-crop to the button's aspect so every thumbnail fills its frame.
+    let (w, h) = (img.width() as f32, img.height() as f32);
+    let target = THUMB_W as f32 / THUMB_H as f32;
+    let (cw, ch) = if w / h > target { (h * target, h) } else { (w, w / target) };
+    let (x, y) = (((w - cw) / 2.0) as u32, ((h - ch) / 2.0) as u32);
+    let crop = image::imageops::crop_imm(&img, x, y, cw as u32, ch as u32).to_image();
+    let small = image::imageops::resize(&crop, THUMB_W, THUMB_H, image::imageops::FilterType::Triangle);
+    Some(Image::new(
+        Extent3d { width: THUMB_W, height: THUMB_H, depth_or_array_layers: 1 },
+        TextureDimension::D2,
+        super::display::to_rgba(&small),
+        TextureFormat::Rgba8UnormSrgb,
+        RenderAssetUsages::RENDER_WORLD,
+    ))
+}
+
+/// Builds the strip at start and again whenever the scene file is reloaded.
+fn rebuild_strip(
+    mut commands: Commands,
+    playlist: Option<Res<Playlist>>,
+    mut reloads: MessageReader<SceneReloaded>,
+    existing: Query<Entity, With<PickerStrip>>,
+    mut images: ResMut<Assets<Image>>,
+    state: Res<State<Visitor>>,
+    mut built: Local<bool>,
+) {
+    let reloaded = reloads.read().any(|r| r.0.is_ok());
+    let Some(playlist) = playlist else { return };
+    if *built && !reloaded {
+        return;
+    }
+    *built = true;
+    for e in &existing {
+        commands.entity(e).despawn();
+    }
+    let display = if *state.get() == Visitor::Engaged { Display::Flex } else { Display::None };
+    commands
+        .spawn((
+            PickerStrip,
+            Node {
+                display,
+                position_type: PositionType::Absolute,
+                bottom: px(0),
+                left: px(0),
+                width: percent(100),
+                padding: UiRect::all(px(12)),
+                column_gap: px(14),
+                justify_content: JustifyContent::Center,
+                align_items: AlignItems::Center,
+                ..default()
+            },
+            BackgroundColor(Color::srgba(0.0, 0.0, 0.0, 0.55)),
+            GlobalZIndex(10),
+        ))
+        .with_children(|strip| {
+            for (i, entry) in playlist.scene.entries.iter().enumerate() {
+                let path = crate::paths::resolve(&playlist.root, &entry.styles[0].path);
+                let handle = thumbnail(&path).map(|img| images.add(img)).unwrap_or_default();
+                strip
+                    .spawn((
+                        Button,
+                        Thumbnail(i),
+                        Node {
+                            width: px(THUMB_W as f32 + 8.0),
+                            height: px(THUMB_H as f32 + 8.0),
+                            border: UiRect::all(px(4)),
+                            ..default()
+                        },
+                        BorderColor::all(UNSELECTED),
+                        ImageNode::new(handle),
+                    ))
+                    .with_children(|b| {
+                        b.spawn((
+                            Node { position_type: PositionType::Absolute, bottom: px(0), left: px(0), width: percent(100), padding: UiRect::all(px(3)), ..default() },
+                            BackgroundColor(Color::srgba(0.0, 0.0, 0.0, 0.6)),
+                        ))
+                        .with_children(|label| {
+                            label.spawn((Text::new(entry.title.clone()), TextFont::from_font_size(14.0), TextColor(Color::WHITE)));
+                        });
+                    });
+            }
+        });
+}
+
+fn highlight_current(playlist: Option<Res<Playlist>>, mut thumbs: Query<(&Thumbnail, &mut BorderColor)>) {
+    let Some(playlist) = playlist else { return };
+    for (thumb, mut border) in &mut thumbs {
+        let want = if thumb.0 == playlist.current { SELECTED } else { UNSELECTED };
+        if border.top != want {
+            *border = BorderColor::all(want);
+        }
+    }
+}
+
+fn spawn_hint(mut commands: Commands, engagement: Res<Engagement>) {
+    commands
+        .spawn((
+            AttractHint,
+            Node { position_type: PositionType::Absolute, bottom: px(40), width: percent(100), justify_content: JustifyContent::Center, ..default() },
+            Visibility::Hidden,
+            GlobalZIndex(11),
+        ))
+        .with_children(|n| {
+            n.spawn((
+                Node { padding: UiRect::axes(px(24), px(12)), ..default() },
+                BackgroundColor(Color::srgba(0.0, 0.0, 0.0, 0.6)),
+            ))
+            .with_children(|b| {
+                b.spawn((Text::new(engagement.hint.clone()), TextFont::from_font_size(30.0), TextColor(Color::srgb(1.0, 0.95, 0.85))));
+            });
+        });
+}
+

@@ -1,0 +1,126 @@
+//! The bridge between the live pipeline (capture + worker threads) and Bevy: snapshots and
+//! notices come in as messages, commands go out; no tch type ever crosses it.
+
+use std::sync::{Arc, Mutex};
+
+use bevy::prelude::*;
+use crossbeam_channel::{Receiver, Sender};
+
+use super::AppSystems;
+use crate::capture::{CaptureHandle, CaptureStatus};
+use crate::worker::{Command, Event, Notice, Snapshot, WorkerHandle, WorkerStatus};
+
+/// Channels to the worker and shared status. The handles (if any) stop the threads on drop.
+#[derive(Resource)]
+pub struct Pipeline {
+    pub commands: Sender<Command>,
+    pub events: Receiver<Event>,
+    pub worker_status: Arc<Mutex<WorkerStatus>>,
+    pub capture_status: Option<Arc<Mutex<CaptureStatus>>>,
+    handles: Option<(WorkerHandle, CaptureHandle)>,
+}
+
+impl Pipeline {
+    pub fn new(worker: WorkerHandle, capture: CaptureHandle) -> Pipeline {
+        Pipeline {
+            commands: worker.commands.clone(),
+            events: worker.events.clone(),
+            worker_status: worker.status.clone(),
+            capture_status: Some(capture.status.clone()),
+            handles: Some((worker, capture)),
+        }
+    }
+
+    /// A pipeline made of bare channels (headless tests drive the other ends).
+    pub fn from_channels(commands: Sender<Command>, events: Receiver<Event>) -> Pipeline {
+        Pipeline { commands, events, worker_status: Default::default(), capture_status: None, handles: None }
+    }
+
+    pub fn shutdown(&mut self) {
+        if let Some((mut w, mut c)) = self.handles.take() {
+            w.shutdown();
+            c.stop();
+        }
+    }
+}
+
+/// A new snapshot of the painting arrived.
+#[derive(Message, Clone, Debug)]
+pub struct PaintingUpdated(pub Snapshot);
+
+#[derive(Message, Clone, Debug)]
+pub struct WorkerNotice(pub Notice);
+
+/// Systems ask the worker for something by writing this.
+#[derive(Message, Clone, Debug)]
+pub struct SendCommand(pub Command);
+
+/// The latest snapshot, for systems that just need "what is on the canvas".
+#[derive(Resource, Default)]
+pub struct LatestPainting(pub Option<Snapshot>);
+
+/// Copies of the threads' status, refreshed every frame.
+#[derive(Resource, Default, Clone)]
+pub struct PipelineStatus {
+    pub worker: WorkerStatus,
+    pub capture: Option<CaptureStatus>,
+    pub notices: Vec<Notice>,
+}
+
+pub(super) fn plugin(app: &mut App) {
+    app.add_message::<PaintingUpdated>()
+        .add_message::<WorkerNotice>()
+        .add_message::<SendCommand>()
+        .init_resource::<LatestPainting>()
+        .init_resource::<PipelineStatus>()
+        .add_systems(Update, receive.in_set(AppSystems::Receive))
+        .add_systems(Update, forward_commands.in_set(AppSystems::Send))
+        .add_systems(Last, shutdown_on_exit);
+}
+
+fn receive(
+    pipeline: Option<Res<Pipeline>>,
+    mut latest: ResMut<LatestPainting>,
+    mut status: ResMut<PipelineStatus>,
+    mut painted: MessageWriter<PaintingUpdated>,
+    mut notices: MessageWriter<WorkerNotice>,
+) {
+    let Some(pipeline) = pipeline else { return };
+    // Only the newest snapshot matters for display; older ones of this frame are skipped.
+    let mut newest = None;
+    for event in pipeline.events.try_iter() {
+        match event {
+            Event::Snapshot(s) => newest = Some(s),
+            Event::Notice(n) => {
+                status.notices.push(n.clone());
+                if status.notices.len() > 5 {
+                    status.notices.remove(0);
+                }
+                notices.write(WorkerNotice(n));
+            }
+        }
+    }
+    if let Some(s) = newest {
+        latest.0 = Some(s.clone());
+        painted.write(PaintingUpdated(s));
+    }
+    status.worker = pipeline.worker_status.lock().expect("worker status").clone();
+    status.capture = pipeline.capture_status.as_ref().map(|c| c.lock().expect("capture status").clone());
+}
+
+fn forward_commands(pipeline: Option<Res<Pipeline>>, mut commands: MessageReader<SendCommand>) {
+    let Some(pipeline) = pipeline else { return };
+    for SendCommand(c) in commands.read() {
+        if pipeline.commands.send(c.clone()).is_err() {
+            tracing::error!("worker is gone; command {c:?} dropped");
+        }
+    }
+}
+
+fn shutdown_on_exit(mut exit: MessageReader<AppExit>, pipeline: Option<ResMut<Pipeline>>) {
+    if exit.read().next().is_some() {
+        if let Some(mut p) = pipeline {
+            p.shutdown();
+        }
+    }
+}

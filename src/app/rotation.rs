@@ -1,0 +1,286 @@
+//! Scene rotation: plays the scene's artworks on their schedule, lets a visitor's pick pause
+//! the rotation until they walk away, reloads the scene file when it changes, and rests the
+//! engine outside opening hours.
+
+use std::path::PathBuf;
+use std::time::SystemTime;
+
+use bevy::prelude::*;
+
+use super::AppSystems;
+use super::pipeline::SendCommand;
+use crate::engine::StyleParams;
+use crate::scene::{Order, Scene, SceneEntry};
+use crate::worker::{Command, StyleSelection};
+
+#[derive(States, Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Opening {
+    #[default]
+    Open,
+    /// Outside the scene's opening hours: the engine rests, the screen says so.
+    Closed,
+}
+
+/// The scene being played and where in it we are.
+#[derive(Resource)]
+pub struct Playlist {
+    pub scene: Scene,
+    pub scene_path: PathBuf,
+    pub root: PathBuf,
+    pub base_params: StyleParams,
+    pub current: usize,
+    /// Elapsed app seconds when the current entry started.
+    pub entry_started: f64,
+    /// Rotation is paused by a visitor's pick until this time (extended by interaction).
+    pub visitor_hold_until: Option<f64>,
+    pub idle_timeout_s: f64,
+    order: Vec<usize>,
+    order_pos: usize,
+    rng: u64,
+    started: bool,
+}
+
+impl Playlist {
+    pub fn new(scene: Scene, scene_path: PathBuf, root: PathBuf, base_params: StyleParams, idle_timeout_s: f64) -> Playlist {
+        let mut p = Playlist {
+            scene,
+            scene_path,
+            root,
+            base_params,
+            current: 0,
+            entry_started: 0.0,
+            visitor_hold_until: None,
+            idle_timeout_s,
+            order: Vec::new(),
+            order_pos: 0,
+            rng: 0x2545_F491_4F6C_DD1D,
+            started: false,
+        };
+        p.reorder();
+        p.current = p.order[0];
+        p
+    }
+
+    pub fn entry(&self) -> &SceneEntry {
+        &self.scene.entries[self.current]
+    }
+
+    pub fn selection(&self, index: usize) -> StyleSelection {
+        let e = &self.scene.entries[index];
+        StyleSelection {
+            key: e.title.clone(),
+            styles: e.styles.iter().map(|s| (s.path.clone(), s.weight)).collect(),
+            params: e.overrides.apply(&self.base_params),
+        }
+    }
+
+    fn next_random(&mut self) -> u64 {
+        // xorshift64*: shuffling a playlist needs no more.
+        self.rng ^= self.rng >> 12;
+        self.rng ^= self.rng << 25;
+        self.rng ^= self.rng >> 27;
+        self.rng.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    fn reorder(&mut self) {
+        let n = self.scene.entries.len();
+        self.order = (0..n).collect();
+        if self.scene.order == Order::Shuffle && n > 1 {
+            for i in (1..n).rev() {
+                let j = (self.next_random() % (i as u64 + 1)) as usize;
+                self.order.swap(i, j);
+            }
+            // Never the same artwork twice in a row across rounds.
+            if self.order[0] == self.current {
+                self.order.swap(0, n - 1);
+            }
+        }
+        self.order_pos = 0;
+    }
+
+    /// The entry after the current one in play order.
+    pub fn advance(&mut self) -> usize {
+        self.order_pos += 1;
+        if self.order_pos >= self.order.len() {
+            self.reorder();
+        }
+        self.current = self.order[self.order_pos];
+        self.current
+    }
+}
+
+/// A visitor picked entry `0` (by touching its thumbnail).
+#[derive(Message, Clone, Copy, Debug)]
+pub struct StyleRequest(pub usize);
+
+/// The artwork on show changed.
+#[derive(Message, Clone, Copy, Debug)]
+pub struct ArtworkChanged {
+    pub index: usize,
+    pub by_visitor: bool,
+}
+
+/// The scene file was reloaded (Ok) or rejected (Err, with file:line:col and the fix).
+#[derive(Message, Clone, Debug)]
+pub struct SceneReloaded(pub Result<(), String>);
+
+/// The last rejected scene edit, shown on the admin overlay until a good edit replaces it.
+#[derive(Resource, Default)]
+pub struct SceneProblem(pub Option<String>);
+
+/// Polls the scene file's modification time (cheap, works on every filesystem).
+#[derive(Resource)]
+pub struct SceneWatch {
+    pub interval_s: f64,
+    last_check: f64,
+    last_modified: Option<SystemTime>,
+}
+
+impl SceneWatch {
+    pub fn new(path: &std::path::Path, interval_s: f64) -> SceneWatch {
+        SceneWatch { interval_s, last_check: 0.0, last_modified: modified(path) }
+    }
+}
+
+fn modified(path: &std::path::Path) -> Option<SystemTime> {
+    std::fs::metadata(path).and_then(|m| m.modified()).ok()
+}
+
+pub(super) fn plugin(app: &mut App) {
+    app.init_state::<Opening>()
+        .add_message::<StyleRequest>()
+        .add_message::<ArtworkChanged>()
+        .add_message::<SceneReloaded>()
+        .init_resource::<SceneProblem>()
+        .add_systems(
+            Update,
+            (watch_scene_file, check_opening_hours, handle_visitor_picks, rotate)
+                .chain()
+                .in_set(AppSystems::Logic)
+                .run_if(resource_exists::<Playlist>),
+        )
+        .add_systems(OnEnter(Opening::Closed), |mut out: MessageWriter<SendCommand>| {
+            tracing::info!("outside opening hours: the engine rests");
+            out.write(SendCommand(Command::Pause));
+        })
+        .add_systems(OnExit(Opening::Closed), |mut out: MessageWriter<SendCommand>, mut playlist: ResMut<Playlist>, time: Res<Time>| {
+            tracing::info!("opening hours: painting again");
+            playlist.entry_started = time.elapsed_secs_f64();
+            out.write(SendCommand(Command::Resume));
+        });
+}
+
+fn select(playlist: &mut Playlist, index: usize, now: f64, by_visitor: bool, out: &mut MessageWriter<SendCommand>, changed: &mut MessageWriter<ArtworkChanged>) {
+    playlist.current = index;
+    playlist.entry_started = now;
+    out.write(SendCommand(Command::SelectStyle(playlist.selection(index))));
+    changed.write(ArtworkChanged { index, by_visitor });
+}
+
+fn handle_visitor_picks(
+    time: Res<Time>,
+    mut playlist: ResMut<Playlist>,
+    mut picks: MessageReader<StyleRequest>,
+    mut out: MessageWriter<SendCommand>,
+    mut changed: MessageWriter<ArtworkChanged>,
+) {
+    let now = time.elapsed_secs_f64();
+    for &StyleRequest(index) in picks.read() {
+        if index >= playlist.scene.entries.len() {
+            continue;
+        }
+        playlist.visitor_hold_until = Some(now + playlist.idle_timeout_s);
+        select(&mut playlist, index, now, true, &mut out, &mut changed);
+    }
+}
+
+fn rotate(
+    time: Res<Time>,
+    state: Res<State<Opening>>,
+    mut playlist: ResMut<Playlist>,
+    mut out: MessageWriter<SendCommand>,
+    mut changed: MessageWriter<ArtworkChanged>,
+) {
+    let now = time.elapsed_secs_f64();
+    if !playlist.started {
+        playlist.started = true;
+        let first = playlist.current;
+        select(&mut playlist, first, now, false, &mut out, &mut changed);
+        return;
+    }
+    if *state.get() == Opening::Closed {
+        return;
+    }
+    if let Some(until) = playlist.visitor_hold_until {
+        if now < until {
+            return;
+        }
+        // The visitor left: the rotation resumes, giving the picked artwork a full turn first.
+        tracing::info!("no interaction for {:.0} s: rotation resumes", playlist.idle_timeout_s);
+        playlist.visitor_hold_until = None;
+        playlist.entry_started = now;
+        return;
+    }
+    if now - playlist.entry_started >= playlist.entry().duration_s {
+        let next = playlist.advance();
+        select(&mut playlist, next, now, false, &mut out, &mut changed);
+    }
+}
+
+fn check_opening_hours(playlist: Res<Playlist>, state: Res<State<Opening>>, mut next: ResMut<NextState<Opening>>) {
+    let open = playlist.scene.hours.as_ref().is_none_or(|h| h.is_open(chrono::Local::now().naive_local()));
+    let want = if open { Opening::Open } else { Opening::Closed };
+    if *state.get() != want {
+        next.set(want);
+    }
+}
+
+fn watch_scene_file(
+    time: Res<Time>,
+    watch: Option<ResMut<SceneWatch>>,
+    mut playlist: ResMut<Playlist>,
+    mut problem: ResMut<SceneProblem>,
+    mut reloaded: MessageWriter<SceneReloaded>,
+    mut out: MessageWriter<SendCommand>,
+    mut changed: MessageWriter<ArtworkChanged>,
+) {
+    let Some(mut watch) = watch else { return };
+    let now = time.elapsed_secs_f64();
+    if now - watch.last_check < watch.interval_s {
+        return;
+    }
+    watch.last_check = now;
+    let m = modified(&playlist.scene_path);
+    if m == watch.last_modified {
+        return;
+    }
+    watch.last_modified = m;
+    match Scene::load(&playlist.scene_path, &playlist.root, &playlist.base_params) {
+        Ok(scene) => {
+            tracing::info!("scene {} reloaded: {} artworks", playlist.scene_path.display(), scene.entries.len());
+            let old_selection = playlist.selection(playlist.current);
+            let order_changed = scene.order != playlist.scene.order || scene.entries.len() != playlist.scene.entries.len();
+            playlist.scene = scene;
+            if order_changed || playlist.current >= playlist.scene.entries.len() {
+                playlist.current = playlist.current.min(playlist.scene.entries.len() - 1);
+                playlist.reorder();
+                playlist.order_pos = playlist.order.iter().position(|&i| i == playlist.current).unwrap_or(0);
+            }
+            // Apply an edit of the artwork on show at once.
+            if playlist.selection(playlist.current) != old_selection {
+                let current = playlist.current;
+                let started = playlist.entry_started;
+                select(&mut playlist, current, now, false, &mut out, &mut changed);
+                playlist.entry_started = started;
+            }
+            problem.0 = None;
+            reloaded.write(SceneReloaded(Ok(())));
+        }
+        Err(e) => {
+            // The running scene stays; the technician sees exactly what to fix.
+            tracing::error!("scene edit rejected, the current scene keeps running:\n{e}");
+            problem.0 = Some(e.to_string());
+            reloaded.write(SceneReloaded(Err(e.to_string())));
+        }
+    }
+}

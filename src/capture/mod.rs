@@ -1,0 +1,79 @@
+//! Frame capture: a camera or a stand-in source, on its own thread, delivering only the
+//! newest frame (latest wins) so the worker never paints a stale visitor.
+
+pub mod camera;
+mod supervisor;
+pub mod synthetic;
+pub mod still;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use image::RgbImage;
+
+pub use supervisor::{CaptureHandle, CaptureOptions, CaptureState, CaptureStatus, SourceFactory, spawn_capture};
+
+/// One captured frame.
+#[derive(Clone, Debug)]
+pub struct Frame {
+    pub image: Arc<RgbImage>,
+    /// Increases by one per delivered frame.
+    pub seq: u64,
+    pub captured_at: Instant,
+}
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum CaptureError {
+    /// The source cannot be opened at all (no camera, missing file).
+    #[error("source unavailable: {0}")]
+    Unavailable(String),
+    /// It was delivering frames and stopped (unplugged, driver error).
+    #[error("source lost: {0}")]
+    Lost(String),
+}
+
+/// Anything that produces frames. `next_frame` blocks until the next frame is due, so
+/// every source paces itself (a camera by its hardware, stand-ins by their frame rate).
+pub trait FrameSource {
+    fn name(&self) -> String;
+    fn next_frame(&mut self) -> Result<RgbImage, CaptureError>;
+}
+
+/// Sleeps so that successive calls are `period` apart.
+pub(crate) struct Pacer {
+    period: Duration,
+    next: Option<Instant>,
+}
+
+impl Pacer {
+    pub fn new(fps: f64) -> Pacer {
+        Pacer { period: Duration::from_secs_f64(1.0 / fps.clamp(0.01, 240.0)), next: None }
+    }
+    pub fn wait(&mut self) {
+        let now = Instant::now();
+        let due = self.next.unwrap_or(now);
+        if due > now {
+            std::thread::sleep(due - now);
+        }
+        self.next = Some(due.max(now) + self.period);
+    }
+}
+
+/// Builds a factory for a configured source; paths are resolved against `root`.
+pub fn factory_for(cfg: &crate::config::SourceConfig, root: &std::path::Path) -> SourceFactory {
+    use crate::config::SourceConfig as S;
+    match cfg.clone() {
+        S::Camera(c) => Box::new(move || camera::CameraSource::open(&c).map(|s| Box::new(s) as Box<dyn FrameSource>)),
+        S::Still { path } => {
+            let path = crate::paths::resolve(root, &path);
+            Box::new(move || still::StillSource::open(&path).map(|s| Box::new(s) as Box<dyn FrameSource>))
+        }
+        S::Slideshow { folder, interval_s } => {
+            let folder = crate::paths::resolve(root, &folder);
+            Box::new(move || still::SlideshowSource::open(&folder, interval_s).map(|s| Box::new(s) as Box<dyn FrameSource>))
+        }
+        S::Synthetic { seed, fps, width, height } => {
+            Box::new(move || Ok(Box::new(synthetic::SyntheticScene::new(seed, fps, width, height)) as Box<dyn FrameSource>))
+        }
+    }
+}

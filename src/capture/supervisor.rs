@@ -1,0 +1,247 @@
+//! The capture thread: opens the source, reconnects with backoff when it fails, falls back
+//! to a stand-in when no camera exists, and hands frames over latest-wins.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, Sender, TrySendError};
+
+use super::{CaptureError, Frame, FrameSource};
+
+/// Opens a source; called again after each failure.
+pub type SourceFactory = Box<dyn FnMut() -> Result<Box<dyn FrameSource>, CaptureError> + Send>;
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum CaptureState {
+    Starting,
+    Running,
+    /// The primary source worked and then failed; retrying.
+    Lost { reason: String, retry_in: Duration },
+    /// The primary source never opened; frames come from the fallback.
+    Fallback { reason: String },
+    Stopped,
+}
+
+/// Shared, readable by the display at any time.
+#[derive(Clone, Debug)]
+pub struct CaptureStatus {
+    pub state: CaptureState,
+    pub source: String,
+    pub frames: u64,
+    /// Frames replaced by a newer one before the worker took them.
+    pub dropped: u64,
+    pub fps: f64,
+    pub reconnects: u64,
+    /// The newest frame, for a live preview on screen.
+    pub latest: Option<Frame>,
+}
+
+pub struct CaptureHandle {
+    pub frames: Receiver<Frame>,
+    pub status: Arc<Mutex<CaptureStatus>>,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl CaptureHandle {
+    pub fn status(&self) -> CaptureStatus {
+        self.status.lock().expect("capture status lock").clone()
+    }
+    pub fn stop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for CaptureHandle {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+    }
+}
+
+pub struct CaptureOptions {
+    pub backoff_start: Duration,
+    pub backoff_max: Duration,
+    /// While on the fallback, how often to look for the camera again.
+    pub probe_primary_every: Duration,
+}
+
+impl Default for CaptureOptions {
+    fn default() -> Self {
+        CaptureOptions {
+            backoff_start: Duration::from_millis(500),
+            backoff_max: Duration::from_secs(10),
+            probe_primary_every: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Starts the capture thread. `fallback` is used when `primary` cannot be opened at start.
+pub fn spawn_capture(primary: SourceFactory, fallback: Option<SourceFactory>, options: CaptureOptions) -> CaptureHandle {
+    // Capacity one plus a drain handle on the sending side: latest frame wins.
+    let (tx, rx) = crossbeam_channel::bounded::<Frame>(1);
+    let drain = rx.clone();
+    let status = Arc::new(Mutex::new(CaptureStatus {
+        state: CaptureState::Starting,
+        source: String::new(),
+        frames: 0,
+        dropped: 0,
+        fps: 0.0,
+        reconnects: 0,
+        latest: None,
+    }));
+    let stop = Arc::new(AtomicBool::new(false));
+    let thread = {
+        let (status, stop) = (status.clone(), stop.clone());
+        std::thread::Builder::new()
+            .name("capture".into())
+            .spawn(move || capture_loop(primary, fallback, options, tx, drain, status, stop))
+            .expect("spawn capture thread")
+    };
+    CaptureHandle { frames: rx, status, stop, thread: Some(thread) }
+}
+
+fn set_state(status: &Mutex<CaptureStatus>, state: CaptureState, source: Option<String>) {
+    let mut s = status.lock().expect("capture status lock");
+    s.state = state;
+    if let Some(src) = source {
+        s.source = src;
+    }
+}
+
+fn sleep_unless_stopped(d: Duration, stop: &AtomicBool) -> bool {
+    let end = Instant::now() + d;
+    while Instant::now() < end {
+        if stop.load(Ordering::SeqCst) {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(20).min(end - Instant::now()));
+    }
+    !stop.load(Ordering::SeqCst)
+}
+
+fn capture_loop(
+    mut primary: SourceFactory,
+    mut fallback: Option<SourceFactory>,
+    options: CaptureOptions,
+    tx: Sender<Frame>,
+    drain: Receiver<Frame>,
+    status: Arc<Mutex<CaptureStatus>>,
+    stop: Arc<AtomicBool>,
+) {
+    let mut seq = 0u64;
+    let mut primary_ever_opened = false;
+    let mut backoff = options.backoff_start;
+    let mut last_probe = Instant::now();
+    let mut fps_window = (Instant::now(), 0u32);
+    let mut source: Option<(Box<dyn FrameSource>, bool)> = None; // (source, is_primary)
+
+    while !stop.load(Ordering::SeqCst) {
+        // Open something if nothing is open.
+        if source.is_none() {
+            match primary() {
+                Ok(s) => {
+                    if primary_ever_opened {
+                        tracing::info!("capture: {} is back", s.name());
+                    } else {
+                        tracing::info!("capture: using {}", s.name());
+                    }
+                    set_state(&status, CaptureState::Running, Some(s.name()));
+                    primary_ever_opened = true;
+                    backoff = options.backoff_start;
+                    source = Some((s, true));
+                }
+                Err(e) if primary_ever_opened => {
+                    // Lost after it worked: keep the last painting, retry with backoff.
+                    status.lock().expect("lock").reconnects += 1;
+                    set_state(&status, CaptureState::Lost { reason: e.to_string(), retry_in: backoff }, None);
+                    tracing::warn!("capture: camera lost ({e}); retrying in {:.1}s", backoff.as_secs_f64());
+                    if !sleep_unless_stopped(backoff, &stop) {
+                        break;
+                    }
+                    backoff = (backoff * 2).min(options.backoff_max);
+                    continue;
+                }
+                Err(e) => match fallback.as_mut().map(|f| f()) {
+                    Some(Ok(s)) => {
+                        // Said once, clearly; then we run on the stand-in.
+                        tracing::warn!("capture: no camera ({e}); showing {} instead", s.name());
+                        set_state(&status, CaptureState::Fallback { reason: e.to_string() }, Some(s.name()));
+                        last_probe = Instant::now();
+                        source = Some((s, false));
+                    }
+                    Some(Err(fe)) => {
+                        tracing::error!("capture: no camera ({e}) and the fallback failed too ({fe})");
+                        set_state(&status, CaptureState::Lost { reason: format!("{e}; fallback: {fe}"), retry_in: backoff }, None);
+                        if !sleep_unless_stopped(backoff, &stop) {
+                            break;
+                        }
+                        backoff = (backoff * 2).min(options.backoff_max);
+                        continue;
+                    }
+                    None => {
+                        set_state(&status, CaptureState::Lost { reason: e.to_string(), retry_in: backoff }, None);
+                        if !sleep_unless_stopped(backoff, &stop) {
+                            break;
+                        }
+                        backoff = (backoff * 2).min(options.backoff_max);
+                        continue;
+                    }
+                },
+            }
+        }
+
+        // On the fallback, look for the camera now and then.
+        if matches!(source, Some((_, false))) && last_probe.elapsed() >= options.probe_primary_every {
+            last_probe = Instant::now();
+            if let Ok(s) = primary() {
+                tracing::info!("capture: camera found: {}", s.name());
+                set_state(&status, CaptureState::Running, Some(s.name()));
+                primary_ever_opened = true;
+                source = Some((s, true));
+            }
+        }
+
+        let (src, is_primary) = source.as_mut().expect("opened above");
+        match src.next_frame() {
+            Ok(img) => {
+                seq += 1;
+                let frame = Frame { image: Arc::new(img), seq, captured_at: Instant::now() };
+                let mut dropped = 0;
+                match tx.try_send(frame.clone()) {
+                    Ok(()) => {}
+                    Err(TrySendError::Full(f)) => {
+                        if drain.try_recv().is_ok() {
+                            dropped = 1;
+                        }
+                        let _ = tx.try_send(f);
+                    }
+                    Err(TrySendError::Disconnected(_)) => break,
+                }
+                fps_window.1 += 1;
+                let mut s = status.lock().expect("lock");
+                s.frames += 1;
+                s.dropped += dropped;
+                s.latest = Some(frame);
+                let elapsed = fps_window.0.elapsed().as_secs_f64();
+                if elapsed >= 1.0 {
+                    s.fps = fps_window.1 as f64 / elapsed;
+                    fps_window = (Instant::now(), 0);
+                }
+            }
+            Err(e) => {
+                // Reopening (with backoff if that fails too) happens at the top of the loop.
+                tracing::warn!("capture: {} failed: {e}", src.name());
+                if *is_primary {
+                    set_state(&status, CaptureState::Lost { reason: e.to_string(), retry_in: backoff }, None);
+                }
+                source = None;
+            }
+        }
+    }
+    set_state(&status, CaptureState::Stopped, None);
+}

@@ -1,0 +1,196 @@
+//! `stylize`: one photo, one or more styles, a PNG out, with a progress bar.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+
+use super::EngineArgs;
+use crate::engine::optim::OptimizerKind;
+use crate::engine::{self, InitKind, LayerWeight, Painter, Pooling, StyleImage, StyleParams, Vgg, imageio};
+
+#[derive(Args, Debug)]
+pub struct StylizeArgs {
+    /// The photo to paint.
+    #[arg(long)]
+    pub content: PathBuf,
+    /// A style image, optionally with a blend weight: `starry.jpg:0.7`. Repeat to blend.
+    #[arg(long = "style", required = true)]
+    pub styles: Vec<String>,
+    /// Longer edge of the painting in pixels.
+    #[arg(long)]
+    pub size: Option<u32>,
+    /// Iterations per level.
+    #[arg(long)]
+    pub iters: Option<u32>,
+    /// Coarse-to-fine levels (1 = single scale).
+    #[arg(long)]
+    pub levels: Option<u32>,
+    #[arg(long, value_parser = ["lbfgs", "adam"])]
+    pub optimizer: Option<String>,
+    /// Adam learning rate (pixel units).
+    #[arg(long, default_value_t = 4.0)]
+    pub lr: f64,
+    /// `random`, `content`, or an image file to start from.
+    #[arg(long)]
+    pub init: Option<String>,
+    #[arg(long)]
+    pub content_weight: Option<f64>,
+    #[arg(long)]
+    pub style_weight: Option<f64>,
+    #[arg(long)]
+    pub tv_weight: Option<f64>,
+    /// Comma-separated content layers, e.g. `relu4_2`.
+    #[arg(long)]
+    pub content_layers: Option<String>,
+    /// Comma-separated style layers, each optionally `name:weight`.
+    #[arg(long)]
+    pub style_layers: Option<String>,
+    /// Keep the photo's colours (transfer luminance only).
+    #[arg(long)]
+    pub preserve_colors: bool,
+    #[arg(long)]
+    pub style_scale: Option<f64>,
+    #[arg(long)]
+    pub seed: Option<u64>,
+    #[arg(long)]
+    pub avg_pool: bool,
+    /// Output PNG.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Also write OUT-NNNN.png every N iterations.
+    #[arg(long)]
+    pub save_every: Option<u32>,
+    /// Start from these parameters (RON, as in config/installation.ron's `engine.style`).
+    #[arg(long)]
+    pub params: Option<PathBuf>,
+    #[command(flatten)]
+    pub engine: EngineArgs,
+}
+
+/// `path:weight` -> (path, weight); a suffix that is not a number stays part of the path.
+pub fn parse_style_arg(arg: &str) -> anyhow::Result<(PathBuf, f64)> {
+    if let Some((p, w)) = arg.rsplit_once(':') {
+        if let Ok(w) = w.parse::<f64>() {
+            if !(w > 0.0 && w.is_finite()) {
+                bail!("style weight in `{arg}` must be a positive number");
+            }
+            return Ok((PathBuf::from(p), w));
+        }
+    }
+    Ok((PathBuf::from(arg), 1.0))
+}
+
+fn parse_layers(list: &str, default_weight: f64) -> anyhow::Result<Vec<LayerWeight>> {
+    list.split(',')
+        .filter(|s| !s.trim().is_empty())
+        .map(|item| match item.split_once(':') {
+            Some((n, w)) => Ok(LayerWeight(n.trim().into(), w.parse().with_context(|| format!("layer weight in `{item}`"))?)),
+            None => Ok(LayerWeight(item.trim().into(), default_weight)),
+        })
+        .collect()
+}
+
+impl StylizeArgs {
+    pub fn style_params(&self) -> anyhow::Result<StyleParams> {
+        let mut p = match &self.params {
+            Some(path) => crate::config::load_ron::<StyleParams>(path)?,
+            None => StyleParams::default(),
+        };
+        if let Some(v) = self.size { p.size = v }
+        if let Some(v) = self.iters { p.iterations = v }
+        if let Some(v) = self.levels { p.levels = v }
+        match self.optimizer.as_deref() {
+            Some("adam") => p.optimizer = OptimizerKind::Adam { lr: self.lr },
+            Some("lbfgs") => p.optimizer = OptimizerKind::Lbfgs { history: 20 },
+            _ => {}
+        }
+        match self.init.as_deref() {
+            Some("random") => p.init = InitKind::Random,
+            Some("content") | None => {}
+            Some(_) => {} // a file: handled by the caller
+        }
+        if let Some(v) = self.content_weight { p.content_weight = v }
+        if let Some(v) = self.style_weight { p.style_weight = v }
+        if let Some(v) = self.tv_weight { p.tv_weight = v }
+        if let Some(l) = &self.content_layers { p.content_layers = parse_layers(l, 1.0)? }
+        if let Some(l) = &self.style_layers {
+            let n = l.split(',').filter(|s| !s.trim().is_empty()).count().max(1);
+            p.style_layers = parse_layers(l, 1.0 / n as f64)?;
+        }
+        if self.preserve_colors { p.preserve_colors = true }
+        if let Some(v) = self.style_scale { p.style_scale = v }
+        if let Some(v) = self.seed { p.seed = v }
+        if self.avg_pool { p.pooling = Pooling::Avg }
+        p.validate().map_err(|e| anyhow::anyhow!("invalid parameters: {e}"))?;
+        Ok(p)
+    }
+}
+
+fn numbered(out: &Path, n: u32) -> PathBuf {
+    let stem = out.file_stem().and_then(|s| s.to_str()).unwrap_or("out");
+    out.with_file_name(format!("{stem}-{n:04}.png"))
+}
+
+pub fn run(args: StylizeArgs) -> anyhow::Result<()> {
+    let params = args.style_params()?;
+    let content = imageio::load_rgb(&args.content)?;
+    let mut styles = Vec::new();
+    for s in &args.styles {
+        let (path, weight) = parse_style_arg(s)?;
+        let image = imageio::load_rgb(&path)?;
+        styles.push(StyleImage { id: path.display().to_string(), image: Arc::new(image), weight });
+    }
+    let init_image = match args.init.as_deref() {
+        Some("random") | Some("content") | None => None,
+        Some(file) => Some(imageio::load_rgb(Path::new(file))?),
+    };
+    let device = engine::device::select(args.engine.device.into(), args.engine.precision.into(), args.engine.threads)?;
+    let vgg = Vgg::load(&args.engine.weights, device.device, params.pooling)?;
+    eprintln!("engine: {:?} ({}) on {}", vgg.arch(), vgg.source(), device.describe());
+    let save_every = args.save_every;
+    let mut painter = Painter::new(vgg, device, params)?;
+    painter.set_content(content);
+    painter.set_styles(styles)?;
+    painter.restart(init_image.as_ref())?;
+    let total = painter.params().total_iterations();
+    let bar = ProgressBar::new(total as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{bar:30} {pos}/{len} it  {per_sec}  ETA {eta}  {msg}")
+            .expect("valid template"),
+    );
+    while !painter.is_finished() {
+        let p = painter.step()?;
+        bar.set_position(p.iteration as u64);
+        bar.set_message(format!(
+            "level {}/{} loss {:.3e} (content {:.2e} style {:.2e} tv {:.2e})",
+            p.level + 1,
+            p.levels,
+            p.losses.total,
+            p.losses.content,
+            p.losses.style,
+            p.losses.tv
+        ));
+        if let Some(k) = save_every {
+            if k > 0 && p.iteration % k == 0 {
+                painter.painting()?.save(numbered(&args.out, p.iteration))?;
+            }
+        }
+    }
+    bar.finish();
+    let p = painter.progress();
+    let img = painter.painting()?;
+    img.save(&args.out).with_context(|| format!("cannot write {}", args.out.display()))?;
+    eprintln!(
+        "wrote {} ({}x{}) after {} iterations, {:.2} it/s, final loss {:.3e}",
+        args.out.display(),
+        img.width(),
+        img.height(),
+        p.iteration,
+        p.iterations_per_second,
+        p.losses.total
+    );
+    Ok(())
+}

@@ -1,0 +1,8 @@
+//! The installation's configuration (`config/installation.ron`): every setting has a
+//! documented default, unknown fields are rejected, and errors point at file:line:col.
+
+mod error;
+mod types;
+
+pub use error::{ConfigError, load_ron, parse_ron};
+pub use types::*;

@@ -1,0 +1,225 @@
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::{ConfigError, load_ron};
+use crate::engine::{DevicePreference, Precision, StyleParams};
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct InstallationConfig {
+    /// The scene (playlist of artworks) to show.
+    pub scene: PathBuf,
+    pub display: DisplayConfig,
+    /// Where frames come from.
+    pub source: SourceConfig,
+    /// Used when the source above is a camera that cannot be opened.
+    pub fallback: SourceConfig,
+    pub engine: EngineConfig,
+    pub kiosk: KioskConfig,
+    pub keepsake: KeepsakeConfig,
+}
+
+impl Default for InstallationConfig {
+    fn default() -> Self {
+        InstallationConfig {
+            scene: "scenes/default.ron".into(),
+            display: DisplayConfig::default(),
+            source: SourceConfig::Camera(CameraConfig::default()),
+            fallback: SourceConfig::Synthetic { seed: 7, fps: 15.0, width: 640, height: 480 },
+            engine: EngineConfig::default(),
+            kiosk: KioskConfig::default(),
+            keepsake: KeepsakeConfig::default(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DisplayConfig {
+    /// Borderless fullscreen (exhibition) or a window (development).
+    pub fullscreen: bool,
+    /// Window size when not fullscreen.
+    pub width: u32,
+    pub height: u32,
+    /// Crossfade between successive snapshots of the painting, milliseconds.
+    pub crossfade_ms: u32,
+    /// Small live camera view in a corner.
+    pub camera_preview: bool,
+    /// Title, artist and year of the current artwork.
+    pub caption: bool,
+    /// Text shown while nobody interacts.
+    pub attract_hint: String,
+    /// Seconds without a touch before the picker hides and the hint shows.
+    pub attract_after_s: f64,
+}
+
+impl Default for DisplayConfig {
+    fn default() -> Self {
+        DisplayConfig {
+            fullscreen: true,
+            width: 1280,
+            height: 720,
+            crossfade_ms: 400,
+            camera_preview: true,
+            caption: true,
+            attract_hint: "Step in front of the camera - touch the screen to choose a painting".into(),
+            attract_after_s: 30.0,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CameraConfig {
+    /// Camera index as `list-cameras` prints it; ignored if `name` is set.
+    pub index: u32,
+    /// Part of the camera's name (case-insensitive), e.g. "Logitech".
+    pub name: Option<String>,
+    pub width: u32,
+    pub height: u32,
+    pub fps: u32,
+    /// Selfie view: flip left-right so visitors see themselves as in a mirror.
+    pub mirror: bool,
+}
+
+impl Default for CameraConfig {
+    fn default() -> Self {
+        CameraConfig { index: 0, name: None, width: 640, height: 480, fps: 30, mirror: true }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub enum SourceConfig {
+    Camera(CameraConfig),
+    /// One image, repeated.
+    Still { path: PathBuf },
+    /// Every PNG/JPEG in a folder, in name order, one every `interval_s`.
+    Slideshow { folder: PathBuf, interval_s: f64 },
+    /// A deterministic moving scene (no camera needed): demos and tests.
+    Synthetic { seed: u64, fps: f64, width: u32, height: u32 },
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Policy {
+    /// Freeze a frame, paint it to the end of its schedule, then take the next.
+    #[default]
+    Paint,
+    /// Refine continuously; new frames warm-start from the current painting.
+    Live,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EngineConfig {
+    /// VGG weights (made by scripts/setup.sh).
+    pub weights: PathBuf,
+    pub device: DevicePreference,
+    pub precision: Precision,
+    /// libtorch CPU threads (0 = all cores but one, leaving one for the display).
+    pub threads: usize,
+    pub policy: Policy,
+    /// Publish the painting every this many iterations.
+    pub snapshot_every: u32,
+    /// Paint policy: how long a finished painting stays before the next capture, seconds.
+    pub hold_finished_s: f64,
+    /// Live policy: share of the previous painting kept when a new frame arrives (0..1).
+    pub live_keep: f64,
+    /// Live policy: iterations between taking new frames.
+    pub live_iterations_per_frame: u32,
+    /// Default method parameters; scene entries may override some.
+    pub style: StyleParams,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            weights: crate::paths::DEFAULT_WEIGHTS.into(),
+            device: DevicePreference::Auto,
+            precision: Precision::Fp32,
+            threads: 0,
+            policy: Policy::Paint,
+            snapshot_every: 2,
+            hold_finished_s: 8.0,
+            live_keep: 0.7,
+            live_iterations_per_frame: 6,
+            style: StyleParams { size: 256, iterations: 40, ..StyleParams::default() },
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct KioskConfig {
+    /// Hide the mouse cursor (touchscreens).
+    pub hide_cursor: bool,
+    /// Ignore window close requests; exit only by the admin chord.
+    pub ignore_close_requests: bool,
+    /// Keys held together to quit (Bevy KeyCode names).
+    pub admin_exit_chord: Vec<String>,
+    /// Key that toggles the status overlay.
+    pub admin_hud_key: String,
+    /// After a visitor picks a style, resume the rotation after this many idle seconds.
+    pub idle_timeout_s: f64,
+}
+
+impl Default for KioskConfig {
+    fn default() -> Self {
+        KioskConfig {
+            hide_cursor: true,
+            ignore_close_requests: true,
+            admin_exit_chord: vec!["ControlLeft".into(), "AltLeft".into(), "KeyQ".into()],
+            admin_hud_key: "F12".into(),
+            idle_timeout_s: 90.0,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct KeepsakeConfig {
+    /// Save each finished painting (off by default: visitors' faces are personal data).
+    pub enabled: bool,
+    pub folder: PathBuf,
+}
+
+impl Default for KeepsakeConfig {
+    fn default() -> Self {
+        KeepsakeConfig { enabled: false, folder: "gallery".into() }
+    }
+}
+
+impl InstallationConfig {
+    /// Loads and validates; relative paths stay relative (resolve with [`crate::paths`]).
+    pub fn load(path: &Path) -> Result<InstallationConfig, ConfigError> {
+        let cfg: InstallationConfig = load_ron(path)?;
+        cfg.validate(path)?;
+        Ok(cfg)
+    }
+
+    pub fn validate(&self, path: &Path) -> Result<(), ConfigError> {
+        let bad = |m: String, fix: &str| Err(ConfigError::whole_file(path, m, fix));
+        if let Err(e) = self.engine.style.validate() {
+            return bad(format!("engine.style: {e}"), "correct the value in engine.style");
+        }
+        if !(0.0..=1.0).contains(&self.engine.live_keep) {
+            return bad(format!("engine.live_keep {} is outside 0..1", self.engine.live_keep), "use e.g. 0.7");
+        }
+        if self.engine.snapshot_every == 0 {
+            return bad("engine.snapshot_every must be at least 1".into(), "use e.g. 2");
+        }
+        if matches!(self.fallback, SourceConfig::Camera(_)) {
+            return bad("fallback must not be a camera".into(), "use Synthetic(..), Still(..) or Slideshow(..)");
+        }
+        if self.kiosk.admin_exit_chord.is_empty() {
+            return bad("kiosk.admin_exit_chord is empty: the installation could not be quit".into(), "e.g. [\"ControlLeft\", \"AltLeft\", \"KeyQ\"]");
+        }
+        for key in self.kiosk.admin_exit_chord.iter().chain([&self.kiosk.admin_hud_key]) {
+            if crate::app::keys::parse_key(key).is_none() {
+                return bad(format!("unknown key name `{key}`"), "use Bevy KeyCode names: KeyQ, ControlLeft, AltLeft, F12, Escape, ...");
+            }
+        }
+        Ok(())
+    }
+}

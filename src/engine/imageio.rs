@@ -1,0 +1,66 @@
+//! Conversions between `image` buffers and `[1, 3, H, W]` RGB tensors with values 0..255.
+
+use std::path::Path;
+
+use image::{RgbImage, imageops::FilterType};
+use tch::{Device, Kind, Tensor};
+
+use super::EngineError;
+
+/// Reads a PNG/JPEG into RGB, with an error that names the file and the cause.
+pub fn load_rgb(path: &Path) -> Result<RgbImage, EngineError> {
+    let err = |reason: String| EngineError::Image { path: path.to_path_buf(), reason };
+    let reader = image::ImageReader::open(path).map_err(|e| err(e.to_string()))?;
+    let reader = reader.with_guessed_format().map_err(|e| err(e.to_string()))?;
+    let img = reader.decode().map_err(|e| err(format!("cannot decode: {e}")))?;
+    if img.width() < 8 || img.height() < 8 {
+        return Err(err(format!("{}x{} is too small (at least 8x8)", img.width(), img.height())));
+    }
+    Ok(img.to_rgb8())
+}
+
+/// Width and height with the longer edge equal to `long_edge`, keeping the aspect ratio.
+pub fn fit_long_edge(width: u32, height: u32, long_edge: u32) -> (u32, u32) {
+    let long = width.max(height) as f64;
+    let scale = long_edge as f64 / long;
+    let w = ((width as f64 * scale).round() as u32).max(1);
+    let h = ((height as f64 * scale).round() as u32).max(1);
+    (w, h)
+}
+
+pub fn resize(img: &RgbImage, width: u32, height: u32) -> RgbImage {
+    if img.width() == width && img.height() == height {
+        return img.clone();
+    }
+    image::imageops::resize(img, width, height, FilterType::Triangle)
+}
+
+pub fn to_tensor(img: &RgbImage, device: Device) -> Tensor {
+    let (w, h) = img.dimensions();
+    Tensor::from_data_size(img.as_raw(), &[h as i64, w as i64, 3], Kind::Uint8)
+        .to_device(device)
+        .permute([2, 0, 1])
+        .unsqueeze(0)
+        .to_kind(Kind::Float)
+}
+
+/// Clamps to 0..255 and copies a `[1,3,H,W]` tensor back into an image.
+pub fn from_tensor(t: &Tensor) -> RgbImage {
+    let t = t.detach().squeeze_dim(0).clamp(0.0, 255.0).round().to_kind(Kind::Uint8).permute([1, 2, 0]);
+    let t = t.to_device(Device::Cpu).contiguous();
+    let size = t.size();
+    let (h, w) = (size[0] as u32, size[1] as u32);
+    let mut data = vec![0u8; (w * h * 3) as usize];
+    let n = data.len();
+    t.copy_data_u8(&mut data, n);
+    RgbImage::from_raw(w, h, data).expect("buffer matches dimensions")
+}
+
+/// Bilinear resize of a `[1,3,H,W]` tensor on its own device.
+pub fn resize_tensor(t: &Tensor, width: u32, height: u32) -> Tensor {
+    let s = t.size();
+    if s[2] == height as i64 && s[3] == width as i64 {
+        return t.shallow_clone();
+    }
+    t.upsample_bilinear2d([height as i64, width as i64], false, None, None)
+}

@@ -1,0 +1,210 @@
+//! Optimisers over a single image tensor: Adam and L-BFGS (tch ships neither for plain tensors).
+//!
+//! Both take an objective that evaluates the loss and its gradient at a point; they own
+//! no autograd state, so the caller decides how the gradient is computed.
+
+use std::collections::VecDeque;
+
+use serde::{Deserialize, Serialize};
+use tch::{Kind, Tensor};
+
+/// The loss at a point, its gradient, and whatever breakdown the caller wants carried along.
+pub struct Evaluation<P> {
+    pub loss: f64,
+    pub grad: Tensor,
+    pub parts: P,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub enum OptimizerKind {
+    /// Quasi-Newton with a `history`-pair memory; Gatys et al.'s choice. Best quality per step.
+    Lbfgs { history: usize },
+    /// Adam with learning rate `lr` in pixel units (0..255). Steady, cheap, good for live video.
+    Adam { lr: f64 },
+}
+
+impl Default for OptimizerKind {
+    fn default() -> Self {
+        OptimizerKind::Lbfgs { history: 20 }
+    }
+}
+
+pub enum Optimizer {
+    Adam(Adam),
+    Lbfgs(Lbfgs),
+}
+
+impl Optimizer {
+    pub fn new(kind: OptimizerKind) -> Optimizer {
+        match kind {
+            OptimizerKind::Adam { lr } => Optimizer::Adam(Adam::new(lr)),
+            OptimizerKind::Lbfgs { history } => Optimizer::Lbfgs(Lbfgs::new(history)),
+        }
+    }
+
+    /// One iteration: updates `x` in place and returns the evaluation at the new point
+    /// (for Adam, at the point before the update, the usual convention).
+    pub fn step<P, E>(
+        &mut self,
+        x: &mut Tensor,
+        objective: &mut dyn FnMut(&Tensor) -> Result<Evaluation<P>, E>,
+    ) -> Result<StepResult<P>, E> {
+        match self {
+            Optimizer::Adam(a) => a.step(x, objective),
+            Optimizer::Lbfgs(l) => l.step(x, objective),
+        }
+    }
+}
+
+pub struct StepResult<P> {
+    pub loss: f64,
+    pub parts: P,
+    /// Objective evaluations spent (L-BFGS line search may need more than one).
+    pub evaluations: usize,
+}
+
+pub struct Adam {
+    lr: f64,
+    beta1: f64,
+    beta2: f64,
+    eps: f64,
+    m: Option<Tensor>,
+    v: Option<Tensor>,
+    t: i32,
+}
+
+impl Adam {
+    pub fn new(lr: f64) -> Adam {
+        Adam { lr, beta1: 0.9, beta2: 0.999, eps: 1e-8, m: None, v: None, t: 0 }
+    }
+
+    pub fn step<P, E>(
+        &mut self,
+        x: &mut Tensor,
+        objective: &mut dyn FnMut(&Tensor) -> Result<Evaluation<P>, E>,
+    ) -> Result<StepResult<P>, E> {
+        let e = objective(x)?;
+        self.t += 1;
+        let g = &e.grad;
+        let m = self.m.get_or_insert_with(|| g.zeros_like());
+        let v = self.v.get_or_insert_with(|| g.zeros_like());
+        // In-place updates: no new allocations per step on the hot path.
+        let _ = m.g_mul_scalar_(self.beta1).g_add_(&(g * (1.0 - self.beta1)));
+        let _ = v.g_mul_scalar_(self.beta2).g_add_(&(g.square() * (1.0 - self.beta2)));
+        let bc1 = 1.0 - self.beta1.powi(self.t);
+        let bc2 = 1.0 - self.beta2.powi(self.t);
+        let denom = (&*v / bc2).sqrt() + self.eps;
+        let update = (&*m / denom) * (self.lr / bc1);
+        let _ = x.g_sub_(&update);
+        Ok(StepResult { loss: e.loss, parts: e.parts, evaluations: 1 })
+    }
+}
+
+fn dot(a: &Tensor, b: &Tensor) -> f64 {
+    (a * b).sum(Kind::Double).double_value(&[])
+}
+
+/// Limited-memory BFGS (Nocedal & Wright, alg. 7.4) with a backtracking Armijo line search
+/// that uses quadratic interpolation. Every accepted step strictly decreases the loss.
+pub struct Lbfgs {
+    history: usize,
+    pairs: VecDeque<(Tensor, Tensor, f64)>, // (s, y, 1 / y.s)
+    current: Option<(f64, Tensor)>,          // loss and gradient at x
+    pub max_line_search: usize,
+    /// Sufficient-decrease constant of the Armijo condition.
+    pub c1: f64,
+}
+
+impl Lbfgs {
+    pub fn new(history: usize) -> Lbfgs {
+        Lbfgs { history: history.max(1), pairs: VecDeque::new(), current: None, max_line_search: 12, c1: 1e-4 }
+    }
+
+    /// Forgets curvature pairs, e.g. after the objective changed (new content or style).
+    pub fn reset(&mut self) {
+        self.pairs.clear();
+        self.current = None;
+    }
+
+    fn direction(&self, g: &Tensor) -> Tensor {
+        let mut q = -g;
+        let mut alphas = Vec::with_capacity(self.pairs.len());
+        for (s, y, rho) in self.pairs.iter().rev() {
+            let a = rho * dot(s, &q);
+            q -= y * a;
+            alphas.push(a);
+        }
+        if let Some((s, y, _)) = self.pairs.back() {
+            // Scale the initial Hessian by s.y / y.y, the standard choice.
+            q *= dot(s, y) / dot(y, y);
+        }
+        for ((s, y, rho), a) in self.pairs.iter().zip(alphas.into_iter().rev()) {
+            let b = rho * dot(y, &q);
+            q += s * (a - b);
+        }
+        q
+    }
+
+    pub fn step<P, E>(
+        &mut self,
+        x: &mut Tensor,
+        objective: &mut dyn FnMut(&Tensor) -> Result<Evaluation<P>, E>,
+    ) -> Result<StepResult<P>, E> {
+        let mut evaluations = 0;
+        let mut first_parts = None;
+        let (f, g) = match self.current.take() {
+            Some(c) => c,
+            None => {
+                let e = objective(x)?;
+                evaluations += 1;
+                first_parts = Some(e.parts);
+                (e.loss, e.grad)
+            }
+        };
+        let mut d = self.direction(&g);
+        let mut gtd = dot(&g, &d);
+        if !(gtd < 0.0) {
+            // Not a descent direction (stale curvature): fall back to steepest descent.
+            self.pairs.clear();
+            d = -&g;
+            gtd = dot(&g, &d);
+        }
+        // First step without curvature information: keep it small relative to the gradient,
+        // as PyTorch does (t = 1/|g|_1), scaled up since our pixels live in 0..255.
+        let mut t = if self.pairs.is_empty() {
+            (1.0f64).min(1.0 / g.abs().sum(Kind::Double).double_value(&[]).max(1e-30)) * 1e3
+        } else {
+            1.0
+        };
+        let mut last = None;
+        for _ in 0..self.max_line_search {
+            let candidate = &*x + &d * t;
+            let e = objective(&candidate)?;
+            evaluations += 1;
+            if e.loss.is_finite() && e.loss <= f + self.c1 * t * gtd {
+                let s = &d * t;
+                let y = &e.grad - &g;
+                let ys = dot(&y, &s);
+                if ys > 1e-10 {
+                    if self.pairs.len() == self.history {
+                        self.pairs.pop_front();
+                    }
+                    self.pairs.push_back((s, y, 1.0 / ys));
+                }
+                *x = candidate;
+                self.current = Some((e.loss, e.grad));
+                return Ok(StepResult { loss: e.loss, parts: e.parts, evaluations });
+            }
+            // Minimiser of the quadratic through f, gtd and the new loss, kept in [0.1t, 0.5t].
+            let denom = 2.0 * (e.loss - f - gtd * t);
+            let t_q = if denom.is_finite() && denom > 0.0 { -gtd * t * t / denom } else { 0.5 * t };
+            t = t_q.clamp(0.1 * t, 0.5 * t);
+            last = Some(e.parts);
+        }
+        // No acceptable step: stay put, drop the curvature memory and report the old loss.
+        self.pairs.clear();
+        self.current = Some((f, g));
+        let parts = first_parts.or(last).expect("at least one evaluation happened");
+        Ok(StepResult { loss: f, parts, evaluations })
+    }
+}

@@ -1,0 +1,18 @@
+//! gallery-painter: an interactive art installation that repaints a camera frame in the
+//! style of an artwork by Gatys-style optimisation and shows the painting as it evolves.
+//!
+//! - [`engine`]: the style engine (VGG, losses, optimisers, progressive refinement); no Bevy.
+//! - [`capture`]: frame sources (camera, still, slideshow, synthetic) on their own thread.
+//! - [`worker`]: the thread that owns the engine and turns frames into painting snapshots.
+//! - [`config`] and [`scene`]: RON files with documented defaults and precise errors.
+//! - [`app`]: the Bevy gallery display, one plugin per concern.
+
+pub mod engine;
+pub mod paths;
+pub mod cli;
+pub mod config;
+pub mod scene;
+pub mod capture;
+pub mod worker;
+pub mod app;
+pub mod artworks;

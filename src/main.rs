@@ -1,0 +1,54 @@
+use clap::Parser;
+use gallery_painter::cli::{Cli, Command};
+
+fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,wgpu=error,naga=warn,bevy_render=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let result = (|| -> anyhow::Result<()> {
+        use gallery_painter::cli::tools;
+        match cli.command {
+            Some(Command::Stylize(args)) => {
+                gallery_painter::engine::device::check_libtorch()?;
+                gallery_painter::cli::stylize::run(args)
+            }
+            Some(Command::Run(args)) => {
+                gallery_painter::engine::device::check_libtorch()?;
+                tools::run(args)
+            }
+            None => {
+                gallery_painter::engine::device::check_libtorch()?;
+                tools::run(tools::RunArgs::default())
+            }
+            Some(Command::Bench(args)) => {
+                gallery_painter::engine::device::check_libtorch()?;
+                gallery_painter::cli::bench::bench(args)
+            }
+            Some(Command::BenchLive(args)) => gallery_painter::cli::bench::bench_live(args),
+            Some(Command::BenchEngine(args)) => gallery_painter::cli::bench::bench_engine(args),
+            Some(Command::ListCameras) => tools::list_cameras(),
+            Some(Command::CheckConfig(args)) => tools::check_config(args),
+            Some(Command::MakeArtworks { out, width, height }) => {
+                std::fs::create_dir_all(&out)?;
+                for (i, a) in gallery_painter::artworks::ARTWORKS.iter().enumerate() {
+                    let path = out.join(a.file);
+                    (a.paint)(width, height, 1000 + i as u64).save(&path)?;
+                    println!("wrote {} ({})", path.display(), a.title);
+                }
+                Ok(())
+            }
+        }
+    })();
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

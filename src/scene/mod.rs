@@ -1,0 +1,178 @@
+//! Scenes (`scenes/*.ron`): a playlist of artworks with captions, durations, transitions
+//! and engine overrides, played in order or shuffled, optionally only in opening hours.
+
+mod hours;
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+pub use hours::OpeningHours;
+
+use crate::config::{ConfigError, load_ron};
+use crate::engine::StyleParams;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scene {
+    pub name: String,
+    #[serde(default)]
+    pub order: Order,
+    /// Outside these hours the installation shows a closed screen and the engine rests.
+    #[serde(default)]
+    pub hours: Option<OpeningHours>,
+    pub entries: Vec<SceneEntry>,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Order {
+    #[default]
+    InOrder,
+    /// A new random order each round, never the same artwork twice in a row.
+    Shuffle,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SceneEntry {
+    /// One or more style images with blend weights.
+    pub styles: Vec<StyleRef>,
+    pub title: String,
+    #[serde(default)]
+    pub artist: String,
+    #[serde(default)]
+    pub year: String,
+    /// Seconds this artwork stays before the rotation moves on.
+    #[serde(default = "default_duration")]
+    pub duration_s: f64,
+    #[serde(default)]
+    pub transition: Transition,
+    #[serde(default)]
+    pub overrides: StyleOverrides,
+}
+
+fn default_duration() -> f64 {
+    60.0
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StyleRef {
+    pub path: PathBuf,
+    #[serde(default = "one")]
+    pub weight: f64,
+}
+
+fn one() -> f64 {
+    1.0
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Transition {
+    /// Fade from the old painting to the first strokes of the new one over `ms`.
+    Crossfade { ms: u32 },
+    Cut,
+}
+
+impl Default for Transition {
+    fn default() -> Self {
+        Transition::Crossfade { ms: 1200 }
+    }
+}
+
+/// Per-artwork changes to the engine defaults; unset fields keep the defaults.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StyleOverrides {
+    pub size: Option<u32>,
+    pub iterations: Option<u32>,
+    pub levels: Option<u32>,
+    pub content_weight: Option<f64>,
+    pub style_weight: Option<f64>,
+    pub tv_weight: Option<f64>,
+    pub preserve_colors: Option<bool>,
+    pub style_scale: Option<f64>,
+}
+
+impl StyleOverrides {
+    pub fn apply(&self, base: &StyleParams) -> StyleParams {
+        let mut p = base.clone();
+        if let Some(v) = self.size { p.size = v }
+        if let Some(v) = self.iterations { p.iterations = v }
+        if let Some(v) = self.levels { p.levels = v }
+        if let Some(v) = self.content_weight { p.content_weight = v }
+        if let Some(v) = self.style_weight { p.style_weight = v }
+        if let Some(v) = self.tv_weight { p.tv_weight = v }
+        if let Some(v) = self.preserve_colors { p.preserve_colors = v }
+        if let Some(v) = self.style_scale { p.style_scale = v }
+        p
+    }
+}
+
+impl SceneEntry {
+    pub fn caption(&self) -> String {
+        match (self.artist.is_empty(), self.year.is_empty()) {
+            (true, _) => self.title.clone(),
+            (false, true) => format!("{} - {}", self.title, self.artist),
+            (false, false) => format!("{} - {}, {}", self.title, self.artist, self.year),
+        }
+    }
+}
+
+impl Scene {
+    /// Loads a scene and checks that it can be played: style files exist, numbers make sense.
+    /// `root` resolves relative style paths.
+    pub fn load(path: &Path, root: &Path, base: &StyleParams) -> Result<Scene, ConfigError> {
+        let scene: Scene = load_ron(path)?;
+        scene.validate(path, root, base)?;
+        Ok(scene)
+    }
+
+    pub fn validate(&self, path: &Path, root: &Path, base: &StyleParams) -> Result<(), ConfigError> {
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        // Point at the line that mentions the offending value, when we can find it.
+        let locate = |needle: &str| -> (usize, usize) {
+            text.lines()
+                .enumerate()
+                .find_map(|(i, l)| l.find(needle).map(|c| (i + 1, c + 1)))
+                .unwrap_or((0, 0))
+        };
+        let err = |needle: &str, message: String, fix: String| {
+            let (line, col) = locate(needle);
+            Err(ConfigError { path: path.to_path_buf(), line, col, message, fix })
+        };
+        if self.entries.is_empty() {
+            return err("entries", "the scene has no entries".into(), "add at least one entry with a style image".into());
+        }
+        for (i, e) in self.entries.iter().enumerate() {
+            if e.styles.is_empty() {
+                return err(&e.title, format!("entry {} ({}) has no styles", i + 1, e.title), "add styles: [(path: \"assets/styles/...png\")]".into());
+            }
+            for s in &e.styles {
+                let full = crate::paths::resolve(root, &s.path);
+                if !full.is_file() {
+                    return err(
+                        &s.path.display().to_string(),
+                        format!("style image {} does not exist", full.display()),
+                        "fix the path (relative paths start at the project folder) or add the image".into(),
+                    );
+                }
+                if !(s.weight > 0.0 && s.weight.is_finite()) {
+                    return err(&s.path.display().to_string(), format!("style weight {} must be > 0", s.weight), "use e.g. weight: 1.0".into());
+                }
+            }
+            if !(e.duration_s >= 1.0 && e.duration_s.is_finite()) {
+                return err("duration_s", format!("entry {} ({}): duration_s {} is below 1 second", i + 1, e.title, e.duration_s), "use e.g. duration_s: 60.0".into());
+            }
+            if let Err(m) = e.overrides.apply(base).validate() {
+                return err("overrides", format!("entry {} ({}): overrides give invalid parameters: {m}", i + 1, e.title), "correct the override".into());
+            }
+        }
+        if let Some(h) = &self.hours {
+            if let Err(m) = h.validate() {
+                return err("hours", m, "write times as \"HH:MM\", e.g. open: \"09:30\", close: \"18:00\"".into());
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,92 @@
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use image::RgbImage;
+
+use crate::engine::{LossParts, StyleParams};
+
+/// Which artwork(s) to paint with, and the parameters for it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StyleSelection {
+    /// Identifies the selection in snapshots (e.g. the scene entry's title).
+    pub key: String,
+    pub styles: Vec<(PathBuf, f64)>,
+    pub params: StyleParams,
+}
+
+/// Deliberate faults, for drills and tests of the recovery paths.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fault {
+    /// The worker thread panics at its next step.
+    Panic,
+    /// The next step fails as libtorch does when the GPU runs out of memory.
+    OutOfMemory,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Command {
+    SelectStyle(StyleSelection),
+    Pause,
+    Resume,
+    /// Paint policy: drop the current painting and paint the newest frame now.
+    CaptureNow,
+    InjectFault(Fault),
+    Shutdown,
+}
+
+/// The painting at some iteration, ready for the display.
+#[derive(Clone, Debug)]
+pub struct Snapshot {
+    pub image: Arc<RgbImage>,
+    pub iteration: u32,
+    pub total_iterations: u32,
+    pub level: u32,
+    pub losses: LossParts,
+    pub iterations_per_second: f64,
+    /// Sequence number of the captured frame it paints.
+    pub frame_seq: u64,
+    pub style_key: String,
+    pub finished: bool,
+    /// Set on the first snapshot of a frame: capture to first visible painting.
+    pub latency: Option<Duration>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Notice {
+    pub error: bool,
+    pub text: String,
+}
+
+#[derive(Clone, Debug)]
+pub enum Event {
+    Snapshot(Snapshot),
+    Notice(Notice),
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum WorkerState {
+    #[default]
+    Starting,
+    WaitingForFrame,
+    WaitingForStyle,
+    Painting,
+    Holding,
+    Paused,
+    /// Cannot paint (e.g. weights missing); the text says why and how to fix it.
+    Failed(String),
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct WorkerStatus {
+    pub state: WorkerState,
+    pub device: String,
+    pub iterations_per_second: f64,
+    pub last_latency: Option<Duration>,
+    pub size: u32,
+    pub restarts: u32,
+    pub last_error: Option<String>,
+    pub style_key: String,
+    pub losses: LossParts,
+    pub snapshots: u64,
+}

@@ -1,0 +1,172 @@
+//! The gallery app's logic in headless Bevy apps (no window, no GPU): rotation timing,
+//! visitor picks, idle resume, scene hot reload, kiosk exit and close requests.
+
+mod common;
+
+use std::path::Path;
+use std::time::Duration;
+
+use bevy::input::ButtonState;
+use bevy::input::InputPlugin;
+use bevy::input::keyboard::{Key, KeyboardInput};
+use bevy::prelude::*;
+use bevy::state::app::StatesPlugin;
+use bevy::time::TimeUpdateStrategy;
+use bevy::window::WindowCloseRequested;
+use crossbeam_channel::Receiver;
+use gallery_painter::app::{self, AppSystems, Engagement, KioskSettings, Pipeline, Playlist, SceneProblem, SceneWatch, Thumbnail, Visitor};
+use gallery_painter::engine::StyleParams;
+use gallery_painter::scene::Scene;
+use gallery_painter::worker::Command;
+
+const STEP: f64 = 0.1;
+
+fn scene_text(durations: [f64; 3]) -> String {
+    let entry = |name: &str, title: &str, d: f64| {
+        format!("(styles: [(path: \"assets/styles/{name}\")], title: \"{title}\", artist: \"Studio\", year: \"2026\", duration_s: {d})")
+    };
+    format!(
+        "(\n  name: \"test\",\n  entries: [\n    {},\n    {},\n    {},\n  ],\n)\n",
+        entry("swirling_night.png", "Night", durations[0]),
+        entry("ink_waves.png", "Waves", durations[1]),
+        entry("ember_field.png", "Embers", durations[2])
+    )
+}
+
+struct Harness {
+    app: App,
+    commands: Receiver<Command>,
+    _events: crossbeam_channel::Sender<gallery_painter::worker::Event>,
+    _dir: tempfile::TempDir,
+    scene_path: std::path::PathBuf,
+}
+
+impl Harness {
+    fn new(ignore_close: bool) -> Harness {
+        let dir = tempfile::tempdir().unwrap();
+        let scene_path = dir.path().join("scene.ron");
+        std::fs::write(&scene_path, scene_text([2.0, 2.0, 2.0])).unwrap();
+        let root = common::root();
+        let scene = Scene::load(&scene_path, &root, &StyleParams::default()).unwrap();
+        let (cmd_tx, cmd_rx) = crossbeam_channel::unbounded();
+        let (ev_tx, ev_rx) = crossbeam_channel::unbounded();
+        let mut app = App::new();
+        app.add_plugins((MinimalPlugins, StatesPlugin, InputPlugin))
+            .add_message::<WindowCloseRequested>()
+            .insert_resource(TimeUpdateStrategy::ManualDuration(Duration::from_secs_f64(STEP)))
+            .insert_resource(Pipeline::from_channels(cmd_tx, ev_rx))
+            .insert_resource(Playlist::new(scene, scene_path.clone(), root, StyleParams::default(), 5.0))
+            .insert_resource(SceneWatch::new(&scene_path, 0.0))
+            .insert_resource(KioskSettings { exit_chord: vec![KeyCode::ControlLeft, KeyCode::AltLeft, KeyCode::KeyQ], hud_key: KeyCode::F12, ignore_close_requests: ignore_close })
+            .insert_resource(Engagement { last_input: 0.0, attract_after_s: 1000.0, hint: String::new() })
+            .init_state::<Visitor>()
+            .add_systems(Update, app::picker::pick.in_set(AppSystems::Input));
+        app::logic_plugins(&mut app);
+        Harness { app, commands: cmd_rx, _events: ev_tx, _dir: dir, scene_path }
+    }
+
+    /// Advances `seconds` of app time and returns the titles of the styles selected meanwhile.
+    fn run(&mut self, seconds: f64) -> Vec<String> {
+        let frames = (seconds / STEP).round() as usize;
+        let mut picked = Vec::new();
+        for _ in 0..frames {
+            self.app.update();
+            for c in self.commands.try_iter() {
+                if let Command::SelectStyle(s) = c {
+                    picked.push(s.key);
+                }
+            }
+        }
+        picked
+    }
+
+    fn playlist(&self) -> &Playlist {
+        self.app.world().resource::<Playlist>()
+    }
+
+    fn key(&mut self, key: KeyCode, state: ButtonState) {
+        self.app.world_mut().write_message(KeyboardInput { key_code: key, logical_key: Key::Unidentified(bevy::input::keyboard::NativeKey::Unidentified), state, text: None, repeat: false, window: Entity::PLACEHOLDER });
+    }
+}
+
+#[test]
+fn rotation_follows_the_scene_durations() {
+    let mut h = Harness::new(true);
+    assert_eq!(h.run(0.5), vec!["Night"]);
+    assert_eq!(h.run(2.0), vec!["Waves"]);
+    assert_eq!(h.run(2.0), vec!["Embers"]);
+    assert_eq!(h.run(2.0), vec!["Night"], "wraps around");
+}
+
+#[test]
+fn a_tap_selects_at_once_pauses_rotation_and_idle_resumes_it() {
+    let mut h = Harness::new(true);
+    h.run(0.5);
+    h.app.world_mut().spawn((Thumbnail(2), Interaction::Pressed));
+    assert_eq!(h.run(0.2), vec!["Embers"], "the tap takes effect in the next frame");
+    assert_eq!(h.playlist().current, 2);
+    // Rotation would move on after 2 s, but the visitor's pick holds for the 5 s idle timeout.
+    assert_eq!(h.run(4.0), Vec::<String>::new());
+    assert_eq!(h.playlist().current, 2);
+    // After the idle timeout the rotation resumes, giving the pick a full turn first.
+    assert_eq!(h.run(1.5), Vec::<String>::new());
+    assert!(h.playlist().visitor_hold_until.is_none(), "rotation resumed");
+    assert_eq!(h.run(2.0), vec!["Night"]);
+}
+
+#[test]
+fn hot_reload_accepts_a_good_edit_and_rejects_a_bad_one() {
+    let mut h = Harness::new(true);
+    h.run(0.3);
+    // A good edit: new title of the artwork on show, applied at once.
+    std::thread::sleep(Duration::from_millis(20));
+    let edited = scene_text([2.0, 2.0, 2.0]).replace("\"Night\"", "\"Starry\"");
+    std::fs::write(&h.scene_path, edited).unwrap();
+    bump_mtime(&h.scene_path);
+    let picked = h.run(0.3);
+    assert_eq!(h.playlist().scene.entries[0].title, "Starry");
+    assert_eq!(picked, vec!["Starry"]);
+    assert!(h.app.world().resource::<SceneProblem>().0.is_none());
+    // A bad edit: the running scene stays, the problem says where.
+    std::fs::write(&h.scene_path, "(\n  name: \"test\",\n  entries: [\n    (styles: [], titel: \"x\"),\n  ],\n)\n").unwrap();
+    bump_mtime(&h.scene_path);
+    h.run(0.3);
+    let problem = h.app.world().resource::<SceneProblem>().0.clone().expect("rejected");
+    assert!(problem.contains("scene.ron:4:") && problem.contains("titel") && problem.contains("fix:"), "{problem}");
+    assert_eq!(h.playlist().scene.entries.len(), 3);
+    assert_eq!(h.playlist().scene.entries[0].title, "Starry");
+}
+
+fn bump_mtime(path: &Path) {
+    // Filesystems with coarse timestamps: make sure the change is visible.
+    let t = std::time::SystemTime::now() + Duration::from_secs(2);
+    std::fs::File::options().write(true).open(path).unwrap().set_modified(t).unwrap();
+}
+
+#[test]
+fn the_admin_chord_exits_and_nothing_less_does() {
+    let mut h = Harness::new(true);
+    h.run(0.2);
+    h.key(KeyCode::ControlLeft, ButtonState::Pressed);
+    h.key(KeyCode::KeyQ, ButtonState::Pressed);
+    h.run(0.2);
+    assert!(h.app.should_exit().is_none(), "two of three keys must not quit");
+    h.key(KeyCode::AltLeft, ButtonState::Pressed);
+    h.app.update();
+    assert_eq!(h.app.should_exit(), Some(AppExit::Success));
+}
+
+#[test]
+fn window_close_requests_are_ignored_in_exhibition_mode() {
+    let mut h = Harness::new(true);
+    h.run(0.2);
+    h.app.world_mut().write_message(WindowCloseRequested { window: Entity::PLACEHOLDER });
+    h.run(0.2);
+    assert!(h.app.should_exit().is_none());
+
+    let mut dev = Harness::new(false);
+    dev.run(0.2);
+    dev.app.world_mut().write_message(WindowCloseRequested { window: Entity::PLACEHOLDER });
+    dev.app.update();
+    assert_eq!(dev.app.should_exit(), Some(AppExit::Success));
+}

@@ -1,0 +1,107 @@
+//! The real binary: its commands and its errors.
+
+mod common;
+
+use std::process::Command;
+
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_gallery-painter"));
+    c.current_dir(common::root());
+    c
+}
+
+fn output(c: &mut Command) -> (bool, String) {
+    let o = c.output().unwrap();
+    (o.status.success(), format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr)))
+}
+
+#[test]
+fn list_cameras_says_when_there_are_none() {
+    let (ok, out) = output(bin().arg("list-cameras"));
+    assert!(ok, "{out}");
+    // On a machine with a camera this prints it instead.
+    assert!(out.contains("no cameras found") || out.contains(": "), "{out}");
+}
+
+#[test]
+fn check_config_accepts_the_shipped_files_and_locates_errors() {
+    let (ok, out) = output(bin().arg("check-config"));
+    assert!(ok, "{out}");
+    assert!(out.contains("ok   scenes/default.ron") && out.contains("ok   scenes/evening-blends.ron"), "{out}");
+    let dir = tempfile::tempdir().unwrap();
+    let scene = dir.path().join("broken.ron");
+    std::fs::write(&scene, "(\n  name: \"b\",\n  entries: [(styles: [(path: \"assets/styles/ink_waves.png\")], title: \"t\", duration: 5.0)],\n)\n").unwrap();
+    let (ok, out) = output(bin().arg("check-config").arg(&scene));
+    assert!(!ok);
+    assert!(out.contains("broken.ron:3:") && out.contains("duration") && out.contains("duration_s") && out.contains("fix:"), "{out}");
+}
+
+#[test]
+fn stylize_paints_a_tiny_picture() {
+    let dir = tempfile::tempdir().unwrap();
+    let content = dir.path().join("photo.png");
+    common::photo(80, 60).save(&content).unwrap();
+    let out = dir.path().join("painting.png");
+    let (ok, log) = output(
+        bin().args(["stylize", "--size", "48", "--iters", "3", "--levels", "1", "--threads", "1", "--device", "cpu", "--save-every", "3"])
+            .arg("--content")
+            .arg(&content)
+            .arg("--style")
+            .arg(common::style_path("ink_waves.png"))
+            .arg("--style")
+            .arg(format!("{}:0.5", common::style_path("ember_field.png").display()))
+            .arg("--out")
+            .arg(&out),
+    );
+    assert!(ok, "{log}");
+    assert_eq!(image::open(&out).unwrap().to_rgb8().dimensions(), (48, 36));
+    assert!(dir.path().join("painting-0003.png").is_file(), "{log}");
+    assert!(log.contains("wrote"), "{log}");
+}
+
+#[test]
+fn stylize_reports_unreadable_images_unknown_layers_and_missing_weights() {
+    let dir = tempfile::tempdir().unwrap();
+    let style = common::style_path("ink_waves.png");
+    let (ok, log) = output(bin().args(["stylize", "--content", "/no/such/photo.jpg", "--out"]).arg(dir.path().join("o.png")).arg("--style").arg(&style));
+    assert!(!ok && log.contains("/no/such/photo.jpg") && log.contains("fix:"), "{log}");
+
+    let content = dir.path().join("photo.png");
+    common::photo(40, 30).save(&content).unwrap();
+    let (ok, log) = output(bin().args(["stylize", "--style-layers", "relu1_1,relu7_1", "--content"]).arg(&content).arg("--style").arg(&style).arg("--out").arg(dir.path().join("o.png")));
+    assert!(!ok && log.contains("relu7_1") && log.contains("use one of"), "{log}");
+
+    let (ok, log) = output(bin().args(["stylize", "--weights", "/no/weights.safetensors", "--content"]).arg(&content).arg("--style").arg(&style).arg("--out").arg(dir.path().join("o.png")));
+    assert!(!ok && log.contains("/no/weights.safetensors") && log.contains("scripts/setup.sh"), "{log}");
+}
+
+#[test]
+fn a_wrong_libtorch_version_is_named_with_a_fix() {
+    // A libtorch folder that claims another version: hard links to the real libraries
+    // (same filesystem, no copies) beside a version.py that says 2.10.0.
+    let real = std::fs::canonicalize(common::root().join(".libtorch")).expect(".libtorch: run scripts/setup.sh");
+    let fake = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("fake-torch");
+    let _ = std::fs::remove_dir_all(&fake);
+    std::fs::create_dir_all(fake.join("lib")).unwrap();
+    for entry in std::fs::read_dir(real.join("lib")).unwrap() {
+        let p = entry.unwrap().path();
+        if p.is_file() {
+            std::fs::hard_link(&p, fake.join("lib").join(p.file_name().unwrap())).unwrap();
+        }
+    }
+    std::fs::write(fake.join("version.py"), "__version__ = '2.10.0+cpu'\n").unwrap();
+    let cuda_rt = real.parent().unwrap().join("nvidia/cu13/lib");
+    let (ok, log) = output(bin().arg("stylize").args(["--content", "x", "--style", "y", "--out", "z"]).env("LD_LIBRARY_PATH", format!("{}:{}", fake.join("lib").display(), cuda_rt.display())));
+    assert!(!ok);
+    assert!(log.contains("version 2.10.0") && log.contains("needs 2.11.") && log.contains("scripts/setup.sh"), "{log}");
+    let _ = std::fs::remove_dir_all(&fake);
+}
+
+#[test]
+fn shipped_artworks_are_exactly_what_the_generator_makes() {
+    for (i, a) in gallery_painter::artworks::ARTWORKS.iter().enumerate() {
+        let made = (a.paint)(640, 480, 1000 + i as u64);
+        let shipped = common::style(a.file);
+        assert!(made == shipped, "{} differs from `gallery-painter make-artworks`", a.file);
+    }
+}

@@ -1,0 +1,278 @@
+//! Capture -> worker -> snapshots, headless on CPU at tiny sizes, with injected faults.
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use gallery_painter::capture::synthetic::SyntheticScene;
+use gallery_painter::capture::{CaptureError, CaptureOptions, CaptureState, FrameSource, SourceFactory, spawn_capture};
+use gallery_painter::config::Policy;
+use gallery_painter::engine::StyleParams;
+use gallery_painter::worker::{Command, Event, Fault, Snapshot, StyleSelection, WorkerConfig, WorkerHandle, spawn_worker};
+use image::RgbImage;
+
+/// Worker tests run one at a time: each worker uses every core, and the restart-time check
+/// should measure the worker, not the other tests.
+static SERIAL: Mutex<()> = Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn synthetic(fps: f64) -> SourceFactory {
+    Box::new(move || Ok(Box::new(SyntheticScene::new(3, fps, 96, 72)) as Box<dyn FrameSource>))
+}
+
+fn params(size: u32, iterations: u32) -> StyleParams {
+    StyleParams { size, iterations, levels: 1, ..StyleParams::default() }
+}
+
+fn selection(key: &str, styles: &[(&str, f64)], p: StyleParams) -> StyleSelection {
+    StyleSelection { key: key.into(), styles: styles.iter().map(|(s, w)| (common::style_path(s), *w)).collect(), params: p }
+}
+
+fn worker(policy: Policy, p: StyleParams, frames: crossbeam_channel::Receiver<gallery_painter::capture::Frame>) -> WorkerHandle {
+    let w = spawn_worker(
+        WorkerConfig {
+            root: common::root(),
+            weights: common::weights(),
+            device: common::cpu(),
+            policy,
+            snapshot_every: 1,
+            hold_finished: Duration::from_millis(100),
+            live_keep: 0.7,
+            live_iterations_per_frame: 3,
+            default_params: p.clone(),
+            initial: None,
+            restart_delay: Duration::from_millis(200),
+        },
+        frames,
+    );
+    w.commands.send(Command::SelectStyle(selection("night", &[("swirling_night.png", 1.0)], p))).unwrap();
+    w
+}
+
+/// Waits for events until `pred` accepts one or the time runs out.
+fn wait_for(w: &WorkerHandle, timeout: Duration, mut pred: impl FnMut(&Event) -> bool) -> Option<Event> {
+    let end = Instant::now() + timeout;
+    while Instant::now() < end {
+        if let Ok(e) = w.events.recv_timeout(Duration::from_millis(50)) {
+            if pred(&e) {
+                return Some(e);
+            }
+        }
+    }
+    None
+}
+
+fn snapshot(e: Option<Event>) -> Snapshot {
+    match e {
+        Some(Event::Snapshot(s)) => s,
+        other => panic!("expected a snapshot, got {other:?}"),
+    }
+}
+
+#[test]
+fn synthetic_frames_become_paintings_whose_loss_falls() {
+    let _serial = serial();
+    let mut capture = spawn_capture(synthetic(20.0), None, CaptureOptions::default());
+    let mut w = worker(Policy::Paint, params(64, 8), capture.frames.clone());
+    let mut snaps: Vec<Snapshot> = Vec::new();
+    let end = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < end {
+        if let Ok(Event::Snapshot(s)) = w.events.recv_timeout(Duration::from_millis(100)) {
+            let done = s.finished;
+            snaps.push(s);
+            if done {
+                break;
+            }
+        }
+    }
+    assert!(snaps.last().is_some_and(|s| s.finished), "no finished painting: {} snapshots", snaps.len());
+    let seq = snaps.last().unwrap().frame_seq;
+    let same: Vec<&Snapshot> = snaps.iter().filter(|s| s.frame_seq == seq).collect();
+    assert!(same.len() >= 4);
+    assert!(same.last().unwrap().losses.total < 0.7 * same[0].losses.total, "loss did not fall enough");
+    assert!(same[0].latency.is_some(), "first snapshot of a frame carries its latency");
+    assert_eq!(same[0].image.dimensions(), (64, 48));
+    assert_eq!(same[0].style_key, "night");
+    let st = w.status();
+    assert!(st.iterations_per_second > 0.0 && st.last_latency.is_some());
+    w.shutdown();
+    capture.stop();
+}
+
+#[test]
+fn a_worker_panic_restarts_it_and_painting_resumes_within_two_seconds() {
+    let _serial = serial();
+    let mut capture = spawn_capture(synthetic(20.0), None, CaptureOptions::default());
+    let mut w = worker(Policy::Paint, params(64, 30), capture.frames.clone());
+    snapshot(wait_for(&w, Duration::from_secs(30), |e| matches!(e, Event::Snapshot(_))));
+    w.commands.send(Command::InjectFault(Fault::Panic)).unwrap();
+    let crash = wait_for(&w, Duration::from_secs(10), |e| matches!(e, Event::Notice(n) if n.text.contains("crashed")));
+    assert!(crash.is_some(), "no crash notice");
+    let crashed_at = Instant::now();
+    snapshot(wait_for(&w, Duration::from_secs(10), |e| matches!(e, Event::Snapshot(_))));
+    let gap = crashed_at.elapsed();
+    assert!(gap < Duration::from_secs(2), "painting resumed only after {gap:?}");
+    assert_eq!(w.status().restarts, 1);
+    assert_eq!(w.status().style_key, "night", "the selection survives the restart");
+    w.shutdown();
+    capture.stop();
+}
+
+#[test]
+fn out_of_memory_retries_at_a_smaller_size() {
+    let _serial = serial();
+    let mut capture = spawn_capture(synthetic(20.0), None, CaptureOptions::default());
+    let mut w = worker(Policy::Paint, params(96, 30), capture.frames.clone());
+    let first = snapshot(wait_for(&w, Duration::from_secs(30), |e| matches!(e, Event::Snapshot(_))));
+    assert_eq!(first.image.dimensions(), (96, 72));
+    w.commands.send(Command::InjectFault(Fault::OutOfMemory)).unwrap();
+    let notice = wait_for(&w, Duration::from_secs(10), |e| matches!(e, Event::Notice(n) if n.text.contains("out of memory")));
+    match notice {
+        Some(Event::Notice(n)) => assert!(n.text.contains("at 96 px") && n.text.contains("72 px"), "{}", n.text),
+        other => panic!("no out-of-memory notice: {other:?}"),
+    }
+    let smaller = snapshot(wait_for(&w, Duration::from_secs(10), |e| matches!(e, Event::Snapshot(_))));
+    assert_eq!(smaller.image.dimensions(), (72, 54));
+    assert_eq!(w.status().size, 72);
+    w.shutdown();
+    capture.stop();
+}
+
+#[test]
+fn a_corrupt_style_image_is_skipped_with_its_name() {
+    let _serial = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("broken_painting.png");
+    std::fs::write(&bad, b"\x89PNG but not really").unwrap();
+    let mut capture = spawn_capture(synthetic(20.0), None, CaptureOptions::default());
+    let mut w = worker(Policy::Paint, params(64, 30), capture.frames.clone());
+    snapshot(wait_for(&w, Duration::from_secs(30), |e| matches!(e, Event::Snapshot(_))));
+    let sel = StyleSelection { key: "mixed".into(), styles: vec![(bad.clone(), 1.0), (common::style_path("ink_waves.png"), 1.0)], params: params(64, 30) };
+    w.commands.send(Command::SelectStyle(sel)).unwrap();
+    let n = wait_for(&w, Duration::from_secs(10), |e| matches!(e, Event::Notice(n) if n.text.contains("broken_painting.png")));
+    assert!(n.is_some(), "no notice naming the broken file");
+    let s = snapshot(wait_for(&w, Duration::from_secs(10), |e| matches!(e, Event::Snapshot(s) if s.style_key == "mixed")));
+    assert_eq!(s.style_key, "mixed", "the readable style is used");
+    let only_bad = StyleSelection { key: "bad".into(), styles: vec![(bad, 1.0)], params: params(64, 30) };
+    w.commands.send(Command::SelectStyle(only_bad)).unwrap();
+    let n = wait_for(&w, Duration::from_secs(10), |e| matches!(e, Event::Notice(n) if n.text.contains("keeping the current style")));
+    assert!(n.is_some());
+    assert_eq!(w.status().style_key, "mixed");
+    w.shutdown();
+    capture.stop();
+}
+
+/// A camera stand-in that delivers `good` frames, then fails, refuses to reopen `refusals`
+/// times, then works again.
+struct Script {
+    good: u32,
+    refusals: u32,
+    opened: u32,
+}
+
+struct ScriptedCamera {
+    left: u32,
+    scene: SyntheticScene,
+}
+
+impl FrameSource for ScriptedCamera {
+    fn name(&self) -> String {
+        "scripted camera".into()
+    }
+    fn next_frame(&mut self) -> Result<RgbImage, CaptureError> {
+        std::thread::sleep(Duration::from_millis(10));
+        if self.left == 0 {
+            return Err(CaptureError::Lost("unplugged".into()));
+        }
+        self.left -= 1;
+        self.scene.next_frame()
+    }
+}
+
+#[test]
+fn a_lost_camera_is_reported_retried_with_backoff_and_resumes_by_itself() {
+    let script = Arc::new(Mutex::new(Script { good: 20, refusals: 3, opened: 0 }));
+    let s = script.clone();
+    let factory: SourceFactory = Box::new(move || {
+        let mut s = s.lock().unwrap();
+        if s.opened >= 1 && s.refusals > 0 {
+            s.refusals -= 1;
+            return Err(CaptureError::Unavailable("no such device".into()));
+        }
+        s.opened += 1;
+        let left = if s.opened == 1 { s.good } else { u32::MAX };
+        Ok(Box::new(ScriptedCamera { left, scene: SyntheticScene::new(1, 0.0, 32, 24) }) as Box<dyn FrameSource>)
+    });
+    let options = CaptureOptions { backoff_start: Duration::from_millis(50), backoff_max: Duration::from_millis(400), ..Default::default() };
+    let mut capture = spawn_capture(factory, None, options);
+    let mut saw_lost = false;
+    let end = Instant::now() + Duration::from_secs(10);
+    let mut recovered = false;
+    while Instant::now() < end {
+        let _ = capture.frames.recv_timeout(Duration::from_millis(5));
+        let st = capture.status();
+        if let CaptureState::Lost { retry_in, .. } = &st.state {
+            saw_lost = true;
+            assert!(*retry_in <= Duration::from_millis(400));
+        }
+        if saw_lost && st.state == CaptureState::Running && st.frames > 25 {
+            recovered = true;
+            break;
+        }
+    }
+    assert!(saw_lost, "the loss was never reported");
+    assert!(recovered, "capture did not resume: {:?}", capture.status().state);
+    assert!(capture.status().reconnects >= 3);
+    assert_eq!(script.lock().unwrap().refusals, 0);
+    capture.stop();
+}
+
+#[test]
+fn without_a_camera_the_fallback_runs_and_says_so() {
+    let no_camera: SourceFactory = Box::new(|| Err(CaptureError::Unavailable("No such file or directory".into())));
+    let mut capture = spawn_capture(no_camera, Some(synthetic(30.0)), CaptureOptions::default());
+    let frame = capture.frames.recv_timeout(Duration::from_secs(5)).expect("fallback frames");
+    assert_eq!(frame.image.dimensions(), (96, 72));
+    match capture.status().state {
+        CaptureState::Fallback { reason } => assert!(reason.contains("No such file")),
+        other => panic!("{other:?}"),
+    }
+    capture.stop();
+}
+
+#[test]
+fn the_newest_frame_wins_and_drops_are_counted() {
+    let mut capture = spawn_capture(synthetic(0.0), None, CaptureOptions::default());
+    std::thread::sleep(Duration::from_millis(300));
+    let frame = capture.frames.recv_timeout(Duration::from_secs(1)).unwrap();
+    let st = capture.status();
+    assert!(st.dropped > 5, "dropped {}", st.dropped);
+    assert!(frame.seq + 3 >= st.frames, "stale frame {} of {}", frame.seq, st.frames);
+    capture.stop();
+}
+
+#[test]
+fn live_policy_follows_new_frames_without_restarting() {
+    let _serial = serial();
+    let mut capture = spawn_capture(synthetic(10.0), None, CaptureOptions::default());
+    let mut w = worker(Policy::Live, params(64, 200), capture.frames.clone());
+    let mut seqs = Vec::new();
+    let mut iterations = Vec::new();
+    let end = Instant::now() + Duration::from_secs(40);
+    while Instant::now() < end && seqs.len() < 3 {
+        if let Ok(Event::Snapshot(s)) = w.events.recv_timeout(Duration::from_millis(100)) {
+            if seqs.last() != Some(&s.frame_seq) {
+                seqs.push(s.frame_seq);
+                iterations.push(s.iteration);
+            }
+        }
+    }
+    assert!(seqs.len() >= 3, "frames painted: {seqs:?}");
+    assert!(seqs.windows(2).all(|p| p[1] > p[0]));
+    w.shutdown();
+    capture.stop();
+}

