@@ -5,14 +5,14 @@ mod common;
 
 use std::path::Path;
 
-use gallery_painter::config::{InstallationConfig, parse_ron};
+use gallery_painter::config::{InstallationConfig, parse_ron, to_ron_string};
 use gallery_painter::engine::StyleParams;
 use gallery_painter::scene::{OpeningHours, Scene};
 
 #[test]
 fn config_round_trips_through_ron() {
     let cfg = InstallationConfig::default();
-    let text = ron::ser::to_string_pretty(&cfg, ron::ser::PrettyConfig::default()).unwrap();
+    let text = to_ron_string(&cfg);
     let back: InstallationConfig = parse_ron(&text, Path::new("roundtrip.ron")).unwrap();
     assert_eq!(cfg, back);
 }
@@ -30,7 +30,7 @@ fn shipped_scenes_load() {
     for name in ["scenes/default.ron", "scenes/evening-blends.ron"] {
         let scene = Scene::load(&root.join(name), &root, &StyleParams::default()).unwrap();
         assert!(scene.entries.len() >= 3, "{name}");
-        let text = ron::ser::to_string_pretty(&scene, ron::ser::PrettyConfig::default()).unwrap();
+        let text = to_ron_string(&scene);
         let back: Scene = parse_ron(&text, Path::new(name)).unwrap();
         assert_eq!(scene, back);
     }

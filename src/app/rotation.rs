@@ -190,6 +190,8 @@ fn handle_visitor_picks(
             continue;
         }
         playlist.visitor_hold_until = Some(now + playlist.idle_timeout_s);
+        // The rotation continues from the visitor's choice when it resumes.
+        playlist.order_pos = playlist.order.iter().position(|&i| i == index).unwrap_or(0);
         select(&mut playlist, index, now, true, &mut out, &mut changed);
     }
 }

@@ -49,10 +49,21 @@ fn fix_for(code: &ron::Error) -> String {
     }
 }
 
+/// RON extensions for every file we read and write: `Some` may be left out, and
+/// `Camera(index: 0)` needs no double parentheses.
+const EXTENSIONS: ron::extensions::Extensions =
+    ron::extensions::Extensions::IMPLICIT_SOME.union(ron::extensions::Extensions::UNWRAP_VARIANT_NEWTYPES);
+
+/// Writes a value the way [`parse_ron`] reads it.
+pub fn to_ron_string<T: serde::Serialize>(value: &T) -> String {
+    let pretty = ron::ser::PrettyConfig::default().extensions(EXTENSIONS);
+    ron::ser::to_string_pretty(value, pretty).expect("config types serialise")
+}
+
 /// Parses RON text that came from `path` (used in messages).
 pub fn parse_ron<T: DeserializeOwned>(text: &str, path: &Path) -> Result<T, ConfigError> {
     let options = ron::Options::default().with_default_extension(
-        ron::extensions::Extensions::IMPLICIT_SOME | ron::extensions::Extensions::UNWRAP_VARIANT_NEWTYPES,
+        EXTENSIONS,
     );
     options.from_str(text).map_err(|e| ConfigError {
         path: path.to_path_buf(),

@@ -4,5 +4,5 @@
 mod error;
 mod types;
 
-pub use error::{ConfigError, load_ron, parse_ron};
+pub use error::{ConfigError, load_ron, parse_ron, to_ron_string};
 pub use types::*;

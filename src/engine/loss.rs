@@ -1,10 +1,10 @@
 //! The three terms of Gatys et al. (2015), each exactly as the paper writes it.
 
-use tch::{Kind, Tensor};
+use tch::Tensor;
 
 /// `Lc = 1/2 * sum_ij (F_ij - P_ij)^2` between generated features `f` and content features `p`.
 pub fn content_loss(f: &Tensor, p: &Tensor) -> Tensor {
-    (f - p).square().sum(Kind::Float) * 0.5
+    (f - p).square().sum(f.kind()) * 0.5
 }
 
 /// Gram matrix `G = F F^T` of a `[1, N, H, W]` activation, with F reshaped to `[N, M]`, M = H*W.
@@ -19,7 +19,7 @@ pub fn gram(features: &Tensor) -> Tensor {
 /// `E_l = 1/(4 N^2 M^2) * sum_ij (G_ij - A_ij)^2` for one layer with N channels and M positions.
 pub fn style_layer_loss(g: &Tensor, a: &Tensor, n: i64, m: i64) -> Tensor {
     let norm = 4.0 * (n as f64).powi(2) * (m as f64).powi(2);
-    (g - a).square().sum(Kind::Float) / norm
+    (g - a).square().sum(g.kind()) / norm
 }
 
 /// Small constant inside the square root of the TV term: without it the gradient
@@ -34,5 +34,5 @@ pub fn total_variation(y: &Tensor) -> Tensor {
     let base = y.narrow(2, 0, h - 1).narrow(3, 0, w - 1);
     let down = y.narrow(2, 1, h - 1).narrow(3, 0, w - 1) - &base;
     let right = y.narrow(2, 0, h - 1).narrow(3, 1, w - 1) - &base;
-    (down.square() + right.square() + TV_EPSILON).sqrt().sum(Kind::Float)
+    (down.square() + right.square() + TV_EPSILON).sqrt().sum(y.kind())
 }
