@@ -7,6 +7,9 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 bash scripts/setup.sh --build release
+# libgomp reads this at load time: idle worker threads sleep instead of spinning, so the
+# render thread keeps its core.
+export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
 BIN=target/release/gallery-painter
 "$BIN" check-config
 if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then

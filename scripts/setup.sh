@@ -126,7 +126,11 @@ if [ "$WANT_VGG19" = 1 ]; then
   phase "optional torchvision VGG19 (needs internet beyond PyPI)"
   V19=assets/models/vgg19-torchvision.safetensors
   if [ -f "$V19" ]; then done_phase "ok (already there)"; else
-    .venv/bin/python scripts/fetch_vgg19_torchvision.py "$V19" || die "VGG19 download failed" "this needs download.pytorch.org; the offline VGG16 keeps working without it"
+    if ! .venv-bench/bin/python -c "import torch" 2>/dev/null; then
+      python3 -m venv .venv-bench && .venv-bench/bin/python -m pip -q install "torch==$TORCH_VERSION" safetensors numpy \
+        || die "full torch for the VGG19 conversion failed to install" "rerun; the offline VGG16 keeps working without it"
+    fi
+    .venv-bench/bin/python scripts/fetch_vgg19_torchvision.py "$V19" || die "VGG19 download failed" "this needs download.pytorch.org; the offline VGG16 keeps working without it"
     done_phase "downloaded"
   fi
 fi

@@ -14,5 +14,6 @@ pub mod config;
 pub mod scene;
 pub mod capture;
 pub mod worker;
+#[cfg(feature = "gui")]
 pub mod app;
 pub mod artworks;

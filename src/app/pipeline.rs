@@ -73,7 +73,7 @@ pub(super) fn plugin(app: &mut App) {
         .add_message::<SendCommand>()
         .init_resource::<LatestPainting>()
         .init_resource::<PipelineStatus>()
-        .add_systems(Update, receive.in_set(AppSystems::Receive))
+        .add_systems(Update, (receive, log_metrics).chain().in_set(AppSystems::Receive))
         .add_systems(Update, forward_commands.in_set(AppSystems::Send))
         .add_systems(Last, shutdown_on_exit);
 }
@@ -122,5 +122,23 @@ fn shutdown_on_exit(mut exit: MessageReader<AppExit>, pipeline: Option<ResMut<Pi
         if let Some(mut p) = pipeline {
             p.shutdown();
         }
+    }
+}
+
+/// One line of metrics a minute in the log, for the technician's morning check.
+fn log_metrics(time: Res<Time>, status: Res<PipelineStatus>, mut last: Local<f64>) {
+    let now = time.elapsed_secs_f64();
+    if now - *last < 60.0 {
+        return;
+    }
+    *last = now;
+    let w = &status.worker;
+    let latency = w.last_latency.map(|l| format!("{:.2}s", l.as_secs_f64())).unwrap_or_else(|| "-".into());
+    match &status.capture {
+        Some(c) => tracing::info!(
+            "metrics: capture {:.1} fps, {} frames, {} dropped, {:?} | worker {:?}, {:.2} it/s, latency {latency}, {} snapshots, {} restarts",
+            c.fps, c.frames, c.dropped, c.state, w.state, w.iterations_per_second, w.snapshots, w.restarts
+        ),
+        None => tracing::info!("metrics: worker {:?}, {:.2} it/s, latency {latency}, {} snapshots", w.state, w.iterations_per_second, w.snapshots),
     }
 }

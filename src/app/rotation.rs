@@ -229,7 +229,13 @@ fn rotate(
     }
 }
 
-fn check_opening_hours(playlist: Res<Playlist>, state: Res<State<Opening>>, mut next: ResMut<NextState<Opening>>) {
+fn check_opening_hours(time: Res<Time>, mut last: Local<Option<f64>>, playlist: Res<Playlist>, state: Res<State<Opening>>, mut next: ResMut<NextState<Opening>>) {
+    // The clock is read once a second, not every frame.
+    let now = time.elapsed_secs_f64();
+    if last.is_some_and(|t| now - t < 1.0) {
+        return;
+    }
+    *last = Some(now);
     let open = playlist.scene.hours.as_ref().is_none_or(|h| h.is_open(chrono::Local::now().naive_local()));
     let want = if open { Opening::Open } else { Opening::Closed };
     if *state.get() != want {

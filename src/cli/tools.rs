@@ -46,6 +46,12 @@ pub fn load_config(path: &std::path::Path) -> anyhow::Result<(InstallationConfig
     Ok((cfg, root))
 }
 
+#[cfg(not(feature = "gui"))]
+pub fn run(_: RunArgs) -> anyhow::Result<()> {
+    anyhow::bail!("this binary was built without the display (feature `gui`)\n  fix: build with default features: cargo build --release")
+}
+
+#[cfg(feature = "gui")]
 pub fn run(args: RunArgs) -> anyhow::Result<()> {
     let (mut cfg, root) = load_config(&args.config)?;
     if let Some(s) = args.scene {

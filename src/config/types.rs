@@ -216,7 +216,7 @@ impl InstallationConfig {
             return bad("kiosk.admin_exit_chord is empty: the installation could not be quit".into(), "e.g. [\"ControlLeft\", \"AltLeft\", \"KeyQ\"]");
         }
         for key in self.kiosk.admin_exit_chord.iter().chain([&self.kiosk.admin_hud_key]) {
-            if crate::app::keys::parse_key(key).is_none() {
+            if super::keys::parse_key_name(key).is_none() {
                 return bad(format!("unknown key name `{key}`"), "use Bevy KeyCode names: KeyQ, ControlLeft, AltLeft, F12, Escape, ...");
             }
         }

@@ -321,6 +321,12 @@ impl Worker<'_> {
             latency,
         };
         canvas.steps_since_snapshot = 0;
+        if finished {
+            tracing::info!(
+                "painting finished: frame {}, \"{}\", {} iterations, {:.2} it/s, loss {:.3e}",
+                canvas.frame_seq, snap.style_key, p.iteration, p.iterations_per_second, p.losses.total
+            );
+        }
         {
             let mut s = self.status.lock().expect("lock");
             s.snapshots += 1;
