@@ -83,6 +83,8 @@ pub fn bench_engine(args: BenchEngineArgs) -> anyhow::Result<()> {
     let params = StyleParams { size: args.size, iterations: args.iters + 3, levels: 1, optimizer: OptimizerKind::Adam { lr: 4.0 }, ..StyleParams::default() };
     let (w, h) = (args.size, args.size * 3 / 4);
     let mut painter = Painter::new(vgg, device, params)?;
+    // Like the reference: read the loss back every 10 steps, not every step.
+    painter.set_loss_readback_every(10);
     painter.set_content(random_image(w, h, 1));
     painter.set_styles(vec![StyleImage { id: "random".into(), image: Arc::new(random_image(w, h, 2)), weight: 1.0 }])?;
     painter.restart(None)?;

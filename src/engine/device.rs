@@ -19,7 +19,7 @@ pub enum DevicePreference {
 pub enum Precision {
     #[default]
     Fp32,
-    /// CUDA autocast (fp16/bf16 convolutions, fp32 Gram and losses); ignored on CPU.
+    /// bf16 convolutions with fp32 Gram matrices and losses (CUDA only; ignored on CPU).
     Mixed,
 }
 

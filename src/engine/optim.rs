@@ -9,8 +9,10 @@ use serde::{Deserialize, Serialize};
 use tch::{Kind, Tensor};
 
 /// The loss at a point, its gradient, and whatever breakdown the caller wants carried along.
+/// The loss stays a (0-dim) tensor on its device: reading it forces a GPU sync, which Adam
+/// never needs and L-BFGS needs for its line search only.
 pub struct Evaluation<P> {
-    pub loss: f64,
+    pub loss: Tensor,
     pub grad: Tensor,
     pub parts: P,
 }
@@ -57,7 +59,7 @@ impl Optimizer {
 }
 
 pub struct StepResult<P> {
-    pub loss: f64,
+    /// The caller's breakdown at the new point (for Adam: at the point before the update).
     pub parts: P,
     /// Objective evaluations spent (L-BFGS line search may need more than one).
     pub evaluations: usize,
@@ -96,7 +98,7 @@ impl Adam {
         let denom = (&*v / bc2).sqrt() + self.eps;
         let update = (&*m / denom) * (self.lr / bc1);
         let _ = x.g_sub_(&update);
-        Ok(StepResult { loss: e.loss, parts: e.parts, evaluations: 1 })
+        Ok(StepResult { parts: e.parts, evaluations: 1 })
     }
 }
 
@@ -158,7 +160,7 @@ impl Lbfgs {
                 let e = objective(x)?;
                 evaluations += 1;
                 first_parts = Some(e.parts);
-                (e.loss, e.grad)
+                (e.loss.double_value(&[]), e.grad)
             }
         };
         let mut d = self.direction(&g);
@@ -181,7 +183,8 @@ impl Lbfgs {
             let candidate = &*x + &d * t;
             let e = objective(&candidate)?;
             evaluations += 1;
-            if e.loss.is_finite() && e.loss <= f + self.c1 * t * gtd {
+            let loss = e.loss.double_value(&[]);
+            if loss.is_finite() && loss <= f + self.c1 * t * gtd {
                 let s = &d * t;
                 let y = &e.grad - &g;
                 let ys = dot(&y, &s);
@@ -192,11 +195,11 @@ impl Lbfgs {
                     self.pairs.push_back((s, y, 1.0 / ys));
                 }
                 *x = candidate;
-                self.current = Some((e.loss, e.grad));
-                return Ok(StepResult { loss: e.loss, parts: e.parts, evaluations });
+                self.current = Some((loss, e.grad));
+                return Ok(StepResult { parts: e.parts, evaluations });
             }
             // Minimiser of the quadratic through f, gtd and the new loss, kept in [0.1t, 0.5t].
-            let denom = 2.0 * (e.loss - f - gtd * t);
+            let denom = 2.0 * (loss - f - gtd * t);
             let t_q = if denom.is_finite() && denom > 0.0 { -gtd * t * t / denom } else { 0.5 * t };
             t = t_q.clamp(0.1 * t, 0.5 * t);
             last = Some(e.parts);
@@ -205,6 +208,6 @@ impl Lbfgs {
         self.pairs.clear();
         self.current = Some((f, g));
         let parts = first_parts.or(last).expect("at least one evaluation happened");
-        Ok(StepResult { loss: f, parts, evaluations })
+        Ok(StepResult { parts, evaluations })
     }
 }

@@ -84,6 +84,8 @@ pub struct Painter {
     losses: LossParts,
     run_started: Instant,
     run_iterations: u32,
+    /// Read the loss values back every this many steps (each read waits for the GPU).
+    loss_readback_every: u32,
 }
 
 fn plan(vgg: &Vgg, params: &StyleParams) -> Result<LayerPlan, EngineError> {
@@ -113,8 +115,13 @@ fn plan(vgg: &Vgg, params: &StyleParams) -> Result<LayerPlan, EngineError> {
 }
 
 impl Painter {
-    pub fn new(vgg: Vgg, device: EngineDevice, params: StyleParams) -> Result<Painter, EngineError> {
+    pub fn new(mut vgg: Vgg, device: EngineDevice, params: StyleParams) -> Result<Painter, EngineError> {
         params.validate().map_err(EngineError::InvalidParams)?;
+        if device.precision == Precision::Mixed {
+            // bf16 convolutions (tensor cores), fp32 Grams and losses: bf16 keeps fp32's
+            // range, which the 0..255 Caffe activations need.
+            vgg.set_compute_kind(Kind::BFloat16);
+        }
         let plan = plan(&vgg, &params)?;
         let optimizer = Optimizer::new(params.optimizer);
         Ok(Painter {
@@ -134,7 +141,14 @@ impl Painter {
             losses: LossParts::default(),
             run_started: Instant::now(),
             run_iterations: 0,
+            loss_readback_every: 1,
         })
+    }
+
+    /// Losses in [`Progress`] are refreshed every `n` steps (and at the end of each level);
+    /// between reads the GPU runs ahead of the CPU. 1 (the default) reads every step.
+    pub fn set_loss_readback_every(&mut self, n: u32) {
+        self.loss_readback_every = n.max(1);
     }
 
     pub fn params(&self) -> &StyleParams {
@@ -351,15 +365,14 @@ impl Painter {
                 let vgg = &self.vgg;
                 let plan = &self.plan;
                 let params = &self.params;
-                let mixed = self.device.precision == Precision::Mixed;
                 let beta = if params.size_invariant_weights {
                     params.style_weight * (w as f64 * h as f64) / (256.0 * 256.0)
                 } else {
                     params.style_weight
                 };
-                let mut objective = |x: &Tensor| -> Result<Evaluation<LossParts>, EngineError> {
+                let mut objective = |x: &Tensor| -> Result<Evaluation<Tensor>, EngineError> {
                     let xg = x.detach().set_requires_grad(true);
-                    let feats = tch::autocast(mixed, || vgg.features(&vgg.preprocess(&xg), &plan.taps));
+                    let feats = vgg.features(&vgg.preprocess(&xg), &plan.taps);
                     let device = xg.device();
                     let mut lc = Tensor::zeros([], (Kind::Float, device));
                     for ((pos, wgt), target) in plan.content.iter().zip(&t.content_features) {
@@ -374,21 +387,23 @@ impl Painter {
                     let tv = total_variation(&xg);
                     let total = &lc * params.content_weight + &ls * beta + &tv * params.tv_weight;
                     total.backward();
-                    // One device->host copy for all four numbers.
-                    let values = Tensor::stack(&[total.detach(), lc.detach(), ls.detach(), tv.detach()], 0)
-                        .to_kind(Kind::Double)
-                        .to_device(Device::Cpu);
-                    let v: Vec<f64> = Vec::<f64>::try_from(&values).map_err(|e| EngineError::Torch(e.to_string()))?;
-                    let parts = LossParts { total: v[0], content: v[1], style: v[2], tv: v[3] };
-                    Ok(Evaluation { loss: v[0], grad: xg.grad(), parts })
+                    // The four numbers stay on the device until someone reads them.
+                    let parts = Tensor::stack(&[total.detach(), lc.detach(), ls.detach(), tv.detach()], 0);
+                    Ok(Evaluation { loss: total.detach(), grad: xg.grad(), parts })
                 };
                 self.optimizer.step(&mut x, &mut objective)?
             };
-            self.losses = result.parts;
             self.x = Some(x);
             self.level_iteration += 1;
             self.iteration += 1;
             self.run_iterations += 1;
+            let level_done = self.level_iteration >= self.params.iterations;
+            if level_done || self.iteration % self.loss_readback_every.max(1) == 0 {
+                // One device->host copy for all four numbers.
+                let v: Vec<f64> = Vec::<f64>::try_from(&result.parts.to_kind(Kind::Double).to_device(Device::Cpu))
+                    .map_err(|e| EngineError::Torch(e.to_string()))?;
+                self.losses = LossParts { total: v[0], content: v[1], style: v[2], tv: v[3] };
+            }
             if self.level_iteration >= self.params.iterations && self.level + 1 < self.params.levels {
                 // Next level: the iterate is upsampled lazily by the next step.
                 self.level += 1;

@@ -84,6 +84,8 @@ pub struct Vgg {
     convs: Vec<Option<(Tensor, Tensor)>>,
     device: Device,
     source: String,
+    /// Reduced-precision copies of the weights (mixed precision on CUDA); None = fp32.
+    reduced: Option<(Kind, Vec<Option<(Tensor, Tensor)>>)>,
 }
 
 impl Vgg {
@@ -137,7 +139,16 @@ impl Vgg {
             convs.push(Some((w, b)));
         }
         let source = meta.get("source").cloned().unwrap_or_else(|| path.display().to_string());
-        Ok(Vgg { arch, convention, pooling, ops: table.into_iter().map(|(op, _)| op).collect(), convs, device, source })
+        Ok(Vgg { arch, convention, pooling, ops: table.into_iter().map(|(op, _)| op).collect(), convs, device, source, reduced: None })
+    }
+
+    /// Runs the convolutions in `kind` (e.g. bf16 on tensor cores) from now on; the weights
+    /// are cast once here rather than on every call as autocast would. `Kind::Float` = fp32.
+    pub fn set_compute_kind(&mut self, kind: Kind) {
+        self.reduced = (kind != Kind::Float).then(|| {
+            let convs = self.convs.iter().map(|c| c.as_ref().map(|(w, b)| (w.to_kind(kind), b.to_kind(kind)))).collect();
+            (kind, convs)
+        });
     }
 
     pub fn set_pooling(&mut self, pooling: Pooling) {
@@ -176,11 +187,14 @@ impl Vgg {
     pub fn features(&self, input: &Tensor, layers: &[usize]) -> Vec<Tensor> {
         let Some(&deepest) = layers.iter().max() else { return Vec::new() };
         let mut out: Vec<Option<Tensor>> = (0..layers.len()).map(|_| None).collect();
-        let mut x = input.shallow_clone();
+        let (mut x, convs) = match &self.reduced {
+            Some((kind, convs)) => (input.to_kind(*kind), convs),
+            None => (input.shallow_clone(), &self.convs),
+        };
         for i in 0..=deepest {
             x = match self.ops[i] {
                 Op::Conv => {
-                    let (w, b) = self.convs[i].as_ref().expect("conv position holds weights");
+                    let (w, b) = convs[i].as_ref().expect("conv position holds weights");
                     x.conv2d(w, Some(b), [1, 1], [1, 1], [1, 1], 1)
                 }
                 // Not in place: a tapped conv output must survive its ReLU.

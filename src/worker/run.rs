@@ -166,6 +166,8 @@ impl Worker<'_> {
             Ok(p) => p,
             Err(e) => return self.fail_until_shutdown(e.to_string()),
         };
+        // Losses are shown with snapshots only: no need to wait for the GPU more often.
+        painter.set_loss_readback_every(self.cfg.snapshot_every);
         let mut library = StyleLibrary::default();
         let mut canvas = Canvas {
             frame_seq: 0,
