@@ -30,6 +30,10 @@ pub struct BenchArgs {
     /// Also time the engine's mixed-precision mode (CUDA only).
     #[arg(long)]
     pub mixed: bool,
+    /// Alternate engine and reference runs this many times and report the medians
+    /// (single runs on a shared machine vary by ~10%).
+    #[arg(long, default_value_t = 3)]
+    pub repeats: u32,
     #[command(flatten)]
     pub engine: EngineArgs,
 }
@@ -140,6 +144,13 @@ fn random_vgg19(path: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The run with the median speed (its memory figure comes along).
+fn median(mut runs: Vec<RunResult>) -> RunResult {
+    runs.sort_by(|a, b| a.it_s.partial_cmp(&b.it_s).expect("finite speeds"));
+    let mid = runs.len() / 2;
+    runs.swap_remove(mid)
+}
+
 fn run_json(cmd: &mut Process) -> anyhow::Result<RunResult> {
     let out = cmd.output().with_context(|| format!("cannot start {cmd:?}"))?;
     if !out.status.success() {
@@ -165,7 +176,10 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<()> {
             if engine::device::select(engine::DevicePreference::Auto, engine::Precision::Fp32, threads)?.is_cuda() { "cuda" } else { "cpu" }
         }
     };
-    println!("benchmark: Gatys step (Adam; content relu4_2, style relu1_1..relu5_1, TV), {} timed iterations, {threads} threads, device {device}", args.iters);
+    println!(
+        "benchmark: Gatys step (Adam; content relu4_2, style relu1_1..relu5_1, TV), {} timed iterations, {threads} threads, device {device}, median of {} alternating runs",
+        args.iters, args.repeats
+    );
     println!("{:<7} {:>5} {:>14} {:>14} {:>8} {:>12} {:>12}", "model", "size", "engine it/s", "pytorch it/s", "ratio", "engine MB", "pytorch MB");
     for arch in &args.archs {
         let weights = match arch.as_str() {
@@ -182,18 +196,27 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<()> {
             if args.mixed && device == "cuda" {
                 precisions.push("mixed");
             }
-            let reference = run_json(
-                Process::new(&python)
-                    .arg(root.join("scripts/bench_reference.py"))
-                    .arg(&weights)
-                    .args([arch.as_str(), &size.to_string(), &args.iters.to_string(), &threads.to_string(), device, "fp32"]),
-            )?;
-            for precision in precisions {
-                let engine = run_json(
-                    Process::new(&exe)
-                        .args(["bench-engine", "--size", &size.to_string(), "--iters", &args.iters.to_string(), "--threads", &threads.to_string(), "--device", device, "--precision", precision, "--weights"])
-                        .arg(&weights),
-                )?;
+            let mut references = Vec::new();
+            let mut engines: Vec<Vec<RunResult>> = precisions.iter().map(|_| Vec::new()).collect();
+            for _ in 0..args.repeats.max(1) {
+                references.push(run_json(
+                    Process::new(&python)
+                        .arg(root.join("scripts/bench_reference.py"))
+                        .arg(&weights)
+                        .args([arch.as_str(), &size.to_string(), &args.iters.to_string(), &threads.to_string(), device, "fp32"]),
+                )?);
+                for (k, precision) in precisions.iter().enumerate() {
+                    engines[k].push(run_json(
+                        Process::new(&exe)
+                            .args(["bench-engine", "--size", &size.to_string(), "--iters", &args.iters.to_string(), "--threads", &threads.to_string(), "--device", device, "--precision", precision, "--weights"])
+                            .arg(&weights),
+                    )?);
+                }
+            }
+            let reference = median(references);
+            for (precision, runs) in precisions.iter().zip(engines) {
+                let engine = median(runs);
+                let precision = *precision;
                 println!(
                     "{:<7} {:>5} {:>14.2} {:>14.2} {:>7.2}x {:>12.0} {:>12.0}{}",
                     arch,
