@@ -19,8 +19,9 @@ if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then
   Xvfb $D -screen 0 1280x720x24 -nolisten tcp 2>/dev/null & XVFB=$!
   sleep 1
   DISPLAY=$D matchbox-window-manager -use_titlebar no 2>/dev/null & WM=$!
-  trap 'kill $WM $XVFB 2>/dev/null' EXIT
+  trap 'kill $WM $XVFB 2>/dev/null' EXIT INT TERM
   export DISPLAY=$D WGPU_BACKEND="${WGPU_BACKEND:-vulkan}"
   echo "no display attached: running on virtual display $D (screenshot: DISPLAY=$D import -window root shot.png)"
 fi
-exec "$BIN" run "$@"
+# Not exec: the trap above must stop the virtual display when the app exits.
+"$BIN" run "$@"

@@ -13,7 +13,7 @@ use crate::engine::{self, InitKind, LayerWeight, Painter, Pooling, StyleImage, S
 
 #[derive(Args, Debug)]
 pub struct StylizeArgs {
-    /// The photo to paint.
+    /// The photo to paint (`synthetic`: the bundled demo scene).
     #[arg(long)]
     pub content: PathBuf,
     /// A style image, optionally with a blend weight: `starry.jpg:0.7`. Repeat to blend.
@@ -136,7 +136,11 @@ fn numbered(out: &Path, n: u32) -> PathBuf {
 
 pub fn run(args: StylizeArgs) -> anyhow::Result<()> {
     let params = args.style_params()?;
-    let content = imageio::load_rgb(&args.content)?;
+    let content = if args.content.as_os_str() == "synthetic" {
+        crate::capture::synthetic::SyntheticScene::new(7, 0.0, 640, 480).render(0.0)
+    } else {
+        imageio::load_rgb(&args.content)?
+    };
     let mut styles = Vec::new();
     for s in &args.styles {
         let (path, weight) = parse_style_arg(s)?;
