@@ -82,17 +82,19 @@ else
   rm -rf .venv.partial
   python3 -m venv .venv.partial || die "python3 -m venv failed" "sudo apt-get install python3-venv"
   PIP=(.venv.partial/bin/python -m pip --disable-pip-version-check -q)
+  # --no-deps installs leave torch's Python-side dependencies out on purpose (tch needs only
+  # the libraries): --no-warn-conflicts keeps pip from reporting that as an error.
   "${PIP[@]}" install --upgrade pip
   if [ "$MODE" = cuda ]; then
     echo "    NVIDIA GPU found: full torch wheel with CUDA libraries (~2.9 GB)"
     "${PIP[@]}" install "torch==$TORCH_VERSION" || die "pip install torch failed" "check PyPI access and disk space, rerun"
   else
     echo "    no NVIDIA GPU: torch wheel without dependencies + CUDA runtime stubs (~0.6 GB)"
-    "${PIP[@]}" install --no-deps "torch==$TORCH_VERSION" || die "pip install torch failed" "check PyPI access and disk space, rerun"
-    "${PIP[@]}" install "cuda-toolkit[cudart,cupti]==$CUDA_TOOLKIT_VERSION" || die "pip install cuda-toolkit failed" "rerun"
+    "${PIP[@]}" install --no-warn-conflicts --no-deps "torch==$TORCH_VERSION" || die "pip install torch failed" "check PyPI access and disk space, rerun"
+    "${PIP[@]}" install --no-warn-conflicts "cuda-toolkit[cudart,cupti]==$CUDA_TOOLKIT_VERSION" || die "pip install cuda-toolkit failed" "rerun"
   fi
   # For the weight conversion (setup time only).
-  "${PIP[@]}" install onnx numpy safetensors || die "pip install onnx numpy safetensors failed" "rerun"
+  "${PIP[@]}" install --no-warn-conflicts onnx numpy safetensors || die "pip install onnx numpy safetensors failed" "rerun"
   echo "$MODE" > .venv.partial/.torch-mode
   torch_ok .venv.partial || die "torch in the new venv is not $TORCH_VERSION" "delete .venv.partial and rerun"
   rm -rf .venv && mv .venv.partial .venv
