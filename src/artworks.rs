@@ -74,7 +74,15 @@ fn disc(img: &mut RgbImage, cx: f32, cy: f32, r: f32, c: [f32; 3], alpha: f32) {
 }
 
 /// A brush stroke that follows `angle(x, y)` for `len` steps.
-fn stroke(img: &mut RgbImage, mut x: f32, mut y: f32, len: usize, r: f32, c: [f32; 3], angle: &dyn Fn(f32, f32) -> f32) {
+fn stroke(
+    img: &mut RgbImage,
+    mut x: f32,
+    mut y: f32,
+    len: usize,
+    r: f32,
+    c: [f32; 3],
+    angle: &dyn Fn(f32, f32) -> f32,
+) {
     for _ in 0..len {
         disc(img, x, y, r, c, 0.55);
         let a = angle(x, y);
@@ -94,7 +102,8 @@ fn swirling_night(w: u32, h: u32, seed: u64) -> RgbImage {
     let mut img = fill(w, h, |_, v| mix([20.0, 40.0, 110.0], [40.0, 80.0, 150.0], v));
     let mut rng = Rng(seed | 1);
     let s = w.max(h) as f32;
-    let centers: Vec<(f32, f32)> = (0..4).map(|_| (rng.range(0.1, 0.9) * w as f32, rng.range(0.1, 0.6) * h as f32)).collect();
+    let centers: Vec<(f32, f32)> =
+        (0..4).map(|_| (rng.range(0.1, 0.9) * w as f32, rng.range(0.1, 0.6) * h as f32)).collect();
     let angle = |x: f32, y: f32| {
         let mut a = noise(x / s * 3.0, y / s * 3.0, seed) * 6.28;
         for (cx, cy) in &centers {
@@ -103,7 +112,14 @@ fn swirling_night(w: u32, h: u32, seed: u64) -> RgbImage {
         }
         a
     };
-    let palette = [[30.0, 60.0, 140.0], [70.0, 110.0, 190.0], [140.0, 170.0, 220.0], [230.0, 210.0, 90.0], [250.0, 240.0, 170.0], [15.0, 30.0, 70.0]];
+    let palette = [
+        [30.0, 60.0, 140.0],
+        [70.0, 110.0, 190.0],
+        [140.0, 170.0, 220.0],
+        [230.0, 210.0, 90.0],
+        [250.0, 240.0, 170.0],
+        [15.0, 30.0, 70.0],
+    ];
     for _ in 0..(w * h / 40) {
         let (x, y) = (rng.range(0.0, w as f32), rng.range(0.0, h as f32));
         let mut c = palette[(rng.next() * 3.0) as usize];
@@ -129,7 +145,8 @@ fn primary_rhythm(w: u32, h: u32, seed: u64) -> RgbImage {
     let mut img = fill(w, h, |u, v| mix([236.0, 228.0, 205.0], [220.0, 205.0, 170.0], (u + v) * 0.5));
     let mut rng = Rng(seed | 1);
     let s = w.max(h) as f32;
-    let colors = [[200.0, 40.0, 40.0], [30.0, 60.0, 160.0], [240.0, 190.0, 40.0], [20.0, 20.0, 25.0], [40.0, 130.0, 90.0]];
+    let colors =
+        [[200.0, 40.0, 40.0], [30.0, 60.0, 160.0], [240.0, 190.0, 40.0], [20.0, 20.0, 25.0], [40.0, 130.0, 90.0]];
     for _ in 0..18 {
         let (cx, cy, r) = (rng.range(0.0, w as f32), rng.range(0.0, h as f32), rng.range(0.03, 0.16) * s);
         let c = colors[(rng.next() * 5.0) as usize];
@@ -164,7 +181,11 @@ fn ink_waves(w: u32, h: u32, seed: u64) -> RgbImage {
         let amp = fh * rng.range(0.03, 0.09);
         let freq = rng.range(2.0, 5.0);
         let phase = rng.range(0.0, 6.28);
-        let c = if band % 3 == 0 { [245.0, 245.0, 240.0] } else { mix([20.0, 50.0, 110.0], [60.0, 110.0, 160.0], rng.next()) };
+        let c = if band % 3 == 0 {
+            [245.0, 245.0, 240.0]
+        } else {
+            mix([20.0, 50.0, 110.0], [60.0, 110.0, 160.0], rng.next())
+        };
         for xi in 0..w {
             let x = xi as f32;
             let y = base + amp * (x / fw * freq * 6.28 + phase).sin() + amp * 0.4 * (x / fw * freq * 17.0).sin();
@@ -187,7 +208,14 @@ fn ember_field(w: u32, h: u32, seed: u64) -> RgbImage {
     let mut img = fill(w, h, |u, v| mix([60.0, 20.0, 30.0], [120.0, 50.0, 30.0], (u * 0.3 + v * 0.7).min(1.0)));
     let mut rng = Rng(seed | 1);
     let s = w.max(h) as f32;
-    let palette = [[250.0, 200.0, 80.0], [240.0, 120.0, 40.0], [200.0, 50.0, 40.0], [110.0, 40.0, 90.0], [250.0, 240.0, 200.0], [60.0, 90.0, 140.0]];
+    let palette = [
+        [250.0, 200.0, 80.0],
+        [240.0, 120.0, 40.0],
+        [200.0, 50.0, 40.0],
+        [110.0, 40.0, 90.0],
+        [250.0, 240.0, 200.0],
+        [60.0, 90.0, 140.0],
+    ];
     for _ in 0..(w * h / 18) {
         let (x, y) = (rng.range(0.0, w as f32), rng.range(0.0, h as f32));
         let heat = noise(x / s * 4.0, y / s * 4.0, seed);
@@ -201,7 +229,14 @@ fn shattered_ochre(w: u32, h: u32, seed: u64) -> RgbImage {
     let mut rng = Rng(seed | 1);
     let points: Vec<(f32, f32, [f32; 3])> = (0..60)
         .map(|_| {
-            let palette = [[190.0, 140.0, 60.0], [120.0, 80.0, 40.0], [210.0, 190.0, 150.0], [70.0, 60.0, 50.0], [160.0, 100.0, 70.0], [100.0, 110.0, 100.0]];
+            let palette = [
+                [190.0, 140.0, 60.0],
+                [120.0, 80.0, 40.0],
+                [210.0, 190.0, 150.0],
+                [70.0, 60.0, 50.0],
+                [160.0, 100.0, 70.0],
+                [100.0, 110.0, 100.0],
+            ];
             (rng.range(0.0, w as f32), rng.range(0.0, h as f32), palette[(rng.next() * 6.0) as usize])
         })
         .collect();

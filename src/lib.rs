@@ -7,13 +7,13 @@
 //! - [`config`] and [`scene`]: RON files with documented defaults and precise errors.
 //! - [`app`]: the Bevy gallery display, one plugin per concern.
 
-pub mod engine;
-pub mod paths;
-pub mod cli;
-pub mod config;
-pub mod scene;
-pub mod capture;
-pub mod worker;
 #[cfg(feature = "gui")]
 pub mod app;
 pub mod artworks;
+pub mod capture;
+pub mod cli;
+pub mod config;
+pub mod engine;
+pub mod paths;
+pub mod scene;
+pub mod worker;

@@ -14,7 +14,9 @@ use bevy::state::app::StatesPlugin;
 use bevy::time::TimeUpdateStrategy;
 use bevy::window::WindowCloseRequested;
 use crossbeam_channel::Receiver;
-use gallery_painter::app::{self, AppSystems, Engagement, KioskSettings, Pipeline, Playlist, SceneProblem, SceneWatch, Thumbnail, Visitor};
+use gallery_painter::app::{
+    self, AppSystems, Engagement, KioskSettings, Pipeline, Playlist, SceneProblem, SceneWatch, Thumbnail, Visitor,
+};
 use gallery_painter::engine::StyleParams;
 use gallery_painter::scene::Scene;
 use gallery_painter::worker::Command;
@@ -23,7 +25,9 @@ const STEP: f64 = 0.1;
 
 fn scene_text(durations: [f64; 3]) -> String {
     let entry = |name: &str, title: &str, d: f64| {
-        format!("(styles: [(path: \"assets/styles/{name}\")], title: \"{title}\", artist: \"Studio\", year: \"2026\", duration_s: {d})")
+        format!(
+            "(styles: [(path: \"assets/styles/{name}\")], title: \"{title}\", artist: \"Studio\", year: \"2026\", duration_s: {d})"
+        )
     };
     format!(
         "(\n  name: \"test\",\n  entries: [\n    {},\n    {},\n    {},\n  ],\n)\n",
@@ -57,7 +61,11 @@ impl Harness {
             .insert_resource(Pipeline::from_channels(cmd_tx, ev_rx))
             .insert_resource(Playlist::new(scene, scene_path.clone(), root, StyleParams::default(), 5.0))
             .insert_resource(SceneWatch::new(&scene_path, 0.0))
-            .insert_resource(KioskSettings { exit_chord: vec![KeyCode::ControlLeft, KeyCode::AltLeft, KeyCode::KeyQ], hud_key: KeyCode::F12, ignore_close_requests: ignore_close })
+            .insert_resource(KioskSettings {
+                exit_chord: vec![KeyCode::ControlLeft, KeyCode::AltLeft, KeyCode::KeyQ],
+                hud_key: KeyCode::F12,
+                ignore_close_requests: ignore_close,
+            })
             .insert_resource(Engagement { last_input: 0.0, attract_after_s: 1000.0, hint: String::new() })
             .init_state::<Visitor>()
             .add_systems(Update, app::picker::pick.in_set(AppSystems::Input));
@@ -85,7 +93,14 @@ impl Harness {
     }
 
     fn key(&mut self, key: KeyCode, state: ButtonState) {
-        self.app.world_mut().write_message(KeyboardInput { key_code: key, logical_key: Key::Unidentified(bevy::input::keyboard::NativeKey::Unidentified), state, text: None, repeat: false, window: Entity::PLACEHOLDER });
+        self.app.world_mut().write_message(KeyboardInput {
+            key_code: key,
+            logical_key: Key::Unidentified(bevy::input::keyboard::NativeKey::Unidentified),
+            state,
+            text: None,
+            repeat: false,
+            window: Entity::PLACEHOLDER,
+        });
     }
 }
 
@@ -128,7 +143,8 @@ fn hot_reload_accepts_a_good_edit_and_rejects_a_bad_one() {
     assert_eq!(picked, vec!["Starry"]);
     assert!(h.app.world().resource::<SceneProblem>().0.is_none());
     // A bad edit: the running scene stays, the problem says where.
-    std::fs::write(&h.scene_path, "(\n  name: \"test\",\n  entries: [\n    (styles: [], titel: \"x\"),\n  ],\n)\n").unwrap();
+    std::fs::write(&h.scene_path, "(\n  name: \"test\",\n  entries: [\n    (styles: [], titel: \"x\"),\n  ],\n)\n")
+        .unwrap();
     bump_mtime(&h.scene_path);
     h.run(0.3);
     let problem = h.app.world().resource::<SceneProblem>().0.clone().expect("rejected");
@@ -154,6 +170,18 @@ fn the_admin_chord_exits_and_nothing_less_does() {
     h.key(KeyCode::AltLeft, ButtonState::Pressed);
     h.app.update();
     assert_eq!(h.app.should_exit(), Some(AppExit::Success));
+
+    // A chord pressed and released within one frame (as remote tools type it) counts too.
+    let mut fast = Harness::new(true);
+    fast.run(0.2);
+    for k in [KeyCode::ControlLeft, KeyCode::AltLeft, KeyCode::KeyQ] {
+        fast.key(k, ButtonState::Pressed);
+    }
+    for k in [KeyCode::KeyQ, KeyCode::AltLeft, KeyCode::ControlLeft] {
+        fast.key(k, ButtonState::Released);
+    }
+    fast.app.update();
+    assert_eq!(fast.app.should_exit(), Some(AppExit::Success));
 }
 
 #[test]

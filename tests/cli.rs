@@ -33,7 +33,10 @@ fn check_config_accepts_the_shipped_files_and_locates_errors() {
     std::fs::write(&scene, "(\n  name: \"b\",\n  entries: [(styles: [(path: \"assets/styles/ink_waves.png\")], title: \"t\", duration: 5.0)],\n)\n").unwrap();
     let (ok, out) = output(bin().arg("check-config").arg(&scene));
     assert!(!ok);
-    assert!(out.contains("broken.ron:3:") && out.contains("duration") && out.contains("duration_s") && out.contains("fix:"), "{out}");
+    assert!(
+        out.contains("broken.ron:3:") && out.contains("duration") && out.contains("duration_s") && out.contains("fix:"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -43,7 +46,22 @@ fn stylize_paints_a_tiny_picture() {
     common::photo(80, 60).save(&content).unwrap();
     let out = dir.path().join("painting.png");
     let (ok, log) = output(
-        bin().args(["stylize", "--size", "48", "--iters", "3", "--levels", "1", "--threads", "1", "--device", "cpu", "--save-every", "3"])
+        bin()
+            .args([
+                "stylize",
+                "--size",
+                "48",
+                "--iters",
+                "3",
+                "--levels",
+                "1",
+                "--threads",
+                "1",
+                "--device",
+                "cpu",
+                "--save-every",
+                "3",
+            ])
             .arg("--content")
             .arg(&content)
             .arg("--style")
@@ -63,15 +81,37 @@ fn stylize_paints_a_tiny_picture() {
 fn stylize_reports_unreadable_images_unknown_layers_and_missing_weights() {
     let dir = tempfile::tempdir().unwrap();
     let style = common::style_path("ink_waves.png");
-    let (ok, log) = output(bin().args(["stylize", "--content", "/no/such/photo.jpg", "--out"]).arg(dir.path().join("o.png")).arg("--style").arg(&style));
+    let (ok, log) = output(
+        bin()
+            .args(["stylize", "--content", "/no/such/photo.jpg", "--out"])
+            .arg(dir.path().join("o.png"))
+            .arg("--style")
+            .arg(&style),
+    );
     assert!(!ok && log.contains("/no/such/photo.jpg") && log.contains("fix:"), "{log}");
 
     let content = dir.path().join("photo.png");
     common::photo(40, 30).save(&content).unwrap();
-    let (ok, log) = output(bin().args(["stylize", "--style-layers", "relu1_1,relu7_1", "--content"]).arg(&content).arg("--style").arg(&style).arg("--out").arg(dir.path().join("o.png")));
+    let (ok, log) = output(
+        bin()
+            .args(["stylize", "--style-layers", "relu1_1,relu7_1", "--content"])
+            .arg(&content)
+            .arg("--style")
+            .arg(&style)
+            .arg("--out")
+            .arg(dir.path().join("o.png")),
+    );
     assert!(!ok && log.contains("relu7_1") && log.contains("use one of"), "{log}");
 
-    let (ok, log) = output(bin().args(["stylize", "--weights", "/no/weights.safetensors", "--content"]).arg(&content).arg("--style").arg(&style).arg("--out").arg(dir.path().join("o.png")));
+    let (ok, log) = output(
+        bin()
+            .args(["stylize", "--weights", "/no/weights.safetensors", "--content"])
+            .arg(&content)
+            .arg("--style")
+            .arg(&style)
+            .arg("--out")
+            .arg(dir.path().join("o.png")),
+    );
     assert!(!ok && log.contains("/no/weights.safetensors") && log.contains("scripts/setup.sh"), "{log}");
 }
 
@@ -91,7 +131,12 @@ fn a_wrong_libtorch_version_is_named_with_a_fix() {
     }
     std::fs::write(fake.join("version.py"), "__version__ = '2.10.0+cpu'\n").unwrap();
     let cuda_rt = real.parent().unwrap().join("nvidia/cu13/lib");
-    let (ok, log) = output(bin().arg("stylize").args(["--content", "x", "--style", "y", "--out", "z"]).env("LD_LIBRARY_PATH", format!("{}:{}", fake.join("lib").display(), cuda_rt.display())));
+    let (ok, log) = output(
+        bin()
+            .arg("stylize")
+            .args(["--content", "x", "--style", "y", "--out", "z"])
+            .env("LD_LIBRARY_PATH", format!("{}:{}", fake.join("lib").display(), cuda_rt.display())),
+    );
     assert!(!ok);
     assert!(log.contains("version 2.10.0") && log.contains("needs 2.11.") && log.contains("scripts/setup.sh"), "{log}");
     let _ = std::fs::remove_dir_all(&fake);

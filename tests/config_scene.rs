@@ -94,6 +94,10 @@ fn opening_hours_including_past_midnight() {
     assert!(!h.is_open(at("2026-11-27 18:00")));
     assert!(!h.is_open(at("2026-11-30 12:00"))); // Monday
     let night = OpeningHours { open: "20:00".into(), close: "02:00".into(), closed_on: vec![] };
-    assert!(night.is_open(at("2026-11-27 23:00")) && night.is_open(at("2026-11-28 01:00")) && !night.is_open(at("2026-11-28 12:00")));
+    assert!(
+        night.is_open(at("2026-11-27 23:00"))
+            && night.is_open(at("2026-11-28 01:00"))
+            && !night.is_open(at("2026-11-28 12:00"))
+    );
     assert!(OpeningHours { open: "9h".into(), close: "18:00".into(), closed_on: vec![] }.validate().is_err());
 }

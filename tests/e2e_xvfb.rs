@@ -20,7 +20,12 @@ impl Drop for Killer {
 }
 
 fn need(tool: &str) {
-    let ok = Command::new("sh").arg("-c").arg(format!("command -v {tool}")).output().map(|o| o.status.success()).unwrap_or(false);
+    let ok = Command::new("sh")
+        .arg("-c")
+        .arg(format!("command -v {tool}"))
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
     assert!(ok, "{tool} is missing: run scripts/setup.sh (it installs the window test tools)");
 }
 
@@ -35,7 +40,13 @@ fn status(path: &Path) -> String {
 }
 
 fn field(status: &str, name: &str) -> String {
-    status.lines().find_map(|l| l.trim().strip_prefix(&format!("{name}: "))).unwrap_or("").trim_end_matches(',').trim_matches('"').to_string()
+    status
+        .lines()
+        .find_map(|l| l.trim().strip_prefix(&format!("{name}: ")))
+        .unwrap_or("")
+        .trim_end_matches(',')
+        .trim_matches('"')
+        .to_string()
 }
 
 fn wait_until(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
@@ -81,7 +92,7 @@ fn mean_color(a: &RgbImage, x0: u32, y0: u32, x1: u32, y1: u32) -> [f64; 3] {
 
 #[test]
 fn the_installation_paints_on_screen_and_answers_a_tap() {
-    for t in ["Xvfb", "matchbox-window-manager", "import", "xdotool"] {
+    for t in ["Xvfb", "matchbox-window-manager", "import", "xdotool", "wmctrl"] {
         need(t);
     }
     let dir = tempfile::tempdir().unwrap();
@@ -90,9 +101,22 @@ fn the_installation_paints_on_screen_and_answers_a_tap() {
     std::fs::create_dir(&runtime).unwrap();
     std::fs::set_permissions(&runtime, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
     let mut procs = Killer(Vec::new());
-    procs.0.push(Command::new("Xvfb").args([display.as_str(), "-screen", "0", "1280x720x24", "-nolisten", "tcp"]).stderr(Stdio::null()).spawn().unwrap());
+    procs.0.push(
+        Command::new("Xvfb")
+            .args([display.as_str(), "-screen", "0", "1280x720x24", "-nolisten", "tcp"])
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
     std::thread::sleep(Duration::from_millis(800));
-    procs.0.push(Command::new("matchbox-window-manager").args(["-use_titlebar", "no"]).env("DISPLAY", &display).stderr(Stdio::null()).spawn().unwrap());
+    procs.0.push(
+        Command::new("matchbox-window-manager")
+            .args(["-use_titlebar", "no"])
+            .env("DISPLAY", &display)
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
 
     let config = dir.path().join("installation.ron");
     std::fs::write(
@@ -141,12 +165,19 @@ fn the_installation_paints_on_screen_and_answers_a_tap() {
 
     // Fullscreen: a 4:3 painting on a 16:9 screen is pillarboxed, centred, full height.
     let painting = (170, 130, 1110, 500); // inside the painting, clear of caption and picker
-    assert!(region_diff(&a, &b, painting.0, painting.1, painting.2, painting.3) > 0.5, "the painting did not change as it refined");
+    assert!(
+        region_diff(&a, &b, painting.0, painting.1, painting.2, painting.3) > 0.5,
+        "the painting did not change as it refined"
+    );
     let side = mean_color(&b, 20, 300, 140, 420);
     assert!(side.iter().all(|c| *c < 8.0), "pillarbox is not black: {side:?}");
     let centre = mean_color(&b, 500, 250, 780, 450);
     assert!(centre.iter().sum::<f64>() > 60.0, "no painting in the centre: {centre:?}");
-    let geometry = Command::new("xdotool").args(["search", "--name", "Gallery Painter", "getwindowgeometry"]).env("DISPLAY", &display).output().unwrap();
+    let geometry = Command::new("xdotool")
+        .args(["search", "--name", "Gallery Painter", "getwindowgeometry"])
+        .env("DISPLAY", &display)
+        .output()
+        .unwrap();
     let geometry = String::from_utf8_lossy(&geometry.stdout);
     assert!(geometry.contains("1280x720"), "window is not fullscreen: {geometry}");
 
@@ -154,21 +185,48 @@ fn the_installation_paints_on_screen_and_answers_a_tap() {
     let caption_before = field(&status(&status_file), "caption");
     assert!(caption_before.starts_with("Swirling Night"), "{caption_before}");
     let thumb_x = (1280 - (5 * 184 + 4 * 14)) / 2 + 2 * 198 + 92;
-    Command::new("xdotool").args(["mousemove", &thumb_x.to_string(), "642", "click", "1"]).env("DISPLAY", &display).status().unwrap();
-    wait_until("the caption to change", Duration::from_secs(30), || field(&status(&status_file), "caption").starts_with("Ink Waves"));
+    Command::new("xdotool")
+        .args(["mousemove", &thumb_x.to_string(), "642", "click", "1"])
+        .env("DISPLAY", &display)
+        .status()
+        .unwrap();
+    wait_until("the caption to change", Duration::from_secs(30), || {
+        field(&status(&status_file), "caption").starts_with("Ink Waves")
+    });
     let tapped = updates();
     wait_until("the new style to paint", Duration::from_secs(120), || updates() >= tapped + 6);
     let c = screenshot(&display, &shots.join("c.png"));
     assert!(region_diff(&b, &c, 30, 30, 420, 70) > 2.0, "caption area unchanged on screen");
-    let (mb, mc) = (mean_color(&b, painting.0, painting.1, painting.2, painting.3), mean_color(&c, painting.0, painting.1, painting.2, painting.3));
+    let (mb, mc) = (
+        mean_color(&b, painting.0, painting.1, painting.2, painting.3),
+        mean_color(&c, painting.0, painting.1, painting.2, painting.3),
+    );
     let shift: f64 = mb.iter().zip(mc).map(|(x, y)| (x - y).abs()).sum();
-    assert!(shift > 6.0 || region_diff(&b, &c, painting.0, painting.1, painting.2, painting.3) > 8.0, "painting style did not change: {mb:?} vs {mc:?}");
+    assert!(
+        shift > 6.0 || region_diff(&b, &c, painting.0, painting.1, painting.2, painting.3) > 8.0,
+        "painting style did not change: {mb:?} vs {mc:?}"
+    );
     if let Some(k) = keep {
         std::fs::create_dir_all(&k).unwrap();
         for f in ["a.png", "b.png", "c.png"] {
             std::fs::copy(shots.join(f), k.join(f)).unwrap();
         }
     }
-    // The window ignores close requests in exhibition mode: still alive.
-    assert!(procs.0.last_mut().unwrap().try_wait().unwrap().is_none(), "app exited: {}", app_log());
+    // Exhibition mode: a close request (as the window manager sends it) is ignored ...
+    Command::new("wmctrl").args(["-c", "Gallery Painter"]).env("DISPLAY", &display).status().unwrap();
+    std::thread::sleep(Duration::from_secs(2));
+    let app = procs.0.last_mut().unwrap();
+    assert!(app.try_wait().unwrap().is_none(), "app exited on a close request: {}", app_log());
+    assert!(app_log().contains("close request ignored"), "{}", app_log());
+    // ... and the admin chord quits cleanly.
+    Command::new("xdotool").args(["key", "ctrl+alt+q"]).env("DISPLAY", &display).status().unwrap();
+    let end = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(st) = app.try_wait().unwrap() {
+            break st;
+        }
+        assert!(Instant::now() < end, "admin chord did not quit: {}", app_log());
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert!(status.success(), "exit status {status}: {}", app_log());
 }

@@ -60,7 +60,8 @@ fn total(x: &Tensor, w1: &Tensor, w2: &Tensor, p: &Tensor, a1: &Tensor, a2: &Ten
     let f2 = f1.conv2d(w2, None::<Tensor>, [1, 1], [1, 1], [1, 1], 1).relu();
     let s1 = f1.size();
     let s2 = f2.size();
-    let ls = style_layer_loss(&gram(&f1), a1, s1[1], s1[2] * s1[3]) * 0.5 + style_layer_loss(&gram(&f2), a2, s2[1], s2[2] * s2[3]) * 0.5;
+    let ls = style_layer_loss(&gram(&f1), a1, s1[1], s1[2] * s1[3]) * 0.5
+        + style_layer_loss(&gram(&f2), a2, s2[1], s2[2] * s2[3]) * 0.5;
     content_loss(&f2, p) * 1.0 + ls * 100.0 + total_variation(x) * 0.1
 }
 
@@ -72,7 +73,11 @@ fn gradient_of_the_total_loss_matches_finite_differences() {
     let w2 = Tensor::randn([5, 4, 3, 3], opts) * 0.5;
     let content = Tensor::rand([1, 3, 6, 7], opts);
     let style = Tensor::rand([1, 3, 6, 7], opts);
-    let p = content.conv2d(&w1, None::<Tensor>, [1, 1], [1, 1], [1, 1], 1).relu().conv2d(&w2, None::<Tensor>, [1, 1], [1, 1], [1, 1], 1).relu();
+    let p = content
+        .conv2d(&w1, None::<Tensor>, [1, 1], [1, 1], [1, 1], 1)
+        .relu()
+        .conv2d(&w2, None::<Tensor>, [1, 1], [1, 1], [1, 1], 1)
+        .relu();
     let sf1 = style.conv2d(&w1, None::<Tensor>, [1, 1], [1, 1], [1, 1], 1).relu();
     let sf2 = sf1.conv2d(&w2, None::<Tensor>, [1, 1], [1, 1], [1, 1], 1).relu();
     let (a1, a2) = (gram(&sf1), gram(&sf2));

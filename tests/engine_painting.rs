@@ -53,7 +53,12 @@ fn adam_lowers_the_loss_from_random_noise() {
 #[test]
 fn random_init_is_reproducible_by_seed() {
     let run = |seed| {
-        let mut p = painter(StyleParams { init: InitKind::Random, seed, optimizer: OptimizerKind::Adam { lr: 4.0 }, ..tiny(3) });
+        let mut p = painter(StyleParams {
+            init: InitKind::Random,
+            seed,
+            optimizer: OptimizerKind::Adam { lr: 4.0 },
+            ..tiny(3)
+        });
         p.restart(None).unwrap();
         while !p.is_finished() {
             p.step().unwrap();
@@ -130,10 +135,14 @@ fn blended_styles_and_colour_preservation() {
 #[test]
 fn bad_parameters_are_rejected_with_reasons() {
     let vgg = common::vgg();
-    let err = Painter::new(vgg, common::cpu(), StyleParams { style_layers: vec![gallery_painter::engine::LayerWeight("relu9_9".into(), 1.0)], ..tiny(1) })
-        .err()
-        .unwrap()
-        .to_string();
+    let err = Painter::new(
+        vgg,
+        common::cpu(),
+        StyleParams { style_layers: vec![gallery_painter::engine::LayerWeight("relu9_9".into(), 1.0)], ..tiny(1) },
+    )
+    .err()
+    .unwrap()
+    .to_string();
     assert!(err.contains("relu9_9") && err.contains("relu1_1"), "{err}");
     let err = StyleParams { size: 8, ..tiny(1) }.validate().unwrap_err();
     assert!(err.contains("size 8"), "{err}");

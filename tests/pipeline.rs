@@ -9,7 +9,9 @@ use gallery_painter::capture::synthetic::SyntheticScene;
 use gallery_painter::capture::{CaptureError, CaptureOptions, CaptureState, FrameSource, SourceFactory, spawn_capture};
 use gallery_painter::config::Policy;
 use gallery_painter::engine::StyleParams;
-use gallery_painter::worker::{Command, Event, Fault, Snapshot, StyleSelection, WorkerConfig, WorkerHandle, spawn_worker};
+use gallery_painter::worker::{
+    Command, Event, Fault, Snapshot, StyleSelection, WorkerConfig, WorkerHandle, spawn_worker,
+};
 use image::RgbImage;
 
 /// Worker tests run one at a time: each worker uses every core, and the restart-time check
@@ -29,10 +31,18 @@ fn params(size: u32, iterations: u32) -> StyleParams {
 }
 
 fn selection(key: &str, styles: &[(&str, f64)], p: StyleParams) -> StyleSelection {
-    StyleSelection { key: key.into(), styles: styles.iter().map(|(s, w)| (common::style_path(s), *w)).collect(), params: p }
+    StyleSelection {
+        key: key.into(),
+        styles: styles.iter().map(|(s, w)| (common::style_path(s), *w)).collect(),
+        params: p,
+    }
 }
 
-fn worker(policy: Policy, p: StyleParams, frames: crossbeam_channel::Receiver<gallery_painter::capture::Frame>) -> WorkerHandle {
+fn worker(
+    policy: Policy,
+    p: StyleParams,
+    frames: crossbeam_channel::Receiver<gallery_painter::capture::Frame>,
+) -> WorkerHandle {
     let w = spawn_worker(
         WorkerConfig {
             root: common::root(),
@@ -130,7 +140,8 @@ fn out_of_memory_retries_at_a_smaller_size() {
     let first = snapshot(wait_for(&w, Duration::from_secs(30), |e| matches!(e, Event::Snapshot(_))));
     assert_eq!(first.image.dimensions(), (96, 72));
     w.commands.send(Command::InjectFault(Fault::OutOfMemory)).unwrap();
-    let notice = wait_for(&w, Duration::from_secs(10), |e| matches!(e, Event::Notice(n) if n.text.contains("out of memory")));
+    let notice =
+        wait_for(&w, Duration::from_secs(10), |e| matches!(e, Event::Notice(n) if n.text.contains("out of memory")));
     match notice {
         Some(Event::Notice(n)) => assert!(n.text.contains("at 96 px") && n.text.contains("72 px"), "{}", n.text),
         other => panic!("no out-of-memory notice: {other:?}"),
@@ -151,15 +162,28 @@ fn a_corrupt_style_image_is_skipped_with_its_name() {
     let mut capture = spawn_capture(synthetic(20.0), None, CaptureOptions::default());
     let mut w = worker(Policy::Paint, params(64, 30), capture.frames.clone());
     snapshot(wait_for(&w, Duration::from_secs(30), |e| matches!(e, Event::Snapshot(_))));
-    let sel = StyleSelection { key: "mixed".into(), styles: vec![(bad.clone(), 1.0), (common::style_path("ink_waves.png"), 1.0)], params: params(64, 30) };
+    let sel = StyleSelection {
+        key: "mixed".into(),
+        styles: vec![(bad.clone(), 1.0), (common::style_path("ink_waves.png"), 1.0)],
+        params: params(64, 30),
+    };
     w.commands.send(Command::SelectStyle(sel)).unwrap();
-    let n = wait_for(&w, Duration::from_secs(10), |e| matches!(e, Event::Notice(n) if n.text.contains("broken_painting.png")));
+    let n = wait_for(
+        &w,
+        Duration::from_secs(10),
+        |e| matches!(e, Event::Notice(n) if n.text.contains("broken_painting.png")),
+    );
     assert!(n.is_some(), "no notice naming the broken file");
-    let s = snapshot(wait_for(&w, Duration::from_secs(10), |e| matches!(e, Event::Snapshot(s) if s.style_key == "mixed")));
+    let s =
+        snapshot(wait_for(&w, Duration::from_secs(10), |e| matches!(e, Event::Snapshot(s) if s.style_key == "mixed")));
     assert_eq!(s.style_key, "mixed", "the readable style is used");
     let only_bad = StyleSelection { key: "bad".into(), styles: vec![(bad, 1.0)], params: params(64, 30) };
     w.commands.send(Command::SelectStyle(only_bad)).unwrap();
-    let n = wait_for(&w, Duration::from_secs(10), |e| matches!(e, Event::Notice(n) if n.text.contains("keeping the current style")));
+    let n = wait_for(
+        &w,
+        Duration::from_secs(10),
+        |e| matches!(e, Event::Notice(n) if n.text.contains("keeping the current style")),
+    );
     assert!(n.is_some());
     assert_eq!(w.status().style_key, "mixed");
     w.shutdown();
@@ -207,7 +231,11 @@ fn a_lost_camera_is_reported_retried_with_backoff_and_resumes_by_itself() {
         let left = if s.opened == 1 { s.good } else { u32::MAX };
         Ok(Box::new(ScriptedCamera { left, scene: SyntheticScene::new(1, 0.0, 32, 24) }) as Box<dyn FrameSource>)
     });
-    let options = CaptureOptions { backoff_start: Duration::from_millis(50), backoff_max: Duration::from_millis(400), ..Default::default() };
+    let options = CaptureOptions {
+        backoff_start: Duration::from_millis(50),
+        backoff_max: Duration::from_millis(400),
+        ..Default::default()
+    };
     let mut capture = spawn_capture(factory, None, options);
     let mut saw_lost = false;
     let end = Instant::now() + Duration::from_secs(10);

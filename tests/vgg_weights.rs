@@ -45,11 +45,17 @@ fn layer_names_follow_torchvision_numbering() {
 fn forward_pass_gives_the_recorded_activations() {
     let vgg = common::vgg();
     let img = imageio::to_tensor(&common::photo(64, 48), tch::Device::Cpu);
-    let layers: Vec<usize> = ["relu1_1", "relu3_1", "relu5_1"].iter().map(|n| layer_index(Arch::Vgg16, n).unwrap()).collect();
+    let layers: Vec<usize> =
+        ["relu1_1", "relu3_1", "relu5_1"].iter().map(|n| layer_index(Arch::Vgg16, n).unwrap()).collect();
     let feats = tch::no_grad(|| vgg.features(&vgg.preprocess(&img), &layers));
     let shapes: Vec<Vec<i64>> = feats.iter().map(|f| f.size()).collect();
     assert_eq!(shapes, vec![vec![1, 64, 48, 64], vec![1, 256, 12, 16], vec![1, 512, 3, 4]]);
-    let stats: Vec<(f64, f64)> = feats.iter().map(|f| (f.mean(tch::Kind::Double).double_value(&[]), f.square().mean(tch::Kind::Double).sqrt().double_value(&[]))).collect();
+    let stats: Vec<(f64, f64)> = feats
+        .iter()
+        .map(|f| {
+            (f.mean(tch::Kind::Double).double_value(&[]), f.square().mean(tch::Kind::Double).sqrt().double_value(&[]))
+        })
+        .collect();
     println!("recorded stats: {stats:?}");
     // Recorded from this weights file and fixture; a change means the network, the input
     // convention or the fixture changed.
@@ -60,7 +66,11 @@ fn forward_pass_gives_the_recorded_activations() {
     }
 }
 
-const RECORDED: [(f64, f64); 3] = [(25.88097204156033, 53.427748853467705), (378.33963601418753, 787.9410560678078), (34.45966416104542, 90.52058300378614)];
+const RECORDED: [(f64, f64); 3] = [
+    (25.88097204156033, 53.427748853467705),
+    (378.33963601418753, 787.9410560678078),
+    (34.45966416104542, 90.52058300378614),
+];
 
 #[test]
 fn missing_and_corrupt_weights_give_clear_errors() {
@@ -79,9 +89,13 @@ fn missing_and_corrupt_weights_give_clear_errors() {
     // A valid file with a missing layer.
     let bytes = std::fs::read(common::weights()).unwrap();
     let st = safetensors::SafeTensors::deserialize(&bytes).unwrap();
-    let mut kept: Vec<(String, safetensors::tensor::TensorView)> = st.tensors().into_iter().filter(|(n, _)| n != "features.28.weight").collect();
+    let mut kept: Vec<(String, safetensors::tensor::TensorView)> =
+        st.tensors().into_iter().filter(|(n, _)| n != "features.28.weight").collect();
     kept.sort_by(|a, b| a.0.cmp(&b.0));
-    let meta = std::collections::HashMap::from([("arch".to_string(), "vgg16".to_string()), ("convention".to_string(), "caffe".to_string())]);
+    let meta = std::collections::HashMap::from([
+        ("arch".to_string(), "vgg16".to_string()),
+        ("convention".to_string(), "caffe".to_string()),
+    ]);
     let partial = dir.path().join("partial.safetensors");
     safetensors::serialize_to_file(kept, Some(meta), &partial).unwrap();
     let msg = Vgg::load(&partial, tch::Device::Cpu, Pooling::Max).err().unwrap().to_string();

@@ -40,15 +40,31 @@ fn spawn(mut commands: Commands, settings: Res<CaptionSettings>) {
             visibility,
         ))
         .with_children(|c| {
-            c.spawn((CaptionText, Text::new(""), TextFont::from_font_size(28.0), TextColor(Color::srgb(1.0, 0.97, 0.9))));
-            c.spawn((Node { width: px(260), height: px(4), ..default() }, BackgroundColor(Color::srgba(1.0, 1.0, 1.0, 0.2))))
-                .with_children(|bar| {
-                    bar.spawn((ProgressFill, Node { width: percent(0), height: percent(100), ..default() }, BackgroundColor(Color::srgb(0.98, 0.82, 0.35))));
-                });
+            c.spawn((
+                CaptionText,
+                Text::new(""),
+                TextFont::from_font_size(28.0),
+                TextColor(Color::srgb(1.0, 0.97, 0.9)),
+            ));
+            c.spawn((
+                Node { width: px(260), height: px(4), ..default() },
+                BackgroundColor(Color::srgba(1.0, 1.0, 1.0, 0.2)),
+            ))
+            .with_children(|bar| {
+                bar.spawn((
+                    ProgressFill,
+                    Node { width: percent(0), height: percent(100), ..default() },
+                    BackgroundColor(Color::srgb(0.98, 0.82, 0.35)),
+                ));
+            });
         });
 }
 
-fn update_caption(mut changes: MessageReader<ArtworkChanged>, playlist: Option<Res<Playlist>>, mut text: Query<&mut Text, With<CaptionText>>) {
+fn update_caption(
+    mut changes: MessageReader<ArtworkChanged>,
+    playlist: Option<Res<Playlist>>,
+    mut text: Query<&mut Text, With<CaptionText>>,
+) {
     let (Some(change), Some(playlist)) = (changes.read().last(), playlist) else { return };
     let caption = playlist.scene.entries[change.index].caption();
     for mut t in &mut text {

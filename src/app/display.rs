@@ -72,7 +72,13 @@ fn setup(mut commands: Commands, mut images: ResMut<Assets<Image>>, settings: Re
     let (front, back) = (blank(&mut images), blank(&mut images));
     commands
         .spawn((
-            Node { width: percent(100), height: percent(100), justify_content: JustifyContent::Center, align_items: AlignItems::Center, ..default() },
+            Node {
+                width: percent(100),
+                height: percent(100),
+                justify_content: JustifyContent::Center,
+                align_items: AlignItems::Center,
+                ..default()
+            },
             BackgroundColor(Color::BLACK),
         ))
         .with_children(|root| {
@@ -81,16 +87,34 @@ fn setup(mut commands: Commands, mut images: ResMut<Assets<Image>>, settings: Re
                     frame.spawn((
                         PaintingLayer { front: is_front },
                         ImageNode::new(handle),
-                        Node { position_type: PositionType::Absolute, width: percent(100), height: percent(100), ..default() },
+                        Node {
+                            position_type: PositionType::Absolute,
+                            width: percent(100),
+                            height: percent(100),
+                            ..default()
+                        },
                     ));
                 }
             });
         });
     let fade_s = settings.crossfade_ms as f64 / 1000.0;
-    commands.insert_resource(Canvas { front, back, size, fade_started: 0.0, fade_s, default_fade_s: fade_s, next_fade_s: None, updates: 0 });
+    commands.insert_resource(Canvas {
+        front,
+        back,
+        size,
+        fade_started: 0.0,
+        fade_s,
+        default_fade_s: fade_s,
+        next_fade_s: None,
+        updates: 0,
+    });
 }
 
-fn note_artwork_change(mut changes: MessageReader<ArtworkChanged>, playlist: Option<Res<Playlist>>, mut canvas: ResMut<Canvas>) {
+fn note_artwork_change(
+    mut changes: MessageReader<ArtworkChanged>,
+    playlist: Option<Res<Playlist>>,
+    mut canvas: ResMut<Canvas>,
+) {
     let (Some(change), Some(playlist)) = (changes.read().last(), playlist) else { return };
     canvas.next_fade_s = Some(match playlist.scene.entries[change.index].transition {
         Transition::Crossfade { ms } => ms as f64 / 1000.0,
@@ -137,7 +161,11 @@ fn show_new_painting(
 }
 
 fn fade(canvas: Res<Canvas>, time: Res<Time>, mut layers: Query<(&PaintingLayer, &mut ImageNode)>) {
-    let t = if canvas.fade_s <= 0.0 { 1.0 } else { ((time.elapsed_secs_f64() - canvas.fade_started) / canvas.fade_s).clamp(0.0, 1.0) };
+    let t = if canvas.fade_s <= 0.0 {
+        1.0
+    } else {
+        ((time.elapsed_secs_f64() - canvas.fade_started) / canvas.fade_s).clamp(0.0, 1.0)
+    };
     // Smoothstep: paint settles in rather than blinking.
     let alpha = (t * t * (3.0 - 2.0 * t)) as f32;
     for (layer, mut node) in &mut layers {
@@ -157,7 +185,11 @@ pub fn fit(painting: UVec2, window: Vec2) -> Vec2 {
     }
 }
 
-fn fit_to_window(windows: Query<&Window, With<PrimaryWindow>>, canvas: Res<Canvas>, mut frames: Query<&mut Node, With<PaintingFrame>>) {
+fn fit_to_window(
+    windows: Query<&Window, With<PrimaryWindow>>,
+    canvas: Res<Canvas>,
+    mut frames: Query<&mut Node, With<PaintingFrame>>,
+) {
     let Ok(window) = windows.single() else { return };
     let size = fit(canvas.size, Vec2::new(window.width(), window.height()));
     for mut node in &mut frames {

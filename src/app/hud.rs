@@ -30,14 +30,25 @@ pub(super) fn plugin(app: &mut App) {
     app.init_resource::<HudVisible>()
         .add_systems(Startup, spawn)
         .add_systems(Update, (toggle, update_hud, update_banner).chain().in_set(AppSystems::Present))
-        .add_systems(OnEnter(Opening::Closed), |mut q: Query<&mut Visibility, With<ClosedScreen>>| q.iter_mut().for_each(|mut v| *v = Visibility::Inherited))
-        .add_systems(OnExit(Opening::Closed), |mut q: Query<&mut Visibility, With<ClosedScreen>>| q.iter_mut().for_each(|mut v| *v = Visibility::Hidden));
+        .add_systems(OnEnter(Opening::Closed), |mut q: Query<&mut Visibility, With<ClosedScreen>>| {
+            q.iter_mut().for_each(|mut v| *v = Visibility::Inherited)
+        })
+        .add_systems(OnExit(Opening::Closed), |mut q: Query<&mut Visibility, With<ClosedScreen>>| {
+            q.iter_mut().for_each(|mut v| *v = Visibility::Hidden)
+        });
 }
 
 fn spawn(mut commands: Commands) {
     commands
         .spawn((
-            Node { position_type: PositionType::Absolute, top: px(120), left: px(24), padding: UiRect::all(px(12)), max_width: px(760), ..default() },
+            Node {
+                position_type: PositionType::Absolute,
+                top: px(120),
+                left: px(24),
+                padding: UiRect::all(px(12)),
+                max_width: px(760),
+                ..default()
+            },
             BackgroundColor(Color::srgba(0.0, 0.0, 0.0, 0.75)),
             Visibility::Hidden,
             GlobalZIndex(50),
@@ -49,7 +60,13 @@ fn spawn(mut commands: Commands) {
     commands
         .spawn((
             Banner,
-            Node { position_type: PositionType::Absolute, bottom: px(170), right: px(24), padding: UiRect::axes(px(12), px(6)), ..default() },
+            Node {
+                position_type: PositionType::Absolute,
+                bottom: px(170),
+                right: px(24),
+                padding: UiRect::axes(px(12), px(6)),
+                ..default()
+            },
             BackgroundColor(Color::srgba(0.35, 0.05, 0.05, 0.8)),
             Visibility::Hidden,
             GlobalZIndex(40),
@@ -60,17 +77,33 @@ fn spawn(mut commands: Commands) {
     commands
         .spawn((
             ClosedScreen,
-            Node { position_type: PositionType::Absolute, width: percent(100), height: percent(100), justify_content: JustifyContent::Center, align_items: AlignItems::Center, ..default() },
+            Node {
+                position_type: PositionType::Absolute,
+                width: percent(100),
+                height: percent(100),
+                justify_content: JustifyContent::Center,
+                align_items: AlignItems::Center,
+                ..default()
+            },
             BackgroundColor(Color::srgba(0.0, 0.0, 0.0, 0.85)),
             Visibility::Hidden,
             GlobalZIndex(60),
         ))
         .with_children(|p| {
-            p.spawn((Text::new("The painter is resting. See you during opening hours."), TextFont::from_font_size(36.0), TextColor(Color::srgb(1.0, 0.95, 0.85))));
+            p.spawn((
+                Text::new("The painter is resting. See you during opening hours."),
+                TextFont::from_font_size(36.0),
+                TextColor(Color::srgb(1.0, 0.95, 0.85)),
+            ));
         });
 }
 
-fn toggle(keys: Res<ButtonInput<KeyCode>>, settings: Res<KioskSettings>, mut visible: ResMut<HudVisible>, mut q: Query<&mut Visibility, With<HudText>>) {
+fn toggle(
+    keys: Res<ButtonInput<KeyCode>>,
+    settings: Res<KioskSettings>,
+    mut visible: ResMut<HudVisible>,
+    mut q: Query<&mut Visibility, With<HudText>>,
+) {
     if keys.just_pressed(settings.hud_key) {
         visible.0 = !visible.0;
         for mut v in &mut q {
@@ -95,7 +128,10 @@ pub fn status_lines(status: &PipelineStatus, fps: Option<f64>, scene_problem: Op
         ),
     ];
     if let Some(c) = &status.capture {
-        lines.push(format!("source: {} | {:?} | {:.1} fps | frames {} dropped {}", c.source, c.state, c.fps, c.frames, c.dropped));
+        lines.push(format!(
+            "source: {} | {:?} | {:.1} fps | frames {} dropped {}",
+            c.source, c.state, c.fps, c.frames, c.dropped
+        ));
     }
     if let Some(p) = scene_problem {
         lines.push(format!("SCENE EDIT REJECTED: {p}"));
@@ -131,7 +167,12 @@ fn update_hud(
 }
 
 /// A short message a technician can read from across the room; visitors barely notice it.
-fn update_banner(status: Res<PipelineStatus>, banner: Query<(Entity, &Children), With<Banner>>, mut vis: Query<&mut Visibility>, mut texts: Query<&mut Text>) {
+fn update_banner(
+    status: Res<PipelineStatus>,
+    banner: Query<(Entity, &Children), With<Banner>>,
+    mut vis: Query<&mut Visibility>,
+    mut texts: Query<&mut Text>,
+) {
     let message = match (&status.capture.as_ref().map(|c| &c.state), &status.worker.state) {
         (_, WorkerState::Failed(_)) => Some("The painter has stopped - staff: see the status overlay".to_string()),
         (Some(CaptureState::Lost { .. }), _) => Some("Camera lost - reconnecting...".to_string()),

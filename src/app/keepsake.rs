@@ -15,7 +15,11 @@ pub(super) fn plugin(app: &mut App) {
     app.add_systems(Update, save_finished.in_set(AppSystems::Present).run_if(resource_exists::<KeepsakeFolder>));
 }
 
-fn save_finished(mut updates: MessageReader<PaintingUpdated>, folder: Res<KeepsakeFolder>, mut last: Local<Option<(u64, String)>>) {
+fn save_finished(
+    mut updates: MessageReader<PaintingUpdated>,
+    folder: Res<KeepsakeFolder>,
+    mut last: Local<Option<(u64, String)>>,
+) {
     for PaintingUpdated(s) in updates.read() {
         let key = (s.frame_seq, s.style_key.clone());
         if !s.finished || last.as_ref() == Some(&key) {

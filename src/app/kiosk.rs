@@ -1,5 +1,8 @@
 //! Exhibition behaviour: close requests are ignored, the admin key chord quits.
 
+use bevy::input::ButtonState;
+use bevy::input::keyboard::KeyboardInput;
+use bevy::platform::collections::HashSet;
 use bevy::prelude::*;
 use bevy::window::WindowCloseRequested;
 
@@ -16,11 +19,29 @@ pub(super) fn plugin(app: &mut App) {
     app.add_systems(Update, (admin_exit_chord, window_close_requests).in_set(AppSystems::Input));
 }
 
-fn admin_exit_chord(keys: Res<ButtonInput<KeyCode>>, settings: Res<KioskSettings>, mut exit: MessageWriter<AppExit>) {
+/// Follows key presses in order rather than polling `ButtonInput`: a chord typed within
+/// one frame (remote tools, fast fingers) still counts.
+fn admin_exit_chord(
+    mut keys: MessageReader<KeyboardInput>,
+    mut held: Local<HashSet<KeyCode>>,
+    settings: Res<KioskSettings>,
+    mut exit: MessageWriter<AppExit>,
+) {
     let chord = &settings.exit_chord;
-    if !chord.is_empty() && chord.iter().all(|k| keys.pressed(*k)) && chord.iter().any(|k| keys.just_pressed(*k)) {
-        tracing::info!("admin chord pressed: quitting");
-        exit.write(AppExit::Success);
+    for key in keys.read() {
+        match key.state {
+            ButtonState::Pressed => {
+                held.insert(key.key_code);
+                if !chord.is_empty() && chord.iter().all(|k| held.contains(k)) {
+                    tracing::info!("admin chord pressed: quitting");
+                    exit.write(AppExit::Success);
+                    held.clear();
+                }
+            }
+            ButtonState::Released => {
+                held.remove(&key.key_code);
+            }
+        }
     }
 }
 

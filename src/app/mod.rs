@@ -41,7 +41,10 @@ pub enum AppSystems {
 
 /// The installation's logic without any rendering: what headless tests run.
 pub fn logic_plugins(app: &mut App) {
-    app.configure_sets(Update, (AppSystems::Receive, AppSystems::Input, AppSystems::Logic, AppSystems::Send, AppSystems::Present).chain());
+    app.configure_sets(
+        Update,
+        (AppSystems::Receive, AppSystems::Input, AppSystems::Logic, AppSystems::Send, AppSystems::Present).chain(),
+    );
     pipeline::plugin(app);
     rotation::plugin(app);
     kiosk::plugin(app);
@@ -80,11 +83,16 @@ pub fn run(cfg: InstallationConfig, root: &Path, options: RunOptions) -> anyhow:
     let scene = Scene::load(&scene_path, root, &cfg.engine.style)?;
     let weights = crate::paths::resolve(root, &cfg.engine.weights);
     // Fail before opening a window if the network cannot be loaded at all.
-    std::fs::metadata(&weights).map_err(|e| crate::engine::EngineError::WeightsMissing { path: weights.clone(), reason: e.to_string() })?;
+    std::fs::metadata(&weights)
+        .map_err(|e| crate::engine::EngineError::WeightsMissing { path: weights.clone(), reason: e.to_string() })?;
     let device = crate::engine::device::select(cfg.engine.device, cfg.engine.precision, cfg.engine.threads)?;
     tracing::info!("engine on {}", device.describe());
 
-    let capture = spawn_capture(factory_for(&cfg.source, root), Some(factory_for(&cfg.fallback, root)), CaptureOptions::default());
+    let capture = spawn_capture(
+        factory_for(&cfg.source, root),
+        Some(factory_for(&cfg.fallback, root)),
+        CaptureOptions::default(),
+    );
     let worker = spawn_worker(
         WorkerConfig {
             root: root.to_path_buf(),
@@ -105,7 +113,11 @@ pub fn run(cfg: InstallationConfig, root: &Path, options: RunOptions) -> anyhow:
     let fullscreen = cfg.display.fullscreen && !options.windowed;
     let window = Window {
         title: "Gallery Painter".into(),
-        mode: if fullscreen { WindowMode::BorderlessFullscreen(MonitorSelection::Primary) } else { WindowMode::Windowed },
+        mode: if fullscreen {
+            WindowMode::BorderlessFullscreen(MonitorSelection::Primary)
+        } else {
+            WindowMode::Windowed
+        },
         resolution: WindowResolution::new(cfg.display.width, cfg.display.height),
         ..default()
     };
@@ -116,18 +128,31 @@ pub fn run(cfg: InstallationConfig, root: &Path, options: RunOptions) -> anyhow:
             .disable::<bevy::log::LogPlugin>() // tracing is set up by main
             .set(WindowPlugin {
                 primary_window: Some(window),
-                primary_cursor_options: Some(CursorOptions { visible: !(fullscreen && cfg.kiosk.hide_cursor), ..default() }),
+                primary_cursor_options: Some(CursorOptions {
+                    visible: !(fullscreen && cfg.kiosk.hide_cursor),
+                    ..default()
+                }),
                 close_when_requested: false,
                 ..default()
             }),
     );
     app.insert_resource(Pipeline::new(worker, capture))
-        .insert_resource(Playlist::new(scene, scene_path.clone(), root.to_path_buf(), cfg.engine.style.clone(), cfg.kiosk.idle_timeout_s))
+        .insert_resource(Playlist::new(
+            scene,
+            scene_path.clone(),
+            root.to_path_buf(),
+            cfg.engine.style.clone(),
+            cfg.kiosk.idle_timeout_s,
+        ))
         .insert_resource(SceneWatch::new(&scene_path, 1.0))
         .insert_resource(kiosk_settings(&cfg))
         .insert_resource(display::DisplaySettings { crossfade_ms: cfg.display.crossfade_ms })
         .insert_resource(caption::CaptionSettings { visible: cfg.display.caption })
-        .insert_resource(Engagement { last_input: 0.0, attract_after_s: cfg.display.attract_after_s, hint: cfg.display.attract_hint.clone() })
+        .insert_resource(Engagement {
+            last_input: 0.0,
+            attract_after_s: cfg.display.attract_after_s,
+            hint: cfg.display.attract_hint.clone(),
+        })
         .insert_resource(ClearColor(Color::BLACK));
     if cfg.keepsake.enabled {
         app.insert_resource(keepsake::KeepsakeFolder(crate::paths::resolve(root, &cfg.keepsake.folder)));

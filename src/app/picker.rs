@@ -45,14 +45,20 @@ pub(super) fn plugin(app: &mut App) {
         .add_systems(Startup, spawn_hint)
         .add_systems(Update, (notice_input, attract_timeout, pick).chain().in_set(AppSystems::Input))
         .add_systems(Update, (rebuild_strip, highlight_current).chain().in_set(AppSystems::Present))
-        .add_systems(OnEnter(Visitor::Attract), |mut s: Query<&mut Node, With<PickerStrip>>, mut h: Query<&mut Visibility, With<AttractHint>>| {
-            s.iter_mut().for_each(|mut n| n.display = Display::None);
-            h.iter_mut().for_each(|mut v| *v = Visibility::Inherited);
-        })
-        .add_systems(OnEnter(Visitor::Engaged), |mut s: Query<&mut Node, With<PickerStrip>>, mut h: Query<&mut Visibility, With<AttractHint>>| {
-            s.iter_mut().for_each(|mut n| n.display = Display::Flex);
-            h.iter_mut().for_each(|mut v| *v = Visibility::Hidden);
-        });
+        .add_systems(
+            OnEnter(Visitor::Attract),
+            |mut s: Query<&mut Node, With<PickerStrip>>, mut h: Query<&mut Visibility, With<AttractHint>>| {
+                s.iter_mut().for_each(|mut n| n.display = Display::None);
+                h.iter_mut().for_each(|mut v| *v = Visibility::Inherited);
+            },
+        )
+        .add_systems(
+            OnEnter(Visitor::Engaged),
+            |mut s: Query<&mut Node, With<PickerStrip>>, mut h: Query<&mut Visibility, With<AttractHint>>| {
+                s.iter_mut().for_each(|mut n| n.display = Display::Flex);
+                h.iter_mut().for_each(|mut v| *v = Visibility::Hidden);
+            },
+        );
 }
 
 /// Any touch, click or key counts as a visitor (or technician) being there.
@@ -72,14 +78,24 @@ pub fn notice_input(
     }
 }
 
-fn attract_timeout(time: Res<Time>, engagement: Res<Engagement>, state: Res<State<Visitor>>, mut next: ResMut<NextState<Visitor>>) {
-    if *state.get() == Visitor::Engaged && time.elapsed_secs_f64() - engagement.last_input > engagement.attract_after_s {
+fn attract_timeout(
+    time: Res<Time>,
+    engagement: Res<Engagement>,
+    state: Res<State<Visitor>>,
+    mut next: ResMut<NextState<Visitor>>,
+) {
+    if *state.get() == Visitor::Engaged && time.elapsed_secs_f64() - engagement.last_input > engagement.attract_after_s
+    {
         next.set(Visitor::Attract);
     }
 }
 
 /// A pressed thumbnail becomes a style request (mouse and touch both set `Interaction`).
-pub fn pick(thumbs: Query<(&Interaction, &Thumbnail), Changed<Interaction>>, state: Res<State<Visitor>>, mut requests: MessageWriter<StyleRequest>) {
+pub fn pick(
+    thumbs: Query<(&Interaction, &Thumbnail), Changed<Interaction>>,
+    state: Res<State<Visitor>>,
+    mut requests: MessageWriter<StyleRequest>,
+) {
     if *state.get() != Visitor::Engaged {
         return; // the strip is hidden; the tap only woke it
     }
@@ -166,11 +182,22 @@ fn rebuild_strip(
                     ))
                     .with_children(|b| {
                         b.spawn((
-                            Node { position_type: PositionType::Absolute, bottom: px(0), left: px(0), width: percent(100), padding: UiRect::all(px(3)), ..default() },
+                            Node {
+                                position_type: PositionType::Absolute,
+                                bottom: px(0),
+                                left: px(0),
+                                width: percent(100),
+                                padding: UiRect::all(px(3)),
+                                ..default()
+                            },
                             BackgroundColor(Color::srgba(0.0, 0.0, 0.0, 0.6)),
                         ))
                         .with_children(|label| {
-                            label.spawn((Text::new(entry.title.clone()), TextFont::from_font_size(14.0), TextColor(Color::WHITE)));
+                            label.spawn((
+                                Text::new(entry.title.clone()),
+                                TextFont::from_font_size(14.0),
+                                TextColor(Color::WHITE),
+                            ));
                         });
                     });
             }
@@ -191,7 +218,13 @@ fn spawn_hint(mut commands: Commands, engagement: Res<Engagement>) {
     commands
         .spawn((
             AttractHint,
-            Node { position_type: PositionType::Absolute, bottom: px(40), width: percent(100), justify_content: JustifyContent::Center, ..default() },
+            Node {
+                position_type: PositionType::Absolute,
+                bottom: px(40),
+                width: percent(100),
+                justify_content: JustifyContent::Center,
+                ..default()
+            },
             Visibility::Hidden,
             GlobalZIndex(11),
         ))
@@ -201,8 +234,11 @@ fn spawn_hint(mut commands: Commands, engagement: Res<Engagement>) {
                 BackgroundColor(Color::srgba(0.0, 0.0, 0.0, 0.6)),
             ))
             .with_children(|b| {
-                b.spawn((Text::new(engagement.hint.clone()), TextFont::from_font_size(30.0), TextColor(Color::srgb(1.0, 0.95, 0.85))));
+                b.spawn((
+                    Text::new(engagement.hint.clone()),
+                    TextFont::from_font_size(30.0),
+                    TextColor(Color::srgb(1.0, 0.95, 0.85)),
+                ));
             });
         });
 }
-

@@ -137,8 +137,20 @@ fn log_metrics(time: Res<Time>, status: Res<PipelineStatus>, mut last: Local<f64
     match &status.capture {
         Some(c) => tracing::info!(
             "metrics: capture {:.1} fps, {} frames, {} dropped, {:?} | worker {:?}, {:.2} it/s, latency {latency}, {} snapshots, {} restarts",
-            c.fps, c.frames, c.dropped, c.state, w.state, w.iterations_per_second, w.snapshots, w.restarts
+            c.fps,
+            c.frames,
+            c.dropped,
+            c.state,
+            w.state,
+            w.iterations_per_second,
+            w.snapshots,
+            w.restarts
         ),
-        None => tracing::info!("metrics: worker {:?}, {:.2} it/s, latency {latency}, {} snapshots", w.state, w.iterations_per_second, w.snapshots),
+        None => tracing::info!(
+            "metrics: worker {:?}, {:.2} it/s, latency {latency}, {} snapshots",
+            w.state,
+            w.iterations_per_second,
+            w.snapshots
+        ),
     }
 }

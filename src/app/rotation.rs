@@ -41,7 +41,13 @@ pub struct Playlist {
 }
 
 impl Playlist {
-    pub fn new(scene: Scene, scene_path: PathBuf, root: PathBuf, base_params: StyleParams, idle_timeout_s: f64) -> Playlist {
+    pub fn new(
+        scene: Scene,
+        scene_path: PathBuf,
+        root: PathBuf,
+        base_params: StyleParams,
+        idle_timeout_s: f64,
+    ) -> Playlist {
         let mut p = Playlist {
             scene,
             scene_path,
@@ -163,14 +169,24 @@ pub(super) fn plugin(app: &mut App) {
             tracing::info!("outside opening hours: the engine rests");
             out.write(SendCommand(Command::Pause));
         })
-        .add_systems(OnExit(Opening::Closed), |mut out: MessageWriter<SendCommand>, mut playlist: ResMut<Playlist>, time: Res<Time>| {
-            tracing::info!("opening hours: painting again");
-            playlist.entry_started = time.elapsed_secs_f64();
-            out.write(SendCommand(Command::Resume));
-        });
+        .add_systems(
+            OnExit(Opening::Closed),
+            |mut out: MessageWriter<SendCommand>, mut playlist: ResMut<Playlist>, time: Res<Time>| {
+                tracing::info!("opening hours: painting again");
+                playlist.entry_started = time.elapsed_secs_f64();
+                out.write(SendCommand(Command::Resume));
+            },
+        );
 }
 
-fn select(playlist: &mut Playlist, index: usize, now: f64, by_visitor: bool, out: &mut MessageWriter<SendCommand>, changed: &mut MessageWriter<ArtworkChanged>) {
+fn select(
+    playlist: &mut Playlist,
+    index: usize,
+    now: f64,
+    by_visitor: bool,
+    out: &mut MessageWriter<SendCommand>,
+    changed: &mut MessageWriter<ArtworkChanged>,
+) {
     playlist.current = index;
     playlist.entry_started = now;
     out.write(SendCommand(Command::SelectStyle(playlist.selection(index))));
@@ -229,7 +245,13 @@ fn rotate(
     }
 }
 
-fn check_opening_hours(time: Res<Time>, mut last: Local<Option<f64>>, playlist: Res<Playlist>, state: Res<State<Opening>>, mut next: ResMut<NextState<Opening>>) {
+fn check_opening_hours(
+    time: Res<Time>,
+    mut last: Local<Option<f64>>,
+    playlist: Res<Playlist>,
+    state: Res<State<Opening>>,
+    mut next: ResMut<NextState<Opening>>,
+) {
     // The clock is read once a second, not every frame.
     let now = time.elapsed_secs_f64();
     if last.is_some_and(|t| now - t < 1.0) {
@@ -267,7 +289,8 @@ fn watch_scene_file(
         Ok(scene) => {
             tracing::info!("scene {} reloaded: {} artworks", playlist.scene_path.display(), scene.entries.len());
             let old_selection = playlist.selection(playlist.current);
-            let order_changed = scene.order != playlist.scene.order || scene.entries.len() != playlist.scene.entries.len();
+            let order_changed =
+                scene.order != playlist.scene.order || scene.entries.len() != playlist.scene.entries.len();
             playlist.scene = scene;
             if order_changed || playlist.current >= playlist.scene.entries.len() {
                 playlist.current = playlist.current.min(playlist.scene.entries.len() - 1);

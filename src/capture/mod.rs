@@ -2,9 +2,9 @@
 //! newest frame (latest wins) so the worker never paints a stale visitor.
 
 pub mod camera;
+pub mod still;
 mod supervisor;
 pub mod synthetic;
-pub mod still;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -70,10 +70,12 @@ pub fn factory_for(cfg: &crate::config::SourceConfig, root: &std::path::Path) ->
         }
         S::Slideshow { folder, interval_s } => {
             let folder = crate::paths::resolve(root, &folder);
-            Box::new(move || still::SlideshowSource::open(&folder, interval_s).map(|s| Box::new(s) as Box<dyn FrameSource>))
+            Box::new(move || {
+                still::SlideshowSource::open(&folder, interval_s).map(|s| Box::new(s) as Box<dyn FrameSource>)
+            })
         }
-        S::Synthetic { seed, fps, width, height } => {
-            Box::new(move || Ok(Box::new(synthetic::SyntheticScene::new(seed, fps, width, height)) as Box<dyn FrameSource>))
-        }
+        S::Synthetic { seed, fps, width, height } => Box::new(move || {
+            Ok(Box::new(synthetic::SyntheticScene::new(seed, fps, width, height)) as Box<dyn FrameSource>)
+        }),
     }
 }

@@ -50,9 +50,17 @@ impl SlideshowSource {
             .collect();
         files.sort();
         if files.is_empty() {
-            return Err(CaptureError::Unavailable(format!("slideshow folder {} has no PNG or JPEG images", folder.display())));
+            return Err(CaptureError::Unavailable(format!(
+                "slideshow folder {} has no PNG or JPEG images",
+                folder.display()
+            )));
         }
-        Ok(SlideshowSource { folder: folder.to_path_buf(), files, next: 0, pacer: Pacer::new(1.0 / interval_s.max(0.1)) })
+        Ok(SlideshowSource {
+            folder: folder.to_path_buf(),
+            files,
+            next: 0,
+            pacer: Pacer::new(1.0 / interval_s.max(0.1)),
+        })
     }
 }
 

@@ -18,9 +18,14 @@ pub enum CaptureState {
     Starting,
     Running,
     /// The primary source worked and then failed; retrying.
-    Lost { reason: String, retry_in: Duration },
+    Lost {
+        reason: String,
+        retry_in: Duration,
+    },
     /// The primary source never opened; frames come from the fallback.
-    Fallback { reason: String },
+    Fallback {
+        reason: String,
+    },
     Stopped,
 }
 
@@ -81,7 +86,11 @@ impl Default for CaptureOptions {
 }
 
 /// Starts the capture thread. `fallback` is used when `primary` cannot be opened at start.
-pub fn spawn_capture(primary: SourceFactory, fallback: Option<SourceFactory>, options: CaptureOptions) -> CaptureHandle {
+pub fn spawn_capture(
+    primary: SourceFactory,
+    fallback: Option<SourceFactory>,
+    options: CaptureOptions,
+) -> CaptureHandle {
     // Capacity one plus a drain handle on the sending side: latest frame wins.
     let (tx, rx) = crossbeam_channel::bounded::<Frame>(1);
     let drain = rx.clone();
@@ -176,7 +185,11 @@ fn capture_loop(
                     }
                     Some(Err(fe)) => {
                         tracing::error!("capture: no camera ({e}) and the fallback failed too ({fe})");
-                        set_state(&status, CaptureState::Lost { reason: format!("{e}; fallback: {fe}"), retry_in: backoff }, None);
+                        set_state(
+                            &status,
+                            CaptureState::Lost { reason: format!("{e}; fallback: {fe}"), retry_in: backoff },
+                            None,
+                        );
                         if !sleep_unless_stopped(backoff, &stop) {
                             break;
                         }

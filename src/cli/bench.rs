@@ -61,7 +61,13 @@ struct RunResult {
 fn peak_rss_mb() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find_map(|l| l.strip_prefix("VmHWM:").map(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())).flatten())
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| {
+                    l.strip_prefix("VmHWM:").map(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+                })
+                .flatten()
+        })
         .map(|kb| kb / 1024.0)
         .unwrap_or(0.0)
 }
@@ -84,13 +90,23 @@ fn random_image(w: u32, h: u32, seed: u64) -> image::RgbImage {
 pub fn bench_engine(args: BenchEngineArgs) -> anyhow::Result<()> {
     let device = engine::device::select(args.engine.device.into(), args.engine.precision.into(), args.engine.threads)?;
     let vgg = Vgg::load(&args.engine.weights, device.device, engine::Pooling::Max)?;
-    let params = StyleParams { size: args.size, iterations: args.iters + 3, levels: 1, optimizer: OptimizerKind::Adam { lr: 4.0 }, ..StyleParams::default() };
+    let params = StyleParams {
+        size: args.size,
+        iterations: args.iters + 3,
+        levels: 1,
+        optimizer: OptimizerKind::Adam { lr: 4.0 },
+        ..StyleParams::default()
+    };
     let (w, h) = (args.size, args.size * 3 / 4);
     let mut painter = Painter::new(vgg, device, params)?;
     // Like the reference: read the loss back every 10 steps, not every step.
     painter.set_loss_readback_every(10);
     painter.set_content(random_image(w, h, 1));
-    painter.set_styles(vec![StyleImage { id: "random".into(), image: Arc::new(random_image(w, h, 2)), weight: 1.0 }])?;
+    painter.set_styles(vec![StyleImage {
+        id: "random".into(),
+        image: Arc::new(random_image(w, h, 2)),
+        weight: 1.0,
+    }])?;
     painter.restart(None)?;
     for _ in 0..3 {
         painter.step()?;
@@ -100,7 +116,12 @@ pub fn bench_engine(args: BenchEngineArgs) -> anyhow::Result<()> {
         painter.step()?;
     }
     let dt = t.elapsed().as_secs_f64();
-    let r = RunResult { implementation: format!("engine-{:?}", device.precision).to_lowercase(), it_s: args.iters as f64 / dt, peak_rss_mb: peak_rss_mb(), gpu_peak_mb: 0.0 };
+    let r = RunResult {
+        implementation: format!("engine-{:?}", device.precision).to_lowercase(),
+        it_s: args.iters as f64 / dt,
+        peak_rss_mb: peak_rss_mb(),
+        gpu_peak_mb: 0.0,
+    };
     println!("{}", serde_json::to_string(&r)?);
     Ok(())
 }
@@ -118,9 +139,19 @@ fn random_vgg19(path: &Path) -> anyhow::Result<()> {
     let mut i = 0usize;
     for n in [2, 2, 4, 4, 4] {
         for _ in 0..n {
-            let cout = match tensors.len() / 2 { 0 | 1 => 64, 2 | 3 => 128, 4..=7 => 256, _ => 512 };
-            tensors.push((format!("features.{i}.weight"), tch::Tensor::randn([cout, cin, 3, 3], (tch::Kind::Float, tch::Device::Cpu)) * (2.0 / (9.0 * cin as f64)).sqrt()));
-            tensors.push((format!("features.{i}.bias"), tch::Tensor::zeros([cout], (tch::Kind::Float, tch::Device::Cpu))));
+            let cout = match tensors.len() / 2 {
+                0 | 1 => 64,
+                2 | 3 => 128,
+                4..=7 => 256,
+                _ => 512,
+            };
+            tensors.push((
+                format!("features.{i}.weight"),
+                tch::Tensor::randn([cout, cin, 3, 3], (tch::Kind::Float, tch::Device::Cpu))
+                    * (2.0 / (9.0 * cin as f64)).sqrt(),
+            ));
+            tensors
+                .push((format!("features.{i}.bias"), tch::Tensor::zeros([cout], (tch::Kind::Float, tch::Device::Cpu))));
             cin = cout;
             i += 2;
         }
@@ -130,11 +161,19 @@ fn random_vgg19(path: &Path) -> anyhow::Result<()> {
         .iter()
         .map(|(n, t)| {
             let v: Vec<f32> = Vec::try_from(&t.reshape([-1])).expect("f32");
-            (n.clone(), v.iter().flat_map(|x| x.to_le_bytes()).collect(), t.size().iter().map(|&d| d as usize).collect())
+            (
+                n.clone(),
+                v.iter().flat_map(|x| x.to_le_bytes()).collect(),
+                t.size().iter().map(|&d| d as usize).collect(),
+            )
         })
         .collect();
-    let views: Vec<(String, safetensors::tensor::TensorView)> =
-        data.iter().map(|(n, b, s)| (n.clone(), safetensors::tensor::TensorView::new(safetensors::Dtype::F32, s.clone(), b).expect("view"))).collect();
+    let views: Vec<(String, safetensors::tensor::TensorView)> = data
+        .iter()
+        .map(|(n, b, s)| {
+            (n.clone(), safetensors::tensor::TensorView::new(safetensors::Dtype::F32, s.clone(), b).expect("view"))
+        })
+        .collect();
     let meta = std::collections::HashMap::from([
         ("arch".to_string(), "vgg19".to_string()),
         ("convention".to_string(), "caffe".to_string()),
@@ -165,22 +204,36 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<()> {
     let root = crate::paths::project_root();
     let python = args.python.clone().unwrap_or_else(|| root.join(".venv-bench/bin/python"));
     if !python.exists() && args.python.is_none() {
-        bail!("{} not found: the PyTorch reference needs the full torch environment\n  fix: run scripts/bench.sh (it creates .venv-bench), or pass --python", python.display());
+        bail!(
+            "{} not found: the PyTorch reference needs the full torch environment\n  fix: run scripts/bench.sh (it creates .venv-bench), or pass --python",
+            python.display()
+        );
     }
     let exe = std::env::current_exe()?;
-    let threads = if args.engine.threads == 0 { std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1) } else { args.engine.threads };
+    let threads = if args.engine.threads == 0 {
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+    } else {
+        args.engine.threads
+    };
     let device = match args.engine.device {
         super::DeviceArg::Cuda => "cuda",
         super::DeviceArg::Cpu => "cpu",
         super::DeviceArg::Auto => {
-            if engine::device::select(engine::DevicePreference::Auto, engine::Precision::Fp32, threads)?.is_cuda() { "cuda" } else { "cpu" }
+            if engine::device::select(engine::DevicePreference::Auto, engine::Precision::Fp32, threads)?.is_cuda() {
+                "cuda"
+            } else {
+                "cpu"
+            }
         }
     };
     println!(
         "benchmark: Gatys step (Adam; content relu4_2, style relu1_1..relu5_1, TV), {} timed iterations, {threads} threads, device {device}, median of {} alternating runs",
         args.iters, args.repeats
     );
-    println!("{:<7} {:>5} {:>14} {:>14} {:>8} {:>12} {:>12}", "model", "size", "engine it/s", "pytorch it/s", "ratio", "engine MB", "pytorch MB");
+    println!(
+        "{:<7} {:>5} {:>14} {:>14} {:>8} {:>12} {:>12}",
+        "model", "size", "engine it/s", "pytorch it/s", "ratio", "engine MB", "pytorch MB"
+    );
     for arch in &args.archs {
         let weights = match arch.as_str() {
             "vgg16" => args.engine.weights.clone(),
@@ -200,15 +253,32 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<()> {
             let mut engines: Vec<Vec<RunResult>> = precisions.iter().map(|_| Vec::new()).collect();
             for _ in 0..args.repeats.max(1) {
                 references.push(run_json(
-                    Process::new(&python)
-                        .arg(root.join("scripts/bench_reference.py"))
-                        .arg(&weights)
-                        .args([arch.as_str(), &size.to_string(), &args.iters.to_string(), &threads.to_string(), device, "fp32"]),
+                    Process::new(&python).arg(root.join("scripts/bench_reference.py")).arg(&weights).args([
+                        arch.as_str(),
+                        &size.to_string(),
+                        &args.iters.to_string(),
+                        &threads.to_string(),
+                        device,
+                        "fp32",
+                    ]),
                 )?);
                 for (k, precision) in precisions.iter().enumerate() {
                     engines[k].push(run_json(
                         Process::new(&exe)
-                            .args(["bench-engine", "--size", &size.to_string(), "--iters", &args.iters.to_string(), "--threads", &threads.to_string(), "--device", device, "--precision", precision, "--weights"])
+                            .args([
+                                "bench-engine",
+                                "--size",
+                                &size.to_string(),
+                                "--iters",
+                                &args.iters.to_string(),
+                                "--threads",
+                                &threads.to_string(),
+                                "--device",
+                                device,
+                                "--precision",
+                                precision,
+                                "--weights",
+                            ])
                             .arg(&weights),
                     )?);
                 }
@@ -253,11 +323,18 @@ pub fn bench_live(args: BenchLiveArgs) -> anyhow::Result<()> {
     let device = engine::device::select(args.engine.device.into(), args.engine.precision.into(), args.engine.threads)?;
     let root = crate::paths::project_root();
     let style = root.join("assets/styles/swirling_night.png");
-    println!("live pipeline on {} (synthetic 640x480 source, Paint policy, L-BFGS, snapshot every step)", device.describe());
+    println!(
+        "live pipeline on {} (synthetic 640x480 source, Paint policy, L-BFGS, snapshot every step)",
+        device.describe()
+    );
     println!("{:>5} {:>22} {:>14}", "size", "capture->first (s)", "snapshots/s");
     for &size in &args.sizes {
         let params = StyleParams { size, iterations: 30, levels: 1, ..StyleParams::default() };
-        let mut capture = spawn_capture(Box::new(|| Ok(Box::new(SyntheticScene::new(5, 15.0, 640, 480)) as Box<dyn FrameSource>)), None, CaptureOptions::default());
+        let mut capture = spawn_capture(
+            Box::new(|| Ok(Box::new(SyntheticScene::new(5, 15.0, 640, 480)) as Box<dyn FrameSource>)),
+            None,
+            CaptureOptions::default(),
+        );
         let mut w = spawn_worker(
             WorkerConfig {
                 root: root.clone(),
@@ -300,7 +377,13 @@ pub fn bench_live(args: BenchLiveArgs) -> anyhow::Result<()> {
     let still = SyntheticScene::new(5, 0.0, 320, 240).render(0.0);
     let style_img = Arc::new(engine::imageio::load_rgb(&style)?);
     let measure = |warm: bool| -> anyhow::Result<f64> {
-        let params = StyleParams { size, iterations: 1000, levels: 1, optimizer: OptimizerKind::Adam { lr: 4.0 }, ..StyleParams::default() };
+        let params = StyleParams {
+            size,
+            iterations: 1000,
+            levels: 1,
+            optimizer: OptimizerKind::Adam { lr: 4.0 },
+            ..StyleParams::default()
+        };
         let mut p = Painter::new(vgg()?, device, params)?;
         p.set_content(still.clone());
         p.set_styles(vec![StyleImage { id: "s".into(), image: style_img.clone(), weight: 1.0 }])?;
@@ -313,12 +396,18 @@ pub fn bench_live(args: BenchLiveArgs) -> anyhow::Result<()> {
         for _frame in 0..8 {
             // A new (identical) frame arrives every 6 iterations; 2 snapshots per frame.
             p.set_content(still.clone());
-            if warm { p.warm_start(0.7)? } else { p.restart(None)? }
+            if warm {
+                p.warm_start(0.7)?
+            } else {
+                p.restart(None)?
+            }
             for k in 0..6 {
                 p.step()?;
                 if k % 3 == 2 {
                     let cur = p.painting()?;
-                    let d: f64 = cur.as_raw().iter().zip(prev.as_raw()).map(|(a, b)| (*a as f64 - *b as f64).abs()).sum::<f64>() / cur.as_raw().len() as f64;
+                    let d: f64 =
+                        cur.as_raw().iter().zip(prev.as_raw()).map(|(a, b)| (*a as f64 - *b as f64).abs()).sum::<f64>()
+                            / cur.as_raw().len() as f64;
                     changes.push(d);
                     prev = cur;
                 }

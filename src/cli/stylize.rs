@@ -87,7 +87,9 @@ fn parse_layers(list: &str, default_weight: f64) -> anyhow::Result<Vec<LayerWeig
     list.split(',')
         .filter(|s| !s.trim().is_empty())
         .map(|item| match item.split_once(':') {
-            Some((n, w)) => Ok(LayerWeight(n.trim().into(), w.parse().with_context(|| format!("layer weight in `{item}`"))?)),
+            Some((n, w)) => {
+                Ok(LayerWeight(n.trim().into(), w.parse().with_context(|| format!("layer weight in `{item}`"))?))
+            }
             None => Ok(LayerWeight(item.trim().into(), default_weight)),
         })
         .collect()
@@ -99,9 +101,15 @@ impl StylizeArgs {
             Some(path) => crate::config::load_ron::<StyleParams>(path)?,
             None => StyleParams::default(),
         };
-        if let Some(v) = self.size { p.size = v }
-        if let Some(v) = self.iters { p.iterations = v }
-        if let Some(v) = self.levels { p.levels = v }
+        if let Some(v) = self.size {
+            p.size = v
+        }
+        if let Some(v) = self.iters {
+            p.iterations = v
+        }
+        if let Some(v) = self.levels {
+            p.levels = v
+        }
         match self.optimizer.as_deref() {
             Some("adam") => p.optimizer = OptimizerKind::Adam { lr: self.lr },
             Some("lbfgs") => p.optimizer = OptimizerKind::Lbfgs { history: 20 },
@@ -112,18 +120,34 @@ impl StylizeArgs {
             Some("content") | None => {}
             Some(_) => {} // a file: handled by the caller
         }
-        if let Some(v) = self.content_weight { p.content_weight = v }
-        if let Some(v) = self.style_weight { p.style_weight = v }
-        if let Some(v) = self.tv_weight { p.tv_weight = v }
-        if let Some(l) = &self.content_layers { p.content_layers = parse_layers(l, 1.0)? }
+        if let Some(v) = self.content_weight {
+            p.content_weight = v
+        }
+        if let Some(v) = self.style_weight {
+            p.style_weight = v
+        }
+        if let Some(v) = self.tv_weight {
+            p.tv_weight = v
+        }
+        if let Some(l) = &self.content_layers {
+            p.content_layers = parse_layers(l, 1.0)?
+        }
         if let Some(l) = &self.style_layers {
             let n = l.split(',').filter(|s| !s.trim().is_empty()).count().max(1);
             p.style_layers = parse_layers(l, 1.0 / n as f64)?;
         }
-        if self.preserve_colors { p.preserve_colors = true }
-        if let Some(v) = self.style_scale { p.style_scale = v }
-        if let Some(v) = self.seed { p.seed = v }
-        if self.avg_pool { p.pooling = Pooling::Avg }
+        if self.preserve_colors {
+            p.preserve_colors = true
+        }
+        if let Some(v) = self.style_scale {
+            p.style_scale = v
+        }
+        if let Some(v) = self.seed {
+            p.seed = v
+        }
+        if self.avg_pool {
+            p.pooling = Pooling::Avg
+        }
         p.validate().map_err(|e| anyhow::anyhow!("invalid parameters: {e}"))?;
         Ok(p)
     }
@@ -162,8 +186,7 @@ pub fn run(args: StylizeArgs) -> anyhow::Result<()> {
     let total = painter.params().total_iterations();
     let bar = ProgressBar::new(total as u64);
     bar.set_style(
-        ProgressStyle::with_template("{bar:30} {pos}/{len} it  {per_sec}  ETA {eta}  {msg}")
-            .expect("valid template"),
+        ProgressStyle::with_template("{bar:30} {pos}/{len} it  {per_sec}  ETA {eta}  {msg}").expect("valid template"),
     );
     while !painter.is_finished() {
         let p = painter.step()?;

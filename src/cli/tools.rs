@@ -35,7 +35,15 @@ pub struct RunArgs {
 
 impl Default for RunArgs {
     fn default() -> Self {
-        RunArgs { config: "config/installation.ron".into(), windowed: false, scene: None, demo: false, policy: None, size: None, status_file: None }
+        RunArgs {
+            config: "config/installation.ron".into(),
+            windowed: false,
+            scene: None,
+            demo: false,
+            policy: None,
+            size: None,
+            status_file: None,
+        }
     }
 }
 
@@ -48,7 +56,9 @@ pub fn load_config(path: &std::path::Path) -> anyhow::Result<(InstallationConfig
 
 #[cfg(not(feature = "gui"))]
 pub fn run(_: RunArgs) -> anyhow::Result<()> {
-    anyhow::bail!("this binary was built without the display (feature `gui`)\n  fix: build with default features: cargo build --release")
+    anyhow::bail!(
+        "this binary was built without the display (feature `gui`)\n  fix: build with default features: cargo build --release"
+    )
 }
 
 #[cfg(feature = "gui")]
@@ -85,7 +95,13 @@ pub struct CheckArgs {
 /// Validates config and scenes without starting anything; prints what is wrong and how to fix it.
 pub fn check_config(args: CheckArgs) -> anyhow::Result<()> {
     let (cfg, root) = load_config(&args.config)?;
-    println!("ok   {} (source {:?}, policy {:?}, size {} px)", args.config.display(), source_name(&cfg.source), cfg.engine.policy, cfg.engine.style.size);
+    println!(
+        "ok   {} (source {:?}, policy {:?}, size {} px)",
+        args.config.display(),
+        source_name(&cfg.source),
+        cfg.engine.policy,
+        cfg.engine.style.size
+    );
     let weights = crate::paths::resolve(&root, &cfg.engine.weights);
     let mut failures = 0;
     if weights.is_file() {
@@ -98,7 +114,10 @@ pub fn check_config(args: CheckArgs) -> anyhow::Result<()> {
     if scenes.is_empty() {
         scenes.push(cfg.scene.clone());
         if let Ok(dir) = std::fs::read_dir(root.join("scenes")) {
-            let mut more: Vec<PathBuf> = dir.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|e| e == "ron")).collect();
+            let mut more: Vec<PathBuf> = dir
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|e| e == "ron"))
+                .collect();
             more.sort();
             for p in more {
                 let rel = p.strip_prefix(&root).map(|r| r.to_path_buf()).unwrap_or(p);

@@ -45,7 +45,8 @@ fn fix_for(code: &ron::Error) -> String {
         E::InvalidValueForType { expected, .. } => format!("write {expected} here"),
         E::ExpectedString | E::ExpectedStringEnd => "strings go in double quotes: \"like this\"".into(),
         E::Eof => "the file ends too early: check for a missing `)` or `]`".into(),
-        _ => "check the syntax near this position (RON: Name(field: value, ...), lists in [ ], strings in \"quotes\")".into(),
+        _ => "check the syntax near this position (RON: Name(field: value, ...), lists in [ ], strings in \"quotes\")"
+            .into(),
     }
 }
 
@@ -62,9 +63,7 @@ pub fn to_ron_string<T: serde::Serialize>(value: &T) -> String {
 
 /// Parses RON text that came from `path` (used in messages).
 pub fn parse_ron<T: DeserializeOwned>(text: &str, path: &Path) -> Result<T, ConfigError> {
-    let options = ron::Options::default().with_default_extension(
-        EXTENSIONS,
-    );
+    let options = ron::Options::default().with_default_extension(EXTENSIONS);
     options.from_str(text).map_err(|e| ConfigError {
         path: path.to_path_buf(),
         line: e.span.start.line,
@@ -77,7 +76,11 @@ pub fn parse_ron<T: DeserializeOwned>(text: &str, path: &Path) -> Result<T, Conf
 /// Reads and parses a RON file.
 pub fn load_ron<T: DeserializeOwned>(path: &Path) -> Result<T, ConfigError> {
     let text = std::fs::read_to_string(path).map_err(|e| {
-        ConfigError::whole_file(path, format!("cannot read: {e}"), "check the path; relative paths start at the project folder")
+        ConfigError::whole_file(
+            path,
+            format!("cannot read: {e}"),
+            "check the path; relative paths start at the project folder",
+        )
     })?;
     parse_ron(&text, path)
 }

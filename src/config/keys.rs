@@ -11,8 +11,21 @@ pub enum KeyName {
 }
 
 const NAMED: &[&str] = &[
-    "ControlLeft", "ControlRight", "AltLeft", "AltRight", "ShiftLeft", "ShiftRight", "SuperLeft", "Escape", "Space",
-    "Enter", "Tab", "Backspace", "Delete", "Home", "End",
+    "ControlLeft",
+    "ControlRight",
+    "AltLeft",
+    "AltRight",
+    "ShiftLeft",
+    "ShiftRight",
+    "SuperLeft",
+    "Escape",
+    "Space",
+    "Enter",
+    "Tab",
+    "Backspace",
+    "Delete",
+    "Home",
+    "End",
 ];
 
 pub fn parse_key_name(name: &str) -> Option<KeyName> {

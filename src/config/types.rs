@@ -94,11 +94,21 @@ impl Default for CameraConfig {
 pub enum SourceConfig {
     Camera(CameraConfig),
     /// One image, repeated.
-    Still { path: PathBuf },
+    Still {
+        path: PathBuf,
+    },
     /// Every PNG/JPEG in a folder, in name order, one every `interval_s`.
-    Slideshow { folder: PathBuf, interval_s: f64 },
+    Slideshow {
+        folder: PathBuf,
+        interval_s: f64,
+    },
     /// A deterministic moving scene (no camera needed): demos and tests.
-    Synthetic { seed: u64, fps: f64, width: u32, height: u32 },
+    Synthetic {
+        seed: u64,
+        fps: f64,
+        width: u32,
+        height: u32,
+    },
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -213,11 +223,17 @@ impl InstallationConfig {
             return bad("fallback must not be a camera".into(), "use Synthetic(..), Still(..) or Slideshow(..)");
         }
         if self.kiosk.admin_exit_chord.is_empty() {
-            return bad("kiosk.admin_exit_chord is empty: the installation could not be quit".into(), "e.g. [\"ControlLeft\", \"AltLeft\", \"KeyQ\"]");
+            return bad(
+                "kiosk.admin_exit_chord is empty: the installation could not be quit".into(),
+                "e.g. [\"ControlLeft\", \"AltLeft\", \"KeyQ\"]",
+            );
         }
         for key in self.kiosk.admin_exit_chord.iter().chain([&self.kiosk.admin_hud_key]) {
             if super::keys::parse_key_name(key).is_none() {
-                return bad(format!("unknown key name `{key}`"), "use Bevy KeyCode names: KeyQ, ControlLeft, AltLeft, F12, Escape, ...");
+                return bad(
+                    format!("unknown key name `{key}`"),
+                    "use Bevy KeyCode names: KeyQ, ControlLeft, AltLeft, F12, Escape, ...",
+                );
             }
         }
         Ok(())

@@ -77,7 +77,9 @@ pub fn select(pref: DevicePreference, precision: Precision, threads: usize) -> a
     let cuda = pref != DevicePreference::Cpu && load_cuda_backend() && tch::Cuda::is_available();
     let device = match (pref, cuda) {
         (DevicePreference::Cuda, false) => {
-            anyhow::bail!("device `cuda` was requested but no CUDA GPU is usable\n  fix: set device: auto (or cpu) in config/installation.ron, or run scripts/setup.sh on the GPU machine so it installs torch with CUDA")
+            anyhow::bail!(
+                "device `cuda` was requested but no CUDA GPU is usable\n  fix: set device: auto (or cpu) in config/installation.ron, or run scripts/setup.sh on the GPU machine so it installs torch with CUDA"
+            )
         }
         (_, true) => {
             tch::Cuda::cudnn_set_benchmark(true);
@@ -102,7 +104,9 @@ pub fn check_libtorch() -> anyhow::Result<(std::path::PathBuf, String)> {
         .filter_map(|l| l.split_whitespace().nth(5))
         .find(|p| p.ends_with("/libtorch_cpu.so"))
         .map(std::path::PathBuf::from)
-        .ok_or_else(|| anyhow::anyhow!("libtorch_cpu.so is not loaded in this process\n  fix: rerun scripts/setup.sh"))?;
+        .ok_or_else(|| {
+            anyhow::anyhow!("libtorch_cpu.so is not loaded in this process\n  fix: rerun scripts/setup.sh")
+        })?;
     let lib_dir = lib.parent().expect("a file has a parent").to_path_buf();
     let torch_dir = lib_dir.parent().expect("lib dir has a parent");
     let version = if let Ok(py) = std::fs::read_to_string(torch_dir.join("version.py")) {

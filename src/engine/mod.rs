@@ -18,7 +18,9 @@ pub use vgg::{Arch, Pooling, Vgg};
 
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
-    #[error("cannot read the VGG weights file {path}: {reason}\n  fix: run scripts/setup.sh (it downloads and converts the weights), or point `weights` in config/installation.ron at the file")]
+    #[error(
+        "cannot read the VGG weights file {path}: {reason}\n  fix: run scripts/setup.sh (it downloads and converts the weights), or point `weights` in config/installation.ron at the file"
+    )]
     WeightsMissing { path: PathBuf, reason: String },
     #[error("the VGG weights file {path} is not usable: {reason}\n  fix: delete it and rerun scripts/setup.sh")]
     WeightsCorrupt { path: PathBuf, reason: String },

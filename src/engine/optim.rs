@@ -111,7 +111,7 @@ fn dot(a: &Tensor, b: &Tensor) -> f64 {
 pub struct Lbfgs {
     history: usize,
     pairs: VecDeque<(Tensor, Tensor, f64)>, // (s, y, 1 / y.s)
-    current: Option<(f64, Tensor)>,          // loss and gradient at x
+    current: Option<(f64, Tensor)>,         // loss and gradient at x
     pub max_line_search: usize,
     /// Sufficient-decrease constant of the Armijo condition.
     pub c1: f64,

@@ -93,7 +93,11 @@ impl StyleParams {
         if self.content_layers.is_empty() && self.style_layers.is_empty() {
             return Err("at least one content or style layer is needed".into());
         }
-        for (what, v) in [("content_weight", self.content_weight), ("style_weight", self.style_weight), ("tv_weight", self.tv_weight)] {
+        for (what, v) in [
+            ("content_weight", self.content_weight),
+            ("style_weight", self.style_weight),
+            ("tv_weight", self.tv_weight),
+        ] {
             if !(v.is_finite() && v >= 0.0) {
                 return Err(format!("{what} must be a finite number >= 0, got {v}"));
             }

@@ -424,7 +424,8 @@ impl Painter {
             tch::no_grad(|| {
                 let mut out = resize_tensor(&x.detach(), w, h).clamp(0.0, 255.0);
                 if self.params.preserve_colors {
-                    let content = to_tensor(&resize(self.content.as_ref().expect("checked"), w, h), self.torch_device());
+                    let content =
+                        to_tensor(&resize(self.content.as_ref().expect("checked"), w, h), self.torch_device());
                     out = keep_chroma(&out, &content);
                 }
                 Ok(from_tensor(&out))

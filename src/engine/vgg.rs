@@ -91,10 +91,8 @@ pub struct Vgg {
 impl Vgg {
     /// Loads a safetensors file with `features.{i}.weight/bias` and `arch`/`convention` metadata.
     pub fn load(path: &Path, device: Device, pooling: Pooling) -> Result<Vgg, EngineError> {
-        let bytes = std::fs::read(path).map_err(|e| EngineError::WeightsMissing {
-            path: path.to_path_buf(),
-            reason: e.to_string(),
-        })?;
+        let bytes = std::fs::read(path)
+            .map_err(|e| EngineError::WeightsMissing { path: path.to_path_buf(), reason: e.to_string() })?;
         let corrupt = |reason: String| EngineError::WeightsCorrupt { path: path.to_path_buf(), reason };
         let (_, header) = safetensors::SafeTensors::read_metadata(&bytes).map_err(|e| corrupt(e.to_string()))?;
         let meta: HashMap<String, String> = header.metadata().clone().unwrap_or_default();
@@ -139,14 +137,24 @@ impl Vgg {
             convs.push(Some((w, b)));
         }
         let source = meta.get("source").cloned().unwrap_or_else(|| path.display().to_string());
-        Ok(Vgg { arch, convention, pooling, ops: table.into_iter().map(|(op, _)| op).collect(), convs, device, source, reduced: None })
+        Ok(Vgg {
+            arch,
+            convention,
+            pooling,
+            ops: table.into_iter().map(|(op, _)| op).collect(),
+            convs,
+            device,
+            source,
+            reduced: None,
+        })
     }
 
     /// Runs the convolutions in `kind` (e.g. bf16 on tensor cores) from now on; the weights
     /// are cast once here rather than on every call as autocast would. `Kind::Float` = fp32.
     pub fn set_compute_kind(&mut self, kind: Kind) {
         self.reduced = (kind != Kind::Float).then(|| {
-            let convs = self.convs.iter().map(|c| c.as_ref().map(|(w, b)| (w.to_kind(kind), b.to_kind(kind)))).collect();
+            let convs =
+                self.convs.iter().map(|c| c.as_ref().map(|(w, b)| (w.to_kind(kind), b.to_kind(kind)))).collect();
             (kind, convs)
         });
     }

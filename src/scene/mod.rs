@@ -70,7 +70,9 @@ fn one() -> f64 {
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Transition {
     /// Fade from the old painting to the first strokes of the new one over `ms`.
-    Crossfade { ms: u32 },
+    Crossfade {
+        ms: u32,
+    },
     Cut,
 }
 
@@ -97,14 +99,30 @@ pub struct StyleOverrides {
 impl StyleOverrides {
     pub fn apply(&self, base: &StyleParams) -> StyleParams {
         let mut p = base.clone();
-        if let Some(v) = self.size { p.size = v }
-        if let Some(v) = self.iterations { p.iterations = v }
-        if let Some(v) = self.levels { p.levels = v }
-        if let Some(v) = self.content_weight { p.content_weight = v }
-        if let Some(v) = self.style_weight { p.style_weight = v }
-        if let Some(v) = self.tv_weight { p.tv_weight = v }
-        if let Some(v) = self.preserve_colors { p.preserve_colors = v }
-        if let Some(v) = self.style_scale { p.style_scale = v }
+        if let Some(v) = self.size {
+            p.size = v
+        }
+        if let Some(v) = self.iterations {
+            p.iterations = v
+        }
+        if let Some(v) = self.levels {
+            p.levels = v
+        }
+        if let Some(v) = self.content_weight {
+            p.content_weight = v
+        }
+        if let Some(v) = self.style_weight {
+            p.style_weight = v
+        }
+        if let Some(v) = self.tv_weight {
+            p.tv_weight = v
+        }
+        if let Some(v) = self.preserve_colors {
+            p.preserve_colors = v
+        }
+        if let Some(v) = self.style_scale {
+            p.style_scale = v
+        }
         p
     }
 }
@@ -132,21 +150,26 @@ impl Scene {
         let text = std::fs::read_to_string(path).unwrap_or_default();
         // Point at the line that mentions the offending value, when we can find it.
         let locate = |needle: &str| -> (usize, usize) {
-            text.lines()
-                .enumerate()
-                .find_map(|(i, l)| l.find(needle).map(|c| (i + 1, c + 1)))
-                .unwrap_or((0, 0))
+            text.lines().enumerate().find_map(|(i, l)| l.find(needle).map(|c| (i + 1, c + 1))).unwrap_or((0, 0))
         };
         let err = |needle: &str, message: String, fix: String| {
             let (line, col) = locate(needle);
             Err(ConfigError { path: path.to_path_buf(), line, col, message, fix })
         };
         if self.entries.is_empty() {
-            return err("entries", "the scene has no entries".into(), "add at least one entry with a style image".into());
+            return err(
+                "entries",
+                "the scene has no entries".into(),
+                "add at least one entry with a style image".into(),
+            );
         }
         for (i, e) in self.entries.iter().enumerate() {
             if e.styles.is_empty() {
-                return err(&e.title, format!("entry {} ({}) has no styles", i + 1, e.title), "add styles: [(path: \"assets/styles/...png\")]".into());
+                return err(
+                    &e.title,
+                    format!("entry {} ({}) has no styles", i + 1, e.title),
+                    "add styles: [(path: \"assets/styles/...png\")]".into(),
+                );
             }
             for s in &e.styles {
                 let full = crate::paths::resolve(root, &s.path);
@@ -158,14 +181,26 @@ impl Scene {
                     );
                 }
                 if !(s.weight > 0.0 && s.weight.is_finite()) {
-                    return err(&s.path.display().to_string(), format!("style weight {} must be > 0", s.weight), "use e.g. weight: 1.0".into());
+                    return err(
+                        &s.path.display().to_string(),
+                        format!("style weight {} must be > 0", s.weight),
+                        "use e.g. weight: 1.0".into(),
+                    );
                 }
             }
             if !(e.duration_s >= 1.0 && e.duration_s.is_finite()) {
-                return err("duration_s", format!("entry {} ({}): duration_s {} is below 1 second", i + 1, e.title, e.duration_s), "use e.g. duration_s: 60.0".into());
+                return err(
+                    "duration_s",
+                    format!("entry {} ({}): duration_s {} is below 1 second", i + 1, e.title, e.duration_s),
+                    "use e.g. duration_s: 60.0".into(),
+                );
             }
             if let Err(m) = e.overrides.apply(base).validate() {
-                return err("overrides", format!("entry {} ({}): overrides give invalid parameters: {m}", i + 1, e.title), "correct the override".into());
+                return err(
+                    "overrides",
+                    format!("entry {} ({}): overrides give invalid parameters: {m}", i + 1, e.title),
+                    "correct the override".into(),
+                );
             }
         }
         if let Some(h) = &self.hours {

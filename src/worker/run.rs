@@ -81,10 +81,19 @@ pub fn spawn_worker(config: WorkerConfig, frames: Receiver<Frame>) -> WorkerHand
 }
 
 fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
-    p.downcast_ref::<String>().cloned().or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string())).unwrap_or_else(|| "unknown panic".into())
+    p.downcast_ref::<String>()
+        .cloned()
+        .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_else(|| "unknown panic".into())
 }
 
-fn supervise(cfg: WorkerConfig, frames: Receiver<Frame>, commands: Receiver<Command>, events: Sender<Event>, status: Arc<Mutex<WorkerStatus>>) {
+fn supervise(
+    cfg: WorkerConfig,
+    frames: Receiver<Frame>,
+    commands: Receiver<Command>,
+    events: Sender<Event>,
+    status: Arc<Mutex<WorkerStatus>>,
+) {
     let mut persist = Persistent { selection: cfg.initial.clone(), paused: false, size_cap: None, fault: None };
     loop {
         let mut w = Worker { cfg: &cfg, frames: &frames, commands: &commands, events: &events, status: &status };
@@ -99,7 +108,10 @@ fn supervise(cfg: WorkerConfig, frames: Receiver<Frame>, commands: Receiver<Comm
                     s.restarts += 1;
                     s.last_error = Some(format!("worker crashed: {msg}"));
                 }
-                let _ = events.try_send(Event::Notice(Notice { error: true, text: format!("worker crashed ({msg}); restarted") }));
+                let _ = events.try_send(Event::Notice(Notice {
+                    error: true,
+                    text: format!("worker crashed ({msg}); restarted"),
+                }));
                 std::thread::sleep(cfg.restart_delay);
             }
         }
@@ -148,7 +160,8 @@ impl Worker<'_> {
     }
 
     fn params_for(&self, persist: &Persistent) -> StyleParams {
-        let mut p = persist.selection.as_ref().map(|s| s.params.clone()).unwrap_or_else(|| self.cfg.default_params.clone());
+        let mut p =
+            persist.selection.as_ref().map(|s| s.params.clone()).unwrap_or_else(|| self.cfg.default_params.clone());
         if let Some(cap) = persist.size_cap {
             p.size = p.size.min(cap);
         }
@@ -185,7 +198,8 @@ impl Worker<'_> {
             let busy = !persist.paused && canvas.has_styles && painter.has_content() && !painter.is_finished();
             let wait = if busy { Duration::ZERO } else { Duration::from_millis(40) };
             // Commands first, so a tap on the screen takes effect at the next step.
-            let first = if wait.is_zero() { self.commands.try_recv().ok() } else { self.commands.recv_timeout(wait).ok() };
+            let first =
+                if wait.is_zero() { self.commands.try_recv().ok() } else { self.commands.recv_timeout(wait).ok() };
             for cmd in first.into_iter().chain(std::iter::from_fn(|| self.commands.try_recv().ok())) {
                 if let Flow::Exit = self.handle(cmd, &mut painter, &mut library, &mut canvas, persist) {
                     return;
@@ -221,10 +235,14 @@ impl Worker<'_> {
             Policy::Paint => {
                 canvas.want_frame || canvas.finished_at.is_some_and(|t| t.elapsed() >= self.cfg.hold_finished)
             }
-            Policy::Live => !painter.has_content() || canvas.steps_since_frame >= self.cfg.live_iterations_per_frame.max(1),
+            Policy::Live => {
+                !painter.has_content() || canvas.steps_since_frame >= self.cfg.live_iterations_per_frame.max(1)
+            }
         };
         if due {
-            let frame = if painter.has_content() { self.frames.try_recv().ok() } else {
+            let frame = if painter.has_content() {
+                self.frames.try_recv().ok()
+            } else {
                 // Nothing on screen yet: wait a little for the first frame (commands stay responsive).
                 select! {
                     recv(self.frames) -> f => f.ok(),
@@ -326,7 +344,11 @@ impl Worker<'_> {
         if finished {
             tracing::info!(
                 "painting finished: frame {}, \"{}\", {} iterations, {:.2} it/s, loss {:.3e}",
-                canvas.frame_seq, snap.style_key, p.iteration, p.iterations_per_second, p.losses.total
+                canvas.frame_seq,
+                snap.style_key,
+                p.iteration,
+                p.iterations_per_second,
+                p.losses.total
             );
         }
         {
@@ -340,7 +362,14 @@ impl Worker<'_> {
         let _ = self.events.try_send(Event::Snapshot(snap));
     }
 
-    fn handle(&self, cmd: Command, painter: &mut Painter, library: &mut StyleLibrary, canvas: &mut Canvas, persist: &mut Persistent) -> Flow {
+    fn handle(
+        &self,
+        cmd: Command,
+        painter: &mut Painter,
+        library: &mut StyleLibrary,
+        canvas: &mut Canvas,
+        persist: &mut Persistent,
+    ) -> Flow {
         match cmd {
             Command::SelectStyle(sel) => self.apply_selection(painter, library, canvas, persist, sel),
             Command::Pause => persist.paused = true,
@@ -352,7 +381,14 @@ impl Worker<'_> {
         Flow::Continue
     }
 
-    fn apply_selection(&self, painter: &mut Painter, library: &mut StyleLibrary, canvas: &mut Canvas, persist: &mut Persistent, sel: StyleSelection) {
+    fn apply_selection(
+        &self,
+        painter: &mut Painter,
+        library: &mut StyleLibrary,
+        canvas: &mut Canvas,
+        persist: &mut Persistent,
+        sel: StyleSelection,
+    ) {
         let (styles, skipped) = library.resolve(&self.cfg.root, &sel.styles);
         for s in skipped {
             self.notice(true, s);
