@@ -47,9 +47,13 @@ struct Harness {
 
 impl Harness {
     fn new(ignore_close: bool) -> Harness {
+        Harness::with_scene(ignore_close, scene_text([2.0, 2.0, 2.0]))
+    }
+
+    fn with_scene(ignore_close: bool, text: String) -> Harness {
         let dir = tempfile::tempdir().unwrap();
         let scene_path = dir.path().join("scene.ron");
-        std::fs::write(&scene_path, scene_text([2.0, 2.0, 2.0])).unwrap();
+        std::fs::write(&scene_path, text).unwrap();
         let root = common::root();
         let scene = Scene::load(&scene_path, &root, &StyleParams::default()).unwrap();
         let (cmd_tx, cmd_rx) = crossbeam_channel::unbounded();
@@ -197,4 +201,70 @@ fn window_close_requests_are_ignored_in_exhibition_mode() {
     dev.app.world_mut().write_message(WindowCloseRequested { window: Entity::PLACEHOLDER });
     dev.app.update();
     assert_eq!(dev.app.should_exit(), Some(AppExit::Success));
+}
+
+#[test]
+fn outside_opening_hours_the_engine_rests() {
+    let closed_every_day = scene_text([2.0, 2.0, 2.0]).replacen(
+        "name: \"test\",",
+        "name: \"test\",\n  hours: (open: \"00:00\", close: \"23:59\", closed_on: [\"Mon\", \"Tue\", \"Wed\", \"Thu\", \"Fri\", \"Sat\", \"Sun\"]),",
+        1,
+    );
+    let mut h = Harness::with_scene(true, closed_every_day);
+    let mut paused = false;
+    for _ in 0..5 {
+        h.app.update();
+        paused |= h.commands.try_iter().any(|c| c == Command::Pause);
+    }
+    assert!(paused, "no Pause sent to the worker");
+    assert_eq!(*h.app.world().resource::<State<app::Opening>>().get(), app::Opening::Closed);
+    // Closed: no rotation either.
+    let current = h.playlist().current;
+    h.run(5.0);
+    assert_eq!(h.playlist().current, current);
+}
+
+#[test]
+fn a_finished_painting_is_kept_when_keepsakes_are_on() {
+    use gallery_painter::app::{PaintingUpdated, keepsake};
+    use gallery_painter::worker::Snapshot;
+    let mut h = Harness::new(true);
+    let folder = tempfile::tempdir().unwrap();
+    h.app.insert_resource(keepsake::KeepsakeFolder(folder.path().to_path_buf()));
+    keepsake::plugin(&mut h.app);
+    let snap = |finished| Snapshot {
+        image: std::sync::Arc::new(image::RgbImage::from_pixel(8, 6, image::Rgb([200, 100, 50]))),
+        iteration: 10,
+        total_iterations: 10,
+        level: 0,
+        losses: Default::default(),
+        iterations_per_second: 1.0,
+        frame_seq: 1,
+        style_key: "Ink Waves".into(),
+        finished,
+        latency: None,
+    };
+    h.app.world_mut().write_message(PaintingUpdated(snap(false)));
+    h.app.update();
+    h.app.world_mut().write_message(PaintingUpdated(snap(true)));
+    h.app.world_mut().write_message(PaintingUpdated(snap(true))); // the same painting only once
+    h.app.update();
+    let end = std::time::Instant::now() + Duration::from_secs(5);
+    let files = loop {
+        let files: Vec<_> = std::fs::read_dir(folder.path())
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().into_string().unwrap())
+            .collect();
+        if !files.is_empty() || std::time::Instant::now() > end {
+            break files;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    std::thread::sleep(Duration::from_millis(200));
+    let files_after: Vec<_> = std::fs::read_dir(folder.path()).unwrap().collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    assert_eq!(files_after.len(), 1);
+    assert!(files[0].ends_with("-ink-waves.png"), "{}", files[0]);
+    assert_eq!(image::open(folder.path().join(&files[0])).unwrap().to_rgb8().dimensions(), (8, 6));
 }

@@ -11,7 +11,7 @@ use super::pipeline::PaintingUpdated;
 #[derive(Resource, Clone)]
 pub struct KeepsakeFolder(pub PathBuf);
 
-pub(super) fn plugin(app: &mut App) {
+pub fn plugin(app: &mut App) {
     app.add_systems(Update, save_finished.in_set(AppSystems::Present).run_if(resource_exists::<KeepsakeFolder>));
 }
 

@@ -3,7 +3,7 @@
 mod caption;
 pub mod display;
 mod hud;
-mod keepsake;
+pub mod keepsake;
 pub mod keys;
 pub mod kiosk;
 pub mod picker;
