@@ -101,3 +101,17 @@ fn missing_and_corrupt_weights_give_clear_errors() {
     let msg = Vgg::load(&partial, tch::Device::Cpu, Pooling::Max).err().unwrap().to_string();
     assert!(msg.contains("features.28.weight") && msg.contains("conv5_3"), "{msg}");
 }
+
+#[test]
+fn positions_match_the_real_activation_sizes() {
+    let vgg = common::vgg();
+    let layers: Vec<usize> = (0..31).collect();
+    for (h, w) in [(37i64, 53i64), (48, 64), (33, 41)] {
+        let x = tch::Tensor::zeros([1, 3, h, w], (tch::Kind::Float, tch::Device::Cpu));
+        let feats = tch::no_grad(|| vgg.features(&x, &layers));
+        for (l, f) in layers.iter().zip(&feats) {
+            let s = f.size();
+            assert_eq!(vgg.positions(*l, h, w), s[2] * s[3], "layer {l} at {h}x{w}");
+        }
+    }
+}

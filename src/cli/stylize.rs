@@ -101,15 +101,18 @@ impl StylizeArgs {
             Some(path) => crate::config::load_ron::<StyleParams>(path)?,
             None => StyleParams::default(),
         };
-        if let Some(v) = self.size {
-            p.size = v
-        }
-        if let Some(v) = self.iters {
-            p.iterations = v
-        }
-        if let Some(v) = self.levels {
-            p.levels = v
-        }
+        // The options a scene entry can override, applied the same way.
+        let overrides = crate::scene::StyleOverrides {
+            size: self.size,
+            iterations: self.iters,
+            levels: self.levels,
+            content_weight: self.content_weight,
+            style_weight: self.style_weight,
+            tv_weight: self.tv_weight,
+            preserve_colors: self.preserve_colors.then_some(true),
+            style_scale: self.style_scale,
+        };
+        p = overrides.apply(&p);
         match self.optimizer.as_deref() {
             Some("adam") => p.optimizer = OptimizerKind::Adam { lr: self.lr },
             Some("lbfgs") => p.optimizer = OptimizerKind::Lbfgs { history: 20 },
@@ -120,27 +123,12 @@ impl StylizeArgs {
             Some("content") | None => {}
             Some(_) => {} // a file: handled by the caller
         }
-        if let Some(v) = self.content_weight {
-            p.content_weight = v
-        }
-        if let Some(v) = self.style_weight {
-            p.style_weight = v
-        }
-        if let Some(v) = self.tv_weight {
-            p.tv_weight = v
-        }
         if let Some(l) = &self.content_layers {
             p.content_layers = parse_layers(l, 1.0)?
         }
         if let Some(l) = &self.style_layers {
             let n = l.split(',').filter(|s| !s.trim().is_empty()).count().max(1);
             p.style_layers = parse_layers(l, 1.0 / n as f64)?;
-        }
-        if self.preserve_colors {
-            p.preserve_colors = true
-        }
-        if let Some(v) = self.style_scale {
-            p.style_scale = v
         }
         if let Some(v) = self.seed {
             p.seed = v

@@ -313,21 +313,17 @@ impl Painter {
             let f = self.vgg.features(&self.vgg.preprocess(&content_rgb), &self.plan.content_layers);
             f.into_iter().map(|t| t.to_kind(Kind::Float)).collect::<Vec<_>>()
         });
-        // M of each style layer for the painting at this size, from a dry run of shapes.
+        // M of each style layer for the painting at this size.
         let style_long = ((w.max(h) as f64) * self.params.style_scale).round() as u32;
-        let m_painting: Vec<i64> = tch::no_grad(|| {
-            let probe = Tensor::zeros([1, 3, h as i64, w as i64], (Kind::Float, self.torch_device()));
-            self.vgg.features(&probe, &self.plan.style_layers).iter().map(|f| f.size()[2] * f.size()[3]).collect()
-        });
+        let m_painting: Vec<i64> =
+            self.plan.style_layers.iter().map(|&l| self.vgg.positions(l, h as i64, w as i64)).collect();
         let total_weight: f64 = self.styles.iter().map(|s| s.weight.max(0.0)).sum();
         let mut blended: Vec<Option<Tensor>> = (0..self.plan.style_layers.len()).map(|_| None).collect();
         let styles = self.styles.clone();
         for style in styles.iter().filter(|s| s.weight > 0.0) {
             let (sw, sh) = fit_long_edge(style.image.width(), style.image.height(), style_long.max(32));
-            let m_style: Vec<i64> = tch::no_grad(|| {
-                let probe = Tensor::zeros([1, 3, sh as i64, sw as i64], (Kind::Float, self.torch_device()));
-                self.vgg.features(&probe, &self.plan.style_layers).iter().map(|f| f.size()[2] * f.size()[3]).collect()
-            });
+            let m_style: Vec<i64> =
+                self.plan.style_layers.iter().map(|&l| self.vgg.positions(l, sh as i64, sw as i64)).collect();
             let grams = self.style_grams_for(style, style_long);
             for (l, g) in grams.into_iter().enumerate() {
                 // Rescale to the painting's M so E_l compares like with like when the

@@ -221,6 +221,13 @@ impl Vgg {
         out.into_iter().map(|t| t.expect("every requested layer was reached")).collect()
     }
 
+    /// Height x width (M) of layer `index`'s output for an `h` x `w` input: each 2x2 pool
+    /// halves (rounding down), convolutions keep the size.
+    pub fn positions(&self, index: usize, h: i64, w: i64) -> i64 {
+        let pools = self.ops[..=index].iter().filter(|op| **op == Op::Pool).count() as u32;
+        (h >> pools) * (w >> pools)
+    }
+
     /// Number of convolution layers this network has (13 or 16).
     pub fn conv_count(&self) -> usize {
         self.convs.iter().filter(|c| c.is_some()).count()
