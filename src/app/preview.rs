@@ -37,16 +37,17 @@ fn update_preview(
 ) {
     let Some(frame) = status.capture.as_ref().and_then(|c| c.latest.clone()) else { return };
     let now = time.elapsed_secs_f64();
+    // At most 10 updates a second: a preview, not a second video. Checked before the
+    // resize, which would otherwise run every render frame.
+    if texture.as_ref().is_some_and(|t| t.last_seq == frame.seq || now - t.last_update < 0.1) {
+        return;
+    }
     let w = PREVIEW_W;
     let h = (w as f32 * frame.image.height() as f32 / frame.image.width() as f32).round().max(1.0) as u32;
     let small = image::imageops::resize(&*frame.image, w, h, image::imageops::FilterType::Triangle);
     let size = UVec2::new(w, h);
     match texture {
         Some(mut t) => {
-            // At most 10 updates a second: a preview, not a second video.
-            if t.last_seq == frame.seq || now - t.last_update < 0.1 {
-                return;
-            }
             if t.size != size {
                 t.handle = images.add(rgba_image(size, to_rgba(&small)));
                 t.size = size;

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use crate::config::InstallationConfig;
-use crate::config::{Policy, SourceConfig};
+use crate::config::SourceConfig;
 use crate::scene::Scene;
 
 #[derive(Args, Debug)]
@@ -74,8 +74,8 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
         }
     }
     match args.policy.as_deref() {
-        Some("live") => cfg.engine.policy = Policy::Live,
-        Some("paint") => cfg.engine.policy = Policy::Paint,
+        Some("live") => cfg.engine.policy = crate::config::Policy::Live,
+        Some("paint") => cfg.engine.policy = crate::config::Policy::Paint,
         _ => {}
     }
     if let Some(size) = args.size {
