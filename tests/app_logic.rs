@@ -15,7 +15,7 @@ use bevy::time::TimeUpdateStrategy;
 use bevy::window::WindowCloseRequested;
 use crossbeam_channel::Receiver;
 use gallery_painter::app::{
-    self, AppSystems, Engagement, KioskSettings, Pipeline, Playlist, SceneProblem, SceneWatch, Thumbnail, Visitor,
+    self, AppSystems, Engagement, KioskSettings, Picker, Pipeline, Playlist, SceneProblem, SceneWatch, Thumbnail,
 };
 use gallery_painter::engine::StyleParams;
 use gallery_painter::scene::Scene;
@@ -71,7 +71,7 @@ impl Harness {
                 ignore_close_requests: ignore_close,
             })
             .insert_resource(Engagement { last_input: 0.0, attract_after_s: 1000.0, hint: String::new() })
-            .init_state::<Visitor>()
+            .init_state::<Picker>()
             .add_systems(Update, app::picker::pick.in_set(AppSystems::Input));
         app::logic_plugins(&mut app);
         Harness { app, commands: cmd_rx, _events: ev_tx, _dir: dir, scene_path }
@@ -214,7 +214,7 @@ fn outside_opening_hours_the_engine_rests() {
     let mut paused = false;
     for _ in 0..5 {
         h.app.update();
-        paused |= h.commands.try_iter().any(|c| c == Command::Pause);
+        paused |= h.commands.try_iter().any(|c| matches!(c, Command::Pause));
     }
     assert!(paused, "no Pause sent to the worker");
     assert_eq!(*h.app.world().resource::<State<app::Opening>>().get(), app::Opening::Closed);
@@ -230,7 +230,7 @@ fn a_finished_painting_is_kept_when_keepsakes_are_on() {
     use gallery_painter::worker::Snapshot;
     let mut h = Harness::new(true);
     let folder = tempfile::tempdir().unwrap();
-    h.app.insert_resource(keepsake::KeepsakeFolder(folder.path().to_path_buf()));
+    h.app.insert_resource(keepsake::KeepsakeSettings { folder: folder.path().to_path_buf(), command: Vec::new() });
     keepsake::plugin(&mut h.app);
     let snap = |finished| Snapshot {
         image: std::sync::Arc::new(image::RgbImage::from_pixel(8, 6, image::Rgb([200, 100, 50]))),
@@ -243,6 +243,7 @@ fn a_finished_painting_is_kept_when_keepsakes_are_on() {
         style_key: "Ink Waves".into(),
         finished,
         latency: None,
+        levels: 1,
     };
     h.app.world_mut().write_message(PaintingUpdated(snap(false)));
     h.app.update();
@@ -265,6 +266,27 @@ fn a_finished_painting_is_kept_when_keepsakes_are_on() {
     let files_after: Vec<_> = std::fs::read_dir(folder.path()).unwrap().collect();
     assert_eq!(files.len(), 1, "{files:?}");
     assert_eq!(files_after.len(), 1);
-    assert!(files[0].ends_with("-ink-waves.png"), "{}", files[0]);
+    assert!(files[0].ends_with("-f1-ink-waves.png"), "{}", files[0]);
     assert_eq!(image::open(folder.path().join(&files[0])).unwrap().to_rgb8().dimensions(), (8, 6));
+}
+
+#[test]
+fn a_keepsake_command_gets_the_saved_file_and_its_failure_is_reported_with_the_file_kept() {
+    use gallery_painter::app::keepsake::run_command;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("painting.png");
+    image::RgbImage::from_pixel(4, 3, image::Rgb([1, 2, 3])).save(&file).unwrap();
+    // A "printer" that copies what it is given.
+    let printed = dir.path().join("printed.png");
+    let cmd = vec!["cp".to_string(), "{file}".to_string(), printed.display().to_string()];
+    run_command(&cmd, &file).unwrap();
+    assert_eq!(std::fs::read(&printed).unwrap(), std::fs::read(&file).unwrap());
+    // A printer that fails: the error names the command and says where the painting is.
+    let failing = vec!["sh".to_string(), "-c".to_string(), "echo 'printer out of paper' >&2; exit 3".to_string()];
+    let err = run_command(&failing, &file).unwrap_err();
+    assert!(err.contains("`sh` failed") && err.contains("out of paper"), "{err}");
+    assert!(err.contains(&file.display().to_string()), "{err}");
+    assert!(file.is_file(), "the saved painting stays");
+    let missing = vec!["no-such-printer-command".to_string(), "{file}".to_string()];
+    assert!(run_command(&missing, &file).unwrap_err().contains("could not start"));
 }

@@ -49,17 +49,6 @@ fn field(status: &str, name: &str) -> String {
         .to_string()
 }
 
-fn wait_until(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
-    let end = Instant::now() + timeout;
-    while Instant::now() < end {
-        if f() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(250));
-    }
-    panic!("timed out waiting for {what}");
-}
-
 fn region_diff(a: &RgbImage, b: &RgbImage, x0: u32, y0: u32, x1: u32, y1: u32) -> f64 {
     let mut sum = 0.0;
     let mut n = 0.0;
@@ -90,78 +79,151 @@ fn mean_color(a: &RgbImage, x0: u32, y0: u32, x1: u32, y1: u32) -> [f64; 3] {
     s.map(|v| v / n)
 }
 
+/// One app under its own X server and window manager; stops both on drop.
+struct Session {
+    dir: tempfile::TempDir,
+    display: String,
+    procs: Killer,
+    status_file: PathBuf,
+    /// Held for the whole test: two painting apps at once would share two cores.
+    _one_at_a_time: std::sync::MutexGuard<'static, ()>,
+}
+
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+impl Session {
+    fn start(config: &str, display_offset: u32) -> Session {
+        let guard = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+        for t in ["Xvfb", "matchbox-window-manager", "import", "xdotool", "wmctrl"] {
+            need(t);
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let display = format!(":{}", 90 + display_offset + 2 * (std::process::id() % 100));
+        let runtime = dir.path().join("xdg");
+        std::fs::create_dir(&runtime).unwrap();
+        std::fs::set_permissions(&runtime, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
+        let mut procs = Killer(Vec::new());
+        procs.0.push(
+            Command::new("Xvfb")
+                .args([display.as_str(), "-screen", "0", "1280x720x24", "-nolisten", "tcp"])
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap(),
+        );
+        std::thread::sleep(Duration::from_millis(800));
+        procs.0.push(
+            Command::new("matchbox-window-manager")
+                .args(["-use_titlebar", "no"])
+                .env("DISPLAY", &display)
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap(),
+        );
+        let config_path = dir.path().join("installation.ron");
+        std::fs::write(&config_path, config).unwrap();
+        let status_file = dir.path().join("status.ron");
+        let log = std::fs::File::create(dir.path().join("app.log")).unwrap();
+        procs.0.push(
+            Command::new(env!("CARGO_BIN_EXE_gallery-painter"))
+                .arg("run")
+                .arg("--config")
+                .arg(&config_path)
+                .arg("--status-file")
+                .arg(&status_file)
+                .current_dir(common::root())
+                .env("DISPLAY", &display)
+                .env("WGPU_BACKEND", "vulkan")
+                .env("XDG_RUNTIME_DIR", &runtime)
+                .stdout(log.try_clone().unwrap())
+                .stderr(log)
+                .spawn()
+                .unwrap(),
+        );
+        Session { dir, display, procs, status_file, _one_at_a_time: guard }
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("app.log")).unwrap_or_default()
+    }
+
+    fn field(&self, name: &str) -> String {
+        field(&status(&self.status_file), name)
+    }
+
+    fn updates(&self) -> u64 {
+        self.field("painting_updates").parse().unwrap_or(0)
+    }
+
+    fn shot(&self, name: &str) -> RgbImage {
+        let img = screenshot(&self.display, &self.dir.path().join(name));
+        if let Some(keep) = std::env::var_os("E2E_SCREENSHOTS").map(PathBuf::from) {
+            std::fs::create_dir_all(&keep).unwrap();
+            std::fs::copy(self.dir.path().join(name), keep.join(name)).unwrap();
+        }
+        img
+    }
+
+    fn wait(&self, what: &str, timeout: Duration, mut f: impl FnMut(&Session) -> bool) {
+        let end = Instant::now() + timeout;
+        while Instant::now() < end {
+            if f(self) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        panic!("timed out waiting for {what}; status:\n{}\napp log:\n{}", status(&self.status_file), self.log());
+    }
+
+    fn click(&self, x: u32, y: u32) {
+        Command::new("xdotool")
+            .args(["mousemove", &x.to_string(), &y.to_string(), "click", "1"])
+            .env("DISPLAY", &self.display)
+            .status()
+            .unwrap();
+    }
+
+    fn app(&mut self) -> &mut Child {
+        self.procs.0.last_mut().unwrap()
+    }
+
+    /// The admin chord quits cleanly.
+    fn quit(&mut self) {
+        Command::new("xdotool").args(["key", "ctrl+alt+q"]).env("DISPLAY", &self.display).status().unwrap();
+        let end = Instant::now() + Duration::from_secs(20);
+        let status = loop {
+            if let Some(st) = self.app().try_wait().unwrap() {
+                break st;
+            }
+            assert!(Instant::now() < end, "admin chord did not quit: {}", self.log());
+            std::thread::sleep(Duration::from_millis(200));
+        };
+        assert!(status.success(), "exit status {status}: {}", self.log());
+    }
+}
+
 #[test]
 fn the_installation_paints_on_screen_and_answers_a_tap() {
-    for t in ["Xvfb", "matchbox-window-manager", "import", "xdotool", "wmctrl"] {
-        need(t);
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let display = format!(":{}", 90 + std::process::id() % 100);
-    let runtime = dir.path().join("xdg");
-    std::fs::create_dir(&runtime).unwrap();
-    std::fs::set_permissions(&runtime, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
-    let mut procs = Killer(Vec::new());
-    procs.0.push(
-        Command::new("Xvfb")
-            .args([display.as_str(), "-screen", "0", "1280x720x24", "-nolisten", "tcp"])
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    std::thread::sleep(Duration::from_millis(800));
-    procs.0.push(
-        Command::new("matchbox-window-manager")
-            .args(["-use_titlebar", "no"])
-            .env("DISPLAY", &display)
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-
-    let config = dir.path().join("installation.ron");
-    std::fs::write(
-        &config,
+    // The continuous Paint policy (journey off): whatever the camera sees is painted.
+    let mut session = Session::start(
         r#"(
             display: (fullscreen: true, crossfade_ms: 150, attract_after_s: 1000.0),
             source: Synthetic(seed: 3, fps: 10.0, width: 320, height: 240),
             engine: (threads: 1, snapshot_every: 1, hold_finished_s: 1000.0,
                      style: (size: 96, iterations: 60, levels: 1)),
+            journey: (enabled: false),
         )"#,
-    )
-    .unwrap();
-    let status_file = dir.path().join("status.ron");
-    let log = std::fs::File::create(dir.path().join("app.log")).unwrap();
-    procs.0.push(
-        Command::new(env!("CARGO_BIN_EXE_gallery-painter"))
-            .arg("run")
-            .arg("--config")
-            .arg(&config)
-            .arg("--status-file")
-            .arg(&status_file)
-            .current_dir(common::root())
-            .env("DISPLAY", &display)
-            .env("WGPU_BACKEND", "vulkan")
-            .env("XDG_RUNTIME_DIR", &runtime)
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .spawn()
-            .unwrap(),
+        0,
     );
-    let app_log = || std::fs::read_to_string(dir.path().join("app.log")).unwrap_or_default();
-    let updates = || field(&status(&status_file), "painting_updates").parse::<u64>().unwrap_or(0);
-
     let start = Instant::now();
-    while updates() < 2 {
-        assert!(start.elapsed() < Duration::from_secs(240), "no painting on screen; app log:\n{}", app_log());
+    while session.updates() < 2 {
+        assert!(start.elapsed() < Duration::from_secs(240), "no painting on screen; app log:\n{}", session.log());
         std::thread::sleep(Duration::from_millis(300));
     }
-    let shots: PathBuf = dir.path().to_path_buf();
-    let keep = std::env::var_os("E2E_SCREENSHOTS").map(PathBuf::from);
-    let a = screenshot(&display, &shots.join("a.png"));
+    let a = session.shot("a.png");
     assert_eq!(a.dimensions(), (1280, 720));
-    let first_updates = updates();
-    wait_until("more snapshots", Duration::from_secs(120), || updates() >= first_updates + 4);
-    let b = screenshot(&display, &shots.join("b.png"));
+    let first_updates = session.updates();
+    session.wait("more snapshots", Duration::from_secs(120), |s| s.updates() >= first_updates + 4);
+    let b = session.shot("b.png");
 
     // Fullscreen: a 4:3 painting on a 16:9 screen is pillarboxed, centred, full height.
     let painting = (170, 130, 1110, 500); // inside the painting, clear of caption and picker
@@ -175,27 +237,21 @@ fn the_installation_paints_on_screen_and_answers_a_tap() {
     assert!(centre.iter().sum::<f64>() > 60.0, "no painting in the centre: {centre:?}");
     let geometry = Command::new("xdotool")
         .args(["search", "--name", "Gallery Painter", "getwindowgeometry"])
-        .env("DISPLAY", &display)
+        .env("DISPLAY", &session.display)
         .output()
         .unwrap();
     let geometry = String::from_utf8_lossy(&geometry.stdout);
     assert!(geometry.contains("1280x720"), "window is not fullscreen: {geometry}");
 
     // A tap on the third thumbnail (Ink Waves): caption and style change.
-    let caption_before = field(&status(&status_file), "caption");
+    let caption_before = session.field("caption");
     assert!(caption_before.starts_with("Swirling Night"), "{caption_before}");
     let thumb_x = (1280 - (5 * 184 + 4 * 14)) / 2 + 2 * 198 + 92;
-    Command::new("xdotool")
-        .args(["mousemove", &thumb_x.to_string(), "642", "click", "1"])
-        .env("DISPLAY", &display)
-        .status()
-        .unwrap();
-    wait_until("the caption to change", Duration::from_secs(30), || {
-        field(&status(&status_file), "caption").starts_with("Ink Waves")
-    });
-    let tapped = updates();
-    wait_until("the new style to paint", Duration::from_secs(120), || updates() >= tapped + 6);
-    let c = screenshot(&display, &shots.join("c.png"));
+    session.click(thumb_x, 642);
+    session.wait("the caption to change", Duration::from_secs(30), |s| s.field("caption").starts_with("Ink Waves"));
+    let tapped = session.updates();
+    session.wait("the new style to paint", Duration::from_secs(120), |s| s.updates() >= tapped + 6);
+    let c = session.shot("c.png");
     assert!(region_diff(&b, &c, 30, 30, 420, 70) > 2.0, "caption area unchanged on screen");
     let (mb, mc) = (
         mean_color(&b, painting.0, painting.1, painting.2, painting.3),
@@ -206,27 +262,107 @@ fn the_installation_paints_on_screen_and_answers_a_tap() {
         shift > 6.0 || region_diff(&b, &c, painting.0, painting.1, painting.2, painting.3) > 8.0,
         "painting style did not change: {mb:?} vs {mc:?}"
     );
-    if let Some(k) = keep {
-        std::fs::create_dir_all(&k).unwrap();
-        for f in ["a.png", "b.png", "c.png"] {
-            std::fs::copy(shots.join(f), k.join(f)).unwrap();
+    // Exhibition mode: a close request (as the window manager sends it) is ignored ...
+    Command::new("wmctrl").args(["-c", "Gallery Painter"]).env("DISPLAY", &session.display).status().unwrap();
+    std::thread::sleep(Duration::from_secs(2));
+    let log = session.log();
+    assert!(session.app().try_wait().unwrap().is_none(), "app exited on a close request: {log}");
+    assert!(session.log().contains("close request ignored"), "{}", session.log());
+    // ... and the admin chord quits cleanly.
+    session.quit();
+}
+
+/// Pixels close to the numeral's warm white in a box: a countdown digit is on screen.
+fn numeral_pixels(img: &RgbImage, x0: u32, y0: u32, x1: u32, y1: u32) -> usize {
+    let mut n = 0;
+    for y in y0..y1 {
+        for x in x0..x1 {
+            let p = img.get_pixel(x, y);
+            if p[0] > 240 && p[1] > 228 && p[2] > 205 {
+                n += 1;
+            }
         }
     }
-    // Exhibition mode: a close request (as the window manager sends it) is ignored ...
-    Command::new("wmctrl").args(["-c", "Gallery Painter"]).env("DISPLAY", &display).status().unwrap();
-    std::thread::sleep(Duration::from_secs(2));
-    let app = procs.0.last_mut().unwrap();
-    assert!(app.try_wait().unwrap().is_none(), "app exited on a close request: {}", app_log());
-    assert!(app_log().contains("close request ignored"), "{}", app_log());
-    // ... and the admin chord quits cleanly.
-    Command::new("xdotool").args(["key", "ctrl+alt+q"]).env("DISPLAY", &display).status().unwrap();
-    let end = Instant::now() + Duration::from_secs(20);
-    let status = loop {
-        if let Some(st) = app.try_wait().unwrap() {
-            break st;
+    n
+}
+
+#[test]
+fn a_visitor_is_noticed_counted_down_painted_and_revealed_and_can_be_painted_again() {
+    // The synthetic visitor comes after 6 s, holds still for 6 s, then stays (looking around).
+    let mut session = Session::start(
+        r#"(
+            display: (fullscreen: true, crossfade_ms: 150, attract_after_s: 1000.0),
+            source: Synthetic(seed: 3, fps: 10.0, width: 320, height: 240,
+                              visitor: Scripted(away_s: 6.0, still_s: 6.0, stay_s: 400.0)),
+            engine: (threads: 1, snapshot_every: 1, style: (size: 96, iterations: 40, levels: 1)),
+            journey: (countdown_s: 3.0, side_by_side_s: 4.0, reveal_s: 400.0),
+        )"#,
+        1,
+    );
+    let long = Duration::from_secs(240);
+    session.wait("the attract screen", long, |s| s.field("journey") == "Attract" && s.updates() >= 1);
+    std::thread::sleep(Duration::from_millis(600));
+    let attract = session.shot("journey-1-attract.png");
+    // Attract: the artwork fills the screen (pillarboxed), the invitation sits at the bottom.
+    assert!(mean_color(&attract, 500, 200, 780, 400).iter().sum::<f64>() > 60.0, "no artwork in attract");
+
+    session.wait("the visitor to be noticed", long, |s| s.field("journey") == "Noticed");
+    session.wait("the countdown", Duration::from_secs(30), |s| s.field("journey") == "Countdown");
+    std::thread::sleep(Duration::from_millis(500));
+    let countdown = session.shot("journey-2-countdown.png");
+    let digit = numeral_pixels(&countdown, 440, 160, 840, 560);
+    assert!(digit > 1500, "no countdown numeral on screen ({digit} numeral pixels)");
+    let still_ms: f64 = session
+        .field("still_to_countdown_ms")
+        .trim_start_matches("Some(")
+        .trim_end_matches(')')
+        .parse()
+        .unwrap_or(-1.0);
+    eprintln!("still -> countdown on this display: {still_ms:.0} ms");
+
+    session.wait("the painting to start", Duration::from_secs(30), |s| s.field("journey") == "Painting");
+    let started = session.updates();
+    session.wait("the painting to evolve", long, |s| s.updates() >= started + 3);
+    let painting_a = session.shot("journey-3-painting-a.png");
+    let seen = session.updates();
+    session.wait("more of the painting", long, |s| s.updates() >= seen + 6 || s.field("journey") == "Reveal");
+    let painting_b = session.shot("journey-4-painting-b.png");
+    let area = (170, 130, 1110, 500);
+    assert!(region_diff(&painting_a, &painting_b, area.0, area.1, area.2, area.3) > 0.5, "the painting did not evolve");
+
+    session.wait("the reveal", long, |s| s.field("journey") == "Reveal");
+    std::thread::sleep(Duration::from_millis(700));
+    let side_by_side = session.shot("journey-5-reveal-side-by-side.png");
+    // Photo left, painting right, on black with a black gap between them.
+    let gap = mean_color(&side_by_side, 634, 250, 646, 450);
+    assert!(gap.iter().all(|c| *c < 10.0), "no gap between photo and painting: {gap:?}");
+    let (left, right) = (mean_color(&side_by_side, 200, 250, 440, 450), mean_color(&side_by_side, 840, 250, 1080, 450));
+    assert!(left.iter().sum::<f64>() > 60.0 && right.iter().sum::<f64>() > 60.0, "{left:?} {right:?}");
+    // The two panes show different pictures (same place in each pane, 600 px apart).
+    let mut differ = 0.0;
+    for y in 250..450 {
+        for x in 200..440 {
+            let (p, q) = (side_by_side.get_pixel(x, y), side_by_side.get_pixel(x + 600, y));
+            differ += (0..3).map(|c| (p[c] as f64 - q[c] as f64).abs()).sum::<f64>();
         }
-        assert!(Instant::now() < end, "admin chord did not quit: {}", app_log());
-        std::thread::sleep(Duration::from_millis(200));
-    };
-    assert!(status.success(), "exit status {status}: {}", app_log());
+    }
+    assert!(differ / (200.0 * 240.0 * 3.0) > 5.0, "photo and painting look the same");
+    std::thread::sleep(Duration::from_secs(4));
+    let reveal = session.shot("journey-6-reveal.png");
+    let caption = session.field("caption");
+    assert!(caption.starts_with("Swirling Night"), "{caption}");
+
+    // "Paint me again": the same capture in the next artwork, no countdown.
+    session.click(1060, 490);
+    session.wait("the next artwork", Duration::from_secs(30), |s| s.field("caption").starts_with("Primary Rhythm"));
+    session.wait("painting again", Duration::from_secs(10), |s| s.field("journey") == "Painting");
+    session.wait("the second reveal", long, |s| s.field("journey") == "Reveal");
+    std::thread::sleep(Duration::from_secs(5));
+    let again = session.shot("journey-7-painted-again.png");
+    assert!(
+        region_diff(&reveal, &again, area.0, area.1, area.2, area.3) > 4.0,
+        "the repaint looks like the first painting"
+    );
+    assert!(!session.log().contains("panicked"), "{}", session.log());
+    session.quit();
 }

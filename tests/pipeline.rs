@@ -10,7 +10,7 @@ use gallery_painter::capture::{CaptureError, CaptureOptions, CaptureState, Frame
 use gallery_painter::config::Policy;
 use gallery_painter::engine::StyleParams;
 use gallery_painter::worker::{
-    Command, Event, Fault, Snapshot, StyleSelection, WorkerConfig, WorkerHandle, spawn_worker,
+    Command, Event, Fault, Intake, Snapshot, StyleSelection, WorkerConfig, WorkerHandle, spawn_worker,
 };
 use image::RgbImage;
 
@@ -56,6 +56,7 @@ fn worker(
             default_params: p.clone(),
             initial: None,
             restart_delay: Duration::from_millis(200),
+            intake: Intake::Stream,
         },
         frames,
     );

@@ -1,17 +1,41 @@
-//! The museum label: title, artist and year of the artwork in use, and a thin bar that
-//! fills as the painting is refined.
+//! The museum label: title, artist and year of the artwork in use, and, while a painting
+//! is refined, a thin bar that fills and words that say what the painter is doing.
 
 use bevy::prelude::*;
 
 use super::AppSystems;
+use super::journey::Journey;
 use super::pipeline::LatestPainting;
 use super::rotation::{ArtworkChanged, Playlist};
+use super::theme;
 
 #[derive(Component)]
 pub struct CaptionText;
 
 #[derive(Component)]
 struct ProgressFill;
+
+/// The bar and the words: shown only while there is a painting to follow.
+#[derive(Component)]
+struct ProgressRow;
+
+#[derive(Component)]
+struct ProgressPhrase;
+
+/// What the painter is doing, in a visitor's words. `level` counts from 0 of `levels`.
+pub fn progress_phrase(level: u32, levels: u32, iteration: u32, total: u32, finished: bool) -> &'static str {
+    if finished {
+        return "Finished";
+    }
+    let share = iteration as f32 / total.max(1) as f32;
+    if level + 1 < levels || (levels <= 1 && share < 0.35) {
+        "Sketching the composition..."
+    } else if share < 0.85 {
+        "Painting the details..."
+    } else {
+        "Adding the final touches..."
+    }
+}
 
 #[derive(Resource, Clone, Copy)]
 pub struct CaptionSettings {
@@ -36,7 +60,7 @@ fn spawn(mut commands: Commands, settings: Res<CaptionSettings>) {
                 ..default()
             },
             BackgroundColor(Color::srgba(0.0, 0.0, 0.0, 0.55)),
-            GlobalZIndex(5),
+            GlobalZIndex(theme::z::CAPTION),
             visibility,
         ))
         .with_children(|c| {
@@ -46,17 +70,21 @@ fn spawn(mut commands: Commands, settings: Res<CaptionSettings>) {
                 TextFont::from_font_size(28.0),
                 TextColor(Color::srgb(1.0, 0.97, 0.9)),
             ));
-            c.spawn((
-                Node { width: px(260), height: px(4), ..default() },
-                BackgroundColor(Color::srgba(1.0, 1.0, 1.0, 0.2)),
-            ))
-            .with_children(|bar| {
-                bar.spawn((
-                    ProgressFill,
-                    Node { width: percent(0), height: percent(100), ..default() },
-                    BackgroundColor(Color::srgb(0.98, 0.82, 0.35)),
-                ));
-            });
+            c.spawn((ProgressRow, Node { flex_direction: FlexDirection::Column, row_gap: px(6), ..default() }))
+                .with_children(|row| {
+                    row.spawn((
+                        Node { width: px(260), height: px(4), ..default() },
+                        BackgroundColor(Color::srgba(1.0, 1.0, 1.0, 0.2)),
+                    ))
+                    .with_children(|bar| {
+                        bar.spawn((
+                            ProgressFill,
+                            Node { width: percent(0), height: percent(100), ..default() },
+                            BackgroundColor(theme::ACCENT),
+                        ));
+                    });
+                    row.spawn((ProgressPhrase, theme::text("", 20.0, theme::ACCENT)));
+                });
         });
 }
 
@@ -72,7 +100,21 @@ fn update_caption(
     }
 }
 
-fn update_progress(latest: Res<LatestPainting>, mut fill: Query<&mut Node, With<ProgressFill>>) {
+fn update_progress(
+    latest: Res<LatestPainting>,
+    journey: Option<Res<State<Journey>>>,
+    mut row: Query<&mut Node, (With<ProgressRow>, Without<ProgressFill>)>,
+    mut fill: Query<&mut Node, With<ProgressFill>>,
+    mut phrase: Query<&mut Text, With<ProgressPhrase>>,
+) {
+    // With the visitor journey, progress belongs to a visitor's painting only.
+    let painting = journey.as_ref().is_none_or(|j| matches!(j.get(), Journey::Painting | Journey::Reveal));
+    let display = if painting && latest.0.is_some() { Display::Flex } else { Display::None };
+    for mut n in &mut row {
+        if n.display != display {
+            n.display = display;
+        }
+    }
     if !latest.is_changed() {
         return;
     }
@@ -80,5 +122,11 @@ fn update_progress(latest: Res<LatestPainting>, mut fill: Query<&mut Node, With<
     let share = if s.finished { 1.0 } else { s.iteration as f32 / s.total_iterations.max(1) as f32 };
     for mut n in &mut fill {
         n.width = percent(100.0 * share);
+    }
+    let words = progress_phrase(s.level, s.levels, s.iteration, s.total_iterations, s.finished);
+    for mut t in &mut phrase {
+        if t.0 != words {
+            t.0 = words.to_string();
+        }
     }
 }

@@ -35,6 +35,11 @@ pub struct Canvas {
     pub updates: u64,
 }
 
+/// Show this picture on the canvas (the frozen capture, an artwork in the attract loop),
+/// with the same fit and crossfade as the painting.
+#[derive(Message, Clone, Debug)]
+pub struct ShowOnCanvas(pub std::sync::Arc<RgbImage>);
+
 #[derive(Resource, Clone, Copy)]
 pub struct DisplaySettings {
     pub crossfade_ms: u32,
@@ -60,7 +65,8 @@ pub fn to_rgba(img: &RgbImage) -> Vec<u8> {
 }
 
 pub(super) fn plugin(app: &mut App) {
-    app.add_systems(Startup, setup)
+    app.add_message::<ShowOnCanvas>()
+        .add_systems(Startup, setup)
         .add_systems(Update, (show_new_painting, note_artwork_change).in_set(AppSystems::Present))
         .add_systems(Update, (fit_to_window, fade).after(AppSystems::Present));
 }
@@ -124,15 +130,17 @@ fn note_artwork_change(
 
 fn show_new_painting(
     mut updates: MessageReader<PaintingUpdated>,
+    mut pictures: MessageReader<ShowOnCanvas>,
     mut canvas: ResMut<Canvas>,
     mut images: ResMut<Assets<Image>>,
     mut layers: Query<(&PaintingLayer, &mut ImageNode)>,
     time: Res<Time>,
 ) {
-    let Some(PaintingUpdated(snapshot)) = updates.read().last() else { return };
-    let img = &snapshot.image;
+    let snapshot = updates.read().last().map(|PaintingUpdated(s)| s.image.clone());
+    // A picture asked for in this frame wins over a snapshot of the same frame.
+    let Some(img) = pictures.read().last().map(|ShowOnCanvas(p)| p.clone()).or(snapshot) else { return };
     let size = UVec2::new(img.width(), img.height());
-    let rgba = to_rgba(img);
+    let rgba = to_rgba(&img);
     let canvas = &mut *canvas;
     if size != canvas.size {
         // A new painting size (other camera, other artwork size): new textures, no fade.

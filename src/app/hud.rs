@@ -5,6 +5,8 @@ use bevy::diagnostic::{DiagnosticsStore, FrameTimeDiagnosticsPlugin};
 use bevy::prelude::*;
 
 use super::AppSystems;
+use super::journey::Journey;
+use super::keepsake::KeepsakeProblem;
 use super::kiosk::KioskSettings;
 use super::pipeline::PipelineStatus;
 use super::rotation::{Opening, Playlist, SceneProblem};
@@ -148,6 +150,8 @@ fn update_hud(
     diagnostics: Res<DiagnosticsStore>,
     problem: Res<SceneProblem>,
     playlist: Option<Res<Playlist>>,
+    journey: Option<Res<State<Journey>>>,
+    keepsake: Option<Res<KeepsakeProblem>>,
     hud: Query<&Children, With<HudText>>,
     mut texts: Query<&mut Text>,
 ) {
@@ -156,7 +160,24 @@ fn update_hud(
     }
     let fps = diagnostics.get(&FrameTimeDiagnosticsPlugin::FPS).and_then(|d| d.smoothed());
     let caption = playlist.map(|p| p.entry().caption()).unwrap_or_default();
-    let s = status_lines(&status, fps, problem.0.as_deref(), &caption);
+    let mut s = status_lines(&status, fps, problem.0.as_deref(), &caption);
+    if let Some(j) = journey {
+        let presence = status.capture.as_ref().and_then(|c| c.presence.map(|p| (p, c.presence_cost_us)));
+        match presence {
+            Some((p, cost)) => s.push_str(&format!(
+                "\njourney: {:?} | presence: {} (foreground {:.1}%, motion {:.1}%, {:.2} ms/frame)",
+                j.get(),
+                p.describe(),
+                100.0 * p.foreground,
+                100.0 * p.motion,
+                cost / 1000.0
+            )),
+            None => s.push_str(&format!("\njourney: {:?} | presence detection off", j.get())),
+        }
+    }
+    if let Some(problem) = keepsake.and_then(|k| k.0.lock().expect("keepsake problem lock").clone()) {
+        s.push_str(&format!("\nKEEPSAKE: {problem}"));
+    }
     for children in &hud {
         for c in children.iter() {
             if let Ok(mut t) = texts.get_mut(c) {

@@ -1,8 +1,9 @@
 //! The gallery app: Bevy plugins, one concern a file, around the live pipeline.
 
-mod caption;
+pub mod caption;
 pub mod display;
 mod hud;
+pub mod journey;
 pub mod keepsake;
 pub mod keys;
 pub mod kiosk;
@@ -11,6 +12,7 @@ pub mod pipeline;
 mod preview;
 pub mod rotation;
 mod status_file;
+pub mod theme;
 
 use std::path::{Path, PathBuf};
 
@@ -23,9 +25,12 @@ use crate::config::InstallationConfig;
 use crate::scene::Scene;
 use crate::worker::{WorkerConfig, spawn_worker};
 
+pub use journey::{Journey, JourneyRequest, JourneySettings};
 pub use kiosk::KioskSettings;
-pub use picker::{Engagement, Thumbnail, Visitor};
-pub use pipeline::{LatestPainting, PaintingUpdated, Pipeline, PipelineStatus, SendCommand};
+pub use picker::{Engagement, Picker, Thumbnail};
+pub use pipeline::{
+    LatestPainting, PaintingGate, PaintingUpdated, Pipeline, PipelineStatus, PresenceSeen, SendCommand,
+};
 pub use rotation::{ArtworkChanged, Opening, Playlist, SceneProblem, SceneReloaded, SceneWatch, StyleRequest};
 
 /// The order of work in each frame: take in what the threads sent, react to input, run
@@ -39,7 +44,8 @@ pub enum AppSystems {
     Present,
 }
 
-/// The installation's logic without any rendering: what headless tests run.
+/// The installation's logic without any rendering: what headless tests run. The visitor
+/// journey is part of it when [`JourneySettings`] is present.
 pub fn logic_plugins(app: &mut App) {
     app.configure_sets(
         Update,
@@ -48,10 +54,16 @@ pub fn logic_plugins(app: &mut App) {
     pipeline::plugin(app);
     rotation::plugin(app);
     kiosk::plugin(app);
+    if app.world().contains_resource::<JourneySettings>() {
+        journey::logic_plugin(app);
+    }
 }
 
 /// Everything that draws.
 pub fn view_plugins(app: &mut App) {
+    if app.world().contains_resource::<JourneySettings>() {
+        journey::view_plugin(app);
+    }
     display::plugin(app);
     caption::plugin(app);
     picker::plugin(app);
@@ -88,10 +100,15 @@ pub fn run(cfg: InstallationConfig, root: &Path, options: RunOptions) -> anyhow:
     let device = crate::engine::device::select(cfg.engine.device, cfg.engine.precision, cfg.engine.threads)?;
     tracing::info!("engine on {}", device.describe());
 
+    // The visitor journey belongs to the Paint policy: Live follows the camera continuously.
+    let journey = cfg.journey.enabled && cfg.engine.policy == crate::config::Policy::Paint;
     let capture = spawn_capture(
         factory_for(&cfg.source, root),
         Some(factory_for(&cfg.fallback, root)),
-        CaptureOptions::default(),
+        CaptureOptions {
+            presence: (journey && cfg.presence.enabled).then(|| cfg.presence.clone()),
+            ..CaptureOptions::default()
+        },
     );
     let worker = spawn_worker(
         WorkerConfig {
@@ -106,6 +123,7 @@ pub fn run(cfg: InstallationConfig, root: &Path, options: RunOptions) -> anyhow:
             default_params: cfg.engine.style.clone(),
             initial: None,
             restart_delay: std::time::Duration::from_millis(300),
+            intake: if journey { crate::worker::Intake::OnCommand } else { crate::worker::Intake::Stream },
         },
         capture.frames.clone(),
     );
@@ -151,11 +169,18 @@ pub fn run(cfg: InstallationConfig, root: &Path, options: RunOptions) -> anyhow:
         .insert_resource(Engagement {
             last_input: 0.0,
             attract_after_s: cfg.display.attract_after_s,
-            hint: cfg.display.attract_hint.clone(),
+            // The journey's attract screen has its own invitation.
+            hint: if journey { String::new() } else { cfg.display.attract_hint.clone() },
         })
         .insert_resource(ClearColor(Color::BLACK));
+    if journey {
+        app.insert_resource(JourneySettings::new(cfg.journey.clone(), cfg.presence.enabled, cfg.keepsake.enabled));
+    }
     if cfg.keepsake.enabled {
-        app.insert_resource(keepsake::KeepsakeFolder(crate::paths::resolve(root, &cfg.keepsake.folder)));
+        app.insert_resource(keepsake::KeepsakeSettings {
+            folder: crate::paths::resolve(root, &cfg.keepsake.folder),
+            command: cfg.keepsake.command.clone(),
+        });
     }
     if let Some(path) = options.status_file {
         app.insert_resource(status_file::StatusFile(path));

@@ -20,12 +20,12 @@ struct PickerStrip;
 struct AttractHint;
 
 #[derive(States, Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum Visitor {
+pub enum Picker {
     /// Someone touched the screen recently: the picker is shown.
     #[default]
-    Engaged,
-    /// Nobody around: picker hidden, hint shown.
-    Attract,
+    Shown,
+    /// Nobody touched it for a while: picker hidden, hint shown.
+    Hidden,
 }
 
 #[derive(Resource, Clone, Debug)]
@@ -41,19 +41,19 @@ const SELECTED: Color = Color::srgb(0.98, 0.82, 0.35);
 const UNSELECTED: Color = Color::srgba(1.0, 1.0, 1.0, 0.25);
 
 pub(super) fn plugin(app: &mut App) {
-    app.init_state::<Visitor>()
+    app.init_state::<Picker>()
         .add_systems(Startup, spawn_hint)
         .add_systems(Update, (notice_input, attract_timeout, pick).chain().in_set(AppSystems::Input))
         .add_systems(Update, (rebuild_strip, highlight_current).chain().in_set(AppSystems::Present))
         .add_systems(
-            OnEnter(Visitor::Attract),
+            OnEnter(Picker::Hidden),
             |mut s: Query<&mut Node, With<PickerStrip>>, mut h: Query<&mut Visibility, With<AttractHint>>| {
                 s.iter_mut().for_each(|mut n| n.display = Display::None);
                 h.iter_mut().for_each(|mut v| *v = Visibility::Inherited);
             },
         )
         .add_systems(
-            OnEnter(Visitor::Engaged),
+            OnEnter(Picker::Shown),
             |mut s: Query<&mut Node, With<PickerStrip>>, mut h: Query<&mut Visibility, With<AttractHint>>| {
                 s.iter_mut().for_each(|mut n| n.display = Display::Flex);
                 h.iter_mut().for_each(|mut v| *v = Visibility::Hidden);
@@ -67,13 +67,13 @@ pub fn notice_input(
     touches: Res<Touches>,
     mouse: Res<ButtonInput<MouseButton>>,
     mut engagement: ResMut<Engagement>,
-    state: Res<State<Visitor>>,
-    mut next: ResMut<NextState<Visitor>>,
+    state: Res<State<Picker>>,
+    mut next: ResMut<NextState<Picker>>,
 ) {
     if touches.any_just_pressed() || mouse.get_just_pressed().next().is_some() {
         engagement.last_input = time.elapsed_secs_f64();
-        if *state.get() == Visitor::Attract {
-            next.set(Visitor::Engaged);
+        if *state.get() == Picker::Hidden {
+            next.set(Picker::Shown);
         }
     }
 }
@@ -81,22 +81,21 @@ pub fn notice_input(
 fn attract_timeout(
     time: Res<Time>,
     engagement: Res<Engagement>,
-    state: Res<State<Visitor>>,
-    mut next: ResMut<NextState<Visitor>>,
+    state: Res<State<Picker>>,
+    mut next: ResMut<NextState<Picker>>,
 ) {
-    if *state.get() == Visitor::Engaged && time.elapsed_secs_f64() - engagement.last_input > engagement.attract_after_s
-    {
-        next.set(Visitor::Attract);
+    if *state.get() == Picker::Shown && time.elapsed_secs_f64() - engagement.last_input > engagement.attract_after_s {
+        next.set(Picker::Hidden);
     }
 }
 
 /// A pressed thumbnail becomes a style request (mouse and touch both set `Interaction`).
 pub fn pick(
     thumbs: Query<(&Interaction, &Thumbnail), Changed<Interaction>>,
-    state: Res<State<Visitor>>,
+    state: Res<State<Picker>>,
     mut requests: MessageWriter<StyleRequest>,
 ) {
-    if *state.get() != Visitor::Engaged {
+    if *state.get() != Picker::Shown {
         return; // the strip is hidden; the tap only woke it
     }
     for (interaction, thumb) in &thumbs {
@@ -132,7 +131,7 @@ fn rebuild_strip(
     mut reloads: MessageReader<SceneReloaded>,
     existing: Query<Entity, With<PickerStrip>>,
     mut images: ResMut<Assets<Image>>,
-    state: Res<State<Visitor>>,
+    state: Res<State<Picker>>,
     mut built: Local<bool>,
 ) {
     let reloaded = reloads.read().any(|r| r.0.is_ok());
@@ -144,7 +143,7 @@ fn rebuild_strip(
     for e in &existing {
         commands.entity(e).despawn();
     }
-    let display = if *state.get() == Visitor::Engaged { Display::Flex } else { Display::None };
+    let display = if *state.get() == Picker::Shown { Display::Flex } else { Display::None };
     commands
         .spawn((
             PickerStrip,
@@ -215,6 +214,9 @@ fn highlight_current(playlist: Option<Res<Playlist>>, mut thumbs: Query<(&Thumbn
 }
 
 fn spawn_hint(mut commands: Commands, engagement: Res<Engagement>) {
+    if engagement.hint.is_empty() {
+        return; // the visitor journey's attract screen invites instead
+    }
     commands
         .spawn((
             AttractHint,

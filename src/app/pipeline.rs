@@ -7,7 +7,7 @@ use bevy::prelude::*;
 use crossbeam_channel::{Receiver, Sender};
 
 use super::AppSystems;
-use crate::capture::{CaptureHandle, CaptureStatus};
+use crate::capture::{CaptureHandle, CaptureStatus, PresenceSignal};
 use crate::worker::{Command, Event, Notice, Snapshot, WorkerHandle, WorkerStatus};
 
 /// Channels to the worker and shared status. The handles (if any) stop the threads on drop.
@@ -17,6 +17,7 @@ pub struct Pipeline {
     pub events: Receiver<Event>,
     pub worker_status: Arc<Mutex<WorkerStatus>>,
     pub capture_status: Option<Arc<Mutex<CaptureStatus>>>,
+    pub presence: Option<Receiver<PresenceSignal>>,
     handles: Option<(WorkerHandle, CaptureHandle)>,
 }
 
@@ -27,13 +28,28 @@ impl Pipeline {
             events: worker.events.clone(),
             worker_status: worker.status.clone(),
             capture_status: Some(capture.status.clone()),
+            presence: Some(capture.presence.clone()),
             handles: Some((worker, capture)),
         }
     }
 
     /// A pipeline made of bare channels (headless tests drive the other ends).
     pub fn from_channels(commands: Sender<Command>, events: Receiver<Event>) -> Pipeline {
-        Pipeline { commands, events, worker_status: Default::default(), capture_status: None, handles: None }
+        Pipeline {
+            commands,
+            events,
+            worker_status: Default::default(),
+            capture_status: None,
+            presence: None,
+            handles: None,
+        }
+    }
+
+    /// Adds a capture side (status with the latest frame, presence signals) that a test drives.
+    pub fn with_capture(mut self, status: Arc<Mutex<CaptureStatus>>, presence: Receiver<PresenceSignal>) -> Self {
+        self.capture_status = Some(status);
+        self.presence = Some(presence);
+        self
     }
 
     pub fn shutdown(&mut self) {
@@ -50,6 +66,30 @@ pub struct PaintingUpdated(pub Snapshot);
 
 #[derive(Message, Clone, Debug)]
 pub struct WorkerNotice(pub Notice);
+
+/// Somebody came, held still, moved or left (from the capture thread's presence detector).
+#[derive(Message, Clone, Copy, Debug)]
+pub struct PresenceSeen(pub PresenceSignal);
+
+/// Which snapshots reach the screen. The visitor journey lets through only the painting of
+/// the current visitor's capture, so a late snapshot of someone who left never shows.
+#[derive(Resource, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum PaintingGate {
+    #[default]
+    All,
+    Frame(u64),
+    Nothing,
+}
+
+impl PaintingGate {
+    pub fn admits(&self, snapshot: &Snapshot) -> bool {
+        match self {
+            PaintingGate::All => true,
+            PaintingGate::Frame(seq) => snapshot.frame_seq == *seq,
+            PaintingGate::Nothing => false,
+        }
+    }
+}
 
 /// Systems ask the worker for something by writing this.
 #[derive(Message, Clone, Debug)]
@@ -71,6 +111,8 @@ pub(super) fn plugin(app: &mut App) {
     app.add_message::<PaintingUpdated>()
         .add_message::<WorkerNotice>()
         .add_message::<SendCommand>()
+        .add_message::<PresenceSeen>()
+        .init_resource::<PaintingGate>()
         .init_resource::<LatestPainting>()
         .init_resource::<PipelineStatus>()
         .add_systems(Update, (receive, log_metrics).chain().in_set(AppSystems::Receive))
@@ -84,13 +126,27 @@ fn receive(
     mut status: ResMut<PipelineStatus>,
     mut painted: MessageWriter<PaintingUpdated>,
     mut notices: MessageWriter<WorkerNotice>,
+    mut presence: MessageWriter<PresenceSeen>,
+    gate: Res<PaintingGate>,
 ) {
     let Some(pipeline) = pipeline else { return };
-    // Only the newest snapshot matters for display; older ones of this frame are skipped.
-    let mut newest = None;
+    if let Some(signals) = &pipeline.presence {
+        for s in signals.try_iter() {
+            presence.write(PresenceSeen(s));
+        }
+    }
+    // Only the newest snapshot matters for display; older ones of this frame are skipped,
+    // except a finished one, which the journey and the keepsake must see.
+    let mut newest: Option<Snapshot> = None;
     for event in pipeline.events.try_iter() {
         match event {
-            Event::Snapshot(s) => newest = Some(s),
+            Event::Snapshot(s) if gate.admits(&s) => {
+                if newest.as_ref().is_some_and(|n| n.finished) && !s.finished {
+                    painted.write(PaintingUpdated(newest.take().expect("checked above")));
+                }
+                newest = Some(s)
+            }
+            Event::Snapshot(_) => {}
             Event::Notice(n) => {
                 status.notices.push(n.clone());
                 if status.notices.len() > 5 {

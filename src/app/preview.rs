@@ -33,8 +33,17 @@ fn update_preview(
     time: Res<Time>,
     mut images: ResMut<Assets<Image>>,
     texture: Option<ResMut<PreviewTexture>>,
-    mut nodes: Query<&mut ImageNode, With<Preview>>,
+    mut nodes: Query<(&mut ImageNode, &mut Visibility), With<Preview>>,
+    journey: Option<Res<State<super::journey::Journey>>>,
 ) {
+    // While the visitor's live image is big in the middle, the corner copy would only distract.
+    let hidden = journey.is_some_and(|j| j.get().shows_live_view());
+    let want = if hidden { Visibility::Hidden } else { Visibility::Inherited };
+    for (_, mut v) in &mut nodes {
+        if *v != want {
+            *v = want;
+        }
+    }
     let Some(frame) = status.capture.as_ref().and_then(|c| c.latest.clone()) else { return };
     let now = time.elapsed_secs_f64();
     // At most 10 updates a second: a preview, not a second video. Checked before the
@@ -51,7 +60,7 @@ fn update_preview(
             if t.size != size {
                 t.handle = images.add(rgba_image(size, to_rgba(&small)));
                 t.size = size;
-                for mut n in &mut nodes {
+                for (mut n, _) in &mut nodes {
                     n.image = t.handle.clone();
                 }
             } else if let Some(mut img) = images.get_mut(&t.handle) {
@@ -75,7 +84,7 @@ fn update_preview(
                     ..default()
                 },
                 BorderColor::all(Color::srgba(1.0, 1.0, 1.0, 0.6)),
-                GlobalZIndex(6),
+                GlobalZIndex(super::theme::z::PREVIEW),
             ));
             commands.insert_resource(PreviewTexture { handle, size, last_seq: frame.seq, last_update: now });
         }

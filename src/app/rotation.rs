@@ -34,6 +34,8 @@ pub struct Playlist {
     /// Rotation is paused by a visitor's pick until this time (extended by interaction).
     pub visitor_hold_until: Option<f64>,
     pub idle_timeout_s: f64,
+    /// A visitor is being noticed, painted or shown their painting: the artwork stays.
+    pub held_by_journey: bool,
     order: Vec<usize>,
     order_pos: usize,
     rng: u64,
@@ -57,6 +59,7 @@ impl Playlist {
             entry_started: 0.0,
             visitor_hold_until: None,
             idle_timeout_s,
+            held_by_journey: false,
             order: Vec::new(),
             order_pos: 0,
             rng: 0x2545_F491_4F6C_DD1D,
@@ -102,6 +105,16 @@ impl Playlist {
             }
         }
         self.order_pos = 0;
+    }
+
+    /// The journey is over (the visitor left): the rotation goes on from the artwork on show,
+    /// which gets a full turn first.
+    pub fn release_journey_hold(&mut self, now: f64) {
+        if self.held_by_journey || self.visitor_hold_until.is_some() {
+            self.held_by_journey = false;
+            self.visitor_hold_until = None;
+            self.entry_started = now;
+        }
     }
 
     /// The entry after the current one in play order.
@@ -226,7 +239,7 @@ fn rotate(
         select(&mut playlist, first, now, false, &mut out, &mut changed);
         return;
     }
-    if *state.get() == Opening::Closed {
+    if *state.get() == Opening::Closed || playlist.held_by_journey {
         return;
     }
     if let Some(until) = playlist.visitor_hold_until {

@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use bevy::prelude::*;
 use serde::Serialize;
 
-use super::picker::Visitor;
+use super::journey::{Journey, JourneyTimings};
+use super::picker::Picker;
 use super::pipeline::PipelineStatus;
 use super::rotation::{Opening, Playlist};
 
@@ -22,9 +23,19 @@ struct StatusReport {
     iterations_per_second: f64,
     snapshots: u64,
     capture_state: String,
-    visitor: String,
+    picker: String,
     opening: String,
     painting_updates: u64,
+    /// Attract | Noticed | Countdown | Painting | Reveal (empty without the journey).
+    journey: String,
+    /// absent | present | still (empty when presence detection is off).
+    presence: String,
+    /// Share of the region that differs from the background.
+    presence_foreground: f32,
+    presence_cost_ms: f64,
+    visitors: u64,
+    /// From "still" seen by the camera to the countdown's start, ms.
+    still_to_countdown_ms: Option<f64>,
 }
 
 pub(super) fn plugin(app: &mut App) {
@@ -37,15 +48,18 @@ fn write_status(
     mut last: Local<f64>,
     status: Res<PipelineStatus>,
     playlist: Option<Res<Playlist>>,
-    visitor: Res<State<Visitor>>,
+    picker: Res<State<Picker>>,
     opening: Res<State<Opening>>,
     canvas: Option<Res<super::display::Canvas>>,
+    journey: Option<Res<State<Journey>>>,
+    timings: Option<Res<JourneyTimings>>,
 ) {
     let now = time.elapsed_secs_f64();
     if now - *last < 0.5 {
         return;
     }
     *last = now;
+    let presence = status.capture.as_ref().and_then(|c| c.presence);
     let report = StatusReport {
         caption: playlist.as_ref().map(|p| p.entry().caption()).unwrap_or_default(),
         artwork_index: playlist.as_ref().map(|p| p.current).unwrap_or(0),
@@ -54,9 +68,15 @@ fn write_status(
         iterations_per_second: status.worker.iterations_per_second,
         snapshots: status.worker.snapshots,
         capture_state: status.capture.as_ref().map(|c| format!("{:?}", c.state)).unwrap_or_default(),
-        visitor: format!("{:?}", visitor.get()),
+        picker: format!("{:?}", picker.get()),
         opening: format!("{:?}", opening.get()),
         painting_updates: canvas.map(|c| c.updates).unwrap_or(0),
+        journey: journey.map(|j| format!("{:?}", j.get())).unwrap_or_default(),
+        presence: presence.map(|p| p.describe().to_string()).unwrap_or_default(),
+        presence_foreground: presence.map(|p| p.foreground).unwrap_or(0.0),
+        presence_cost_ms: status.capture.as_ref().map(|c| c.presence_cost_us / 1000.0).unwrap_or(0.0),
+        visitors: timings.as_ref().map(|t| t.visitors).unwrap_or(0),
+        still_to_countdown_ms: timings.and_then(|t| t.still_to_countdown).map(|d| d.as_secs_f64() * 1000.0),
     };
     let text = ron::ser::to_string_pretty(&report, ron::ser::PrettyConfig::default()).unwrap_or_default();
     let tmp = file.0.with_extension("tmp");

@@ -2,6 +2,7 @@
 //! newest frame (latest wins) so the worker never paints a stale visitor.
 
 pub mod camera;
+pub mod presence;
 pub mod still;
 mod supervisor;
 pub mod synthetic;
@@ -11,7 +12,9 @@ use std::time::{Duration, Instant};
 
 use image::RgbImage;
 
-pub use supervisor::{CaptureHandle, CaptureOptions, CaptureState, CaptureStatus, SourceFactory, spawn_capture};
+pub use supervisor::{
+    CaptureHandle, CaptureOptions, CaptureState, CaptureStatus, PresenceSignal, SourceFactory, spawn_capture,
+};
 
 /// One captured frame.
 #[derive(Clone, Debug)]
@@ -74,8 +77,9 @@ pub fn factory_for(cfg: &crate::config::SourceConfig, root: &std::path::Path) ->
                 still::SlideshowSource::open(&folder, interval_s).map(|s| Box::new(s) as Box<dyn FrameSource>)
             })
         }
-        S::Synthetic { seed, fps, width, height } => Box::new(move || {
-            Ok(Box::new(synthetic::SyntheticScene::new(seed, fps, width, height)) as Box<dyn FrameSource>)
+        S::Synthetic { seed, fps, width, height, visitor } => Box::new(move || {
+            let scene = synthetic::SyntheticScene::new(seed, fps, width, height).with_visitor(visitor);
+            Ok(Box::new(scene) as Box<dyn FrameSource>)
         }),
     }
 }

@@ -8,7 +8,15 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender, TrySendError};
 
+use super::presence::{PresenceConfig, PresenceDetector, PresenceEvent, PresenceReading};
 use super::{CaptureError, Frame, FrameSource};
+
+/// A presence event and the moment the frame that caused it was captured.
+#[derive(Clone, Copy, Debug)]
+pub struct PresenceSignal {
+    pub event: PresenceEvent,
+    pub at: Instant,
+}
 
 /// Opens a source; called again after each failure.
 pub type SourceFactory = Box<dyn FnMut() -> Result<Box<dyn FrameSource>, CaptureError> + Send>;
@@ -41,10 +49,16 @@ pub struct CaptureStatus {
     pub reconnects: u64,
     /// The newest frame, for a live preview on screen.
     pub latest: Option<Frame>,
+    /// Who is in front of the camera (None: presence detection is off).
+    pub presence: Option<PresenceReading>,
+    /// Mean time the presence detector takes per frame, microseconds.
+    pub presence_cost_us: f64,
 }
 
 pub struct CaptureHandle {
     pub frames: Receiver<Frame>,
+    /// Entered / still / moved / left, in order (bounded: a stalled reader loses the oldest).
+    pub presence: Receiver<PresenceSignal>,
     pub status: Arc<Mutex<CaptureStatus>>,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
@@ -73,6 +87,8 @@ pub struct CaptureOptions {
     pub backoff_max: Duration,
     /// While on the fallback, how often to look for the camera again.
     pub probe_primary_every: Duration,
+    /// Look for visitors in every frame (None: off).
+    pub presence: Option<PresenceConfig>,
 }
 
 impl Default for CaptureOptions {
@@ -81,6 +97,7 @@ impl Default for CaptureOptions {
             backoff_start: Duration::from_millis(500),
             backoff_max: Duration::from_secs(10),
             probe_primary_every: Duration::from_secs(30),
+            presence: None,
         }
     }
 }
@@ -102,16 +119,69 @@ pub fn spawn_capture(
         fps: 0.0,
         reconnects: 0,
         latest: None,
+        presence: None,
+        presence_cost_us: 0.0,
     }));
     let stop = Arc::new(AtomicBool::new(false));
+    let (presence_tx, presence_rx) = crossbeam_channel::bounded(64);
+    let presence = Presence {
+        detector: options.presence.clone().map(PresenceDetector::new),
+        events: presence_tx,
+        drain: presence_rx.clone(),
+        origin: Instant::now(),
+        cost_us: 0.0,
+    };
     let thread = {
         let (status, stop) = (status.clone(), stop.clone());
         std::thread::Builder::new()
             .name("capture".into())
-            .spawn(move || capture_loop(primary, fallback, options, tx, drain, status, stop))
+            .spawn(move || capture_loop(primary, fallback, options, tx, drain, status, stop, presence))
             .expect("spawn capture thread")
     };
-    CaptureHandle { frames: rx, status, stop, thread: Some(thread) }
+    CaptureHandle { frames: rx, presence: presence_rx, status, stop, thread: Some(thread) }
+}
+
+/// The presence detector and where its events go, owned by the capture thread.
+struct Presence {
+    detector: Option<PresenceDetector>,
+    events: Sender<PresenceSignal>,
+    drain: Receiver<PresenceSignal>,
+    origin: Instant,
+    /// Exponential mean of the per-frame cost, microseconds.
+    cost_us: f64,
+}
+
+impl Presence {
+    fn send(&self, event: PresenceEvent, at: Instant) {
+        tracing::info!("presence: {event:?}");
+        let signal = PresenceSignal { event, at };
+        if let Err(TrySendError::Full(signal)) = self.events.try_send(signal) {
+            // Keep the newest: drop the oldest.
+            let _ = self.drain.try_recv();
+            let _ = self.events.try_send(signal);
+        }
+    }
+
+    fn look(&mut self, frame: &Frame) -> Option<PresenceReading> {
+        let detector = self.detector.as_mut()?;
+        let started = Instant::now();
+        let t = frame.captured_at.duration_since(self.origin).as_secs_f64();
+        let events = detector.update(&frame.image, t);
+        let reading = detector.reading();
+        let cost = started.elapsed().as_secs_f64() * 1e6;
+        self.cost_us = if self.cost_us == 0.0 { cost } else { 0.95 * self.cost_us + 0.05 * cost };
+        for e in events {
+            self.send(e, frame.captured_at);
+        }
+        Some(reading)
+    }
+
+    /// Another source or view: the background must be learnt again.
+    fn reset(&mut self) {
+        if let Some(event) = self.detector.as_mut().and_then(|d| d.reset()) {
+            self.send(event, Instant::now());
+        }
+    }
 }
 
 fn set_state(status: &Mutex<CaptureStatus>, state: CaptureState, source: Option<String>) {
@@ -141,6 +211,7 @@ fn capture_loop(
     drain: Receiver<Frame>,
     status: Arc<Mutex<CaptureStatus>>,
     stop: Arc<AtomicBool>,
+    mut presence: Presence,
 ) {
     let mut seq = 0u64;
     let mut primary_ever_opened = false;
@@ -162,6 +233,7 @@ fn capture_loop(
                     set_state(&status, CaptureState::Running, Some(s.name()));
                     primary_ever_opened = true;
                     backoff = options.backoff_start;
+                    presence.reset();
                     source = Some((s, true));
                 }
                 Err(e) if primary_ever_opened => {
@@ -181,6 +253,7 @@ fn capture_loop(
                         tracing::warn!("capture: no camera ({e}); showing {} instead", s.name());
                         set_state(&status, CaptureState::Fallback { reason: e.to_string() }, Some(s.name()));
                         last_probe = Instant::now();
+                        presence.reset();
                         source = Some((s, false));
                     }
                     Some(Err(fe)) => {
@@ -215,6 +288,7 @@ fn capture_loop(
                 tracing::info!("capture: camera found: {}", s.name());
                 set_state(&status, CaptureState::Running, Some(s.name()));
                 primary_ever_opened = true;
+                presence.reset();
                 source = Some((s, true));
             }
         }
@@ -236,7 +310,10 @@ fn capture_loop(
                     Err(TrySendError::Disconnected(_)) => break,
                 }
                 fps_window.1 += 1;
+                let reading = presence.look(&frame);
                 let mut s = status.lock().expect("lock");
+                s.presence = reading;
+                s.presence_cost_us = presence.cost_us;
                 s.frames += 1;
                 s.dropped += dropped;
                 s.latest = Some(frame);
@@ -252,6 +329,7 @@ fn capture_loop(
                 if *is_primary {
                     set_state(&status, CaptureState::Lost { reason: e.to_string(), retry_in: backoff }, None);
                 }
+                presence.reset();
                 source = None;
             }
         }

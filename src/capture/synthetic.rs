@@ -1,9 +1,65 @@
 //! A deterministic moving scene for demos and tests: a landscape with a sun, hills, a house
-//! and a swaying figure that stands in for a visitor. Same seed, same frames.
+//! and a figure that stands in for a visitor. Same seed, same frames.
+//!
+//! The figure either sways in view all the time, or follows a visitor's script on a loop:
+//! away, walks in, holds still (to be painted), looks around, walks out. The script's
+//! timing and the side the figure comes from vary with the seed and the round.
 
 use image::{Rgb, RgbImage};
+use serde::{Deserialize, Serialize};
 
 use super::{CaptureError, FrameSource, Pacer};
+
+/// What the synthetic scene's figure does.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub enum SyntheticVisitor {
+    /// Always in view, swaying gently (a continuous test picture).
+    #[default]
+    Always,
+    /// A visitor on a loop: `away_s` nobody, then walks in, holds still for `still_s`,
+    /// looks around until `stay_s` have passed, walks out.
+    Scripted { away_s: f64, still_s: f64, stay_s: f64 },
+}
+
+/// Seconds a scripted figure takes to walk in or out.
+pub const WALK_S: f64 = 1.5;
+
+/// Where the figure is at time `t`: its horizontal centre as a fraction of the width,
+/// or `None` when it is out of view.
+pub fn figure_position(visitor: SyntheticVisitor, seed: u64, t: f64) -> Option<f64> {
+    match visitor {
+        SyntheticVisitor::Always => Some(0.5 + 0.12 * (0.6 * t).sin()),
+        SyntheticVisitor::Scripted { away_s, still_s, stay_s } => {
+            let stay = stay_s.max(still_s);
+            let period = away_s + 2.0 * WALK_S + stay;
+            let round = (t / period).floor();
+            let local = t - round * period;
+            let r = round as u64;
+            let from_left = hash01(seed, 100 + 3 * r) < 0.5;
+            let spot = 0.42 + 0.16 * hash01(seed, 101 + 3 * r) as f64;
+            let outside = if from_left { -0.15 } else { 1.15 };
+            let walk = |s: f64| {
+                let s = s.clamp(0.0, 1.0);
+                s * s * (3.0 - 2.0 * s)
+            };
+            if local < away_s {
+                None
+            } else if local < away_s + WALK_S {
+                Some(outside + (spot - outside) * walk((local - away_s) / WALK_S))
+            } else if local < away_s + WALK_S + still_s {
+                Some(spot)
+            } else if local < away_s + WALK_S + stay {
+                // Looking around: small steps to and fro.
+                let s = local - (away_s + WALK_S + still_s);
+                Some(spot + 0.06 * (1.3 * s).sin())
+            } else {
+                let s = (local - (away_s + WALK_S + stay)) / WALK_S;
+                let at = spot + 0.06 * (1.3 * (stay - still_s)).sin();
+                Some(at + (outside - at) * walk(s))
+            }
+        }
+    }
+}
 
 pub struct SyntheticScene {
     seed: u64,
@@ -12,6 +68,7 @@ pub struct SyntheticScene {
     frame: u64,
     fps: f64,
     pacer: Option<Pacer>,
+    visitor: SyntheticVisitor,
 }
 
 fn hash01(seed: u64, k: u64) -> f32 {
@@ -26,7 +83,20 @@ impl SyntheticScene {
     /// `fps` 0 = no pacing (as fast as asked, for tests).
     pub fn new(seed: u64, fps: f64, width: u32, height: u32) -> SyntheticScene {
         let pacer = (fps > 0.0).then(|| Pacer::new(fps));
-        SyntheticScene { seed, width: width.max(16), height: height.max(16), frame: 0, fps: fps.max(1.0), pacer }
+        SyntheticScene {
+            seed,
+            width: width.max(16),
+            height: height.max(16),
+            frame: 0,
+            fps: fps.max(1.0),
+            pacer,
+            visitor: SyntheticVisitor::Always,
+        }
+    }
+
+    pub fn with_visitor(mut self, visitor: SyntheticVisitor) -> SyntheticScene {
+        self.visitor = visitor;
+        self
     }
 
     /// The frame at time `t` seconds (pure function of seed and t).
@@ -36,7 +106,9 @@ impl SyntheticScene {
         let sky_top = [40.0 + 60.0 * hue(1), 90.0 + 60.0 * hue(2), 170.0 + 60.0 * hue(3)];
         let sky_low = [230.0, 180.0 + 40.0 * hue(4), 140.0];
         let sun = (w * (0.2 + 0.6 * hue(5)) + 8.0 * t.sin(), h * 0.22, h * 0.09);
-        let figure_x = w * 0.5 + w * 0.12 * (0.6 * t).sin();
+        let figure_x = figure_position(self.visitor, self.seed, t as f64).map(|f| w * f as f32);
+        // A scripted visitor stands close to the camera: drawn larger than the swaying figure.
+        let k = if matches!(self.visitor, SyntheticVisitor::Always) { 1.0 } else { 1.7 };
         let figure_y = h * 0.62;
         let coat = [160.0 + 80.0 * hue(6), 40.0 + 40.0 * hue(7), 40.0 + 60.0 * hue(8)];
         RgbImage::from_fn(self.width, self.height, |px, py| {
@@ -71,20 +143,26 @@ impl SyntheticScene {
                 c = [170.0, 50.0, 40.0];
             }
             // The visitor: head and coat.
-            let head = ((x - figure_x).powi(2) + (y - (figure_y - h * 0.17)).powi(2)).sqrt();
-            let body = ((x - figure_x) / (w * 0.07)).powi(2) + ((y - figure_y) / (h * 0.14)).powi(2);
+            let Some(figure_x) = figure_x else { return rgb(c) };
+            let head = ((x - figure_x).powi(2) + (y - (figure_y - k * h * 0.17)).powi(2)).sqrt();
+            let body = ((x - figure_x) / (k * w * 0.07)).powi(2) + ((y - figure_y) / (k * h * 0.14)).powi(2);
             if body < 1.0 {
                 c = coat;
             }
-            if head < h * 0.06 {
+            if head < k * h * 0.06 {
                 c = [235.0, 195.0, 160.0];
-                if (y - (figure_y - h * 0.19)).abs() < 2.0 && ((x - figure_x).abs() - h * 0.022).abs() < 3.0 {
+                let eye_y = figure_y - k * h * 0.19;
+                if (y - eye_y).abs() < 2.0 * k && ((x - figure_x).abs() - k * h * 0.022).abs() < 3.0 * k {
                     c = [40.0, 30.0, 30.0]; // eyes
                 }
             }
-            Rgb([c[0].clamp(0.0, 255.0) as u8, c[1].clamp(0.0, 255.0) as u8, c[2].clamp(0.0, 255.0) as u8])
+            rgb(c)
         })
     }
+}
+
+fn rgb(c: [f32; 3]) -> Rgb<u8> {
+    Rgb([c[0].clamp(0.0, 255.0) as u8, c[1].clamp(0.0, 255.0) as u8, c[2].clamp(0.0, 255.0) as u8])
 }
 
 impl FrameSource for SyntheticScene {

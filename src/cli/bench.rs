@@ -319,7 +319,7 @@ pub struct BenchLiveArgs {
 pub fn bench_live(args: BenchLiveArgs) -> anyhow::Result<()> {
     use crate::capture::{CaptureOptions, FrameSource, spawn_capture, synthetic::SyntheticScene};
     use crate::config::Policy;
-    use crate::worker::{Command, Event, StyleSelection, WorkerConfig, spawn_worker};
+    use crate::worker::{Command, Event, Intake, StyleSelection, WorkerConfig, spawn_worker};
     let device = engine::device::select(args.engine.device.into(), args.engine.precision.into(), args.engine.threads)?;
     let root = crate::paths::project_root();
     let style = root.join("assets/styles/swirling_night.png");
@@ -348,6 +348,7 @@ pub fn bench_live(args: BenchLiveArgs) -> anyhow::Result<()> {
                 default_params: params.clone(),
                 initial: Some(StyleSelection { key: "bench".into(), styles: vec![(style.clone(), 1.0)], params }),
                 restart_delay: Duration::from_millis(200),
+                intake: Intake::Stream,
             },
             capture.frames.clone(),
         );
@@ -419,5 +420,11 @@ pub fn bench_live(args: BenchLiveArgs) -> anyhow::Result<()> {
     let cold = measure(false)?;
     println!("flicker at {size} px on a static scene (mean |change| between published frames, 0..255):");
     println!("  live warm-start (keep 0.7): {warm:.2}   cold restart per frame: {cold:.2}   ratio {:.2}", warm / cold);
+
+    // The visitor journey (Paint policy).
+    super::bench_journey::presence_cost();
+    super::bench_journey::capture_to_first_painting(device, &args.engine.weights, &root, &args.sizes, args.frames);
+    #[cfg(feature = "gui")]
+    super::bench_journey::still_to_countdown(&root, 3)?;
     Ok(())
 }

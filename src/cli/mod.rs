@@ -1,6 +1,7 @@
 //! The command line: `run` starts the installation; the rest are tools for technicians.
 
 pub mod bench;
+mod bench_journey;
 pub mod stylize;
 pub mod tools;
 

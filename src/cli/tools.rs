@@ -19,7 +19,7 @@ pub struct RunArgs {
     /// Override the scene file.
     #[arg(long)]
     pub scene: Option<PathBuf>,
-    /// Ignore the camera and use the synthetic demo scene.
+    /// Ignore the camera: the synthetic demo scene, with a scripted visitor on a loop.
     #[arg(long)]
     pub demo: bool,
     /// Override the refinement policy.
@@ -70,7 +70,11 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     if args.demo {
         cfg.source = cfg.fallback.clone();
         if matches!(cfg.source, SourceConfig::Camera(_)) {
-            cfg.source = SourceConfig::Synthetic { seed: 7, fps: 15.0, width: 640, height: 480 };
+            cfg.source = SourceConfig::demo();
+        }
+        // The synthetic visitor is nobody's portrait: the attract loop may show its paintings.
+        if cfg.journey.show_recent_paintings == 0 {
+            cfg.journey.show_recent_paintings = 4;
         }
     }
     match args.policy.as_deref() {

@@ -3,6 +3,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::{ConfigError, load_ron};
+use crate::capture::presence::PresenceConfig;
+use crate::capture::synthetic::SyntheticVisitor;
 use crate::engine::{DevicePreference, Precision, StyleParams};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -16,6 +18,10 @@ pub struct InstallationConfig {
     /// Used when the source above is a camera that cannot be opened.
     pub fallback: SourceConfig,
     pub engine: EngineConfig,
+    /// The visitor's moment: noticed, counted down, captured, painted, revealed.
+    pub journey: JourneyConfig,
+    /// Who is in front of the camera (background model + frame differencing, no ML).
+    pub presence: PresenceConfig,
     pub kiosk: KioskConfig,
     pub keepsake: KeepsakeConfig,
 }
@@ -26,8 +32,10 @@ impl Default for InstallationConfig {
             scene: "scenes/default.ron".into(),
             display: DisplayConfig::default(),
             source: SourceConfig::Camera(CameraConfig::default()),
-            fallback: SourceConfig::Synthetic { seed: 7, fps: 15.0, width: 640, height: 480 },
+            fallback: SourceConfig::demo(),
             engine: EngineConfig::default(),
+            journey: JourneyConfig::default(),
+            presence: PresenceConfig::default(),
             kiosk: KioskConfig::default(),
             keepsake: KeepsakeConfig::default(),
         }
@@ -108,7 +116,77 @@ pub enum SourceConfig {
         fps: f64,
         width: u32,
         height: u32,
+        /// The figure: `Always` in view, or `Scripted(..)`, a visitor who comes and goes.
+        #[serde(default)]
+        visitor: SyntheticVisitor,
     },
+}
+
+impl SourceConfig {
+    /// The bundled demo: the synthetic scene with a scripted visitor on a loop.
+    pub fn demo() -> SourceConfig {
+        SourceConfig::Synthetic {
+            seed: 7,
+            fps: 15.0,
+            width: 640,
+            height: 480,
+            visitor: SyntheticVisitor::Scripted { away_s: 8.0, still_s: 8.0, stay_s: 50.0 },
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CaptureTrigger {
+    /// The countdown starts by itself when the visitor holds still (a touch starts it too).
+    #[default]
+    Auto,
+    /// Only a touch on "Touch to be painted" starts the countdown.
+    Touch,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct JourneyConfig {
+    /// Paint policy: each visitor is noticed, counted down, captured and shown their
+    /// painting. Off: the installation paints whatever the camera sees, one after another.
+    pub enabled: bool,
+    pub capture: CaptureTrigger,
+    /// Length of the 3-2-1 countdown, seconds.
+    pub countdown_s: f64,
+    /// The visitor counts as gone after this many seconds without presence.
+    pub leave_grace_s: f64,
+    /// Photo and painting side by side when the painting is finished, seconds (0 = off).
+    pub side_by_side_s: f64,
+    /// The finished painting holds at most this long, then the installation invites the next visitor.
+    pub reveal_s: f64,
+    /// Gives up on a painting that does not finish (engine trouble) after this long.
+    pub painting_timeout_s: f64,
+    /// Finished paintings the attract loop shows after their visitor left, kept in memory
+    /// only (never on disk). 0 = none: a visitor's portrait leaves with them. Use more only
+    /// with a sign that tells visitors.
+    pub show_recent_paintings: usize,
+    /// Seconds each picture stays in the attract loop.
+    pub attract_cycle_s: f64,
+    /// Invitation shown while nobody is there.
+    pub invitation: String,
+}
+
+impl Default for JourneyConfig {
+    fn default() -> Self {
+        JourneyConfig {
+            enabled: true,
+            capture: CaptureTrigger::Auto,
+            countdown_s: 3.0,
+            leave_grace_s: 4.0,
+            side_by_side_s: 5.0,
+            reveal_s: 45.0,
+            painting_timeout_s: 300.0,
+            show_recent_paintings: 0,
+            attract_cycle_s: 8.0,
+            invitation: "Step up and hold still - you will be painted".into(),
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -192,11 +270,15 @@ pub struct KeepsakeConfig {
     /// Save each finished painting (off by default: visitors' faces are personal data).
     pub enabled: bool,
     pub folder: PathBuf,
+    /// Run after each save, e.g. `["lp", "-d", "gallery-printer", "{file}"]`; `{file}` is
+    /// the saved painting. Empty: nothing is run. A failure shows on the admin overlay; the
+    /// saved file stays.
+    pub command: Vec<String>,
 }
 
 impl Default for KeepsakeConfig {
     fn default() -> Self {
-        KeepsakeConfig { enabled: false, folder: "gallery".into() }
+        KeepsakeConfig { enabled: false, folder: "gallery".into(), command: Vec::new() }
     }
 }
 
@@ -218,6 +300,38 @@ impl InstallationConfig {
         }
         if self.engine.snapshot_every == 0 {
             return bad("engine.snapshot_every must be at least 1".into(), "use e.g. 2");
+        }
+        for (name, source) in [("source", &self.source), ("fallback", &self.fallback)] {
+            if let SourceConfig::Synthetic { fps, .. } = source {
+                if !(*fps > 0.0 && *fps <= 240.0) {
+                    return bad(
+                        format!("{name}: Synthetic fps {fps} must be within 0 < fps <= 240"),
+                        "use e.g. fps: 15.0",
+                    );
+                }
+            }
+        }
+        if let Err(e) = self.presence.validate() {
+            return bad(e, "correct the value in presence: (..)");
+        }
+        let j = &self.journey;
+        for (name, v) in [
+            ("countdown_s", j.countdown_s),
+            ("leave_grace_s", j.leave_grace_s),
+            ("side_by_side_s", j.side_by_side_s),
+            ("reveal_s", j.reveal_s),
+            ("painting_timeout_s", j.painting_timeout_s),
+            ("attract_cycle_s", j.attract_cycle_s),
+        ] {
+            if !(v >= 0.0 && v.is_finite()) {
+                return bad(format!("journey.{name} {v} must be a number of seconds >= 0"), "e.g. 3.0");
+            }
+        }
+        if j.enabled && j.capture == CaptureTrigger::Auto && !self.presence.enabled {
+            return bad(
+                "journey.capture is auto but presence is disabled: nobody could ever be noticed".into(),
+                "set journey: (capture: touch) or presence: (enabled: true)",
+            );
         }
         if matches!(self.fallback, SourceConfig::Camera(_)) {
             return bad("fallback must not be a camera".into(), "use Synthetic(..), Still(..) or Slideshow(..)");

@@ -208,6 +208,15 @@ impl Painter {
         self.content.is_some()
     }
 
+    /// Drops the photo, its targets and the painting (a visitor's picture leaves with them).
+    /// Style Grams stay cached: they belong to the artworks.
+    pub fn forget(&mut self) {
+        self.content = None;
+        self.targets = None;
+        self.x = None;
+        self.reset_optimizer();
+    }
+
     fn reset_optimizer(&mut self) {
         self.optimizer = Optimizer::new(self.params.optimizer);
     }

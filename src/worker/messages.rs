@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use image::RgbImage;
 
+use crate::capture::Frame;
 use crate::engine::{LossParts, StyleParams};
 
 /// Which artwork(s) to paint with, and the parameters for it.
@@ -24,13 +25,17 @@ pub enum Fault {
     OutOfMemory,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub enum Command {
     SelectStyle(StyleSelection),
     Pause,
     Resume,
     /// Paint policy: drop the current painting and paint the newest frame now.
     CaptureNow,
+    /// Paint this frame now (the visitor's frozen capture), from the start of the schedule.
+    PaintFrame(Frame),
+    /// Drop the photo and the painting (the visitor left): nothing of them stays in memory.
+    Forget,
     InjectFault(Fault),
     Shutdown,
 }
@@ -50,6 +55,8 @@ pub struct Snapshot {
     pub finished: bool,
     /// Set on the first snapshot of a frame: capture to first visible painting.
     pub latency: Option<Duration>,
+    /// Number of levels in the schedule (`level` counts from 0).
+    pub levels: u32,
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -6,4 +6,4 @@ mod run;
 mod styles;
 
 pub use messages::{Command, Event, Fault, Notice, Snapshot, StyleSelection, WorkerState, WorkerStatus};
-pub use run::{WorkerConfig, WorkerHandle, spawn_worker};
+pub use run::{Intake, WorkerConfig, WorkerHandle, spawn_worker};

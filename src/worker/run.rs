@@ -14,6 +14,16 @@ use crate::capture::Frame;
 use crate::config::Policy;
 use crate::engine::{EngineDevice, EngineError, Painter, StyleParams, Vgg};
 
+/// Where the worker gets the frames it paints.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Intake {
+    /// From the capture stream, as the policy asks (after each hold, or continuously).
+    #[default]
+    Stream,
+    /// Only frames handed over with [`Command::PaintFrame`] (the visitor journey).
+    OnCommand,
+}
+
 #[derive(Clone, Debug)]
 pub struct WorkerConfig {
     /// Relative style paths resolve against this.
@@ -29,6 +39,7 @@ pub struct WorkerConfig {
     pub default_params: StyleParams,
     pub initial: Option<StyleSelection>,
     pub restart_delay: Duration,
+    pub intake: Intake,
 }
 
 pub struct WorkerHandle {
@@ -140,6 +151,8 @@ struct Canvas {
     steps_since_snapshot: u32,
     steps_since_frame: u32,
     has_styles: bool,
+    /// A frame handed over by command, painted at the next step.
+    handed_over: Option<Frame>,
 }
 
 impl Worker<'_> {
@@ -190,6 +203,7 @@ impl Worker<'_> {
             steps_since_snapshot: 0,
             steps_since_frame: 0,
             has_styles: false,
+            handed_over: None,
         };
         if let Some(sel) = persist.selection.clone() {
             self.apply_selection(&mut painter, &mut library, &mut canvas, persist, sel);
@@ -232,6 +246,7 @@ impl Worker<'_> {
     /// Gets a frame when the policy wants one. Returns false when there is nothing to paint.
     fn take_frame(&self, painter: &mut Painter, canvas: &mut Canvas) -> bool {
         let due = match self.cfg.policy {
+            _ if self.cfg.intake == Intake::OnCommand => false,
             Policy::Paint => {
                 canvas.want_frame || canvas.finished_at.is_some_and(|t| t.elapsed() >= self.cfg.hold_finished)
             }
@@ -239,7 +254,14 @@ impl Worker<'_> {
                 !painter.has_content() || canvas.steps_since_frame >= self.cfg.live_iterations_per_frame.max(1)
             }
         };
-        if due {
+        if let Some(frame) = canvas.handed_over.take() {
+            painter.set_content((*frame.image).clone());
+            if let Err(e) = painter.restart(None) {
+                self.notice(true, format!("cannot start painting: {e}"));
+                return false;
+            }
+            self.started_frame(canvas, &frame);
+        } else if due {
             let frame = if painter.has_content() {
                 self.frames.try_recv().ok()
             } else {
@@ -259,12 +281,7 @@ impl Worker<'_> {
                     self.notice(true, format!("cannot start painting: {e}"));
                     return false;
                 }
-                canvas.frame_seq = frame.seq;
-                canvas.first_snapshot_due = Some(frame.captured_at);
-                canvas.finished_at = None;
-                canvas.want_frame = false;
-                canvas.steps_since_frame = 0;
-                canvas.steps_since_snapshot = 0;
+                self.started_frame(canvas, &frame);
             }
         }
         if !painter.has_content() {
@@ -272,6 +289,15 @@ impl Worker<'_> {
             return false;
         }
         true
+    }
+
+    fn started_frame(&self, canvas: &mut Canvas, frame: &Frame) {
+        canvas.frame_seq = frame.seq;
+        canvas.first_snapshot_due = Some(frame.captured_at);
+        canvas.finished_at = None;
+        canvas.want_frame = false;
+        canvas.steps_since_frame = 0;
+        canvas.steps_since_snapshot = 0;
     }
 
     fn step(&self, painter: &mut Painter, canvas: &mut Canvas, persist: &mut Persistent) {
@@ -339,6 +365,7 @@ impl Worker<'_> {
             style_key,
             finished,
             latency,
+            levels: painter.params().levels,
         };
         canvas.steps_since_snapshot = 0;
         if finished {
@@ -375,6 +402,14 @@ impl Worker<'_> {
             Command::Pause => persist.paused = true,
             Command::Resume => persist.paused = false,
             Command::CaptureNow => canvas.want_frame = true,
+            Command::PaintFrame(frame) => canvas.handed_over = Some(frame),
+            Command::Forget => {
+                painter.forget();
+                canvas.handed_over = None;
+                canvas.first_snapshot_due = None;
+                canvas.finished_at = None;
+                self.set_state(WorkerState::WaitingForFrame);
+            }
             Command::InjectFault(f) => persist.fault = Some(f),
             Command::Shutdown => return Flow::Exit,
         }
@@ -426,7 +461,7 @@ impl Worker<'_> {
         self.status.lock().expect("lock").last_error = Some(reason.clone());
         let _ = self.events.try_send(Event::Notice(Notice { error: true, text: reason }));
         while let Ok(cmd) = self.commands.recv() {
-            if cmd == Command::Shutdown {
+            if matches!(cmd, Command::Shutdown) {
                 return;
             }
         }

@@ -1,0 +1,90 @@
+//! Countdown: 3-2-1 in large numerals over the live image, with the capture indicator on;
+//! at zero a white flash, and the frozen frame takes the screen (see `flow`).
+
+use bevy::prelude::*;
+use bevy::text::FontSize;
+
+use super::{Journey, JourneyClock, JourneySettings, live_view, spawn_capture_indicator};
+use crate::app::AppSystems;
+use crate::app::theme;
+
+#[derive(Component)]
+struct Numeral;
+
+/// The flash at the moment of capture: fades out, then despawns itself.
+#[derive(Component)]
+struct Flash {
+    born: f64,
+}
+
+const FLASH_S: f64 = 0.45;
+
+pub(super) fn plugin(app: &mut App) {
+    app.add_systems(OnEnter(Journey::Countdown), spawn)
+        .add_systems(OnTransition { exited: Journey::Countdown, entered: Journey::Painting }, flash)
+        .add_systems(Update, count.in_set(AppSystems::Present).run_if(in_state(Journey::Countdown)))
+        .add_systems(Update, fade_flash.in_set(AppSystems::Present));
+}
+
+fn spawn(mut commands: Commands, time: Res<Time>, settings: Res<JourneySettings>) {
+    live_view::spawn(&mut commands, &time, Journey::Countdown, 0.72, 0.8, 0.3);
+    commands
+        .spawn((
+            DespawnOnExit(Journey::Countdown),
+            theme::full_screen(JustifyContent::Center, AlignItems::Center),
+            GlobalZIndex(theme::z::COUNTDOWN),
+        ))
+        .with_children(|c| {
+            c.spawn((
+                Numeral,
+                Text::new(format!("{}", settings.config.countdown_s.ceil().max(1.0) as u32)),
+                TextFont::from_font_size(260.0),
+                TextColor(theme::TEXT),
+                TextShadow { offset: Vec2::new(6.0, 6.0), color: Color::srgba(0.0, 0.0, 0.0, 0.8) },
+            ));
+        });
+    spawn_capture_indicator(&mut commands, Journey::Countdown, "Your photo is being taken");
+}
+
+fn count(
+    time: Res<Time>,
+    clock: Res<JourneyClock>,
+    settings: Res<JourneySettings>,
+    mut numerals: Query<(&mut Text, &mut TextFont), With<Numeral>>,
+) {
+    let elapsed = time.elapsed_secs_f64() - clock.entered;
+    let left = (settings.config.countdown_s - elapsed).max(0.0);
+    let shown = left.ceil().max(1.0) as u32;
+    // Each numeral lands a little larger and settles: a beat the visitor can feel.
+    let within = (left - left.floor()) as f32;
+    for (mut text, mut font) in &mut numerals {
+        let s = shown.to_string();
+        if text.0 != s {
+            text.0 = s;
+        }
+        let want = 240.0 + 40.0 * within * within;
+        if !matches!(font.font_size, FontSize::Px(now) if (now - want).abs() <= 2.0) {
+            font.font_size = FontSize::Px(want);
+        }
+    }
+}
+
+fn flash(mut commands: Commands, time: Res<Time>) {
+    commands.spawn((
+        Flash { born: time.elapsed_secs_f64() },
+        theme::full_screen(JustifyContent::Center, AlignItems::Center),
+        BackgroundColor(Color::WHITE),
+        GlobalZIndex(theme::z::FLASH),
+    ));
+}
+
+fn fade_flash(mut commands: Commands, time: Res<Time>, mut flashes: Query<(Entity, &Flash, &mut BackgroundColor)>) {
+    for (entity, flash, mut bg) in &mut flashes {
+        let t = (time.elapsed_secs_f64() - flash.born) / FLASH_S;
+        if t >= 1.0 {
+            commands.entity(entity).despawn();
+        } else {
+            bg.0 = Color::srgba(1.0, 1.0, 1.0, (1.0 - t * t) as f32);
+        }
+    }
+}

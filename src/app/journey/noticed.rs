@@ -1,0 +1,66 @@
+//! Noticed: someone is in front of the camera. Their live image grows in the middle and a
+//! prompt says what to do: hold still (auto capture) or touch to be painted (touch only).
+
+use bevy::prelude::*;
+
+use super::{Journey, JourneyRequest, JourneySettings, live_view};
+use crate::app::AppSystems;
+use crate::app::theme;
+
+#[derive(Component)]
+struct PaintMeButton;
+
+pub(super) fn plugin(app: &mut App) {
+    app.add_systems(OnEnter(Journey::Noticed), spawn)
+        .add_systems(Update, press.in_set(AppSystems::Input).run_if(in_state(Journey::Noticed)));
+}
+
+fn spawn(mut commands: Commands, time: Res<Time>, settings: Res<JourneySettings>) {
+    live_view::spawn(&mut commands, &time, Journey::Noticed, 0.3, 0.72, 0.7);
+    let auto = settings.auto_capture();
+    commands
+        .spawn((
+            DespawnOnExit(Journey::Noticed),
+            Node {
+                position_type: PositionType::Absolute,
+                width: percent(100),
+                bottom: px(30),
+                justify_content: JustifyContent::Center,
+                ..default()
+            },
+            GlobalZIndex(theme::z::JOURNEY_PROMPT),
+        ))
+        .with_children(|row| {
+            if auto {
+                row.spawn(theme::panel(36.0, 14.0)).with_children(|p| {
+                    p.spawn(theme::text("Hold still...", 48.0, theme::TEXT));
+                    p.spawn(theme::text("you are about to be painted", 22.0, theme::ACCENT));
+                });
+            } else {
+                row.spawn((
+                    PaintMeButton,
+                    Button,
+                    Node {
+                        padding: UiRect::axes(px(44), px(20)),
+                        border: UiRect::all(px(4)),
+                        border_radius: BorderRadius::all(px(40)),
+                        ..default()
+                    },
+                    BackgroundColor(theme::PANEL),
+                    BorderColor::all(theme::ACCENT),
+                ))
+                .with_children(|b| {
+                    b.spawn(theme::text("Touch to be painted", 44.0, theme::TEXT));
+                });
+            }
+        });
+}
+
+fn press(
+    buttons: Query<&Interaction, (Changed<Interaction>, With<PaintMeButton>)>,
+    mut requests: MessageWriter<JourneyRequest>,
+) {
+    if buttons.iter().any(|i| *i == Interaction::Pressed) {
+        requests.write(JourneyRequest::PaintMe);
+    }
+}

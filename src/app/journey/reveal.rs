@@ -1,0 +1,129 @@
+//! Reveal: the finished painting holds. First, for a moment, the photo and the painting
+//! side by side; then the painting alone with a "Paint me again" button. The picker is
+//! shown: any artwork repaints the same capture, without a new countdown.
+
+use bevy::prelude::*;
+
+use super::{Journey, JourneyClock, JourneyRequest, JourneySettings, VisitorCapture};
+use crate::app::AppSystems;
+use crate::app::display::{fit, rgba_image, to_rgba};
+use crate::app::picker::{Engagement, Picker};
+use crate::app::theme;
+
+#[derive(Component)]
+struct SideBySide;
+
+#[derive(Component)]
+struct PaintAgainButton;
+
+pub(super) fn plugin(app: &mut App) {
+    app.add_systems(OnEnter(Journey::Reveal), (spawn_button, spawn_side_by_side, show_picker)).add_systems(
+        Update,
+        (press.in_set(AppSystems::Input), end_side_by_side.in_set(AppSystems::Present))
+            .run_if(in_state(Journey::Reveal)),
+    );
+}
+
+fn spawn_button(mut commands: Commands) {
+    commands
+        .spawn((
+            DespawnOnExit(Journey::Reveal),
+            Node { position_type: PositionType::Absolute, right: px(28), bottom: px(190), ..default() },
+            GlobalZIndex(theme::z::JOURNEY_PROMPT),
+        ))
+        .with_children(|c| {
+            c.spawn((
+                PaintAgainButton,
+                Button,
+                Node {
+                    padding: UiRect::axes(px(34), px(16)),
+                    border: UiRect::all(px(4)),
+                    border_radius: BorderRadius::all(px(34)),
+                    ..default()
+                },
+                BackgroundColor(theme::PANEL),
+                BorderColor::all(theme::ACCENT),
+            ))
+            .with_children(|b| {
+                b.spawn(theme::text("Paint me again", 34.0, theme::TEXT));
+            });
+        });
+}
+
+/// Photo and painting side by side, on black, each fitted into half of the screen.
+fn spawn_side_by_side(
+    mut commands: Commands,
+    settings: Res<JourneySettings>,
+    capture: Option<Res<VisitorCapture>>,
+    mut images: ResMut<Assets<Image>>,
+) {
+    if settings.config.side_by_side_s <= 0.0 {
+        return;
+    }
+    let Some(capture) = capture else { return };
+    let Some(painting) = capture.finished.clone() else { return };
+    let photo = &capture.frame.image;
+    let half = Vec2::new(600.0, 560.0);
+    let panes = [(photo.clone(), "Your photo".to_string()), (painting, capture.finished_title.clone())];
+    commands
+        .spawn((
+            SideBySide,
+            DespawnOnExit(Journey::Reveal),
+            Node {
+                position_type: PositionType::Absolute,
+                width: percent(100),
+                height: percent(100),
+                justify_content: JustifyContent::SpaceEvenly,
+                align_items: AlignItems::Center,
+                ..default()
+            },
+            BackgroundColor(Color::BLACK),
+            GlobalZIndex(theme::z::SIDE_BY_SIDE),
+        ))
+        .with_children(|row| {
+            for (img, label) in panes {
+                let size = UVec2::new(img.width(), img.height());
+                let shown = fit(size, half);
+                let handle = images.add(rgba_image(size, to_rgba(&img)));
+                row.spawn(Node {
+                    flex_direction: FlexDirection::Column,
+                    align_items: AlignItems::Center,
+                    row_gap: px(12),
+                    ..default()
+                })
+                .with_children(|pane| {
+                    pane.spawn((ImageNode::new(handle), Node { width: px(shown.x), height: px(shown.y), ..default() }));
+                    pane.spawn(theme::text(label, 26.0, theme::TEXT));
+                });
+            }
+        });
+}
+
+fn end_side_by_side(
+    mut commands: Commands,
+    time: Res<Time>,
+    clock: Res<JourneyClock>,
+    settings: Res<JourneySettings>,
+    panels: Query<Entity, With<SideBySide>>,
+) {
+    if time.elapsed_secs_f64() - clock.entered < settings.config.side_by_side_s {
+        return;
+    }
+    for e in &panels {
+        commands.entity(e).despawn();
+    }
+}
+
+fn show_picker(time: Res<Time>, mut engagement: ResMut<Engagement>, mut next: ResMut<NextState<Picker>>) {
+    engagement.last_input = time.elapsed_secs_f64();
+    next.set(Picker::Shown);
+}
+
+fn press(
+    buttons: Query<&Interaction, (Changed<Interaction>, With<PaintAgainButton>)>,
+    mut requests: MessageWriter<JourneyRequest>,
+) {
+    if buttons.iter().any(|i| *i == Interaction::Pressed) {
+        requests.write(JourneyRequest::PaintAgain);
+    }
+}

@@ -1,0 +1,62 @@
+//! One place for the look of the installation: colours, type sizes, and which layer sits
+//! above which.
+
+use bevy::prelude::*;
+
+/// Warm white for text on dark panels.
+pub const TEXT: Color = Color::srgb(1.0, 0.96, 0.88);
+/// Gold: the selected thumbnail, progress, buttons.
+pub const ACCENT: Color = Color::srgb(0.98, 0.82, 0.35);
+/// Dark translucent panel behind text over the painting.
+pub const PANEL: Color = Color::srgba(0.0, 0.0, 0.0, 0.6);
+/// Recording red: the capture indicator.
+pub const CAPTURE_RED: Color = Color::srgb(0.92, 0.16, 0.14);
+
+/// Stacking order of full-screen layers (higher is in front).
+pub mod z {
+    pub const CAPTION: i32 = 5;
+    pub const PREVIEW: i32 = 6;
+    pub const SIDE_BY_SIDE: i32 = 8;
+    pub const PICKER: i32 = 10;
+    pub const PICKER_HINT: i32 = 11;
+    pub const JOURNEY_PROMPT: i32 = 20;
+    pub const LIVE_VIEW: i32 = 18;
+    pub const COUNTDOWN: i32 = 22;
+    pub const CAPTURE_INDICATOR: i32 = 24;
+    pub const FLASH: i32 = 30;
+    pub const BANNER: i32 = 40;
+    pub const HUD: i32 = 50;
+    pub const CLOSED: i32 = 60;
+}
+
+/// A full-screen, click-through container that centres its children.
+pub fn full_screen(justify: JustifyContent, align: AlignItems) -> Node {
+    Node {
+        position_type: PositionType::Absolute,
+        width: percent(100),
+        height: percent(100),
+        justify_content: justify,
+        align_items: align,
+        flex_direction: FlexDirection::Column,
+        ..default()
+    }
+}
+
+/// A rounded dark panel with padding, for text over the painting.
+pub fn panel(padding_x: f32, padding_y: f32) -> (Node, BackgroundColor) {
+    (
+        Node {
+            padding: UiRect::axes(px(padding_x), px(padding_y)),
+            flex_direction: FlexDirection::Column,
+            align_items: AlignItems::Center,
+            row_gap: px(6),
+            border_radius: BorderRadius::all(px(14)),
+            ..default()
+        },
+        BackgroundColor(PANEL),
+    )
+}
+
+pub fn text(s: impl Into<String>, size: f32, color: Color) -> (Text, TextFont, TextColor) {
+    (Text::new(s), TextFont::from_font_size(size), TextColor(color))
+}

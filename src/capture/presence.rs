@@ -1,0 +1,354 @@
+//! Is somebody in front of the camera, and are they holding still? Answered without any
+//! learned model: a running background model and frame differencing on a small grey copy of
+//! each frame, in the capture thread.
+//!
+//! Per frame (`analysis_width` x proportional height, ~80x60):
+//! - **Lighting**: the frame is compared with the background after a global gain correction
+//!   (the median of frame/background over the region), so a light switched on or the camera's
+//!   auto-exposure does not look like a visitor.
+//! - **Foreground**: share of the region whose grey level differs from the background by more
+//!   than `pixel_threshold`. Someone is there when it stays above `enter_area` for
+//!   `enter_frames` frames, and gone when it stays below `leave_area` (lower: hysteresis) for
+//!   `leave_after_s`.
+//! - **Motion**: share of the region that changed since the previous frame. Still when it
+//!   stays under `still_motion` for `still_after_s`.
+//! - **Background**: follows the frame where nobody is (`background_rate`), and slowly
+//!   everywhere (`absorb_rate`), so a moved bench becomes background within minutes.
+//!
+//! Limits (see README): a person standing perfectly still for several minutes is absorbed
+//! into the background and counts as gone; strong local light changes (sun patches,
+//! flickering screens in view) can count as a visitor; a crowd is one "visitor"; someone in
+//! view when the installation starts is part of the background until they move.
+
+use image::RgbImage;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PresenceConfig {
+    /// Look for visitors at all (off: the journey starts only by touch).
+    pub enabled: bool,
+    /// Width of the grey frame the detector works on, px (height keeps the aspect).
+    pub analysis_width: u32,
+    /// Sensitivity: grey-level difference (0..255) for a pixel to count as changed.
+    pub pixel_threshold: f32,
+    /// Region of interest (x0, y0, x1, y1) as fractions of the frame: where visitors stand.
+    pub region: (f32, f32, f32, f32),
+    /// Share of the region that must differ from the background for someone to be there.
+    pub enter_area: f32,
+    /// Below this share (lower than enter_area: hysteresis) they count as gone.
+    pub leave_area: f32,
+    /// Frames in a row above enter_area before "entered".
+    pub enter_frames: u32,
+    /// Seconds in a row below leave_area before "left".
+    pub leave_after_s: f32,
+    /// Share of the region changing between frames under which the visitor is still.
+    pub still_motion: f32,
+    /// Seconds of stillness before "still".
+    pub still_after_s: f32,
+    /// How fast the background follows the frame where nobody is, per second (0..1).
+    pub background_rate: f32,
+    /// How fast everything (a person standing still too) fades into the background, per second.
+    pub absorb_rate: f32,
+}
+
+impl Default for PresenceConfig {
+    fn default() -> Self {
+        PresenceConfig {
+            enabled: true,
+            analysis_width: 80,
+            pixel_threshold: 28.0,
+            region: (0.05, 0.05, 0.95, 1.0),
+            enter_area: 0.04,
+            leave_area: 0.015,
+            enter_frames: 3,
+            leave_after_s: 1.5,
+            still_motion: 0.006,
+            still_after_s: 1.0,
+            background_rate: 0.5,
+            absorb_rate: 0.004,
+        }
+    }
+}
+
+impl PresenceConfig {
+    pub fn validate(&self) -> Result<(), String> {
+        let (x0, y0, x1, y1) = self.region;
+        if !(0.0 <= x0 && x0 < x1 && x1 <= 1.0 && 0.0 <= y0 && y0 < y1 && y1 <= 1.0) {
+            return Err(format!(
+                "presence.region {:?} must be (x0, y0, x1, y1) fractions with x0 < x1 and y0 < y1, within 0..1",
+                self.region
+            ));
+        }
+        if self.leave_area >= self.enter_area {
+            return Err(format!(
+                "presence.leave_area {} must be below enter_area {} (the gap stops flicker)",
+                self.leave_area, self.enter_area
+            ));
+        }
+        if !(8..=640).contains(&self.analysis_width) {
+            return Err(format!("presence.analysis_width {} must be within 8..640", self.analysis_width));
+        }
+        if !(1.0..=255.0).contains(&self.pixel_threshold) {
+            return Err(format!("presence.pixel_threshold {} must be within 1..255", self.pixel_threshold));
+        }
+        Ok(())
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PresenceEvent {
+    /// Somebody stepped in.
+    Entered,
+    /// They are holding still (once per pause; re-armed by moving).
+    Still,
+    /// They moved again after holding still.
+    Moved,
+    /// Nobody there any more.
+    Left,
+}
+
+/// The detector's view after the latest frame.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct PresenceReading {
+    pub present: bool,
+    pub still: bool,
+    /// Share of the region that differs from the background (0..1).
+    pub foreground: f32,
+    /// Share of the region that changed since the previous frame (0..1).
+    pub motion: f32,
+}
+
+impl PresenceReading {
+    pub fn describe(&self) -> &'static str {
+        match (self.present, self.still) {
+            (false, _) => "absent",
+            (true, false) => "present",
+            (true, true) => "still",
+        }
+    }
+}
+
+pub struct PresenceDetector {
+    cfg: PresenceConfig,
+    width: usize,
+    height: usize,
+    /// Region of interest in analysis pixels: x0, y0, x1, y1 (exclusive).
+    roi: (usize, usize, usize, usize),
+    background: Vec<f32>,
+    previous: Vec<f32>,
+    grey: Vec<f32>,
+    ratios: Vec<f32>,
+    last_t: f64,
+    above_frames: u32,
+    below_since: Option<f64>,
+    quiet_since: Option<f64>,
+    reading: PresenceReading,
+}
+
+impl PresenceDetector {
+    pub fn new(cfg: PresenceConfig) -> PresenceDetector {
+        PresenceDetector {
+            cfg,
+            width: 0,
+            height: 0,
+            roi: (0, 0, 0, 0),
+            background: Vec::new(),
+            previous: Vec::new(),
+            grey: Vec::new(),
+            ratios: Vec::new(),
+            last_t: 0.0,
+            above_frames: 0,
+            below_since: None,
+            quiet_since: None,
+            reading: PresenceReading::default(),
+        }
+    }
+
+    pub fn reading(&self) -> PresenceReading {
+        self.reading
+    }
+
+    /// Forgets the background (another source, another view). Says `Left` if someone was there.
+    pub fn reset(&mut self) -> Option<PresenceEvent> {
+        let was_present = self.reading.present;
+        *self = PresenceDetector::new(self.cfg.clone());
+        was_present.then_some(PresenceEvent::Left)
+    }
+
+    /// Takes the next frame, captured at `t` seconds (any monotonic origin). Returns what
+    /// changed, in order (at most two events, e.g. Moved then Left).
+    pub fn update(&mut self, frame: &RgbImage, t: f64) -> Vec<PresenceEvent> {
+        let mut events = Vec::new();
+        self.downscale(frame);
+        if self.background.len() != self.grey.len() {
+            // First frame (or a new frame size): it becomes the background.
+            self.background = self.grey.clone();
+            self.previous = self.grey.clone();
+            self.last_t = t;
+            return events;
+        }
+        let dt = (t - self.last_t).clamp(0.0, 1.0) as f32;
+        self.last_t = t;
+        let gain_bg = self.median_ratio(true);
+        let gain_prev = self.median_ratio(false);
+        let thr = self.cfg.pixel_threshold;
+        let (x0, y0, x1, y1) = self.roi;
+        let roi_pixels = ((x1 - x0) * (y1 - y0)).max(1) as f32;
+        let fast = 1.0 - (-self.cfg.background_rate * dt).exp();
+        let slow = 1.0 - (-self.cfg.absorb_rate * dt).exp();
+        let (mut fg, mut moving) = (0u32, 0u32);
+        for y in 0..self.height {
+            for x in 0..self.width {
+                let i = y * self.width + x;
+                let g = self.grey[i];
+                // Re-light the background with the global gain, then compare.
+                let bg = self.background[i] * gain_bg;
+                let is_fg = (g - bg).abs() > thr;
+                let in_roi = x >= x0 && x < x1 && y >= y0 && y < y1;
+                if in_roi {
+                    fg += is_fg as u32;
+                    moving += ((g - self.previous[i] * gain_prev).abs() > thr) as u32;
+                }
+                let rate = if is_fg { slow } else { fast.max(slow) };
+                self.background[i] = bg + rate * (g - bg);
+            }
+        }
+        std::mem::swap(&mut self.previous, &mut self.grey);
+        self.reading.foreground = fg as f32 / roi_pixels;
+        self.reading.motion = moving as f32 / roi_pixels;
+        self.step_state(t, &mut events);
+        events
+    }
+
+    fn step_state(&mut self, t: f64, events: &mut Vec<PresenceEvent>) {
+        let c = &self.cfg;
+        let r = &mut self.reading;
+        if !r.present {
+            if r.foreground >= c.enter_area {
+                self.above_frames += 1;
+                if self.above_frames >= c.enter_frames.max(1) {
+                    r.present = true;
+                    r.still = false;
+                    self.below_since = None;
+                    self.quiet_since = None;
+                    events.push(PresenceEvent::Entered);
+                }
+            } else {
+                self.above_frames = 0;
+            }
+            return;
+        }
+        // Present: stillness first. It needs someone in the foreground: an empty scene is
+        // motionless too, and a visitor walking out must not look "still" and start a countdown.
+        let someone_there = r.foreground >= c.leave_area;
+        if r.motion <= c.still_motion && someone_there {
+            let since = *self.quiet_since.get_or_insert(t);
+            if !r.still && t - since >= c.still_after_s as f64 {
+                r.still = true;
+                events.push(PresenceEvent::Still);
+            }
+        } else if r.motion > c.still_motion * 3.0 || !someone_there {
+            // Some hysteresis here too: breathing and camera noise do not break stillness.
+            self.quiet_since = None;
+            if r.still {
+                r.still = false;
+                events.push(PresenceEvent::Moved);
+            }
+        }
+        if r.foreground < c.leave_area {
+            let since = *self.below_since.get_or_insert(t);
+            if t - since >= c.leave_after_s as f64 {
+                r.present = false;
+                r.still = false;
+                self.above_frames = 0;
+                events.push(PresenceEvent::Left);
+            }
+        } else {
+            self.below_since = None;
+        }
+    }
+
+    /// Box-filtered grey copy of the frame at the analysis size.
+    fn downscale(&mut self, frame: &RgbImage) {
+        let (fw, fh) = (frame.width() as usize, frame.height() as usize);
+        let w = (self.cfg.analysis_width as usize).min(fw).max(1);
+        let h = ((fh * w) / fw.max(1)).max(1);
+        if (w, h) != (self.width, self.height) {
+            self.width = w;
+            self.height = h;
+            let (x0, y0, x1, y1) = self.cfg.region;
+            let px = |f: f32, n: usize| ((f * n as f32).round() as usize).min(n);
+            self.roi = (px(x0, w), px(y0, h), px(x1, w).max(px(x0, w) + 1), px(y1, h).max(px(y0, h) + 1));
+            self.background.clear();
+        }
+        self.grey.clear();
+        self.grey.resize(w * h, 0.0);
+        let raw = frame.as_raw();
+        let mut counts = vec![0u32; w * h];
+        for y in 0..fh {
+            let gy = y * h / fh;
+            let row = &raw[y * fw * 3..(y + 1) * fw * 3];
+            for x in 0..fw {
+                let gx = x * w / fw;
+                let p = &row[x * 3..x * 3 + 3];
+                // Rec. 601 luma.
+                let luma = 0.299 * p[0] as f32 + 0.587 * p[1] as f32 + 0.114 * p[2] as f32;
+                let i = gy * w + gx;
+                self.grey[i] += luma;
+                counts[i] += 1;
+            }
+        }
+        for (g, n) in self.grey.iter_mut().zip(counts) {
+            *g /= n.max(1) as f32;
+        }
+    }
+
+    /// Median of frame/reference over the region: the global gain between them.
+    fn median_ratio(&mut self, against_background: bool) -> f32 {
+        let reference = if against_background { &self.background } else { &self.previous };
+        let (x0, y0, x1, y1) = self.roi;
+        self.ratios.clear();
+        for y in y0..y1 {
+            for x in x0..x1 {
+                let i = y * self.width + x;
+                // Nearly black pixels say nothing about the gain.
+                if reference[i] > 8.0 {
+                    self.ratios.push(self.grey[i] / reference[i]);
+                }
+            }
+        }
+        if self.ratios.len() < 8 {
+            return 1.0;
+        }
+        let mid = self.ratios.len() / 2;
+        let (_, m, _) = self.ratios.select_nth_unstable_by(mid, |a, b| a.total_cmp(b));
+        m.clamp(0.2, 5.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn flat(w: u32, h: u32, v: u8) -> RgbImage {
+        RgbImage::from_pixel(w, h, image::Rgb([v, v, v]))
+    }
+
+    #[test]
+    fn the_region_is_mapped_to_analysis_pixels() {
+        let mut d = PresenceDetector::new(PresenceConfig { region: (0.25, 0.5, 0.75, 1.0), ..Default::default() });
+        d.update(&flat(160, 120, 100), 0.0);
+        assert_eq!((d.width, d.height), (80, 60));
+        assert_eq!(d.roi, (20, 30, 60, 60));
+    }
+
+    #[test]
+    fn invalid_regions_and_hysteresis_are_rejected() {
+        let bad = PresenceConfig { region: (0.5, 0.0, 0.4, 1.0), ..Default::default() };
+        assert!(bad.validate().unwrap_err().contains("x0 < x1"));
+        let bad = PresenceConfig { leave_area: 0.05, enter_area: 0.04, ..Default::default() };
+        assert!(bad.validate().unwrap_err().contains("below enter_area"));
+        PresenceConfig::default().validate().unwrap();
+    }
+}

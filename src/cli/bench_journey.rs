@@ -1,0 +1,154 @@
+//! The visitor journey's numbers for `bench-live`: presence detection cost per frame,
+//! capture to first visible painting for a frozen frame, and (with the display compiled
+//! in) from "still" seen by the camera to the countdown's start, in a headless app.
+
+use std::time::{Duration, Instant};
+
+use image::RgbImage;
+
+use crate::capture::Frame;
+use crate::capture::presence::{PresenceConfig, PresenceDetector};
+use crate::capture::synthetic::{SyntheticScene, SyntheticVisitor};
+use crate::config::{EngineConfig, Policy};
+use crate::engine::{EngineDevice, StyleParams};
+use crate::worker::{Command, Event, Intake, StyleSelection, WorkerConfig, WorkerState, spawn_worker};
+
+const SCRIPT: SyntheticVisitor = SyntheticVisitor::Scripted { away_s: 2.0, still_s: 3.0, stay_s: 5.0 };
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
+}
+
+/// Presence detection on 640x480 frames of the scripted visitor, one core.
+pub fn presence_cost() {
+    let scene = SyntheticScene::new(7, 0.0, 640, 480).with_visitor(SCRIPT);
+    let frames: Vec<RgbImage> = (0..150).map(|i| scene.render(i as f32 / 15.0)).collect();
+    let mut detector = PresenceDetector::new(PresenceConfig::default());
+    let mut ms = Vec::new();
+    for (i, f) in frames.iter().enumerate() {
+        let t = Instant::now();
+        detector.update(f, i as f64 / 15.0);
+        ms.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    let max = ms.iter().cloned().fold(0.0, f64::max);
+    println!("presence detection at 640x480: median {:.2} ms/frame, max {:.2} ms (target < 2 ms)", median(ms), max);
+}
+
+/// Frozen frame handed to the worker -> first snapshot, with the installation's default
+/// schedule at each size.
+pub fn capture_to_first_painting(
+    device: EngineDevice,
+    weights: &std::path::Path,
+    root: &std::path::Path,
+    sizes: &[u32],
+    frames: u32,
+) {
+    let style = root.join("assets/styles/swirling_night.png");
+    let scene = SyntheticScene::new(7, 0.0, 640, 480).with_visitor(SCRIPT);
+    println!("journey: frozen frame -> first visible painting (default schedule, levels and iterations)");
+    for &size in sizes {
+        let params = StyleParams { size, ..EngineConfig::default().style };
+        let (_keep_open, no_frames) = crossbeam_channel::bounded::<Frame>(1);
+        let mut w = spawn_worker(
+            WorkerConfig {
+                root: root.to_path_buf(),
+                weights: weights.to_path_buf(),
+                device,
+                policy: Policy::Paint,
+                snapshot_every: EngineConfig::default().snapshot_every,
+                hold_finished: Duration::from_secs(1000),
+                live_keep: 0.7,
+                live_iterations_per_frame: 6,
+                default_params: params.clone(),
+                initial: Some(StyleSelection { key: "bench".into(), styles: vec![(style.clone(), 1.0)], params }),
+                restart_delay: Duration::from_millis(200),
+                intake: Intake::OnCommand,
+            },
+            no_frames,
+        );
+        // Ready: weights loaded, style set, waiting for a capture.
+        let ready_by = Instant::now() + Duration::from_secs(120);
+        while w.status().state != WorkerState::WaitingForFrame && Instant::now() < ready_by {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let mut latencies = Vec::new();
+        for k in 0..frames.max(1) as u64 {
+            let image = std::sync::Arc::new(scene.render(5.0 + k as f32));
+            let _ = w.commands.send(Command::PaintFrame(Frame { image, seq: k + 1, captured_at: Instant::now() }));
+            let end = Instant::now() + Duration::from_secs(120);
+            while Instant::now() < end {
+                if let Ok(Event::Snapshot(s)) = w.events.recv_timeout(Duration::from_millis(200)) {
+                    if s.frame_seq == k + 1 {
+                        if let Some(l) = s.latency {
+                            latencies.push(l.as_secs_f64());
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+        println!("  {size:>5} px: median {:.3} s over {} captures", median(latencies.clone()), latencies.len());
+        w.shutdown();
+    }
+}
+
+/// From the camera frame in which the visitor held still to the countdown's start, in a
+/// headless app updating at 60 Hz (the display's rate on real hardware) with the real
+/// capture thread and presence detector on the scripted visitor.
+#[cfg(feature = "gui")]
+pub fn still_to_countdown(root: &std::path::Path, visitors: usize) -> anyhow::Result<()> {
+    use bevy::prelude::*;
+    use bevy::state::app::StatesPlugin;
+
+    use crate::app::journey::{Journey, JourneyTimings};
+    use crate::app::{self, Engagement, JourneySettings, KioskSettings, Pipeline, Playlist};
+    use crate::capture::{CaptureOptions, FrameSource, spawn_capture};
+    use crate::config::JourneyConfig;
+
+    let mut capture = spawn_capture(
+        Box::new(|| Ok(Box::new(SyntheticScene::new(7, 15.0, 640, 480).with_visitor(SCRIPT)) as Box<dyn FrameSource>)),
+        None,
+        CaptureOptions { presence: Some(PresenceConfig::default()), ..CaptureOptions::default() },
+    );
+    let scene_path = root.join("scenes/default.ron");
+    let scene = crate::scene::Scene::load(&scene_path, root, &StyleParams::default())?;
+    let (cmd_tx, _cmd_rx) = crossbeam_channel::unbounded();
+    let (_ev_tx, ev_rx) = crossbeam_channel::unbounded();
+    let mut app = App::new();
+    app.add_plugins((MinimalPlugins, StatesPlugin, bevy::input::InputPlugin))
+        .add_message::<bevy::window::WindowCloseRequested>()
+        .insert_resource(
+            Pipeline::from_channels(cmd_tx, ev_rx).with_capture(capture.status.clone(), capture.presence.clone()),
+        )
+        .insert_resource(Playlist::new(scene, scene_path, root.to_path_buf(), StyleParams::default(), 90.0))
+        .insert_resource(KioskSettings { exit_chord: vec![], hud_key: KeyCode::F12, ignore_close_requests: true })
+        .insert_resource(Engagement { last_input: 0.0, attract_after_s: 30.0, hint: String::new() })
+        // Short reveal and countdown: the bench only needs the moment the countdown starts.
+        .insert_resource(JourneySettings::new(
+            JourneyConfig { countdown_s: 0.5, reveal_s: 0.5, painting_timeout_s: 0.5, ..JourneyConfig::default() },
+            true,
+            false,
+        ));
+    app::logic_plugins(&mut app);
+    let mut seen = Vec::new();
+    let mut last: Option<Duration> = None;
+    let end = Instant::now() + Duration::from_secs(15 * visitors as u64 + 10);
+    while seen.len() < visitors && Instant::now() < end {
+        let frame_start = Instant::now();
+        app.update();
+        let t = app.world().resource::<JourneyTimings>().still_to_countdown;
+        if t.is_some() && t != last && *app.world().resource::<State<Journey>>().get() == Journey::Countdown {
+            seen.push(t.expect("checked").as_secs_f64() * 1000.0);
+            last = t;
+        }
+        std::thread::sleep(Duration::from_secs_f64(1.0 / 60.0).saturating_sub(frame_start.elapsed()));
+    }
+    capture.stop();
+    println!(
+        "journey: camera sees \"still\" -> countdown starts: median {:.0} ms over {} visitors (headless app at 60 Hz; target < 300 ms)",
+        median(seen.clone()),
+        seen.len()
+    );
+    Ok(())
+}

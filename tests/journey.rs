@@ -1,0 +1,351 @@
+//! The visitor journey's state machine in a headless Bevy app, driven the way the real
+//! threads drive it: presence signals and frames through the capture side of the pipeline,
+//! snapshots through the worker's event channel, touches as messages. What the journey asks
+//! of the worker is read from the command channel.
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use bevy::input::InputPlugin;
+use bevy::prelude::*;
+use bevy::state::app::StatesPlugin;
+use bevy::time::TimeUpdateStrategy;
+use bevy::window::WindowCloseRequested;
+use crossbeam_channel::{Receiver, Sender};
+use gallery_painter::app::journey::{VisitorCapture, VisitorPresence};
+use gallery_painter::app::{
+    self, Engagement, Journey, JourneyRequest, JourneySettings, KioskSettings, LatestPainting, PaintingGate, Picker,
+    Pipeline, Playlist,
+};
+use gallery_painter::capture::presence::PresenceEvent;
+use gallery_painter::capture::{CaptureState, CaptureStatus, Frame, PresenceSignal};
+use gallery_painter::config::{CaptureTrigger, JourneyConfig};
+use gallery_painter::engine::StyleParams;
+use gallery_painter::scene::Scene;
+use gallery_painter::worker::{Command, Event, Snapshot};
+use image::RgbImage;
+
+const STEP: f64 = 0.1;
+
+struct Harness {
+    app: App,
+    commands: Receiver<Command>,
+    events: Sender<Event>,
+    presence: Sender<PresenceSignal>,
+    capture: Arc<Mutex<CaptureStatus>>,
+    /// Everything the app asked of the worker so far.
+    sent: Vec<Command>,
+    _dir: tempfile::TempDir,
+}
+
+fn scene_text() -> String {
+    let entry = |name: &str, title: &str| {
+        format!(
+            "(styles: [(path: \"assets/styles/{name}\")], title: \"{title}\", artist: \"Studio\", year: \"2026\", duration_s: 2.0)"
+        )
+    };
+    format!(
+        "(\n  name: \"test\",\n  entries: [\n    {},\n    {},\n    {},\n  ],\n)\n",
+        entry("swirling_night.png", "Night"),
+        entry("ink_waves.png", "Waves"),
+        entry("ember_field.png", "Embers")
+    )
+}
+
+impl Harness {
+    fn new(capture: CaptureTrigger) -> Harness {
+        let dir = tempfile::tempdir().unwrap();
+        let scene_path = dir.path().join("scene.ron");
+        std::fs::write(&scene_path, scene_text()).unwrap();
+        let root = common::root();
+        let scene = Scene::load(&scene_path, &root, &StyleParams::default()).unwrap();
+        let (cmd_tx, cmd_rx) = crossbeam_channel::unbounded();
+        let (ev_tx, ev_rx) = crossbeam_channel::unbounded();
+        let (pr_tx, pr_rx) = crossbeam_channel::unbounded();
+        let status = Arc::new(Mutex::new(CaptureStatus {
+            state: CaptureState::Running,
+            source: "test".into(),
+            frames: 0,
+            dropped: 0,
+            fps: 15.0,
+            reconnects: 0,
+            latest: None,
+            presence: None,
+            presence_cost_us: 0.0,
+        }));
+        let config = JourneyConfig {
+            capture,
+            countdown_s: 3.0,
+            leave_grace_s: 2.0,
+            reveal_s: 20.0,
+            painting_timeout_s: 60.0,
+            ..JourneyConfig::default()
+        };
+        let mut app = App::new();
+        app.add_plugins((MinimalPlugins, StatesPlugin, InputPlugin))
+            .add_message::<WindowCloseRequested>()
+            .insert_resource(TimeUpdateStrategy::ManualDuration(Duration::from_secs_f64(STEP)))
+            .insert_resource(Pipeline::from_channels(cmd_tx, ev_rx).with_capture(status.clone(), pr_rx))
+            .insert_resource(Playlist::new(scene, scene_path, root, StyleParams::default(), 5.0))
+            .insert_resource(KioskSettings {
+                exit_chord: vec![KeyCode::ControlLeft, KeyCode::AltLeft, KeyCode::KeyQ],
+                hud_key: KeyCode::F12,
+                ignore_close_requests: true,
+            })
+            .insert_resource(Engagement { last_input: 0.0, attract_after_s: 1000.0, hint: String::new() })
+            .insert_resource(JourneySettings::new(config, true, false))
+            .init_state::<Picker>();
+        app::logic_plugins(&mut app);
+        let mut h = Harness {
+            app,
+            commands: cmd_rx,
+            events: ev_tx,
+            presence: pr_tx,
+            capture: status,
+            sent: Vec::new(),
+            _dir: dir,
+        };
+        h.run(0.3);
+        h
+    }
+
+    fn run(&mut self, seconds: f64) {
+        for _ in 0..(seconds / STEP).round() as usize {
+            self.app.update();
+            self.sent.extend(self.commands.try_iter());
+        }
+    }
+
+    fn journey(&self) -> Journey {
+        *self.app.world().resource::<State<Journey>>().get()
+    }
+
+    fn signal(&mut self, event: PresenceEvent) {
+        self.presence.send(PresenceSignal { event, at: Instant::now() }).unwrap();
+    }
+
+    /// The camera's newest frame (what a capture freezes).
+    fn camera_frame(&mut self, seq: u64) {
+        let image = Arc::new(RgbImage::from_pixel(32, 24, image::Rgb([(seq * 10) as u8, 90, 160])));
+        self.capture.lock().unwrap().latest = Some(Frame { image, seq, captured_at: Instant::now() });
+    }
+
+    fn snapshot(&mut self, frame_seq: u64, style: &str, iteration: u32, finished: bool) {
+        let image = Arc::new(RgbImage::from_pixel(32, 24, image::Rgb([200, iteration as u8, 50])));
+        self.events
+            .send(Event::Snapshot(Snapshot {
+                image,
+                iteration,
+                total_iterations: 10,
+                level: 0,
+                losses: Default::default(),
+                iterations_per_second: 5.0,
+                frame_seq,
+                style_key: style.into(),
+                finished,
+                latency: None,
+                levels: 1,
+            }))
+            .unwrap();
+    }
+
+    fn request(&mut self, r: JourneyRequest) {
+        self.app.world_mut().write_message(r);
+    }
+
+    fn painted_frames(&self) -> Vec<u64> {
+        self.sent.iter().filter_map(|c| if let Command::PaintFrame(f) = c { Some(f.seq) } else { None }).collect()
+    }
+
+    fn selected(&self) -> Vec<String> {
+        self.sent
+            .iter()
+            .filter_map(|c| if let Command::SelectStyle(s) = c { Some(s.key.clone()) } else { None })
+            .collect()
+    }
+
+    fn forgets(&self) -> usize {
+        self.sent.iter().filter(|c| matches!(c, Command::Forget)).count()
+    }
+
+    /// Enter, hold still, count down: returns in Painting with frame `seq` captured.
+    fn to_painting(&mut self, seq: u64) {
+        self.camera_frame(seq);
+        self.signal(PresenceEvent::Entered);
+        self.run(0.2);
+        assert_eq!(self.journey(), Journey::Noticed);
+        self.signal(PresenceEvent::Still);
+        self.run(0.2);
+        assert_eq!(self.journey(), Journey::Countdown);
+        self.run(3.3);
+        assert_eq!(self.journey(), Journey::Painting);
+    }
+}
+
+#[test]
+fn a_visitor_is_noticed_counted_down_captured_painted_revealed_and_forgotten() {
+    let mut h = Harness::new(CaptureTrigger::Auto);
+    assert_eq!(h.journey(), Journey::Attract);
+    let forgets_at_start = h.forgets();
+    h.camera_frame(41);
+    h.signal(PresenceEvent::Entered);
+    h.run(0.2);
+    assert_eq!(h.journey(), Journey::Noticed);
+    assert!(h.app.world().resource::<Playlist>().held_by_journey, "the artwork must not rotate away");
+
+    h.signal(PresenceEvent::Still);
+    h.run(0.2);
+    assert_eq!(h.journey(), Journey::Countdown);
+    // The countdown lasts its 3 s: still counting at 2.5 s, and nothing captured yet.
+    h.run(2.5);
+    assert_eq!(h.journey(), Journey::Countdown);
+    assert!(h.painted_frames().is_empty());
+    // A newer camera frame arrives just before zero: that one is frozen.
+    h.camera_frame(42);
+    h.run(0.6);
+    assert_eq!(h.journey(), Journey::Painting);
+    assert_eq!(h.painted_frames(), vec![42], "exactly the frozen frame is painted, once");
+    assert_eq!(*h.app.world().resource::<PaintingGate>(), PaintingGate::Frame(42));
+    assert_eq!(h.app.world().resource::<VisitorCapture>().frame.seq, 42);
+
+    // The painting evolves; only its finished snapshot reveals it.
+    h.snapshot(42, "Night", 3, false);
+    h.run(0.2);
+    assert_eq!(h.journey(), Journey::Painting);
+    h.snapshot(42, "Night", 10, true);
+    h.run(0.2);
+    assert_eq!(h.journey(), Journey::Reveal);
+
+    // The visitor walks away: after the grace period everything of them is dropped.
+    h.signal(PresenceEvent::Left);
+    h.run(1.5);
+    assert_eq!(h.journey(), Journey::Reveal, "a short absence is forgiven");
+    h.run(0.8);
+    assert_eq!(h.journey(), Journey::Attract);
+    assert_eq!(h.forgets(), forgets_at_start + 1, "the worker was told to forget the photo");
+    assert!(h.app.world().get_resource::<VisitorCapture>().is_none(), "the frozen frame is dropped");
+    assert_eq!(*h.app.world().resource::<PaintingGate>(), PaintingGate::Nothing);
+    assert!(!h.app.world().resource::<Playlist>().held_by_journey);
+}
+
+#[test]
+fn in_touch_mode_holding_still_is_not_enough_a_touch_starts_the_countdown() {
+    let mut h = Harness::new(CaptureTrigger::Touch);
+    h.camera_frame(7);
+    h.signal(PresenceEvent::Entered);
+    h.run(0.2);
+    h.signal(PresenceEvent::Still);
+    h.run(3.0);
+    assert_eq!(h.journey(), Journey::Noticed, "touch mode must not start by itself");
+    h.request(JourneyRequest::PaintMe);
+    h.run(0.2);
+    assert_eq!(h.journey(), Journey::Countdown);
+    h.run(3.3);
+    assert_eq!(h.painted_frames(), vec![7]);
+}
+
+#[test]
+fn paint_me_again_repaints_the_same_capture_in_the_next_artwork_without_a_countdown() {
+    let mut h = Harness::new(CaptureTrigger::Auto);
+    h.to_painting(5);
+    h.snapshot(5, "Night", 2, false);
+    h.snapshot(5, "Night", 10, true);
+    h.run(0.3);
+    assert_eq!(h.journey(), Journey::Reveal);
+    let before = h.selected().len();
+
+    h.request(JourneyRequest::PaintAgain);
+    h.run(0.3);
+    assert_eq!(h.selected()[before..], ["Waves".to_string()], "the next artwork");
+    assert_eq!(h.journey(), Journey::Painting, "straight back to painting, no countdown");
+    assert_eq!(h.painted_frames(), vec![5], "no new capture: the worker repaints what it has");
+    assert_eq!(h.app.world().resource::<VisitorCapture>().frame.seq, 5);
+    // A late finished snapshot of the old artwork must not end the new painting.
+    h.snapshot(5, "Night", 10, true);
+    h.run(0.2);
+    assert_eq!(h.journey(), Journey::Painting);
+    h.snapshot(5, "Waves", 1, false);
+    h.snapshot(5, "Waves", 10, true);
+    h.run(0.3);
+    assert_eq!(h.journey(), Journey::Reveal);
+}
+
+#[test]
+fn a_visitor_who_leaves_during_the_countdown_cancels_it_cleanly() {
+    let mut h = Harness::new(CaptureTrigger::Auto);
+    h.camera_frame(3);
+    h.signal(PresenceEvent::Entered);
+    h.run(0.2);
+    h.signal(PresenceEvent::Still);
+    h.run(1.0);
+    assert_eq!(h.journey(), Journey::Countdown);
+    h.signal(PresenceEvent::Left);
+    h.run(0.2);
+    assert_eq!(h.journey(), Journey::Attract, "cancelled at once");
+    h.run(4.0);
+    assert!(h.painted_frames().is_empty(), "nothing was captured");
+    assert!(h.app.world().get_resource::<VisitorCapture>().is_none());
+    // The next visitor gets the whole journey.
+    h.to_painting(9);
+    assert_eq!(h.painted_frames(), vec![9]);
+}
+
+#[test]
+fn the_rotation_waits_for_the_visitor_and_resumes_after_they_leave() {
+    let mut h = Harness::new(CaptureTrigger::Auto);
+    // Scene entries last 2 s; the first was selected at start.
+    let first = h.selected();
+    assert_eq!(first, vec!["Night".to_string()]);
+    h.to_painting(11);
+    h.run(6.0);
+    assert_eq!(h.selected(), first, "no artwork change while a visitor is being painted");
+    h.signal(PresenceEvent::Left);
+    h.run(2.5);
+    assert_eq!(h.journey(), Journey::Attract);
+    // Resumes: the artwork on show gets a full turn (2 s), then the next one.
+    h.run(1.5);
+    assert_eq!(h.selected().len(), 1);
+    h.run(1.0);
+    assert_eq!(h.selected(), vec!["Night".to_string(), "Waves".to_string()]);
+}
+
+#[test]
+fn snapshots_of_anyone_but_the_current_visitor_never_reach_the_screen() {
+    let mut h = Harness::new(CaptureTrigger::Auto);
+    // In attract nothing is shown, even a late snapshot of an earlier visitor.
+    h.snapshot(2, "Night", 9, true);
+    h.run(0.2);
+    assert!(h.app.world().resource::<LatestPainting>().0.is_none());
+    h.to_painting(12);
+    h.snapshot(2, "Night", 9, false);
+    h.run(0.2);
+    assert!(h.app.world().resource::<LatestPainting>().0.is_none());
+    h.snapshot(12, "Night", 1, false);
+    h.run(0.2);
+    assert_eq!(h.app.world().resource::<LatestPainting>().0.as_ref().map(|s| s.frame_seq), Some(12));
+}
+
+#[test]
+fn after_a_reveal_times_out_a_visitor_who_stays_is_not_painted_again_unasked() {
+    let mut h = Harness::new(CaptureTrigger::Auto);
+    h.to_painting(4);
+    h.snapshot(4, "Night", 1, false);
+    h.snapshot(4, "Night", 10, true);
+    h.run(0.3);
+    assert_eq!(h.journey(), Journey::Reveal);
+    h.run(20.5);
+    assert_eq!(h.journey(), Journey::Attract, "reveal_s is over");
+    // Still standing there and still: no new countdown by itself...
+    h.signal(PresenceEvent::Still);
+    h.run(2.0);
+    assert_eq!(h.journey(), Journey::Attract);
+    assert!(h.app.world().resource::<VisitorPresence>().needs_fresh_entry);
+    // ... until they leave and someone comes.
+    h.signal(PresenceEvent::Left);
+    h.run(0.2);
+    h.signal(PresenceEvent::Entered);
+    h.run(0.2);
+    assert_eq!(h.journey(), Journey::Noticed);
+}
