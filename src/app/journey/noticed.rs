@@ -24,7 +24,7 @@ fn spawn(mut commands: Commands, time: Res<Time>, settings: Res<JourneySettings>
             Node {
                 position_type: PositionType::Absolute,
                 width: percent(100),
-                bottom: px(30),
+                bottom: px(176),
                 justify_content: JustifyContent::Center,
                 ..default()
             },

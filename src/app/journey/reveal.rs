@@ -16,6 +16,10 @@ struct SideBySide;
 #[derive(Component)]
 struct PaintAgainButton;
 
+/// The button's row: hidden while photo and painting are side by side.
+#[derive(Component)]
+struct PaintAgainRow;
+
 pub(super) fn plugin(app: &mut App) {
     app.add_systems(OnEnter(Journey::Reveal), (spawn_button, spawn_side_by_side, show_picker)).add_systems(
         Update,
@@ -24,12 +28,15 @@ pub(super) fn plugin(app: &mut App) {
     );
 }
 
-fn spawn_button(mut commands: Commands) {
+fn spawn_button(mut commands: Commands, settings: Res<JourneySettings>) {
+    let visibility = if settings.config.side_by_side_s > 0.0 { Visibility::Hidden } else { Visibility::Inherited };
     commands
         .spawn((
+            PaintAgainRow,
             DespawnOnExit(Journey::Reveal),
             Node { position_type: PositionType::Absolute, right: px(28), bottom: px(190), ..default() },
             GlobalZIndex(theme::z::JOURNEY_PROMPT),
+            visibility,
         ))
         .with_children(|c| {
             c.spawn((
@@ -63,7 +70,8 @@ fn spawn_side_by_side(
     let Some(capture) = capture else { return };
     let Some(painting) = capture.finished.clone() else { return };
     let photo = &capture.frame.image;
-    let half = Vec2::new(600.0, 560.0);
+    // Each pane in half the screen, clear of the picker strip below.
+    let half = Vec2::new(600.0, 430.0);
     let panes = [(photo.clone(), "Your photo".to_string()), (painting, capture.finished_title.clone())];
     commands
         .spawn((
@@ -74,7 +82,8 @@ fn spawn_side_by_side(
                 width: percent(100),
                 height: percent(100),
                 justify_content: JustifyContent::SpaceEvenly,
-                align_items: AlignItems::Center,
+                align_items: AlignItems::FlexStart,
+                padding: UiRect::top(px(48)),
                 ..default()
             },
             BackgroundColor(Color::BLACK),
@@ -105,12 +114,18 @@ fn end_side_by_side(
     clock: Res<JourneyClock>,
     settings: Res<JourneySettings>,
     panels: Query<Entity, With<SideBySide>>,
+    mut button: Query<&mut Visibility, With<PaintAgainRow>>,
 ) {
     if time.elapsed_secs_f64() - clock.entered < settings.config.side_by_side_s {
         return;
     }
     for e in &panels {
         commands.entity(e).despawn();
+    }
+    for mut v in &mut button {
+        if *v != Visibility::Inherited {
+            *v = Visibility::Inherited;
+        }
     }
 }
 
