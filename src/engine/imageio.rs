@@ -64,3 +64,20 @@ pub fn resize_tensor(t: &Tensor, width: u32, height: u32) -> Tensor {
     }
     t.upsample_bilinear2d([height as i64, width as i64], false, None, None)
 }
+
+/// Luminance of `painting` with the chroma (I, Q of YIQ) of `photo`.
+pub fn keep_chroma(painting: &Tensor, photo: &Tensor) -> Tensor {
+    let dev = painting.device();
+    let to_yiq = Tensor::from_slice(&[0.299f32, 0.587, 0.114, 0.596, -0.274, -0.322, 0.211, -0.523, 0.312])
+        .view([3, 3])
+        .to_device(dev);
+    let from_yiq = to_yiq.inverse();
+    let apply = |m: &Tensor, img: &Tensor| {
+        let s = img.size();
+        m.matmul(&img.reshape([3, s[2] * s[3]])).reshape([1, 3, s[2], s[3]])
+    };
+    let p = apply(&to_yiq, painting);
+    let c = apply(&to_yiq, photo);
+    let mixed = Tensor::cat(&[p.narrow(1, 0, 1), c.narrow(1, 1, 2)], 1);
+    apply(&from_yiq, &mixed).clamp(0.0, 255.0)
+}

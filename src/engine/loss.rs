@@ -1,6 +1,10 @@
 //! The three terms of Gatys et al. (2015), each exactly as the paper writes it.
 
-use tch::Tensor;
+use tch::{Kind, Tensor};
+
+use super::optim::Evaluation;
+use super::targets::{LayerPlan, Targets};
+use super::vgg::Vgg;
 
 /// `Lc = 1/2 * sum_ij (F_ij - P_ij)^2` between generated features `f` and content features `p`.
 pub fn content_loss(f: &Tensor, p: &Tensor) -> Tensor {
@@ -35,4 +39,41 @@ pub fn total_variation(y: &Tensor) -> Tensor {
     let down = y.narrow(2, 1, h - 1).narrow(3, 0, w - 1) - &base;
     let right = y.narrow(2, 0, h - 1).narrow(3, 1, w - 1) - &base;
     (down.square() + right.square() + TV_EPSILON).sqrt().sum(y.kind())
+}
+
+/// The weights of the three terms in one evaluation (beta already scaled for the size).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TermWeights {
+    pub content: f64,
+    pub style: f64,
+    pub tv: f64,
+}
+
+/// The objective `alpha*Lc + beta*Ls + lambda*TV` at `x` ([1, 3, H, W], 0..255 RGB) with its
+/// gradient. The four numbers (total, Lc, Ls, TV) stay on the device until someone reads them.
+pub fn objective(
+    vgg: &Vgg,
+    plan: &LayerPlan,
+    targets: &Targets,
+    weights: TermWeights,
+    x: &Tensor,
+) -> Evaluation<Tensor> {
+    let xg = x.detach().set_requires_grad(true);
+    let feats = vgg.features(&vgg.preprocess(&xg), &plan.taps);
+    let device = xg.device();
+    let mut lc = Tensor::zeros([], (Kind::Float, device));
+    for ((pos, wgt), target) in plan.content.iter().zip(&targets.content_features) {
+        lc += content_loss(&feats[*pos].to_kind(Kind::Float), target) * *wgt;
+    }
+    let mut ls = Tensor::zeros([], (Kind::Float, device));
+    for ((pos, wgt), target) in plan.style.iter().zip(&targets.style_grams) {
+        let f = feats[*pos].to_kind(Kind::Float);
+        let s = f.size();
+        ls += style_layer_loss(&gram(&f), target, s[1], s[2] * s[3]) * *wgt;
+    }
+    let tv = total_variation(&xg);
+    let total = &lc * weights.content + &ls * weights.style + &tv * weights.tv;
+    total.backward();
+    let parts = Tensor::stack(&[total.detach(), lc.detach(), ls.detach(), tv.detach()], 0);
+    Evaluation { loss: total.detach(), grad: xg.grad(), parts }
 }

@@ -2,63 +2,17 @@
 //! the CLI, the benchmark and the live worker all drive it through [`Painter`].
 
 pub mod device;
+mod error;
 pub mod imageio;
 pub mod loss;
 pub mod optim;
+pub mod painter;
 pub mod params;
-pub mod session;
+pub mod targets;
 pub mod vgg;
 
-use std::path::PathBuf;
-
 pub use device::{DevicePreference, EngineDevice, Precision};
+pub use error::{EngineError, catch_torch};
+pub use painter::{LossParts, Painter, Progress, StyleImage};
 pub use params::{InitKind, LayerWeight, StyleParams};
-pub use session::{LossParts, Painter, Progress, StyleImage};
 pub use vgg::{Arch, Pooling, Vgg};
-
-#[derive(Debug, thiserror::Error)]
-pub enum EngineError {
-    #[error(
-        "cannot read the VGG weights file {path}: {reason}\n  fix: run scripts/setup.sh (it downloads and converts the weights), or point `weights` in config/installation.ron at the file"
-    )]
-    WeightsMissing { path: PathBuf, reason: String },
-    #[error("the VGG weights file {path} is not usable: {reason}\n  fix: delete it and rerun scripts/setup.sh")]
-    WeightsCorrupt { path: PathBuf, reason: String },
-    #[error("unknown layer name `{name}` for {arch:?}\n  fix: use one of: {available}")]
-    UnknownLayer { name: String, arch: Arch, available: String },
-    #[error("cannot use image {path}: {reason}\n  fix: check that the file exists and is a PNG or JPEG image")]
-    Image { path: PathBuf, reason: String },
-    #[error("invalid engine parameters: {0}")]
-    InvalidParams(String),
-    #[error("nothing to paint yet: {0}")]
-    NotReady(&'static str),
-    #[error("libtorch error: {0}")]
-    Torch(String),
-}
-
-impl EngineError {
-    /// True for allocation failures, after which a smaller painting may still fit.
-    pub fn is_out_of_memory(&self) -> bool {
-        matches!(self, EngineError::Torch(m) if m.to_lowercase().contains("out of memory"))
-    }
-}
-
-/// Runs tch code and turns libtorch failures (which tch reports by panicking) into
-/// [`EngineError::Torch`]; panics from anything else continue unwinding.
-pub fn catch_torch<T>(f: impl FnOnce() -> Result<T, EngineError>) -> Result<T, EngineError> {
-    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
-        Ok(r) => r,
-        Err(payload) => {
-            let msg = payload
-                .downcast_ref::<String>()
-                .cloned()
-                .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
-                .unwrap_or_default();
-            if msg.contains("Torch(") || msg.contains("TchError") {
-                Err(EngineError::Torch(msg))
-            } else {
-                std::panic::resume_unwind(payload)
-            }
-        }
-    }
-}

@@ -2,7 +2,6 @@
 //! advances one optimiser iteration per [`Painter::step`], so a caller can show, cancel or
 //! retarget the painting between any two steps without reloading the network.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -10,11 +9,12 @@ use image::RgbImage;
 use tch::{Device, Kind, Tensor};
 
 use super::device::{EngineDevice, Precision};
-use super::imageio::{fit_long_edge, from_tensor, resize, resize_tensor, to_tensor};
-use super::loss::{content_loss, gram, style_layer_loss, total_variation};
-use super::optim::{Evaluation, Optimizer};
+use super::imageio::{fit_long_edge, from_tensor, keep_chroma, resize, resize_tensor, to_tensor};
+use super::loss::{TermWeights, objective};
+use super::optim::Optimizer;
 use super::params::{InitKind, StyleParams};
-use super::vgg::{Vgg, layer_index};
+use super::targets::{self, GramCache, LayerPlan, Targets};
+use super::vgg::Vgg;
 use super::{EngineError, catch_torch};
 
 /// A style image with an identity (for the Gram cache) and its blend weight.
@@ -46,23 +46,18 @@ pub struct Progress {
     pub iterations_per_second: f64,
 }
 
-struct LayerPlan {
-    /// Union of content and style layers: one forward pass serves both.
-    taps: Vec<usize>,
-    /// (position in `taps`, weight)
-    content: Vec<(usize, f64)>,
-    style: Vec<(usize, f64)>,
-    style_layers: Vec<usize>,
-    content_layers: Vec<usize>,
-}
-
-struct Targets {
-    width: u32,
-    height: u32,
-    content_rgb: Tensor,
-    content_features: Vec<Tensor>,
-    /// Blended style Grams, one per style layer, scaled to this size's M.
-    style_grams: Vec<Tensor>,
+/// Uniform noise in 0..255 from a seed (SplitMix64): the classic random start, reproducible.
+pub fn seeded_noise(seed: u64, n: usize) -> Vec<f32> {
+    let mut state = seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    (0..n)
+        .map(|_| {
+            state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = state;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            ((z ^ (z >> 31)) >> 40) as f32 / (1u64 << 24) as f32 * 255.0
+        })
+        .collect()
 }
 
 pub struct Painter {
@@ -72,9 +67,7 @@ pub struct Painter {
     plan: LayerPlan,
     content: Option<RgbImage>,
     styles: Vec<StyleImage>,
-    /// Unblended Grams per (style id, style image size): computed once, reused across
-    /// captures and levels. Cleared when the style layers change.
-    gram_cache: HashMap<(String, u32, u32), Vec<Tensor>>,
+    gram_cache: GramCache,
     targets: Option<Targets>,
     x: Option<Tensor>,
     optimizer: Optimizer,
@@ -88,32 +81,6 @@ pub struct Painter {
     loss_readback_every: u32,
 }
 
-fn plan(vgg: &Vgg, params: &StyleParams) -> Result<LayerPlan, EngineError> {
-    let mut taps: Vec<usize> = Vec::new();
-    let mut tap = |i: usize| match taps.iter().position(|&t| t == i) {
-        Some(p) => p,
-        None => {
-            taps.push(i);
-            taps.len() - 1
-        }
-    };
-    let mut content = Vec::new();
-    let mut content_layers = Vec::new();
-    for l in &params.content_layers {
-        let i = layer_index(vgg.arch(), &l.0)?;
-        content.push((tap(i), l.1));
-        content_layers.push(i);
-    }
-    let mut style = Vec::new();
-    let mut style_layers = Vec::new();
-    for l in &params.style_layers {
-        let i = layer_index(vgg.arch(), &l.0)?;
-        style.push((tap(i), l.1));
-        style_layers.push(i);
-    }
-    Ok(LayerPlan { taps, content, style, style_layers, content_layers })
-}
-
 impl Painter {
     pub fn new(mut vgg: Vgg, device: EngineDevice, params: StyleParams) -> Result<Painter, EngineError> {
         params.validate().map_err(EngineError::InvalidParams)?;
@@ -122,7 +89,7 @@ impl Painter {
             // range, which the 0..255 Caffe activations need.
             vgg.set_compute_kind(Kind::BFloat16);
         }
-        let plan = plan(&vgg, &params)?;
+        let plan = LayerPlan::new(&vgg, &params)?;
         let optimizer = Optimizer::new(params.optimizer);
         Ok(Painter {
             vgg,
@@ -131,7 +98,7 @@ impl Painter {
             plan,
             content: None,
             styles: Vec::new(),
-            gram_cache: HashMap::new(),
+            gram_cache: GramCache::default(),
             targets: None,
             x: None,
             optimizer,
@@ -167,7 +134,7 @@ impl Painter {
     /// New parameters take effect at the next restart (sizes) or immediately (weights).
     pub fn set_params(&mut self, params: StyleParams) -> Result<(), EngineError> {
         params.validate().map_err(EngineError::InvalidParams)?;
-        let plan = plan(&self.vgg, &params)?;
+        let plan = LayerPlan::new(&self.vgg, &params)?;
         if plan.style_layers != self.plan.style_layers
             || params.style_scale != self.params.style_scale
             || params.pooling != self.params.pooling
@@ -248,8 +215,12 @@ impl Painter {
                 (Some(img), _) => to_tensor(&resize(img, t.width, t.height), self.torch_device()),
                 (None, InitKind::Content) => t.content_rgb.copy(),
                 (None, InitKind::Random) => {
-                    tch::manual_seed(self.params.seed as i64);
-                    Tensor::rand([1, 3, t.height as i64, t.width as i64], (Kind::Float, self.torch_device())) * 255.0
+                    // A generator of our own, not tch::manual_seed: that one is global, and
+                    // another painter (a test, a second worker) could reseed it in between.
+                    let noise = seeded_noise(self.params.seed, (3 * t.height * t.width) as usize);
+                    Tensor::from_slice(&noise)
+                        .view([1, 3, t.height as i64, t.width as i64])
+                        .to_device(self.torch_device())
                 }
             };
             self.x = Some(x);
@@ -293,60 +264,23 @@ impl Painter {
         }
     }
 
-    fn style_grams_for(&mut self, style: &StyleImage, long_edge: u32) -> Vec<Tensor> {
-        let (w, h) = fit_long_edge(style.image.width(), style.image.height(), long_edge.max(32));
-        let key = (style.id.clone(), w, h);
-        if let Some(g) = self.gram_cache.get(&key) {
-            return g.iter().map(|t| t.shallow_clone()).collect();
-        }
-        let grams: Vec<Tensor> = tch::no_grad(|| {
-            let input = self.vgg.preprocess(&to_tensor(&resize(&style.image, w, h), self.torch_device()));
-            let feats = self.vgg.features(&input, &self.plan.style_layers);
-            feats.iter().map(|f| gram(&f.to_kind(Kind::Float))).collect()
-        });
-        self.gram_cache.insert(key, grams.iter().map(|t| t.shallow_clone()).collect());
-        grams
-    }
-
     fn ensure_targets(&mut self) -> Result<(), EngineError> {
         let (w, h) = self.level_dims(self.level)?;
         if matches!(&self.targets, Some(t) if t.width == w && t.height == h) {
             return Ok(());
         }
-        if self.styles.is_empty() && !self.plan.style.is_empty() {
-            return Err(EngineError::NotReady("no style image"));
-        }
         let content = self.content.as_ref().expect("level_dims checked the content");
-        let content_rgb = to_tensor(&resize(content, w, h), self.torch_device());
-        let content_features = tch::no_grad(|| {
-            let f = self.vgg.features(&self.vgg.preprocess(&content_rgb), &self.plan.content_layers);
-            f.into_iter().map(|t| t.to_kind(Kind::Float)).collect::<Vec<_>>()
-        });
-        // M of each style layer for the painting at this size.
-        let style_long = ((w.max(h) as f64) * self.params.style_scale).round() as u32;
-        let m_painting: Vec<i64> =
-            self.plan.style_layers.iter().map(|&l| self.vgg.positions(l, h as i64, w as i64)).collect();
-        let total_weight: f64 = self.styles.iter().map(|s| s.weight.max(0.0)).sum();
-        let mut blended: Vec<Option<Tensor>> = (0..self.plan.style_layers.len()).map(|_| None).collect();
-        let styles = self.styles.clone();
-        for style in styles.iter().filter(|s| s.weight > 0.0) {
-            let (sw, sh) = fit_long_edge(style.image.width(), style.image.height(), style_long.max(32));
-            let m_style: Vec<i64> =
-                self.plan.style_layers.iter().map(|&l| self.vgg.positions(l, sh as i64, sw as i64)).collect();
-            let grams = self.style_grams_for(style, style_long);
-            for (l, g) in grams.into_iter().enumerate() {
-                // Rescale to the painting's M so E_l compares like with like when the
-                // style image has another size; blending Grams with normalised weights
-                // has the same gradient as the weighted sum of per-style losses.
-                let scaled = g * (m_painting[l] as f64 / m_style[l] as f64) * (style.weight / total_weight);
-                blended[l] = Some(match blended[l].take() {
-                    Some(acc) => acc + scaled,
-                    None => scaled,
-                });
-            }
-        }
-        let style_grams = blended.into_iter().map(|g| g.expect("at least one weighted style")).collect();
-        self.targets = Some(Targets { width: w, height: h, content_rgb, content_features, style_grams });
+        let device = self.torch_device();
+        self.targets = Some(targets::build(
+            &self.vgg,
+            &self.plan,
+            &mut self.gram_cache,
+            content,
+            &self.styles,
+            (w, h),
+            self.params.style_scale,
+            device,
+        )?);
         Ok(())
     }
 
@@ -366,38 +300,19 @@ impl Painter {
             let t = self.targets.as_ref().expect("ensured");
             let (w, h) = (t.width, t.height);
             x = resize_tensor(&x, w, h);
-            let result = {
-                let vgg = &self.vgg;
-                let plan = &self.plan;
-                let params = &self.params;
-                let beta = if params.size_invariant_weights {
+            let params = &self.params;
+            let weights = TermWeights {
+                content: params.content_weight,
+                // Size-invariant beta: the style term's weight grows with the number of pixels.
+                style: if params.size_invariant_weights {
                     params.style_weight * (w as f64 * h as f64) / (256.0 * 256.0)
                 } else {
                     params.style_weight
-                };
-                let mut objective = |x: &Tensor| -> Result<Evaluation<Tensor>, EngineError> {
-                    let xg = x.detach().set_requires_grad(true);
-                    let feats = vgg.features(&vgg.preprocess(&xg), &plan.taps);
-                    let device = xg.device();
-                    let mut lc = Tensor::zeros([], (Kind::Float, device));
-                    for ((pos, wgt), target) in plan.content.iter().zip(&t.content_features) {
-                        lc += content_loss(&feats[*pos].to_kind(Kind::Float), target) * *wgt;
-                    }
-                    let mut ls = Tensor::zeros([], (Kind::Float, device));
-                    for ((pos, wgt), target) in plan.style.iter().zip(&t.style_grams) {
-                        let f = feats[*pos].to_kind(Kind::Float);
-                        let s = f.size();
-                        ls += style_layer_loss(&gram(&f), target, s[1], s[2] * s[3]) * *wgt;
-                    }
-                    let tv = total_variation(&xg);
-                    let total = &lc * params.content_weight + &ls * beta + &tv * params.tv_weight;
-                    total.backward();
-                    // The four numbers stay on the device until someone reads them.
-                    let parts = Tensor::stack(&[total.detach(), lc.detach(), ls.detach(), tv.detach()], 0);
-                    Ok(Evaluation { loss: total.detach(), grad: xg.grad(), parts })
-                };
-                self.optimizer.step(&mut x, &mut objective)?
+                },
+                tv: params.tv_weight,
             };
+            let (vgg, plan) = (&self.vgg, &self.plan);
+            let result = self.optimizer.step(&mut x, &mut |x: &Tensor| Ok(objective(vgg, plan, t, weights, x)))?;
             self.x = Some(x);
             self.level_iteration += 1;
             self.iteration += 1;
@@ -446,21 +361,4 @@ impl Painter {
     pub fn cached_style_sizes(&self) -> usize {
         self.gram_cache.len()
     }
-}
-
-/// Luminance of `painting` with the chroma (I, Q of YIQ) of `photo`.
-pub fn keep_chroma(painting: &Tensor, photo: &Tensor) -> Tensor {
-    let dev = painting.device();
-    let to_yiq = Tensor::from_slice(&[0.299f32, 0.587, 0.114, 0.596, -0.274, -0.322, 0.211, -0.523, 0.312])
-        .view([3, 3])
-        .to_device(dev);
-    let from_yiq = to_yiq.inverse();
-    let apply = |m: &Tensor, img: &Tensor| {
-        let s = img.size();
-        m.matmul(&img.reshape([3, s[2] * s[3]])).reshape([1, 3, s[2], s[3]])
-    };
-    let p = apply(&to_yiq, painting);
-    let c = apply(&to_yiq, photo);
-    let mixed = Tensor::cat(&[p.narrow(1, 0, 1), c.narrow(1, 1, 2)], 1);
-    apply(&from_yiq, &mixed).clamp(0.0, 255.0)
 }
