@@ -266,7 +266,7 @@ fn a_finished_painting_is_kept_when_keepsakes_are_on() {
     let files_after: Vec<_> = std::fs::read_dir(folder.path()).unwrap().collect();
     assert_eq!(files.len(), 1, "{files:?}");
     assert_eq!(files_after.len(), 1);
-    assert!(files[0].ends_with("-f1-ink-waves.png"), "{}", files[0]);
+    assert!(files[0].ends_with("-f1-1-ink-waves.png"), "{}", files[0]);
     assert_eq!(image::open(folder.path().join(&files[0])).unwrap().to_rgb8().dimensions(), (8, 6));
 }
 

@@ -289,19 +289,37 @@ fn live_policy_follows_new_frames_without_restarting() {
     let _serial = serial();
     let mut capture = spawn_capture(synthetic(10.0), None, CaptureOptions::default());
     let mut w = worker(Policy::Live, params(64, 200), capture.frames.clone());
-    let mut seqs = Vec::new();
-    let mut iterations = Vec::new();
-    let end = Instant::now() + Duration::from_secs(40);
-    while Instant::now() < end && seqs.len() < 3 {
+    // (frame seq, first snapshot of that frame, last snapshot of that frame)
+    let mut frames: Vec<(u64, RgbImage, RgbImage)> = Vec::new();
+    let end = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < end && frames.len() < 6 {
         if let Ok(Event::Snapshot(s)) = w.events.recv_timeout(Duration::from_millis(100)) {
-            if seqs.last() != Some(&s.frame_seq) {
-                seqs.push(s.frame_seq);
-                iterations.push(s.iteration);
+            match frames.last_mut() {
+                Some(f) if f.0 == s.frame_seq => f.2 = (*s.image).clone(),
+                _ => frames.push((s.frame_seq, (*s.image).clone(), (*s.image).clone())),
             }
         }
     }
-    assert!(seqs.len() >= 3, "frames painted: {seqs:?}");
-    assert!(seqs.windows(2).all(|p| p[1] > p[0]));
     w.shutdown();
     capture.stop();
+    assert!(frames.len() >= 6, "frames painted: {:?}", frames.iter().map(|f| f.0).collect::<Vec<_>>());
+    assert!(frames.windows(2).all(|p| p[1].0 > p[0].0));
+    // A warm start keeps 70 % of the previous painting: each new frame's first snapshot is
+    // nearer the painting before it than the new photo (a restart would start from the photo).
+    // The synthetic source's frame `seq` is its picture at t = (seq - 1) / fps.
+    let scene = SyntheticScene::new(3, 0.0, 96, 72);
+    for pair in frames.windows(2).skip(2) {
+        let (prev_last, (seq, first, _)) = (&pair[0].2, &pair[1]);
+        let photo = image::imageops::resize(
+            &scene.render((*seq - 1) as f32 / 10.0),
+            64,
+            48,
+            image::imageops::FilterType::Triangle,
+        );
+        let (to_previous, to_photo) = (common::mean_abs_diff(first, prev_last), common::mean_abs_diff(first, &photo));
+        assert!(
+            to_previous < to_photo,
+            "frame {seq} restarted: {to_previous:.2} from the previous painting, {to_photo:.2} from its photo"
+        );
+    }
 }

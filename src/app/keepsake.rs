@@ -31,6 +31,7 @@ fn save_finished(
     settings: Res<KeepsakeSettings>,
     problem: Res<KeepsakeProblem>,
     mut last: Local<Option<(u64, String)>>,
+    mut saved: Local<u64>,
 ) {
     for PaintingUpdated(s) in updates.read() {
         let key = (s.frame_seq, s.style_key.clone());
@@ -38,9 +39,11 @@ fn save_finished(
             continue;
         }
         *last = Some(key);
-        // Milliseconds and the frame number: two paintings never share a name.
-        let name =
-            format!("{}-f{}-{}.png", chrono::Local::now().format("%Y%m%d-%H%M%S%.3f"), s.frame_seq, slug(&s.style_key));
+        *saved += 1;
+        // Time, frame and a count of this run's saves: two saves never share a name, so one
+        // can never silently overwrite another.
+        let time = chrono::Local::now().format("%Y%m%d-%H%M%S");
+        let name = format!("{time}-f{}-{}-{}.png", s.frame_seq, *saved, slug(&s.style_key));
         let path = settings.folder.join(name);
         let image = s.image.clone();
         let command = settings.command.clone();
