@@ -67,6 +67,23 @@ fn invalid_values_are_rejected_with_a_fix() {
     std::fs::write(&p, "(engine: (style: (size: 5)))").unwrap();
     let err = InstallationConfig::load(&p).unwrap_err().to_string();
     assert!(err.contains("size 5"), "{err}");
+    // A synthetic source at 0 fps would run unpaced and take a whole core.
+    std::fs::write(&p, "(source: Synthetic(seed: 1, fps: 0.0, width: 64, height: 48))").unwrap();
+    let err = InstallationConfig::load(&p).unwrap_err().to_string();
+    assert!(err.contains("Synthetic fps 0") && err.contains("fix: use e.g. fps: 15.0"), "{err}");
+    // Presence hysteresis must leave a gap, or lighting flicker toggles visitors.
+    std::fs::write(&p, "(presence: (enter_area: 0.02, leave_area: 0.03))").unwrap();
+    let err = InstallationConfig::load(&p).unwrap_err().to_string();
+    assert!(err.contains("leave_area 0.03 must be below enter_area 0.02") && err.contains("fix:"), "{err}");
+    // Auto capture needs someone to notice the visitor.
+    std::fs::write(&p, "(presence: (enabled: false))").unwrap();
+    let err = InstallationConfig::load(&p).unwrap_err().to_string();
+    assert!(
+        err.contains("journey.capture is auto but presence is disabled") && err.contains("capture: touch"),
+        "{err}"
+    );
+    std::fs::write(&p, "(presence: (enabled: false), journey: (capture: touch))").unwrap();
+    InstallationConfig::load(&p).unwrap();
 }
 
 #[test]

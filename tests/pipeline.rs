@@ -155,6 +155,40 @@ fn out_of_memory_retries_at_a_smaller_size() {
 }
 
 #[test]
+fn out_of_memory_at_the_smallest_size_waits_before_retrying_instead_of_spinning() {
+    let _serial = serial();
+    let mut capture = spawn_capture(synthetic(20.0), None, CaptureOptions::default());
+    let mut w = worker(Policy::Paint, params(64, 400), capture.frames.clone());
+    snapshot(wait_for(&w, Duration::from_secs(30), |e| matches!(e, Event::Snapshot(_))));
+    w.commands.send(Command::InjectFault(Fault::OutOfMemory)).unwrap();
+    let notice =
+        wait_for(&w, Duration::from_secs(10), |e| matches!(e, Event::Notice(n) if n.text.contains("out of memory")));
+    let noticed_at = Instant::now();
+    match notice {
+        Some(Event::Notice(n)) => {
+            assert!(n.text.contains("smallest size") && n.text.contains("retrying in 1 s"), "{}", n.text)
+        }
+        other => panic!("no out-of-memory notice: {other:?}"),
+    }
+    // Failing again during the wait (no successful step in between) doubles the wait.
+    w.commands.send(Command::InjectFault(Fault::OutOfMemory)).unwrap();
+    let again =
+        wait_for(&w, Duration::from_secs(10), |e| matches!(e, Event::Notice(n) if n.text.contains("out of memory")));
+    match again {
+        Some(Event::Notice(n)) => assert!(n.text.contains("retrying in 2 s"), "{}", n.text),
+        other => panic!("no second notice: {other:?}"),
+    }
+    assert!(noticed_at.elapsed() >= Duration::from_millis(900), "retried after {:?}", noticed_at.elapsed());
+    // Then it carries on at the same size, no earlier than the second wait.
+    let second_at = Instant::now();
+    let next = snapshot(wait_for(&w, Duration::from_secs(10), |e| matches!(e, Event::Snapshot(_))));
+    assert!(second_at.elapsed() >= Duration::from_millis(1800), "retried after {:?}", second_at.elapsed());
+    assert_eq!(next.image.dimensions(), (64, 48));
+    w.shutdown();
+    capture.stop();
+}
+
+#[test]
 fn a_corrupt_style_image_is_skipped_with_its_name() {
     let _serial = serial();
     let dir = tempfile::tempdir().unwrap();

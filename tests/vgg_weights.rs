@@ -115,3 +115,85 @@ fn positions_match_the_real_activation_sizes() {
         }
     }
 }
+
+/// Torchvision-convention weights report activations on the Caffe scale, so the default
+/// alpha/beta/lambda hold for both. Checked on a network where the claim is exact up to the
+/// per-channel std: the real VGG16 with zero biases (positively homogeneous: ReLU and max
+/// pooling commute with scaling), its first layer reordered to take RGB, relabelled as
+/// torchvision. Its scaled activations must match the Caffe network's.
+#[test]
+fn torchvision_weights_report_activations_on_the_caffe_scale() {
+    use std::collections::HashMap;
+    let bytes = std::fs::read(common::weights()).unwrap();
+    let st = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+    let f32s = |v: &safetensors::tensor::TensorView| -> Vec<f32> {
+        v.data().chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect()
+    };
+    let mut tensors: Vec<(String, Vec<usize>, Vec<f32>)> = Vec::new();
+    for (name, view) in st.tensors() {
+        let shape = view.shape().to_vec();
+        let mut data = f32s(&view);
+        if name.ends_with(".bias") {
+            data.iter_mut().for_each(|v| *v = 0.0);
+        } else if name == "features.0.weight" {
+            // [64, 3, 3, 3]: swap input channels 0 and 2 (BGR -> RGB).
+            let mut swapped = data.clone();
+            for o in 0..64 {
+                for k in 0..9 {
+                    swapped[(o * 3) * 9 + k] = data[(o * 3 + 2) * 9 + k];
+                    swapped[(o * 3 + 2) * 9 + k] = data[(o * 3) * 9 + k];
+                }
+            }
+            data = swapped;
+        }
+        tensors.push((name, shape, data));
+    }
+    let write = |path: &std::path::Path, convention: &str, swap_back: bool| {
+        let bytes: Vec<(String, Vec<usize>, Vec<u8>)> = tensors
+            .iter()
+            .map(|(n, s, d)| {
+                let mut d = d.clone();
+                if swap_back && n == "features.0.weight" {
+                    let orig = d.clone();
+                    for o in 0..64 {
+                        for k in 0..9 {
+                            d[(o * 3) * 9 + k] = orig[(o * 3 + 2) * 9 + k];
+                            d[(o * 3 + 2) * 9 + k] = orig[(o * 3) * 9 + k];
+                        }
+                    }
+                }
+                (n.clone(), s.clone(), d.iter().flat_map(|v| v.to_le_bytes()).collect())
+            })
+            .collect();
+        let views: Vec<(String, safetensors::tensor::TensorView)> = bytes
+            .iter()
+            .map(|(n, s, b)| {
+                (n.clone(), safetensors::tensor::TensorView::new(safetensors::Dtype::F32, s.clone(), b).unwrap())
+            })
+            .collect();
+        let meta: HashMap<String, String> =
+            [("arch".to_string(), "vgg16".to_string()), ("convention".to_string(), convention.to_string())].into();
+        safetensors::serialize_to_file(views, Some(meta), path).unwrap();
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (caffe_path, tv_path) = (dir.path().join("caffe.safetensors"), dir.path().join("tv.safetensors"));
+    write(&caffe_path, "caffe", true);
+    write(&tv_path, "torchvision", false);
+    let caffe = Vgg::load(&caffe_path, tch::Device::Cpu, Pooling::Max).unwrap();
+    let tv = Vgg::load(&tv_path, tch::Device::Cpu, Pooling::Max).unwrap();
+    assert_eq!(caffe.activation_scale(), 1.0);
+    assert!((tv.activation_scale() - 57.63).abs() < 0.01, "{}", tv.activation_scale());
+
+    let img = imageio::to_tensor(&common::photo(64, 48), tch::Device::Cpu);
+    let layers: Vec<usize> =
+        ["relu1_1", "relu3_1", "relu5_1"].iter().map(|n| layer_index(Arch::Vgg16, n).unwrap()).collect();
+    let a = tch::no_grad(|| caffe.features(&caffe.preprocess(&img), &layers));
+    let b = tch::no_grad(|| tv.features(&tv.preprocess(&img), &layers));
+    for ((fa, fb), name) in a.iter().zip(&b).zip(["relu1_1", "relu3_1", "relu5_1"]) {
+        let rms = |t: &tch::Tensor| t.square().mean(tch::Kind::Double).sqrt().double_value(&[]);
+        let diff = rms(&(fa - fb)) / rms(fa);
+        // The torchvision std differs by channel (0.229, 0.224, 0.225) and its mean by a
+        // fraction of a grey level from Caffe's: a few percent, not a factor of 57.
+        assert!(diff < 0.05, "{name}: scaled torchvision activations differ by {:.1} %", 100.0 * diff);
+    }
+}

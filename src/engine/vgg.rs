@@ -175,6 +175,18 @@ impl Vgg {
         &self.source
     }
 
+    /// Factor applied to every activation [`Vgg::features`] returns, so that the loss terms
+    /// have the same magnitude whatever the weights' input convention, and one set of
+    /// default weights (alpha, beta, lambda) serves both. Torchvision networks take inputs
+    /// 255 x std (about 57.6) times smaller than Caffe ones; without this, their content and
+    /// style terms would be ~57.6^2 and ~57.6^4 times smaller and TV would dominate.
+    pub fn activation_scale(&self) -> f64 {
+        match self.convention {
+            InputConvention::Caffe => 1.0,
+            InputConvention::Torchvision => 255.0 * (0.229 + 0.224 + 0.225) / 3.0,
+        }
+    }
+
     /// Turns an RGB image tensor `[1,3,H,W]` with values 0..255 into the network's input.
     pub fn preprocess(&self, rgb255: &Tensor) -> Tensor {
         match self.convention {
@@ -218,7 +230,11 @@ impl Vgg {
                 }
             }
         }
-        out.into_iter().map(|t| t.expect("every requested layer was reached")).collect()
+        let scale = self.activation_scale();
+        out.into_iter()
+            .map(|t| t.expect("every requested layer was reached"))
+            .map(|t| if scale == 1.0 { t } else { t * scale })
+            .collect()
     }
 
     /// Height x width (M) of layer `index`'s output for an `h` x `w` input: each 2x2 pool

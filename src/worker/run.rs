@@ -74,7 +74,15 @@ struct Persistent {
     /// Largest size that fitted in memory after an out-of-memory error.
     size_cap: Option<u32>,
     fault: Option<Fault>,
+    /// Out of memory at the smallest size: no step before this time (doubling waits).
+    retry_at: Option<Instant>,
+    retry_wait: Duration,
 }
+
+/// The smallest size an out-of-memory error shrinks the painting to.
+const SMALLEST_SIZE: u32 = 64;
+const FIRST_RETRY_WAIT: Duration = Duration::from_secs(1);
+const LONGEST_RETRY_WAIT: Duration = Duration::from_secs(60);
 
 pub fn spawn_worker(config: WorkerConfig, frames: Receiver<Frame>) -> WorkerHandle {
     let (cmd_tx, cmd_rx) = crossbeam_channel::unbounded();
@@ -105,7 +113,14 @@ fn supervise(
     events: Sender<Event>,
     status: Arc<Mutex<WorkerStatus>>,
 ) {
-    let mut persist = Persistent { selection: cfg.initial.clone(), paused: false, size_cap: None, fault: None };
+    let mut persist = Persistent {
+        selection: cfg.initial.clone(),
+        paused: false,
+        size_cap: None,
+        fault: None,
+        retry_at: None,
+        retry_wait: FIRST_RETRY_WAIT,
+    };
     loop {
         let mut w = Worker { cfg: &cfg, frames: &frames, commands: &commands, events: &events, status: &status };
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| w.run(&mut persist)));
@@ -209,7 +224,12 @@ impl Worker<'_> {
             self.apply_selection(&mut painter, &mut library, &mut canvas, persist, sel);
         }
         loop {
-            let busy = !persist.paused && canvas.has_styles && painter.has_content() && !painter.is_finished();
+            let waiting_to_retry = persist.retry_at.is_some_and(|t| Instant::now() < t);
+            let busy = !persist.paused
+                && !waiting_to_retry
+                && canvas.has_styles
+                && painter.has_content()
+                && !painter.is_finished();
             let wait = if busy { Duration::ZERO } else { Duration::from_millis(40) };
             // Commands first, so a tap on the screen takes effect at the next step.
             let first =
@@ -225,6 +245,9 @@ impl Worker<'_> {
             }
             if !canvas.has_styles {
                 self.set_state(WorkerState::WaitingForStyle);
+                continue;
+            }
+            if waiting_to_retry {
                 continue;
             }
             if !self.take_frame(&mut painter, &mut canvas) {
@@ -308,6 +331,8 @@ impl Worker<'_> {
         };
         match result {
             Ok(p) => {
+                persist.retry_at = None;
+                persist.retry_wait = FIRST_RETRY_WAIT;
                 canvas.steps_since_snapshot += 1;
                 canvas.steps_since_frame += 1;
                 {
@@ -324,9 +349,24 @@ impl Worker<'_> {
                     }
                 }
             }
+            Err(e) if e.is_out_of_memory() && painter.params().size <= SMALLEST_SIZE => {
+                // Nothing smaller to try: wait (longer each time) instead of failing in a loop;
+                // the memory may come back (another process on the GPU finishing).
+                let wait = persist.retry_wait;
+                persist.retry_at = Some(Instant::now() + wait);
+                persist.retry_wait = (wait * 2).min(LONGEST_RETRY_WAIT);
+                self.status.lock().expect("lock").last_error = Some(e.to_string());
+                self.notice(
+                    true,
+                    format!(
+                        "out of memory even at {SMALLEST_SIZE} px, the smallest size; retrying in {:.0} s",
+                        wait.as_secs_f64()
+                    ),
+                );
+            }
             Err(e) if e.is_out_of_memory() => {
                 let old = painter.params().size;
-                let new = (old * 3 / 4).max(64);
+                let new = (old * 3 / 4).max(SMALLEST_SIZE);
                 persist.size_cap = Some(new);
                 let mut params = painter.params().clone();
                 params.size = new;

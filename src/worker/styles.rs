@@ -1,16 +1,32 @@
-//! Style images, loaded once and kept: switching back to an artwork costs nothing.
+//! Style images, loaded once and kept: switching back to an artwork costs nothing. A file
+//! replaced under the same name (a curator swapping a scan) is noticed by its modification
+//! time and size, and loaded again under a new identity, so its Grams are recomputed too.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::SystemTime;
 
 use image::RgbImage;
 
 use crate::engine::{StyleImage, imageio::load_rgb};
 
+/// What identifies one version of a file on disk.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Version {
+    modified: Option<SystemTime>,
+    len: u64,
+}
+
+fn version(path: &Path) -> Option<Version> {
+    let m = std::fs::metadata(path).ok()?;
+    Some(Version { modified: m.modified().ok(), len: m.len() })
+}
+
 #[derive(Default)]
 pub struct StyleLibrary {
-    images: HashMap<PathBuf, Arc<RgbImage>>,
+    images: HashMap<PathBuf, (Version, String, Arc<RgbImage>)>,
+    loads: u64,
 }
 
 impl StyleLibrary {
@@ -20,13 +36,23 @@ impl StyleLibrary {
         let mut skipped = Vec::new();
         for (path, weight) in styles {
             let full = crate::paths::resolve(root, path);
-            let image = match self.images.get(&full) {
-                Some(img) => img.clone(),
+            let now = version(&full);
+            let cached = self.images.get(&full).filter(|(v, _, _)| Some(*v) == now);
+            let (id, image) = match cached {
+                Some((_, id, img)) => (id.clone(), img.clone()),
                 None => match load_rgb(&full) {
                     Ok(img) => {
                         let img = Arc::new(img);
-                        self.images.insert(full.clone(), img.clone());
-                        img
+                        self.loads += 1;
+                        // A new identity per loaded version: the painter's Gram cache is keyed by it.
+                        let id = format!("{}#{}", full.display(), self.loads);
+                        if let Some(v) = now {
+                            if self.images.contains_key(&full) {
+                                tracing::info!("style image {} changed on disk: reloaded", full.display());
+                            }
+                            self.images.insert(full.clone(), (v, id.clone(), img.clone()));
+                        }
+                        (id, img)
                     }
                     Err(e) => {
                         skipped.push(format!("style image skipped: {e}"));
@@ -34,8 +60,34 @@ impl StyleLibrary {
                     }
                 },
             };
-            ok.push(StyleImage { id: full.display().to_string(), image, weight: *weight });
+            ok.push(StyleImage { id, image, weight: *weight });
         }
         (ok, skipped)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_style_image_replaced_under_the_same_name_is_loaded_again_with_a_new_identity() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("artwork.png");
+        RgbImage::from_pixel(12, 9, image::Rgb([200, 10, 10])).save(&path).unwrap();
+        let mut lib = StyleLibrary::default();
+        let styles = [(path.clone(), 1.0)];
+        let (first, _) = lib.resolve(dir.path(), &styles);
+        let (again, _) = lib.resolve(dir.path(), &styles);
+        assert_eq!(first[0].id, again[0].id, "unchanged: served from memory");
+        assert!(Arc::ptr_eq(&first[0].image, &again[0].image));
+        // The curator swaps the file (another size, so another length, and a later time).
+        RgbImage::from_pixel(16, 9, image::Rgb([10, 10, 200])).save(&path).unwrap();
+        let later = SystemTime::now() + std::time::Duration::from_secs(2);
+        std::fs::File::options().write(true).open(&path).unwrap().set_modified(later).unwrap();
+        let (swapped, _) = lib.resolve(dir.path(), &styles);
+        assert_ne!(swapped[0].id, first[0].id, "the Gram cache must not serve the old artwork");
+        assert_eq!(swapped[0].image.get_pixel(0, 0), &image::Rgb([10, 10, 200]));
+        assert_eq!(swapped[0].image.width(), 16);
     }
 }
