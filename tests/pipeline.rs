@@ -307,6 +307,39 @@ fn without_a_camera_the_fallback_runs_and_says_so() {
     capture.stop();
 }
 
+/// A source that opens fine and then fails every frame (e.g. frames that never decode).
+struct OpensThenFails;
+impl FrameSource for OpensThenFails {
+    fn name(&self) -> String {
+        "opens-then-fails".into()
+    }
+    fn next_frame(&mut self) -> Result<RgbImage, CaptureError> {
+        Err(CaptureError::Lost("decode: corrupt frame".into()))
+    }
+}
+
+#[test]
+fn a_source_that_opens_but_never_delivers_is_reopened_with_backoff_not_in_a_loop() {
+    let opens = Arc::new(Mutex::new(0u32));
+    let counter = opens.clone();
+    let factory: SourceFactory = Box::new(move || {
+        *counter.lock().unwrap() += 1;
+        Ok(Box::new(OpensThenFails) as Box<dyn FrameSource>)
+    });
+    let options = CaptureOptions {
+        backoff_start: Duration::from_millis(100),
+        backoff_max: Duration::from_millis(800),
+        ..CaptureOptions::default()
+    };
+    let mut capture = spawn_capture(factory, None, options);
+    std::thread::sleep(Duration::from_millis(2000));
+    capture.stop();
+    // Waits of 0.1, 0.2, 0.4, 0.8, 0.8 ... s: about 6 opens in 2 s, not thousands.
+    let n = *opens.lock().unwrap();
+    assert!((3..=8).contains(&n), "opened {n} times in 2 s");
+    assert!(matches!(capture.status().state, CaptureState::Stopped));
+}
+
 #[test]
 fn the_newest_frame_wins_and_drops_are_counted() {
     let mut capture = spawn_capture(synthetic(0.0), None, CaptureOptions::default());

@@ -192,6 +192,33 @@ fn set_state(status: &Mutex<CaptureStatus>, state: CaptureState, source: Option<
     }
 }
 
+/// Waits that double after each failure up to a ceiling, and start over after a success
+/// (a delivered frame, not merely an open device: a camera that opens but never delivers
+/// must not be reopened in a tight loop).
+struct Backoff {
+    start: Duration,
+    max: Duration,
+    next: Duration,
+}
+
+impl Backoff {
+    fn new(start: Duration, max: Duration) -> Backoff {
+        Backoff { start, max, next: start }
+    }
+    fn current(&self) -> Duration {
+        self.next
+    }
+    fn reset(&mut self) {
+        self.next = self.start;
+    }
+    /// Sleeps the current wait (false if asked to stop meanwhile), then doubles it.
+    fn wait(&mut self, stop: &AtomicBool) -> bool {
+        let go_on = sleep_unless_stopped(self.next, stop);
+        self.next = (self.next * 2).min(self.max);
+        go_on
+    }
+}
+
 fn sleep_unless_stopped(d: Duration, stop: &AtomicBool) -> bool {
     let end = Instant::now() + d;
     while Instant::now() < end {
@@ -215,7 +242,7 @@ fn capture_loop(
 ) {
     let mut seq = 0u64;
     let mut primary_ever_opened = false;
-    let mut backoff = options.backoff_start;
+    let mut backoff = Backoff::new(options.backoff_start, options.backoff_max);
     let mut last_probe = Instant::now();
     let mut fps_window = (Instant::now(), 0u32);
     let mut source: Option<(Box<dyn FrameSource>, bool)> = None; // (source, is_primary)
@@ -232,19 +259,18 @@ fn capture_loop(
                     }
                     set_state(&status, CaptureState::Running, Some(s.name()));
                     primary_ever_opened = true;
-                    backoff = options.backoff_start;
                     presence.reset();
                     source = Some((s, true));
                 }
                 Err(e) if primary_ever_opened => {
                     // Lost after it worked: keep the last painting, retry with backoff.
                     status.lock().expect("lock").reconnects += 1;
-                    set_state(&status, CaptureState::Lost { reason: e.to_string(), retry_in: backoff }, None);
-                    tracing::warn!("capture: camera lost ({e}); retrying in {:.1}s", backoff.as_secs_f64());
-                    if !sleep_unless_stopped(backoff, &stop) {
+                    let retry_in = backoff.current();
+                    set_state(&status, CaptureState::Lost { reason: e.to_string(), retry_in }, None);
+                    tracing::warn!("capture: camera lost ({e}); retrying in {:.1}s", retry_in.as_secs_f64());
+                    if !backoff.wait(&stop) {
                         break;
                     }
-                    backoff = (backoff * 2).min(options.backoff_max);
                     continue;
                 }
                 Err(e) => match fallback.as_mut().map(|f| f()) {
@@ -258,23 +284,22 @@ fn capture_loop(
                     }
                     Some(Err(fe)) => {
                         tracing::error!("capture: no camera ({e}) and the fallback failed too ({fe})");
-                        set_state(
-                            &status,
-                            CaptureState::Lost { reason: format!("{e}; fallback: {fe}"), retry_in: backoff },
-                            None,
-                        );
-                        if !sleep_unless_stopped(backoff, &stop) {
+                        let reason = format!("{e}; fallback: {fe}");
+                        set_state(&status, CaptureState::Lost { reason, retry_in: backoff.current() }, None);
+                        if !backoff.wait(&stop) {
                             break;
                         }
-                        backoff = (backoff * 2).min(options.backoff_max);
                         continue;
                     }
                     None => {
-                        set_state(&status, CaptureState::Lost { reason: e.to_string(), retry_in: backoff }, None);
-                        if !sleep_unless_stopped(backoff, &stop) {
+                        set_state(
+                            &status,
+                            CaptureState::Lost { reason: e.to_string(), retry_in: backoff.current() },
+                            None,
+                        );
+                        if !backoff.wait(&stop) {
                             break;
                         }
-                        backoff = (backoff * 2).min(options.backoff_max);
                         continue;
                     }
                 },
@@ -296,6 +321,7 @@ fn capture_loop(
         let (src, is_primary) = source.as_mut().expect("opened above");
         match src.next_frame() {
             Ok(img) => {
+                backoff.reset();
                 seq += 1;
                 let frame = Frame { image: Arc::new(img), seq, captured_at: Instant::now() };
                 let mut dropped = 0;
@@ -324,13 +350,18 @@ fn capture_loop(
                 }
             }
             Err(e) => {
-                // Reopening (with backoff if that fails too) happens at the top of the loop.
-                tracing::warn!("capture: {} failed: {e}", src.name());
+                // Wait before reopening: a source that opens and then fails every frame
+                // (undecodable frames, a wedged driver) must not spin.
+                let retry_in = backoff.current();
+                tracing::warn!("capture: {} failed: {e}; reopening in {:.1}s", src.name(), retry_in.as_secs_f64());
                 if *is_primary {
-                    set_state(&status, CaptureState::Lost { reason: e.to_string(), retry_in: backoff }, None);
+                    set_state(&status, CaptureState::Lost { reason: e.to_string(), retry_in }, None);
                 }
                 presence.reset();
                 source = None;
+                if !backoff.wait(&stop) {
+                    break;
+                }
             }
         }
     }
