@@ -7,10 +7,10 @@ use std::time::{Duration, Instant};
 
 use gallery_painter::capture::synthetic::SyntheticScene;
 use gallery_painter::capture::{CaptureError, CaptureOptions, CaptureState, FrameSource, SourceFactory, spawn_capture};
-use gallery_painter::config::Policy;
+use gallery_painter::config::{EngineConfig, Policy};
 use gallery_painter::engine::StyleParams;
 use gallery_painter::worker::{
-    Command, Event, Fault, Intake, Snapshot, StyleSelection, WorkerConfig, WorkerHandle, spawn_worker,
+    Command, Event, Fault, Snapshot, StyleSelection, WorkerConfig, WorkerHandle, spawn_worker,
 };
 use image::RgbImage;
 
@@ -45,18 +45,18 @@ fn worker(
 ) -> WorkerHandle {
     let w = spawn_worker(
         WorkerConfig {
-            root: common::root(),
-            weights: common::weights(),
-            device: common::cpu(),
             policy,
             snapshot_every: 1,
             hold_finished: Duration::from_millis(100),
             live_keep: 0.7,
             live_iterations_per_frame: 3,
             default_params: p.clone(),
-            initial: None,
             restart_delay: Duration::from_millis(200),
-            intake: Intake::Stream,
+            ..WorkerConfig::from_config(
+                &common::root(),
+                &EngineConfig { weights: common::weights(), ..EngineConfig::default() },
+                common::cpu(),
+            )
         },
         frames,
     );

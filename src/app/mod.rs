@@ -112,18 +112,8 @@ pub fn run(cfg: InstallationConfig, root: &Path, options: RunOptions) -> anyhow:
     );
     let worker = spawn_worker(
         WorkerConfig {
-            root: root.to_path_buf(),
-            weights,
-            device,
-            policy: cfg.engine.policy,
-            snapshot_every: cfg.engine.snapshot_every,
-            hold_finished: std::time::Duration::from_secs_f64(cfg.engine.hold_finished_s),
-            live_keep: cfg.engine.live_keep,
-            live_iterations_per_frame: cfg.engine.live_iterations_per_frame,
-            default_params: cfg.engine.style.clone(),
-            initial: None,
-            restart_delay: std::time::Duration::from_millis(300),
             intake: if journey { crate::worker::Intake::OnCommand } else { crate::worker::Intake::Stream },
+            ..WorkerConfig::from_config(root, &cfg.engine, device)
         },
         capture.frames.clone(),
     );

@@ -315,11 +315,16 @@ pub struct BenchLiveArgs {
     pub engine: EngineArgs,
 }
 
+/// The engine config of a benchmark run: the defaults with the given weights.
+fn bench_engine_config(weights: &std::path::Path) -> crate::config::EngineConfig {
+    crate::config::EngineConfig { weights: weights.to_path_buf(), ..crate::config::EngineConfig::default() }
+}
+
 /// Capture -> first snapshot latency, snapshots/s, and flicker of live warm-start vs cold restart.
 pub fn bench_live(args: BenchLiveArgs) -> anyhow::Result<()> {
     use crate::capture::{CaptureOptions, FrameSource, spawn_capture, synthetic::SyntheticScene};
     use crate::config::Policy;
-    use crate::worker::{Command, Event, Intake, StyleSelection, WorkerConfig, spawn_worker};
+    use crate::worker::{Command, Event, StyleSelection, WorkerConfig, spawn_worker};
     let device = engine::device::select(args.engine.device.into(), args.engine.precision.into(), args.engine.threads)?;
     let root = crate::paths::project_root();
     let style = root.join("assets/styles/swirling_night.png");
@@ -337,18 +342,14 @@ pub fn bench_live(args: BenchLiveArgs) -> anyhow::Result<()> {
         );
         let mut w = spawn_worker(
             WorkerConfig {
-                root: root.clone(),
-                weights: args.engine.weights.clone(),
-                device,
                 policy: Policy::Paint,
                 snapshot_every: 1,
                 hold_finished: Duration::ZERO,
-                live_keep: 0.7,
                 live_iterations_per_frame: 5,
                 default_params: params.clone(),
                 initial: Some(StyleSelection { key: "bench".into(), styles: vec![(style.clone(), 1.0)], params }),
                 restart_delay: Duration::from_millis(200),
-                intake: Intake::Stream,
+                ..WorkerConfig::from_config(&root, &bench_engine_config(&args.engine.weights), device)
             },
             capture.frames.clone(),
         );

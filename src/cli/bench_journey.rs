@@ -52,18 +52,16 @@ pub fn capture_to_first_painting(
         let (_keep_open, no_frames) = crossbeam_channel::bounded::<Frame>(1);
         let mut w = spawn_worker(
             WorkerConfig {
-                root: root.to_path_buf(),
-                weights: weights.to_path_buf(),
-                device,
                 policy: Policy::Paint,
-                snapshot_every: EngineConfig::default().snapshot_every,
                 hold_finished: Duration::from_secs(1000),
-                live_keep: 0.7,
-                live_iterations_per_frame: 6,
                 default_params: params.clone(),
                 initial: Some(StyleSelection { key: "bench".into(), styles: vec![(style.clone(), 1.0)], params }),
-                restart_delay: Duration::from_millis(200),
                 intake: Intake::OnCommand,
+                ..WorkerConfig::from_config(
+                    root,
+                    &EngineConfig { weights: weights.to_path_buf(), ..EngineConfig::default() },
+                    device,
+                )
             },
             no_frames,
         );

@@ -1,46 +1,19 @@
 //! The worker thread and its supervisor: a panic restarts the worker (same style, same
 //! policy) after a short delay; the display keeps showing the last painting meanwhile.
 
-use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender, select};
 
+use super::config::{Intake, WorkerConfig};
 use super::messages::*;
+use super::outbox::Outbox;
 use super::styles::StyleLibrary;
 use crate::capture::Frame;
 use crate::config::Policy;
-use crate::engine::{EngineDevice, EngineError, Painter, StyleParams, Vgg};
-
-/// Where the worker gets the frames it paints.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Intake {
-    /// From the capture stream, as the policy asks (after each hold, or continuously).
-    #[default]
-    Stream,
-    /// Only frames handed over with [`Command::PaintFrame`] (the visitor journey).
-    OnCommand,
-}
-
-#[derive(Clone, Debug)]
-pub struct WorkerConfig {
-    /// Relative style paths resolve against this.
-    pub root: PathBuf,
-    pub weights: PathBuf,
-    pub device: EngineDevice,
-    pub policy: Policy,
-    pub snapshot_every: u32,
-    pub hold_finished: Duration,
-    pub live_keep: f64,
-    pub live_iterations_per_frame: u32,
-    /// Parameters used until a selection brings its own.
-    pub default_params: StyleParams,
-    pub initial: Option<StyleSelection>,
-    pub restart_delay: Duration,
-    pub intake: Intake,
-}
+use crate::engine::{EngineError, Painter, StyleParams, Vgg};
 
 pub struct WorkerHandle {
     pub commands: Sender<Command>,
@@ -67,6 +40,11 @@ impl Drop for WorkerHandle {
     }
 }
 
+/// The smallest size an out-of-memory error shrinks the painting to.
+const SMALLEST_SIZE: u32 = 64;
+const FIRST_RETRY_WAIT: Duration = Duration::from_secs(1);
+const LONGEST_RETRY_WAIT: Duration = Duration::from_secs(60);
+
 /// What survives a worker restart.
 struct Persistent {
     selection: Option<StyleSelection>,
@@ -79,23 +57,47 @@ struct Persistent {
     retry_wait: Duration,
 }
 
-/// The smallest size an out-of-memory error shrinks the painting to.
-const SMALLEST_SIZE: u32 = 64;
-const FIRST_RETRY_WAIT: Duration = Duration::from_secs(1);
-const LONGEST_RETRY_WAIT: Duration = Duration::from_secs(60);
+/// The thread's connections, shared by every run of the worker.
+struct Link {
+    cfg: WorkerConfig,
+    frames: Receiver<Frame>,
+    commands: Receiver<Command>,
+    events: Outbox,
+    status: Arc<Mutex<WorkerStatus>>,
+}
+
+impl Link {
+    fn status(&self) -> MutexGuard<'_, WorkerStatus> {
+        self.status.lock().expect("worker status lock")
+    }
+
+    fn notice(&self, error: bool, text: String) {
+        if error {
+            tracing::warn!("worker: {text}");
+        } else {
+            tracing::info!("worker: {text}");
+        }
+        self.events.send(Event::Notice(Notice { error, text }));
+    }
+
+    fn set_state(&self, state: WorkerState) {
+        let mut s = self.status();
+        if s.state != state {
+            s.state = state;
+        }
+    }
+}
 
 pub fn spawn_worker(config: WorkerConfig, frames: Receiver<Frame>) -> WorkerHandle {
     let (cmd_tx, cmd_rx) = crossbeam_channel::unbounded();
-    // Bounded: if the display stalls, old snapshots are dropped, the worker never blocks.
-    let (ev_tx, ev_rx) = crossbeam_channel::bounded(16);
+    // Bounded: if the display stalls, the oldest events make room; the worker never blocks.
+    let (events, ev_rx) = Outbox::bounded(16);
     let status = Arc::new(Mutex::new(WorkerStatus { device: config.device.describe(), ..Default::default() }));
-    let thread = {
-        let status = status.clone();
-        std::thread::Builder::new()
-            .name("style-worker".into())
-            .spawn(move || supervise(config, frames, cmd_rx, ev_tx, status))
-            .expect("spawn worker thread")
-    };
+    let link = Link { cfg: config, frames, commands: cmd_rx, events, status: status.clone() };
+    let thread = std::thread::Builder::new()
+        .name("style-worker".into())
+        .spawn(move || supervise(link))
+        .expect("spawn worker thread");
     WorkerHandle { commands: cmd_tx, events: ev_rx, status, thread: Some(thread) }
 }
 
@@ -106,15 +108,9 @@ fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
         .unwrap_or_else(|| "unknown panic".into())
 }
 
-fn supervise(
-    cfg: WorkerConfig,
-    frames: Receiver<Frame>,
-    commands: Receiver<Command>,
-    events: Sender<Event>,
-    status: Arc<Mutex<WorkerStatus>>,
-) {
+fn supervise(link: Link) {
     let mut persist = Persistent {
-        selection: cfg.initial.clone(),
+        selection: link.cfg.initial.clone(),
         paused: false,
         size_cap: None,
         fault: None,
@@ -122,39 +118,59 @@ fn supervise(
         retry_wait: FIRST_RETRY_WAIT,
     };
     loop {
-        let mut w = Worker { cfg: &cfg, frames: &frames, commands: &commands, events: &events, status: &status };
-        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| w.run(&mut persist)));
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(&link, &mut persist)));
         match outcome {
             Ok(()) => break,
             Err(p) => {
                 let msg = panic_message(&*p);
-                tracing::error!("worker crashed: {msg}; restarting in {:?}", cfg.restart_delay);
+                tracing::error!("worker crashed: {msg}; restarting in {:?}", link.cfg.restart_delay);
                 {
-                    let mut s = status.lock().expect("lock");
+                    let mut s = link.status();
                     s.restarts += 1;
                     s.last_error = Some(format!("worker crashed: {msg}"));
                 }
-                let _ = events.try_send(Event::Notice(Notice {
-                    error: true,
-                    text: format!("worker crashed ({msg}); restarted"),
-                }));
-                std::thread::sleep(cfg.restart_delay);
+                link.events
+                    .send(Event::Notice(Notice { error: true, text: format!("worker crashed ({msg}); restarted") }));
+                std::thread::sleep(link.cfg.restart_delay);
             }
         }
     }
 }
 
-struct Worker<'a> {
-    cfg: &'a WorkerConfig,
-    frames: &'a Receiver<Frame>,
-    commands: &'a Receiver<Command>,
-    events: &'a Sender<Event>,
-    status: &'a Mutex<WorkerStatus>,
+fn params_for(cfg: &WorkerConfig, persist: &Persistent) -> StyleParams {
+    let mut p = persist.selection.as_ref().map(|s| s.params.clone()).unwrap_or_else(|| cfg.default_params.clone());
+    if let Some(cap) = persist.size_cap {
+        p.size = p.size.min(cap);
+    }
+    p
 }
 
-enum Flow {
-    Continue,
-    Exit,
+/// One run of the worker: loads the network, then paints until shutdown (or a panic).
+fn run(link: &Link, persist: &mut Persistent) {
+    link.set_state(WorkerState::Starting);
+    let params = params_for(&link.cfg, persist);
+    let painter = Vgg::load(&link.cfg.root.join(&link.cfg.weights), link.cfg.device.device, params.pooling)
+        .and_then(|vgg| Painter::new(vgg, link.cfg.device, params));
+    let mut painter = match painter {
+        Ok(p) => p,
+        Err(e) => return fail_until_shutdown(link, e.to_string()),
+    };
+    // Losses are shown with snapshots only: no need to wait for the GPU more often.
+    painter.set_loss_readback_every(link.cfg.snapshot_every);
+    let mut worker = Worker { link, persist, painter, library: StyleLibrary::default(), canvas: Canvas::default() };
+    worker.run();
+}
+
+fn fail_until_shutdown(link: &Link, reason: String) {
+    tracing::error!("worker cannot paint: {reason}");
+    link.set_state(WorkerState::Failed(reason.clone()));
+    link.status().last_error = Some(reason.clone());
+    link.events.send(Event::Notice(Notice { error: true, text: reason }));
+    while let Ok(cmd) = link.commands.recv() {
+        if matches!(cmd, Command::Shutdown) {
+            return;
+        }
+    }
 }
 
 /// Per-run painting state (rebuilt after a restart).
@@ -170,47 +186,9 @@ struct Canvas {
     handed_over: Option<Frame>,
 }
 
-impl Worker<'_> {
-    fn notice(&self, error: bool, text: String) {
-        if error {
-            tracing::warn!("worker: {text}");
-        } else {
-            tracing::info!("worker: {text}");
-        }
-        let _ = self.events.try_send(Event::Notice(Notice { error, text }));
-    }
-
-    fn set_state(&self, state: WorkerState) {
-        let mut s = self.status.lock().expect("lock");
-        if s.state != state {
-            s.state = state;
-        }
-    }
-
-    fn params_for(&self, persist: &Persistent) -> StyleParams {
-        let mut p =
-            persist.selection.as_ref().map(|s| s.params.clone()).unwrap_or_else(|| self.cfg.default_params.clone());
-        if let Some(cap) = persist.size_cap {
-            p.size = p.size.min(cap);
-        }
-        p
-    }
-
-    fn run(&mut self, persist: &mut Persistent) {
-        self.set_state(WorkerState::Starting);
-        let params = self.params_for(persist);
-        let vgg = match Vgg::load(&self.cfg.root.join(&self.cfg.weights), self.cfg.device.device, params.pooling) {
-            Ok(v) => v,
-            Err(e) => return self.fail_until_shutdown(e.to_string()),
-        };
-        let mut painter = match Painter::new(vgg, self.cfg.device, params) {
-            Ok(p) => p,
-            Err(e) => return self.fail_until_shutdown(e.to_string()),
-        };
-        // Losses are shown with snapshots only: no need to wait for the GPU more often.
-        painter.set_loss_readback_every(self.cfg.snapshot_every);
-        let mut library = StyleLibrary::default();
-        let mut canvas = Canvas {
+impl Default for Canvas {
+    fn default() -> Self {
+        Canvas {
             frame_seq: 0,
             first_snapshot_due: None,
             finished_at: None,
@@ -219,144 +197,185 @@ impl Worker<'_> {
             steps_since_frame: 0,
             has_styles: false,
             handed_over: None,
-        };
-        if let Some(sel) = persist.selection.clone() {
-            self.apply_selection(&mut painter, &mut library, &mut canvas, persist, sel);
+        }
+    }
+}
+
+/// How each policy continues the painting.
+impl Policy {
+    /// Does the policy want a new frame from the stream now?
+    fn wants_frame(self, cfg: &WorkerConfig, painter: &Painter, canvas: &Canvas) -> bool {
+        match self {
+            _ if cfg.intake == Intake::OnCommand => false,
+            Policy::Paint => canvas.want_frame || canvas.finished_at.is_some_and(|t| t.elapsed() >= cfg.hold_finished),
+            Policy::Live => !painter.has_content() || canvas.steps_since_frame >= cfg.live_iterations_per_frame.max(1),
+        }
+    }
+
+    /// A new frame: paint it from the start (Paint) or pull the painting towards it (Live).
+    fn start_frame(self, cfg: &WorkerConfig, painter: &mut Painter, first: bool) -> Result<(), EngineError> {
+        match self {
+            Policy::Live if !first => painter.warm_start(cfg.live_keep),
+            _ => painter.restart(None),
+        }
+    }
+
+    /// A new style: paint the same frame again (Paint) or morph the painting into it (Live).
+    fn restyle(self, painter: &mut Painter) -> Result<(), EngineError> {
+        match self {
+            Policy::Paint => painter.restart(None),
+            Policy::Live => painter.warm_start(1.0),
+        }
+    }
+}
+
+enum Flow {
+    Continue,
+    Exit,
+}
+
+/// Everything one run of the worker works with.
+struct Worker<'a> {
+    link: &'a Link,
+    persist: &'a mut Persistent,
+    painter: Painter,
+    library: StyleLibrary,
+    canvas: Canvas,
+}
+
+impl Worker<'_> {
+    fn run(&mut self) {
+        if let Some(sel) = self.persist.selection.clone() {
+            self.apply_selection(sel);
         }
         loop {
-            let waiting_to_retry = persist.retry_at.is_some_and(|t| Instant::now() < t);
-            let busy = !persist.paused
+            let waiting_to_retry = self.persist.retry_at.is_some_and(|t| Instant::now() < t);
+            let busy = !self.persist.paused
                 && !waiting_to_retry
-                && canvas.has_styles
-                && painter.has_content()
-                && !painter.is_finished();
+                && self.canvas.has_styles
+                && self.painter.has_content()
+                && !self.painter.is_finished();
             let wait = if busy { Duration::ZERO } else { Duration::from_millis(40) };
             // Commands first, so a tap on the screen takes effect at the next step.
-            let first =
-                if wait.is_zero() { self.commands.try_recv().ok() } else { self.commands.recv_timeout(wait).ok() };
-            for cmd in first.into_iter().chain(std::iter::from_fn(|| self.commands.try_recv().ok())) {
-                if let Flow::Exit = self.handle(cmd, &mut painter, &mut library, &mut canvas, persist) {
+            let commands = &self.link.commands;
+            let first = if wait.is_zero() { commands.try_recv().ok() } else { commands.recv_timeout(wait).ok() };
+            let pending: Vec<Command> = first.into_iter().chain(commands.try_iter()).collect();
+            for cmd in pending {
+                if let Flow::Exit = self.handle(cmd) {
                     return;
                 }
             }
-            if persist.paused {
-                self.set_state(WorkerState::Paused);
+            if self.persist.paused {
+                self.link.set_state(WorkerState::Paused);
                 continue;
             }
-            if !canvas.has_styles {
-                self.set_state(WorkerState::WaitingForStyle);
+            if !self.canvas.has_styles {
+                self.link.set_state(WorkerState::WaitingForStyle);
                 continue;
             }
             if waiting_to_retry {
                 continue;
             }
-            if !self.take_frame(&mut painter, &mut canvas) {
+            if !self.take_frame() {
                 continue;
             }
-            if painter.is_finished() {
-                if canvas.finished_at.is_none() {
-                    canvas.finished_at = Some(Instant::now());
-                    self.publish(&painter, &mut canvas, true);
+            if self.painter.is_finished() {
+                if self.canvas.finished_at.is_none() {
+                    self.canvas.finished_at = Some(Instant::now());
+                    self.publish(true);
                 }
-                self.set_state(WorkerState::Holding);
+                self.link.set_state(WorkerState::Holding);
                 continue;
             }
-            self.set_state(WorkerState::Painting);
-            self.step(&mut painter, &mut canvas, persist);
+            self.link.set_state(WorkerState::Painting);
+            self.step();
         }
     }
 
     /// Gets a frame when the policy wants one. Returns false when there is nothing to paint.
-    fn take_frame(&self, painter: &mut Painter, canvas: &mut Canvas) -> bool {
-        let due = match self.cfg.policy {
-            _ if self.cfg.intake == Intake::OnCommand => false,
-            Policy::Paint => {
-                canvas.want_frame || canvas.finished_at.is_some_and(|t| t.elapsed() >= self.cfg.hold_finished)
-            }
-            Policy::Live => {
-                !painter.has_content() || canvas.steps_since_frame >= self.cfg.live_iterations_per_frame.max(1)
-            }
-        };
-        if let Some(frame) = canvas.handed_over.take() {
-            painter.set_content((*frame.image).clone());
-            if let Err(e) = painter.restart(None) {
-                self.notice(true, format!("cannot start painting: {e}"));
+    fn take_frame(&mut self) -> bool {
+        let cfg = &self.link.cfg;
+        if let Some(frame) = self.canvas.handed_over.take() {
+            self.painter.set_content((*frame.image).clone());
+            if let Err(e) = self.painter.restart(None) {
+                self.link.notice(true, format!("cannot start painting: {e}"));
                 return false;
             }
-            self.started_frame(canvas, &frame);
-        } else if due {
-            let frame = if painter.has_content() {
-                self.frames.try_recv().ok()
+            self.started_frame(&frame);
+        } else if cfg.policy.wants_frame(cfg, &self.painter, &self.canvas) {
+            let frames = &self.link.frames;
+            let frame = if self.painter.has_content() {
+                frames.try_recv().ok()
             } else {
                 // Nothing on screen yet: wait a little for the first frame (commands stay responsive).
                 select! {
-                    recv(self.frames) -> f => f.ok(),
+                    recv(frames) -> f => f.ok(),
                     default(Duration::from_millis(40)) => None,
                 }
             };
             if let Some(frame) = frame {
-                painter.set_content((*frame.image).clone());
-                let started = match self.cfg.policy {
-                    Policy::Live if canvas.frame_seq != 0 => painter.warm_start(self.cfg.live_keep),
-                    _ => painter.restart(None),
-                };
-                if let Err(e) = started {
-                    self.notice(true, format!("cannot start painting: {e}"));
+                self.painter.set_content((*frame.image).clone());
+                let first = self.canvas.frame_seq == 0;
+                if let Err(e) = cfg.policy.start_frame(cfg, &mut self.painter, first) {
+                    self.link.notice(true, format!("cannot start painting: {e}"));
                     return false;
                 }
-                self.started_frame(canvas, &frame);
+                self.started_frame(&frame);
             }
         }
-        if !painter.has_content() {
-            self.set_state(WorkerState::WaitingForFrame);
+        if !self.painter.has_content() {
+            self.link.set_state(WorkerState::WaitingForFrame);
             return false;
         }
         true
     }
 
-    fn started_frame(&self, canvas: &mut Canvas, frame: &Frame) {
-        canvas.frame_seq = frame.seq;
-        canvas.first_snapshot_due = Some(frame.captured_at);
-        canvas.finished_at = None;
-        canvas.want_frame = false;
-        canvas.steps_since_frame = 0;
-        canvas.steps_since_snapshot = 0;
+    fn started_frame(&mut self, frame: &Frame) {
+        let c = &mut self.canvas;
+        c.frame_seq = frame.seq;
+        c.first_snapshot_due = Some(frame.captured_at);
+        c.finished_at = None;
+        c.want_frame = false;
+        c.steps_since_frame = 0;
+        c.steps_since_snapshot = 0;
     }
 
-    fn step(&self, painter: &mut Painter, canvas: &mut Canvas, persist: &mut Persistent) {
-        let result = match persist.fault.take() {
+    fn step(&mut self) {
+        let result = match self.persist.fault.take() {
             Some(Fault::Panic) => panic!("injected fault: worker panic"),
             Some(Fault::OutOfMemory) => Err(EngineError::Torch("CUDA out of memory (injected fault)".into())),
-            None => painter.step(),
+            None => self.painter.step(),
         };
         match result {
             Ok(p) => {
-                persist.retry_at = None;
-                persist.retry_wait = FIRST_RETRY_WAIT;
-                canvas.steps_since_snapshot += 1;
-                canvas.steps_since_frame += 1;
+                self.persist.retry_at = None;
+                self.persist.retry_wait = FIRST_RETRY_WAIT;
+                self.canvas.steps_since_snapshot += 1;
+                self.canvas.steps_since_frame += 1;
                 {
-                    let mut s = self.status.lock().expect("lock");
+                    let mut s = self.link.status();
                     s.iterations_per_second = p.iterations_per_second;
                     s.losses = p.losses;
-                    s.size = painter.params().size;
+                    s.size = self.painter.params().size;
                 }
-                if canvas.first_snapshot_due.is_some() || canvas.steps_since_snapshot >= self.cfg.snapshot_every {
-                    let finished = painter.is_finished();
-                    self.publish(painter, canvas, finished);
+                if self.canvas.first_snapshot_due.is_some()
+                    || self.canvas.steps_since_snapshot >= self.link.cfg.snapshot_every
+                {
+                    let finished = self.painter.is_finished();
+                    self.publish(finished);
                     if finished {
-                        canvas.finished_at = Some(Instant::now());
+                        self.canvas.finished_at = Some(Instant::now());
                     }
                 }
             }
-            Err(e) if e.is_out_of_memory() && painter.params().size <= SMALLEST_SIZE => {
+            Err(e) if e.is_out_of_memory() && self.painter.params().size <= SMALLEST_SIZE => {
                 // Nothing smaller to try: wait (longer each time) instead of failing in a loop;
                 // the memory may come back (another process on the GPU finishing).
-                let wait = persist.retry_wait;
-                persist.retry_at = Some(Instant::now() + wait);
-                persist.retry_wait = (wait * 2).min(LONGEST_RETRY_WAIT);
-                self.status.lock().expect("lock").last_error = Some(e.to_string());
-                self.notice(
+                let wait = self.persist.retry_wait;
+                self.persist.retry_at = Some(Instant::now() + wait);
+                self.persist.retry_wait = (wait * 2).min(LONGEST_RETRY_WAIT);
+                self.link.status().last_error = Some(e.to_string());
+                self.link.notice(
                     true,
                     format!(
                         "out of memory even at {SMALLEST_SIZE} px, the smallest size; retrying in {:.0} s",
@@ -365,35 +384,35 @@ impl Worker<'_> {
                 );
             }
             Err(e) if e.is_out_of_memory() => {
-                let old = painter.params().size;
+                let old = self.painter.params().size;
                 let new = (old * 3 / 4).max(SMALLEST_SIZE);
-                persist.size_cap = Some(new);
-                let mut params = painter.params().clone();
+                self.persist.size_cap = Some(new);
+                let mut params = self.painter.params().clone();
                 params.size = new;
-                if let Err(e2) = painter.set_params(params).and_then(|_| painter.restart(None)) {
-                    self.notice(true, format!("out of memory at {old} px and cannot restart smaller: {e2}"));
+                if let Err(e2) = self.painter.set_params(params).and_then(|_| self.painter.restart(None)) {
+                    self.link.notice(true, format!("out of memory at {old} px and cannot restart smaller: {e2}"));
                 } else {
-                    self.notice(true, format!("out of memory at {old} px; painting at {new} px from now on"));
+                    self.link.notice(true, format!("out of memory at {old} px; painting at {new} px from now on"));
                 }
-                self.status.lock().expect("lock").size = new;
+                self.link.status().size = new;
             }
             Err(e) => {
-                self.status.lock().expect("lock").last_error = Some(e.to_string());
-                self.notice(true, format!("painting step failed: {e}"));
-                canvas.want_frame = true;
+                self.link.status().last_error = Some(e.to_string());
+                self.link.notice(true, format!("painting step failed: {e}"));
+                self.canvas.want_frame = true;
                 std::thread::sleep(Duration::from_millis(200));
             }
         }
     }
 
-    fn publish(&self, painter: &Painter, canvas: &mut Canvas, finished: bool) {
-        let image = match painter.painting() {
+    fn publish(&mut self, finished: bool) {
+        let image = match self.painter.painting() {
             Ok(img) => Arc::new(img),
-            Err(e) => return self.notice(true, format!("cannot read the painting: {e}")),
+            Err(e) => return self.link.notice(true, format!("cannot read the painting: {e}")),
         };
-        let p = painter.progress();
-        let latency = canvas.first_snapshot_due.take().map(|t| t.elapsed());
-        let style_key = self.status.lock().expect("lock").style_key.clone();
+        let p = self.painter.progress();
+        let latency = self.canvas.first_snapshot_due.take().map(|t| t.elapsed());
+        let style_key = self.link.status().style_key.clone();
         let snap = Snapshot {
             image,
             iteration: p.iteration,
@@ -401,17 +420,17 @@ impl Worker<'_> {
             level: p.level,
             losses: p.losses,
             iterations_per_second: p.iterations_per_second,
-            frame_seq: canvas.frame_seq,
+            frame_seq: self.canvas.frame_seq,
             style_key,
             finished,
             latency,
-            levels: painter.params().levels,
+            levels: self.painter.params().levels,
         };
-        canvas.steps_since_snapshot = 0;
+        self.canvas.steps_since_snapshot = 0;
         if finished {
             tracing::info!(
                 "painting finished: frame {}, \"{}\", {} iterations, {:.2} it/s, loss {:.3e}",
-                canvas.frame_seq,
+                self.canvas.frame_seq,
                 snap.style_key,
                 p.iteration,
                 p.iterations_per_second,
@@ -419,91 +438,60 @@ impl Worker<'_> {
             );
         }
         {
-            let mut s = self.status.lock().expect("lock");
+            let mut s = self.link.status();
             s.snapshots += 1;
             if let Some(l) = latency {
                 s.last_latency = Some(l);
-                tracing::debug!("frame {} first painting after {:?}", canvas.frame_seq, l);
+                tracing::debug!("frame {} first painting after {:?}", self.canvas.frame_seq, l);
             }
         }
-        let _ = self.events.try_send(Event::Snapshot(snap));
+        self.link.events.send(Event::Snapshot(snap));
     }
 
-    fn handle(
-        &self,
-        cmd: Command,
-        painter: &mut Painter,
-        library: &mut StyleLibrary,
-        canvas: &mut Canvas,
-        persist: &mut Persistent,
-    ) -> Flow {
+    fn handle(&mut self, cmd: Command) -> Flow {
         match cmd {
-            Command::SelectStyle(sel) => self.apply_selection(painter, library, canvas, persist, sel),
-            Command::Pause => persist.paused = true,
-            Command::Resume => persist.paused = false,
-            Command::CaptureNow => canvas.want_frame = true,
-            Command::PaintFrame(frame) => canvas.handed_over = Some(frame),
+            Command::SelectStyle(sel) => self.apply_selection(sel),
+            Command::Pause => self.persist.paused = true,
+            Command::Resume => self.persist.paused = false,
+            Command::CaptureNow => self.canvas.want_frame = true,
+            Command::PaintFrame(frame) => self.canvas.handed_over = Some(frame),
             Command::Forget => {
-                painter.forget();
-                canvas.handed_over = None;
-                canvas.first_snapshot_due = None;
-                canvas.finished_at = None;
-                self.set_state(WorkerState::WaitingForFrame);
+                self.painter.forget();
+                self.canvas.handed_over = None;
+                self.canvas.first_snapshot_due = None;
+                self.canvas.finished_at = None;
+                self.link.set_state(WorkerState::WaitingForFrame);
             }
-            Command::InjectFault(f) => persist.fault = Some(f),
+            Command::InjectFault(f) => self.persist.fault = Some(f),
             Command::Shutdown => return Flow::Exit,
         }
         Flow::Continue
     }
 
-    fn apply_selection(
-        &self,
-        painter: &mut Painter,
-        library: &mut StyleLibrary,
-        canvas: &mut Canvas,
-        persist: &mut Persistent,
-        sel: StyleSelection,
-    ) {
-        let (styles, skipped) = library.resolve(&self.cfg.root, &sel.styles);
+    fn apply_selection(&mut self, sel: StyleSelection) {
+        let (styles, skipped) = self.library.resolve(&self.link.cfg.root, &sel.styles);
         for s in skipped {
-            self.notice(true, s);
+            self.link.notice(true, s);
         }
         if styles.is_empty() {
-            self.notice(true, format!("no usable style image for \"{}\"; keeping the current style", sel.key));
+            self.link.notice(true, format!("no usable style image for \"{}\"; keeping the current style", sel.key));
             return;
         }
-        persist.selection = Some(sel.clone());
-        let params = self.params_for(persist);
-        if let Err(e) = painter.set_params(params).and_then(|_| painter.set_styles(styles)) {
-            self.notice(true, format!("cannot use \"{}\": {e}", sel.key));
+        self.persist.selection = Some(sel.clone());
+        let params = params_for(&self.link.cfg, self.persist);
+        if let Err(e) = self.painter.set_params(params).and_then(|_| self.painter.set_styles(styles)) {
+            self.link.notice(true, format!("cannot use \"{}\": {e}", sel.key));
             return;
         }
-        canvas.has_styles = true;
-        self.status.lock().expect("lock").style_key = sel.key.clone();
-        if painter.has_content() {
-            // The new style shows at once: paint the same frame again (paint) or morph the
-            // current painting into the new style (live).
-            let r = match self.cfg.policy {
-                Policy::Paint => painter.restart(None),
-                Policy::Live => painter.warm_start(1.0),
-            };
-            if let Err(e) = r {
-                self.notice(true, format!("cannot restart with the new style: {e}"));
+        self.canvas.has_styles = true;
+        self.link.status().style_key = sel.key.clone();
+        if self.painter.has_content() {
+            // The new style shows at once.
+            if let Err(e) = self.link.cfg.policy.restyle(&mut self.painter) {
+                self.link.notice(true, format!("cannot restart with the new style: {e}"));
             }
-            canvas.finished_at = None;
-            canvas.first_snapshot_due = Some(Instant::now());
-        }
-    }
-
-    fn fail_until_shutdown(&self, reason: String) {
-        tracing::error!("worker cannot paint: {reason}");
-        self.set_state(WorkerState::Failed(reason.clone()));
-        self.status.lock().expect("lock").last_error = Some(reason.clone());
-        let _ = self.events.try_send(Event::Notice(Notice { error: true, text: reason }));
-        while let Ok(cmd) = self.commands.recv() {
-            if matches!(cmd, Command::Shutdown) {
-                return;
-            }
+            self.canvas.finished_at = None;
+            self.canvas.first_snapshot_due = Some(Instant::now());
         }
     }
 }

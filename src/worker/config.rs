@@ -1,0 +1,57 @@
+//! How a worker is set up: one constructor from the installation config, used by the app,
+//! the benchmark and the tests alike (they change single fields after it).
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use super::messages::StyleSelection;
+use crate::config::{EngineConfig, Policy};
+use crate::engine::{EngineDevice, StyleParams};
+
+/// Where the worker gets the frames it paints.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Intake {
+    /// From the capture stream, as the policy asks (after each hold, or continuously).
+    #[default]
+    Stream,
+    /// Only frames handed over with [`super::Command::PaintFrame`] (the visitor journey).
+    OnCommand,
+}
+
+#[derive(Clone, Debug)]
+pub struct WorkerConfig {
+    /// Relative style paths resolve against this.
+    pub root: PathBuf,
+    pub weights: PathBuf,
+    pub device: EngineDevice,
+    pub policy: Policy,
+    pub snapshot_every: u32,
+    pub hold_finished: Duration,
+    pub live_keep: f64,
+    pub live_iterations_per_frame: u32,
+    /// Parameters used until a selection brings its own.
+    pub default_params: StyleParams,
+    pub initial: Option<StyleSelection>,
+    pub restart_delay: Duration,
+    pub intake: Intake,
+}
+
+impl WorkerConfig {
+    /// The worker `engine: (..)` describes; `weights` resolves against `root`.
+    pub fn from_config(root: &Path, engine: &EngineConfig, device: EngineDevice) -> WorkerConfig {
+        WorkerConfig {
+            root: root.to_path_buf(),
+            weights: crate::paths::resolve(root, &engine.weights),
+            device,
+            policy: engine.policy,
+            snapshot_every: engine.snapshot_every,
+            hold_finished: Duration::from_secs_f64(engine.hold_finished_s),
+            live_keep: engine.live_keep,
+            live_iterations_per_frame: engine.live_iterations_per_frame,
+            default_params: engine.style.clone(),
+            initial: None,
+            restart_delay: Duration::from_millis(300),
+            intake: Intake::Stream,
+        }
+    }
+}
