@@ -197,3 +197,16 @@ fn torchvision_weights_report_activations_on_the_caffe_scale() {
         assert!(diff < 0.05, "{name}: scaled torchvision activations differ by {:.1} %", 100.0 * diff);
     }
 }
+
+#[test]
+fn the_conv_table_matches_the_weights_file_and_torchvision_numbering() {
+    use gallery_painter::engine::vgg::conv_shapes;
+    let vgg = common::vgg();
+    let shapes = conv_shapes(Arch::Vgg16);
+    assert_eq!(shapes.len(), 13);
+    for (i, out, inp) in shapes {
+        assert_eq!(vgg.conv_weight(i).unwrap().size(), vec![out, inp, 3, 3], "features.{i}");
+    }
+    let vgg19: Vec<usize> = conv_shapes(Arch::Vgg19).iter().map(|s| s.0).collect();
+    assert_eq!(vgg19, vec![0, 2, 5, 7, 10, 12, 14, 16, 19, 21, 23, 25, 28, 30, 32, 34]);
+}

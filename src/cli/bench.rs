@@ -14,13 +14,28 @@ use super::EngineArgs;
 use crate::engine::optim::OptimizerKind;
 use crate::engine::{self, Painter, StyleImage, StyleParams, Vgg};
 
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ArchArg {
+    Vgg16,
+    Vgg19,
+}
+
+impl ArchArg {
+    fn name(self) -> &'static str {
+        match self {
+            ArchArg::Vgg16 => "vgg16",
+            ArchArg::Vgg19 => "vgg19",
+        }
+    }
+}
+
 #[derive(Args, Debug)]
 pub struct BenchArgs {
     /// Sizes (longer edge, 4:3 images).
     #[arg(long, value_delimiter = ',', default_value = "128,256")]
     pub sizes: Vec<u32>,
-    #[arg(long, value_delimiter = ',', default_value = "vgg16,vgg19")]
-    pub archs: Vec<String>,
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "vgg16,vgg19")]
+    pub archs: Vec<ArchArg>,
     /// Timed iterations per run (after 3 warm-up iterations).
     #[arg(long, default_value_t = 20)]
     pub iters: u32,
@@ -134,28 +149,13 @@ fn random_vgg19(path: &Path) -> anyhow::Result<()> {
     }
     std::fs::create_dir_all(path.parent().expect("has parent"))?;
     tch::manual_seed(19);
+    // Shapes from the engine's own VGG table; He-initialised, so activations keep their scale.
     let mut tensors: Vec<(String, tch::Tensor)> = Vec::new();
-    let mut cin = 3i64;
-    let mut i = 0usize;
-    for n in [2, 2, 4, 4, 4] {
-        for _ in 0..n {
-            let cout = match tensors.len() / 2 {
-                0 | 1 => 64,
-                2 | 3 => 128,
-                4..=7 => 256,
-                _ => 512,
-            };
-            tensors.push((
-                format!("features.{i}.weight"),
-                tch::Tensor::randn([cout, cin, 3, 3], (tch::Kind::Float, tch::Device::Cpu))
-                    * (2.0 / (9.0 * cin as f64)).sqrt(),
-            ));
-            tensors
-                .push((format!("features.{i}.bias"), tch::Tensor::zeros([cout], (tch::Kind::Float, tch::Device::Cpu))));
-            cin = cout;
-            i += 2;
-        }
-        i += 1; // pool
+    for (i, cout, cin) in engine::vgg::conv_shapes(engine::Arch::Vgg19) {
+        let w = tch::Tensor::randn([cout, cin, 3, 3], (tch::Kind::Float, tch::Device::Cpu))
+            * (2.0 / (9.0 * cin as f64)).sqrt();
+        tensors.push((format!("features.{i}.weight"), w));
+        tensors.push((format!("features.{i}.bias"), tch::Tensor::zeros([cout], (tch::Kind::Float, tch::Device::Cpu))));
     }
     let data: Vec<(String, Vec<u8>, Vec<usize>)> = tensors
         .iter()
@@ -234,15 +234,14 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<()> {
         "{:<7} {:>5} {:>14} {:>14} {:>8} {:>12} {:>12}",
         "model", "size", "engine it/s", "pytorch it/s", "ratio", "engine MB", "pytorch MB"
     );
-    for arch in &args.archs {
-        let weights = match arch.as_str() {
-            "vgg16" => args.engine.weights.clone(),
-            "vgg19" => {
+    for &arch in &args.archs {
+        let weights = match arch {
+            ArchArg::Vgg16 => args.engine.weights.clone(),
+            ArchArg::Vgg19 => {
                 let p = root.join(".cache/bench/vgg19-random.safetensors");
                 random_vgg19(&p)?;
                 p
             }
-            other => bail!("unknown arch {other}"),
         };
         for &size in &args.sizes {
             let mut precisions = vec!["fp32"];
@@ -254,7 +253,7 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<()> {
             for _ in 0..args.repeats.max(1) {
                 references.push(run_json(
                     Process::new(&python).arg(root.join("scripts/bench_reference.py")).arg(&weights).args([
-                        arch.as_str(),
+                        arch.name(),
                         &size.to_string(),
                         &args.iters.to_string(),
                         &threads.to_string(),
@@ -289,7 +288,7 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<()> {
                 let precision = *precision;
                 println!(
                     "{:<7} {:>5} {:>14.2} {:>14.2} {:>7.2}x {:>12.0} {:>12.0}{}",
-                    arch,
+                    arch.name(),
                     size,
                     engine.it_s,
                     reference.it_s,

@@ -11,6 +11,12 @@ use super::EngineArgs;
 use crate::engine::optim::OptimizerKind;
 use crate::engine::{self, InitKind, LayerWeight, Painter, Pooling, StyleImage, StyleParams, Vgg, imageio};
 
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OptimizerArg {
+    Lbfgs,
+    Adam,
+}
+
 #[derive(Args, Debug)]
 pub struct StylizeArgs {
     /// The photo to paint (`synthetic`: the bundled demo scene).
@@ -28,8 +34,8 @@ pub struct StylizeArgs {
     /// Coarse-to-fine levels (1 = single scale).
     #[arg(long)]
     pub levels: Option<u32>,
-    #[arg(long, value_parser = ["lbfgs", "adam"])]
-    pub optimizer: Option<String>,
+    #[arg(long, value_enum)]
+    pub optimizer: Option<OptimizerArg>,
     /// Adam learning rate (pixel units).
     #[arg(long, default_value_t = 4.0)]
     pub lr: f64,
@@ -113,10 +119,10 @@ impl StylizeArgs {
             style_scale: self.style_scale,
         };
         p = overrides.apply(&p);
-        match self.optimizer.as_deref() {
-            Some("adam") => p.optimizer = OptimizerKind::Adam { lr: self.lr },
-            Some("lbfgs") => p.optimizer = OptimizerKind::Lbfgs { history: 20 },
-            _ => {}
+        match self.optimizer {
+            Some(OptimizerArg::Adam) => p.optimizer = OptimizerKind::Adam { lr: self.lr },
+            Some(OptimizerArg::Lbfgs) => p.optimizer = OptimizerKind::Lbfgs { history: 20 },
+            None => {}
         }
         match self.init.as_deref() {
             Some("random") => p.init = InitKind::Random,

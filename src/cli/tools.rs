@@ -8,6 +8,21 @@ use crate::config::InstallationConfig;
 use crate::config::SourceConfig;
 use crate::scene::Scene;
 
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PolicyArg {
+    Paint,
+    Live,
+}
+
+impl From<PolicyArg> for crate::config::Policy {
+    fn from(p: PolicyArg) -> Self {
+        match p {
+            PolicyArg::Paint => crate::config::Policy::Paint,
+            PolicyArg::Live => crate::config::Policy::Live,
+        }
+    }
+}
+
 #[derive(Args, Debug)]
 pub struct RunArgs {
     /// Installation config (RON).
@@ -23,8 +38,8 @@ pub struct RunArgs {
     #[arg(long)]
     pub demo: bool,
     /// Override the refinement policy.
-    #[arg(long, value_parser = ["paint", "live"])]
-    pub policy: Option<String>,
+    #[arg(long, value_enum)]
+    pub policy: Option<PolicyArg>,
     /// Override the painting size (longer edge, px).
     #[arg(long)]
     pub size: Option<u32>,
@@ -77,10 +92,8 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
             cfg.journey.show_recent_paintings = 4;
         }
     }
-    match args.policy.as_deref() {
-        Some("live") => cfg.engine.policy = crate::config::Policy::Live,
-        Some("paint") => cfg.engine.policy = crate::config::Policy::Paint,
-        _ => {}
+    if let Some(policy) = args.policy {
+        cfg.engine.policy = policy.into();
     }
     if let Some(size) = args.size {
         cfg.engine.style.size = size;

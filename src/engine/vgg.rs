@@ -53,6 +53,22 @@ enum Op {
 }
 
 /// The `features` layer sequence of a VGG with its Gatys-style names.
+/// `(features index, out channels, in channels)` of each convolution of `arch`.
+pub fn conv_shapes(arch: Arch) -> Vec<(usize, i64, i64)> {
+    const WIDTHS: [i64; 5] = [64, 128, 256, 512, 512];
+    let mut shapes = Vec::new();
+    let mut cin = 3;
+    for (i, (op, name)) in layer_table(arch).iter().enumerate() {
+        if *op == Op::Conv {
+            let block: usize = name[4..].split('_').next().and_then(|b| b.parse().ok()).expect("conv{block}_{n}");
+            let cout = WIDTHS[block - 1];
+            shapes.push((i, cout, cin));
+            cin = cout;
+        }
+    }
+    shapes
+}
+
 fn layer_table(arch: Arch) -> Vec<(Op, String)> {
     let mut ops = Vec::new();
     for (b, &n) in arch.convs_per_block().iter().enumerate() {
