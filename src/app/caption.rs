@@ -59,30 +59,22 @@ fn spawn(mut commands: Commands, settings: Res<CaptionSettings>) {
                 row_gap: px(8),
                 ..default()
             },
-            BackgroundColor(Color::srgba(0.0, 0.0, 0.0, 0.55)),
+            BackgroundColor(theme::LABEL),
             GlobalZIndex(theme::z::CAPTION),
             visibility,
         ))
         .with_children(|c| {
-            c.spawn((
-                CaptionText,
-                Text::new(""),
-                TextFont::from_font_size(28.0),
-                TextColor(Color::srgb(1.0, 0.97, 0.9)),
-            ));
+            c.spawn((CaptionText, Text::new(""), TextFont::from_font_size(28.0), TextColor(theme::TEXT)));
             c.spawn((ProgressRow, Node { flex_direction: FlexDirection::Column, row_gap: px(6), ..default() }))
                 .with_children(|row| {
-                    row.spawn((
-                        Node { width: px(260), height: px(4), ..default() },
-                        BackgroundColor(Color::srgba(1.0, 1.0, 1.0, 0.2)),
-                    ))
-                    .with_children(|bar| {
-                        bar.spawn((
-                            ProgressFill,
-                            Node { width: percent(0), height: percent(100), ..default() },
-                            BackgroundColor(theme::ACCENT),
-                        ));
-                    });
+                    row.spawn((Node { width: px(260), height: px(4), ..default() }, BackgroundColor(theme::FAINT)))
+                        .with_children(|bar| {
+                            bar.spawn((
+                                ProgressFill,
+                                Node { width: percent(0), height: percent(100), ..default() },
+                                BackgroundColor(theme::ACCENT),
+                            ));
+                        });
                     row.spawn((ProgressPhrase, theme::text("", 20.0, theme::ACCENT)));
                 });
         });

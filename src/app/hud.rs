@@ -10,6 +10,7 @@ use super::keepsake::KeepsakeProblem;
 use super::kiosk::KioskSettings;
 use super::pipeline::PipelineStatus;
 use super::rotation::{Opening, Playlist, SceneProblem};
+use super::theme;
 use crate::capture::CaptureState;
 use crate::worker::WorkerState;
 
@@ -51,13 +52,13 @@ fn spawn(mut commands: Commands) {
                 max_width: px(760),
                 ..default()
             },
-            BackgroundColor(Color::srgba(0.0, 0.0, 0.0, 0.75)),
+            BackgroundColor(theme::STAFF_PANEL),
             Visibility::Hidden,
-            GlobalZIndex(50),
+            GlobalZIndex(theme::z::HUD),
             HudText,
         ))
         .with_children(|p| {
-            p.spawn((Text::new(""), TextFont::from_font_size(16.0), TextColor(Color::srgb(0.7, 1.0, 0.7))));
+            p.spawn((Text::new(""), TextFont::from_font_size(16.0), TextColor(theme::STAFF_TEXT)));
         });
     commands
         .spawn((
@@ -69,9 +70,9 @@ fn spawn(mut commands: Commands) {
                 padding: UiRect::axes(px(12), px(6)),
                 ..default()
             },
-            BackgroundColor(Color::srgba(0.35, 0.05, 0.05, 0.8)),
+            BackgroundColor(theme::TROUBLE),
             Visibility::Hidden,
-            GlobalZIndex(40),
+            GlobalZIndex(theme::z::BANNER),
         ))
         .with_children(|p| {
             p.spawn((Text::new(""), TextFont::from_font_size(18.0), TextColor(Color::WHITE)));
@@ -87,15 +88,15 @@ fn spawn(mut commands: Commands) {
                 align_items: AlignItems::Center,
                 ..default()
             },
-            BackgroundColor(Color::srgba(0.0, 0.0, 0.0, 0.85)),
+            BackgroundColor(theme::CLOSED),
             Visibility::Hidden,
-            GlobalZIndex(60),
+            GlobalZIndex(theme::z::CLOSED),
         ))
         .with_children(|p| {
             p.spawn((
                 Text::new("The painter is resting. See you during opening hours."),
                 TextFont::from_font_size(36.0),
-                TextColor(Color::srgb(1.0, 0.95, 0.85)),
+                TextColor(theme::TEXT),
             ));
         });
 }

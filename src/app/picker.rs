@@ -8,6 +8,7 @@ use bevy::render::render_resource::{Extent3d, TextureDimension, TextureFormat};
 
 use super::AppSystems;
 use super::rotation::{Playlist, SceneReloaded, StyleRequest};
+use super::theme;
 
 /// Thumbnail button of scene entry `0`.
 #[derive(Component, Clone, Copy, Debug)]
@@ -37,8 +38,8 @@ pub struct Engagement {
 
 const THUMB_W: u32 = 176;
 const THUMB_H: u32 = 124;
-const SELECTED: Color = Color::srgb(0.98, 0.82, 0.35);
-const UNSELECTED: Color = Color::srgba(1.0, 1.0, 1.0, 0.25);
+const SELECTED: Color = theme::ACCENT;
+const UNSELECTED: Color = theme::FAINT;
 
 pub(super) fn plugin(app: &mut App) {
     app.init_state::<Picker>()
@@ -159,8 +160,8 @@ fn rebuild_strip(
                 align_items: AlignItems::Center,
                 ..default()
             },
-            BackgroundColor(Color::srgba(0.0, 0.0, 0.0, 0.55)),
-            GlobalZIndex(10),
+            BackgroundColor(theme::LABEL),
+            GlobalZIndex(theme::z::PICKER),
         ))
         .with_children(|strip| {
             for (i, entry) in playlist.scene.entries.iter().enumerate() {
@@ -189,7 +190,7 @@ fn rebuild_strip(
                                 padding: UiRect::all(px(3)),
                                 ..default()
                             },
-                            BackgroundColor(Color::srgba(0.0, 0.0, 0.0, 0.6)),
+                            BackgroundColor(theme::PANEL),
                         ))
                         .with_children(|label| {
                             label.spawn((
@@ -228,19 +229,16 @@ fn spawn_hint(mut commands: Commands, engagement: Res<Engagement>) {
                 ..default()
             },
             Visibility::Hidden,
-            GlobalZIndex(11),
+            GlobalZIndex(theme::z::PICKER_HINT),
         ))
         .with_children(|n| {
-            n.spawn((
-                Node { padding: UiRect::axes(px(24), px(12)), ..default() },
-                BackgroundColor(Color::srgba(0.0, 0.0, 0.0, 0.6)),
-            ))
-            .with_children(|b| {
-                b.spawn((
-                    Text::new(engagement.hint.clone()),
-                    TextFont::from_font_size(30.0),
-                    TextColor(Color::srgb(1.0, 0.95, 0.85)),
-                ));
-            });
+            n.spawn((Node { padding: UiRect::axes(px(24), px(12)), ..default() }, BackgroundColor(theme::PANEL)))
+                .with_children(|b| {
+                    b.spawn((
+                        Text::new(engagement.hint.clone()),
+                        TextFont::from_font_size(30.0),
+                        TextColor(theme::TEXT),
+                    ));
+                });
         });
 }

@@ -83,7 +83,7 @@ fn update_preview(
                     border: UiRect::all(px(3)),
                     ..default()
                 },
-                BorderColor::all(Color::srgba(1.0, 1.0, 1.0, 0.6)),
+                BorderColor::all(super::theme::TEXT.with_alpha(0.6)),
                 GlobalZIndex(super::theme::z::PREVIEW),
             ));
             commands.insert_resource(PreviewTexture { handle, size, last_seq: frame.seq, last_update: now });

@@ -9,6 +9,17 @@ pub const TEXT: Color = Color::srgb(1.0, 0.96, 0.88);
 pub const ACCENT: Color = Color::srgb(0.98, 0.82, 0.35);
 /// Dark translucent panel behind text over the painting.
 pub const PANEL: Color = Color::srgba(0.0, 0.0, 0.0, 0.6);
+/// The museum label and the picker strip: a little lighter than a panel.
+pub const LABEL: Color = Color::srgba(0.0, 0.0, 0.0, 0.55);
+/// Unselected thumbnail borders, empty progress, frames around live images.
+pub const FAINT: Color = Color::srgba(1.0, 1.0, 1.0, 0.25);
+/// Staff-only text (the F12 overlay): terminal green on near-black.
+pub const STAFF_TEXT: Color = Color::srgb(0.7, 1.0, 0.7);
+pub const STAFF_PANEL: Color = Color::srgba(0.0, 0.0, 0.0, 0.75);
+/// The "camera lost" / "painter stopped" banner.
+pub const TROUBLE: Color = Color::srgba(0.35, 0.05, 0.05, 0.8);
+/// The closed screen outside opening hours.
+pub const CLOSED: Color = Color::srgba(0.0, 0.0, 0.0, 0.85);
 /// Recording red: the capture indicator.
 pub const CAPTURE_RED: Color = Color::srgb(0.92, 0.16, 0.14);
 

@@ -1,3 +1,6 @@
+//! Reading and writing RON files: parse errors become a [`ConfigError`] that names the
+//! file, line and column and ends in a `fix:` line.
+
 use std::fmt;
 use std::path::{Path, PathBuf};
 
