@@ -8,10 +8,16 @@ cd "$ROOT"
 T0=$SECONDS
 bash scripts/setup.sh
 T1=$SECONDS
-echo "==> cargo build --tests (debug, deps optimised)"
+echo "==> cargo fmt --check"
+cargo fmt --check || { echo "formatting differs: run 'cargo fmt'" >&2; exit 1; }
+echo "==> cargo build --tests (dev profile, deps optimised; run.sh uses the same build)"
 cargo test --locked --no-run
 T2=$SECONDS
+echo "==> cargo clippy --all-targets -- -D warnings"
+cargo clippy --locked --all-targets -- -D warnings
+T3=$SECONDS
 echo "==> cargo test"
 cargo test --locked "$@"
-T3=$SECONDS
-printf '\ntimings: setup %ss, build %ss, tests %ss, total %ss\n' "$((T1 - T0))" "$((T2 - T1))" "$((T3 - T2))" "$((T3 - T0))"
+T4=$SECONDS
+printf '\ntimings: setup %ss, build %ss, clippy %ss, tests %ss, total %ss\n' \
+  "$((T1 - T0))" "$((T2 - T1))" "$((T3 - T2))" "$((T4 - T3))" "$((T4 - T0))"

@@ -171,7 +171,7 @@ impl Harness {
     }
 
     /// Enter, hold still, count down: returns in Painting with frame `seq` captured.
-    fn to_painting(&mut self, seq: u64) {
+    fn through_to_painting(&mut self, seq: u64) {
         self.camera_frame(seq);
         self.signal(PresenceEvent::Entered);
         self.run(0.2);
@@ -249,7 +249,7 @@ fn in_touch_mode_holding_still_is_not_enough_a_touch_starts_the_countdown() {
 #[test]
 fn paint_me_again_repaints_the_same_capture_in_the_next_artwork_without_a_countdown() {
     let mut h = Harness::new(CaptureTrigger::Auto);
-    h.to_painting(5);
+    h.through_to_painting(5);
     h.snapshot(5, "Night", 2, false);
     h.snapshot(5, "Night", 10, true);
     h.run(0.3);
@@ -288,7 +288,7 @@ fn a_visitor_who_leaves_during_the_countdown_cancels_it_cleanly() {
     assert!(h.painted_frames().is_empty(), "nothing was captured");
     assert!(h.app.world().get_resource::<VisitorCapture>().is_none());
     // The next visitor gets the whole journey.
-    h.to_painting(9);
+    h.through_to_painting(9);
     assert_eq!(h.painted_frames(), vec![9]);
 }
 
@@ -298,7 +298,7 @@ fn the_rotation_waits_for_the_visitor_and_resumes_after_they_leave() {
     // Scene entries last 2 s; the first was selected at start.
     let first = h.selected();
     assert_eq!(first, vec!["Night".to_string()]);
-    h.to_painting(11);
+    h.through_to_painting(11);
     h.run(6.0);
     assert_eq!(h.selected(), first, "no artwork change while a visitor is being painted");
     h.signal(PresenceEvent::Left);
@@ -318,7 +318,7 @@ fn snapshots_of_anyone_but_the_current_visitor_never_reach_the_screen() {
     h.snapshot(2, "Night", 9, true);
     h.run(0.2);
     assert!(h.app.world().resource::<LatestPainting>().0.is_none());
-    h.to_painting(12);
+    h.through_to_painting(12);
     h.snapshot(2, "Night", 9, false);
     h.run(0.2);
     assert!(h.app.world().resource::<LatestPainting>().0.is_none());
@@ -330,7 +330,7 @@ fn snapshots_of_anyone_but_the_current_visitor_never_reach_the_screen() {
 #[test]
 fn after_a_reveal_times_out_a_visitor_who_stays_is_not_painted_again_unasked() {
     let mut h = Harness::new(CaptureTrigger::Auto);
-    h.to_painting(4);
+    h.through_to_painting(4);
     h.snapshot(4, "Night", 1, false);
     h.snapshot(4, "Night", 10, true);
     h.run(0.3);

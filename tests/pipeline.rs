@@ -68,10 +68,10 @@ fn worker(
 fn wait_for(w: &WorkerHandle, timeout: Duration, mut pred: impl FnMut(&Event) -> bool) -> Option<Event> {
     let end = Instant::now() + timeout;
     while Instant::now() < end {
-        if let Ok(e) = w.events.recv_timeout(Duration::from_millis(50)) {
-            if pred(&e) {
-                return Some(e);
-            }
+        if let Ok(e) = w.events.recv_timeout(Duration::from_millis(50))
+            && pred(&e)
+        {
+            return Some(e);
         }
     }
     None

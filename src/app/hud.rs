@@ -145,6 +145,7 @@ pub fn status_lines(status: &PipelineStatus, fps: Option<f64>, scene_problem: Op
     lines.join("\n")
 }
 
+#[allow(clippy::too_many_arguments)] // a Bevy system: each parameter is one thing the overlay shows
 fn update_hud(
     visible: Res<HudVisible>,
     status: Res<PipelineStatus>,
@@ -209,10 +210,10 @@ fn update_banner(
         }
         if let Some(m) = &message {
             for c in children.iter() {
-                if let Ok(mut t) = texts.get_mut(c) {
-                    if t.0 != *m {
-                        t.0 = m.clone();
-                    }
+                if let Ok(mut t) = texts.get_mut(c)
+                    && t.0 != *m
+                {
+                    t.0 = m.clone();
                 }
             }
         }

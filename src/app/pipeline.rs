@@ -174,10 +174,10 @@ fn forward_commands(pipeline: Option<Res<Pipeline>>, mut commands: MessageReader
 }
 
 fn shutdown_on_exit(mut exit: MessageReader<AppExit>, pipeline: Option<ResMut<Pipeline>>) {
-    if exit.read().next().is_some() {
-        if let Some(mut p) = pipeline {
-            p.shutdown();
-        }
+    if exit.read().next().is_some()
+        && let Some(mut p) = pipeline
+    {
+        p.shutdown();
     }
 }
 

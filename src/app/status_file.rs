@@ -42,6 +42,7 @@ pub(super) fn plugin(app: &mut App) {
     app.add_systems(Last, write_status.run_if(resource_exists::<StatusFile>));
 }
 
+#[allow(clippy::too_many_arguments)] // a Bevy system: each parameter is one part of the report
 fn write_status(
     file: Res<StatusFile>,
     time: Res<Time>,

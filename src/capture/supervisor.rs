@@ -133,10 +133,8 @@ pub fn spawn_capture(
     };
     let thread = {
         let (status, stop) = (status.clone(), stop.clone());
-        std::thread::Builder::new()
-            .name("capture".into())
-            .spawn(move || capture_loop(primary, fallback, options, tx, drain, status, stop, presence))
-            .expect("spawn capture thread")
+        let run = CaptureThread { primary, fallback, options, tx, drain, status, stop, presence };
+        std::thread::Builder::new().name("capture".into()).spawn(move || run.run()).expect("spawn capture thread")
     };
     CaptureHandle { frames: rx, presence: presence_rx, status, stop, thread: Some(thread) }
 }
@@ -230,14 +228,33 @@ fn sleep_unless_stopped(d: Duration, stop: &AtomicBool) -> bool {
     !stop.load(Ordering::SeqCst)
 }
 
-fn capture_loop(
-    mut primary: SourceFactory,
-    mut fallback: Option<SourceFactory>,
+/// What the capture thread owns.
+struct CaptureThread {
+    primary: SourceFactory,
+    fallback: Option<SourceFactory>,
     options: CaptureOptions,
+    /// Latest wins: a channel of one, and a receiving handle to drop the stale frame.
     tx: Sender<Frame>,
     drain: Receiver<Frame>,
     status: Arc<Mutex<CaptureStatus>>,
     stop: Arc<AtomicBool>,
+    presence: Presence,
+}
+
+impl CaptureThread {
+    fn run(self) {
+        let CaptureThread { primary, fallback, options, tx, drain, status, stop, presence } = self;
+        capture_loop(primary, fallback, &options, (tx, drain), &status, &stop, presence);
+    }
+}
+
+fn capture_loop(
+    mut primary: SourceFactory,
+    mut fallback: Option<SourceFactory>,
+    options: &CaptureOptions,
+    (tx, drain): (Sender<Frame>, Receiver<Frame>),
+    status: &Mutex<CaptureStatus>,
+    stop: &AtomicBool,
     mut presence: Presence,
 ) {
     let mut seq = 0u64;
@@ -257,7 +274,7 @@ fn capture_loop(
                     } else {
                         tracing::info!("capture: using {}", s.name());
                     }
-                    set_state(&status, CaptureState::Running, Some(s.name()));
+                    set_state(status, CaptureState::Running, Some(s.name()));
                     primary_ever_opened = true;
                     presence.reset();
                     source = Some((s, true));
@@ -266,9 +283,9 @@ fn capture_loop(
                     // Lost after it worked: keep the last painting, retry with backoff.
                     status.lock().expect("lock").reconnects += 1;
                     let retry_in = backoff.current();
-                    set_state(&status, CaptureState::Lost { reason: e.to_string(), retry_in }, None);
+                    set_state(status, CaptureState::Lost { reason: e.to_string(), retry_in }, None);
                     tracing::warn!("capture: camera lost ({e}); retrying in {:.1}s", retry_in.as_secs_f64());
-                    if !backoff.wait(&stop) {
+                    if !backoff.wait(stop) {
                         break;
                     }
                     continue;
@@ -277,7 +294,7 @@ fn capture_loop(
                     Some(Ok(s)) => {
                         // Said once, clearly; then we run on the stand-in.
                         tracing::warn!("capture: no camera ({e}); showing {} instead", s.name());
-                        set_state(&status, CaptureState::Fallback { reason: e.to_string() }, Some(s.name()));
+                        set_state(status, CaptureState::Fallback { reason: e.to_string() }, Some(s.name()));
                         last_probe = Instant::now();
                         presence.reset();
                         source = Some((s, false));
@@ -285,19 +302,19 @@ fn capture_loop(
                     Some(Err(fe)) => {
                         tracing::error!("capture: no camera ({e}) and the fallback failed too ({fe})");
                         let reason = format!("{e}; fallback: {fe}");
-                        set_state(&status, CaptureState::Lost { reason, retry_in: backoff.current() }, None);
-                        if !backoff.wait(&stop) {
+                        set_state(status, CaptureState::Lost { reason, retry_in: backoff.current() }, None);
+                        if !backoff.wait(stop) {
                             break;
                         }
                         continue;
                     }
                     None => {
                         set_state(
-                            &status,
+                            status,
                             CaptureState::Lost { reason: e.to_string(), retry_in: backoff.current() },
                             None,
                         );
-                        if !backoff.wait(&stop) {
+                        if !backoff.wait(stop) {
                             break;
                         }
                         continue;
@@ -311,7 +328,7 @@ fn capture_loop(
             last_probe = Instant::now();
             if let Ok(s) = primary() {
                 tracing::info!("capture: camera found: {}", s.name());
-                set_state(&status, CaptureState::Running, Some(s.name()));
+                set_state(status, CaptureState::Running, Some(s.name()));
                 primary_ever_opened = true;
                 presence.reset();
                 source = Some((s, true));
@@ -355,15 +372,15 @@ fn capture_loop(
                 let retry_in = backoff.current();
                 tracing::warn!("capture: {} failed: {e}; reopening in {:.1}s", src.name(), retry_in.as_secs_f64());
                 if *is_primary {
-                    set_state(&status, CaptureState::Lost { reason: e.to_string(), retry_in }, None);
+                    set_state(status, CaptureState::Lost { reason: e.to_string(), retry_in }, None);
                 }
                 presence.reset();
                 source = None;
-                if !backoff.wait(&stop) {
+                if !backoff.wait(stop) {
                     break;
                 }
             }
         }
     }
-    set_state(&status, CaptureState::Stopped, None);
+    set_state(status, CaptureState::Stopped, None);
 }

@@ -76,13 +76,12 @@ pub fn capture_to_first_painting(
             let _ = w.commands.send(Command::PaintFrame(Frame { image, seq: k + 1, captured_at: Instant::now() }));
             let end = Instant::now() + Duration::from_secs(120);
             while Instant::now() < end {
-                if let Ok(Event::Snapshot(s)) = w.events.recv_timeout(Duration::from_millis(200)) {
-                    if s.frame_seq == k + 1 {
-                        if let Some(l) = s.latency {
-                            latencies.push(l.as_secs_f64());
-                            break;
-                        }
-                    }
+                if let Ok(Event::Snapshot(s)) = w.events.recv_timeout(Duration::from_millis(200))
+                    && s.frame_seq == k + 1
+                    && let Some(l) = s.latency
+                {
+                    latencies.push(l.as_secs_f64());
+                    break;
                 }
             }
         }
@@ -136,8 +135,11 @@ pub fn still_to_countdown(root: &std::path::Path, visitors: usize) -> anyhow::Re
         let frame_start = Instant::now();
         app.update();
         let t = app.world().resource::<JourneyTimings>().still_to_countdown;
-        if t.is_some() && t != last && *app.world().resource::<State<Journey>>().get() == Journey::Countdown {
-            seen.push(t.expect("checked").as_secs_f64() * 1000.0);
+        if let Some(latency) = t
+            && t != last
+            && *app.world().resource::<State<Journey>>().get() == Journey::Countdown
+        {
+            seen.push(latency.as_secs_f64() * 1000.0);
             last = t;
         }
         std::thread::sleep(Duration::from_secs_f64(1.0 / 60.0).saturating_sub(frame_start.elapsed()));

@@ -78,13 +78,13 @@ pub struct StylizeArgs {
 
 /// `path:weight` -> (path, weight); a suffix that is not a number stays part of the path.
 pub fn parse_style_arg(arg: &str) -> anyhow::Result<(PathBuf, f64)> {
-    if let Some((p, w)) = arg.rsplit_once(':') {
-        if let Ok(w) = w.parse::<f64>() {
-            if !(w > 0.0 && w.is_finite()) {
-                bail!("style weight in `{arg}` must be a positive number");
-            }
-            return Ok((PathBuf::from(p), w));
+    if let Some((p, w)) = arg.rsplit_once(':')
+        && let Ok(w) = w.parse::<f64>()
+    {
+        if !(w > 0.0 && w.is_finite()) {
+            bail!("style weight in `{arg}` must be a positive number");
         }
+        return Ok((PathBuf::from(p), w));
     }
     Ok((PathBuf::from(arg), 1.0))
 }
@@ -194,10 +194,11 @@ pub fn run(args: StylizeArgs) -> anyhow::Result<()> {
             p.losses.style,
             p.losses.tv
         ));
-        if let Some(k) = save_every {
-            if k > 0 && p.iteration % k == 0 {
-                painter.painting()?.save(numbered(&args.out, p.iteration))?;
-            }
+        if let Some(k) = save_every
+            && k > 0
+            && p.iteration % k == 0
+        {
+            painter.painting()?.save(numbered(&args.out, p.iteration))?;
         }
     }
     bar.finish();

@@ -302,13 +302,10 @@ impl InstallationConfig {
             return bad("engine.snapshot_every must be at least 1".into(), "use e.g. 2");
         }
         for (name, source) in [("source", &self.source), ("fallback", &self.fallback)] {
-            if let SourceConfig::Synthetic { fps, .. } = source {
-                if !(*fps > 0.0 && *fps <= 240.0) {
-                    return bad(
-                        format!("{name}: Synthetic fps {fps} must be within 0 < fps <= 240"),
-                        "use e.g. fps: 15.0",
-                    );
-                }
+            if let SourceConfig::Synthetic { fps, .. } = source
+                && !(*fps > 0.0 && *fps <= 240.0)
+            {
+                return bad(format!("{name}: Synthetic fps {fps} must be within 0 < fps <= 240"), "use e.g. fps: 15.0");
             }
         }
         if let Err(e) = self.presence.validate() {

@@ -165,8 +165,8 @@ impl Lbfgs {
         };
         let mut d = self.direction(&g);
         let mut gtd = dot(&g, &d);
-        if !(gtd < 0.0) {
-            // Not a descent direction (stale curvature): fall back to steepest descent.
+        // Not a descent direction (stale curvature), or NaN: fall back to steepest descent.
+        if gtd.is_nan() || gtd >= 0.0 {
             self.pairs.clear();
             d = -&g;
             gtd = dot(&g, &d);

@@ -318,7 +318,7 @@ impl Painter {
             self.iteration += 1;
             self.run_iterations += 1;
             let level_done = self.level_iteration >= self.params.iterations;
-            if level_done || self.iteration % self.loss_readback_every.max(1) == 0 {
+            if level_done || self.iteration.is_multiple_of(self.loss_readback_every.max(1)) {
                 // One device->host copy for all four numbers.
                 let v: Vec<f64> = Vec::<f64>::try_from(&result.parts.to_kind(Kind::Double).to_device(Device::Cpu))
                     .map_err(|e| EngineError::Torch(e.to_string()))?;

@@ -105,10 +105,10 @@ impl StyleParams {
         if !(self.style_scale > 0.05 && self.style_scale <= 4.0) {
             return Err(format!("style_scale {} is outside (0.05, 4]", self.style_scale));
         }
-        if let super::optim::OptimizerKind::Adam { lr } = self.optimizer {
-            if !(lr > 0.0 && lr.is_finite()) {
-                return Err(format!("adam lr must be > 0, got {lr}"));
-            }
+        if let super::optim::OptimizerKind::Adam { lr } = self.optimizer
+            && !(lr > 0.0 && lr.is_finite())
+        {
+            return Err(format!("adam lr must be > 0, got {lr}"));
         }
         Ok(())
     }

@@ -97,12 +97,15 @@ pub struct Vgg {
     pooling: Pooling,
     ops: Vec<Op>,
     /// Conv weights and bias by `features` index (None for relu/pool positions).
-    convs: Vec<Option<(Tensor, Tensor)>>,
+    convs: ConvWeights,
     device: Device,
     source: String,
     /// Reduced-precision copies of the weights (mixed precision on CUDA); None = fp32.
-    reduced: Option<(Kind, Vec<Option<(Tensor, Tensor)>>)>,
+    reduced: Option<(Kind, ConvWeights)>,
 }
+
+/// (weight, bias) by `features` index; None at ReLU and pooling positions.
+type ConvWeights = Vec<Option<(Tensor, Tensor)>>;
 
 impl Vgg {
     /// Loads a safetensors file with `features.{i}.weight/bias` and `arch`/`convention` metadata.
@@ -227,10 +230,10 @@ impl Vgg {
             Some((kind, convs)) => (input.to_kind(*kind), convs),
             None => (input.shallow_clone(), &self.convs),
         };
-        for i in 0..=deepest {
-            x = match self.ops[i] {
+        for (i, (op, conv)) in self.ops.iter().zip(convs).enumerate().take(deepest + 1) {
+            x = match op {
                 Op::Conv => {
-                    let (w, b) = convs[i].as_ref().expect("conv position holds weights");
+                    let (w, b) = conv.as_ref().expect("conv position holds weights");
                     x.conv2d(w, Some(b), [1, 1], [1, 1], [1, 1], 1)
                 }
                 // Not in place: a tapped conv output must survive its ReLU.

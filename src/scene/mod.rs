@@ -203,10 +203,10 @@ impl Scene {
                 );
             }
         }
-        if let Some(h) = &self.hours {
-            if let Err(m) = h.validate() {
-                return err("hours", m, "write times as \"HH:MM\", e.g. open: \"09:30\", close: \"18:00\"".into());
-            }
+        if let Some(h) = &self.hours
+            && let Err(m) = h.validate()
+        {
+            return err("hours", m, "write times as \"HH:MM\", e.g. open: \"09:30\", close: \"18:00\"".into());
         }
         Ok(())
     }

@@ -82,7 +82,7 @@ fn cycle_pictures(
     if artwork_changed {
         state.position = 0;
     }
-    let picture = if state.position % slots == 0 {
+    let picture = if state.position.is_multiple_of(slots) {
         let path = crate::paths::resolve(&playlist.root, &playlist.entry().styles[0].path);
         match state.artworks.get(&path) {
             Some(img) => Some(img.clone()),

@@ -197,11 +197,11 @@ fn from_reveal(
     mut picks: MessageWriter<StyleRequest>,
     mut next: ResMut<NextState<Journey>>,
 ) {
-    if requests.read().any(|r| *r == JourneyRequest::PaintAgain) {
-        if let Some(p) = &playlist {
-            let n = p.scene.entries.len();
-            picks.write(StyleRequest((p.current + 1) % n.max(1)));
-        }
+    if requests.read().any(|r| *r == JourneyRequest::PaintAgain)
+        && let Some(p) = &playlist
+    {
+        let n = p.scene.entries.len();
+        picks.write(StyleRequest((p.current + 1) % n.max(1)));
     }
     if changes.read().any(|c| c.by_visitor) {
         // The same capture in another artwork: no new countdown.

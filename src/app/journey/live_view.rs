@@ -107,11 +107,11 @@ fn grow(time: Res<Time>, texture: Option<Res<LiveTexture>>, mut views: Query<(&L
         if node.height != height {
             node.height = height;
         }
-        if let Some(tex) = &texture {
-            if image.image != tex.handle {
-                image.image = tex.handle.clone();
-                node.aspect_ratio = Some(tex.size.x as f32 / tex.size.y.max(1) as f32);
-            }
+        if let Some(tex) = &texture
+            && image.image != tex.handle
+        {
+            image.image = tex.handle.clone();
+            node.aspect_ratio = Some(tex.size.x as f32 / tex.size.y.max(1) as f32);
         }
     }
 }
