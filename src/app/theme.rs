@@ -71,3 +71,37 @@ pub fn panel(padding_x: f32, padding_y: f32) -> (Node, BackgroundColor) {
 pub fn text(s: impl Into<String>, size: f32, color: Color) -> (Text, TextFont, TextColor) {
     (Text::new(s), TextFont::from_font_size(size), TextColor(color))
 }
+
+/// Height of the picker strip at the bottom of the screen; prompts sit above it.
+pub const ABOVE_PICKER: f32 = 176.0;
+
+/// A full-width row `bottom` px above the bottom edge, centring what it holds: where the
+/// journey's prompts go.
+pub fn prompt_row(bottom: f32) -> (Node, GlobalZIndex) {
+    (
+        Node {
+            position_type: PositionType::Absolute,
+            width: percent(100),
+            bottom: px(bottom),
+            justify_content: JustifyContent::Center,
+            ..default()
+        },
+        GlobalZIndex(z::JOURNEY_PROMPT),
+    )
+}
+
+/// A large, rounded touch target with a gold border; the label is its child (see [`text`]).
+/// Font size sets the proportions, so every button of the installation looks alike.
+pub fn touch_button(font_size: f32) -> (Button, Node, BackgroundColor, BorderColor) {
+    (
+        Button,
+        Node {
+            padding: UiRect::axes(px(font_size), px(font_size * 0.45)),
+            border: UiRect::all(px(4)),
+            border_radius: BorderRadius::all(px(font_size)),
+            ..default()
+        },
+        BackgroundColor(PANEL),
+        BorderColor::all(ACCENT),
+    )
+}

@@ -35,15 +35,8 @@ fn spawn_invitation(mut commands: Commands, settings: Res<JourneySettings>) {
     commands
         .spawn((
             DespawnOnExit(Journey::Attract),
-            Node {
-                position_type: PositionType::Absolute,
-                width: percent(100),
-                // Above the picker strip (156 px), which a touch brings up.
-                bottom: px(176),
-                justify_content: JustifyContent::Center,
-                ..default()
-            },
-            GlobalZIndex(theme::z::JOURNEY_PROMPT),
+            // Above the picker strip, which a touch brings up.
+            theme::prompt_row(theme::ABOVE_PICKER),
         ))
         .with_children(|row| {
             row.spawn((Invitation, theme::panel(36.0, 18.0))).with_children(|p| {

@@ -157,7 +157,7 @@ pub(crate) fn spawn_capture_indicator(commands: &mut Commands, state: Journey, t
                 position_type: PositionType::Absolute,
                 left: px(24),
                 // Above the picker strip, never hidden by it.
-                bottom: px(176),
+                bottom: px(theme::ABOVE_PICKER),
                 padding: UiRect::axes(px(14), px(8)),
                 column_gap: px(10),
                 align_items: AlignItems::Center,

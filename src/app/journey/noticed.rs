@@ -18,42 +18,18 @@ pub(super) fn plugin(app: &mut App) {
 fn spawn(mut commands: Commands, time: Res<Time>, settings: Res<JourneySettings>) {
     live_view::spawn(&mut commands, &time, Journey::Noticed, 0.3, 0.72, 0.7);
     let auto = settings.auto_capture();
-    commands
-        .spawn((
-            DespawnOnExit(Journey::Noticed),
-            Node {
-                position_type: PositionType::Absolute,
-                width: percent(100),
-                bottom: px(176),
-                justify_content: JustifyContent::Center,
-                ..default()
-            },
-            GlobalZIndex(theme::z::JOURNEY_PROMPT),
-        ))
-        .with_children(|row| {
-            if auto {
-                row.spawn(theme::panel(36.0, 14.0)).with_children(|p| {
-                    p.spawn(theme::text("Hold still...", 48.0, theme::TEXT));
-                    p.spawn(theme::text("you are about to be painted", 22.0, theme::ACCENT));
-                });
-            } else {
-                row.spawn((
-                    PaintMeButton,
-                    Button,
-                    Node {
-                        padding: UiRect::axes(px(44), px(20)),
-                        border: UiRect::all(px(4)),
-                        border_radius: BorderRadius::all(px(40)),
-                        ..default()
-                    },
-                    BackgroundColor(theme::PANEL),
-                    BorderColor::all(theme::ACCENT),
-                ))
-                .with_children(|b| {
-                    b.spawn(theme::text("Touch to be painted", 44.0, theme::TEXT));
-                });
-            }
-        });
+    commands.spawn((DespawnOnExit(Journey::Noticed), theme::prompt_row(theme::ABOVE_PICKER))).with_children(|row| {
+        if auto {
+            row.spawn(theme::panel(36.0, 14.0)).with_children(|p| {
+                p.spawn(theme::text("Hold still...", 48.0, theme::TEXT));
+                p.spawn(theme::text("you are about to be painted", 22.0, theme::ACCENT));
+            });
+        } else {
+            row.spawn((PaintMeButton, theme::touch_button(44.0))).with_children(|b| {
+                b.spawn(theme::text("Touch to be painted", 44.0, theme::TEXT));
+            });
+        }
+    });
 }
 
 fn press(

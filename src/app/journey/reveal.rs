@@ -39,19 +39,7 @@ fn spawn_button(mut commands: Commands, settings: Res<JourneySettings>) {
             visibility,
         ))
         .with_children(|c| {
-            c.spawn((
-                PaintAgainButton,
-                Button,
-                Node {
-                    padding: UiRect::axes(px(34), px(16)),
-                    border: UiRect::all(px(4)),
-                    border_radius: BorderRadius::all(px(34)),
-                    ..default()
-                },
-                BackgroundColor(theme::PANEL),
-                BorderColor::all(theme::ACCENT),
-            ))
-            .with_children(|b| {
+            c.spawn((PaintAgainButton, theme::touch_button(34.0))).with_children(|b| {
                 b.spawn(theme::text("Paint me again", 34.0, theme::TEXT));
             });
         });
