@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::SystemTime;
 
 use bevy::prelude::*;
 use image::RgbImage;
@@ -22,7 +23,9 @@ struct Invitation;
 struct AttractLoop {
     position: usize,
     shown_at: Option<f64>,
-    artworks: HashMap<PathBuf, Arc<RgbImage>>,
+    /// Artwork images by path, with the modification time they were read at: a file
+    /// replaced under the same name is read again.
+    artworks: HashMap<PathBuf, (Option<SystemTime>, Arc<RgbImage>)>,
 }
 
 pub(super) fn plugin(app: &mut App) {
@@ -77,12 +80,13 @@ fn cycle_pictures(
     }
     let picture = if state.position.is_multiple_of(slots) {
         let path = crate::paths::resolve(&playlist.root, &playlist.entry().styles[0].path);
-        match state.artworks.get(&path) {
-            Some(img) => Some(img.clone()),
+        let modified = std::fs::metadata(&path).and_then(|m| m.modified()).ok();
+        match state.artworks.get(&path).filter(|(m, _)| *m == modified) {
+            Some((_, img)) => Some(img.clone()),
             None => match crate::engine::imageio::load_rgb(&path) {
                 Ok(img) => {
                     let img = Arc::new(img);
-                    state.artworks.insert(path, img.clone());
+                    state.artworks.insert(path, (modified, img.clone()));
                     Some(img)
                 }
                 Err(e) => {
