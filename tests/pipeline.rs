@@ -352,6 +352,35 @@ fn the_newest_frame_wins_and_drops_are_counted() {
 }
 
 #[test]
+fn live_policy_paints_at_the_full_size_of_a_two_level_schedule() {
+    let _serial = serial();
+    let mut capture = spawn_capture(synthetic(10.0), None, CaptureOptions::default());
+    // 96 px in two levels (48 then 96), 40 iterations a level, a new frame every 3.
+    let p = StyleParams { size: 96, levels: 2, iterations: 40, ..StyleParams::default() };
+    let mut w = worker(Policy::Live, p, capture.frames.clone());
+    let mut levels_by_frame: Vec<(u64, u32)> = Vec::new();
+    let end = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < end && levels_by_frame.len() < 4 {
+        if let Ok(Event::Snapshot(s)) = w.events.recv_timeout(Duration::from_millis(100)) {
+            if levels_by_frame.last().map(|l| l.0) != Some(s.frame_seq) {
+                levels_by_frame.push((s.frame_seq, s.level));
+            }
+            assert_eq!(s.image.dimensions(), (96, 72));
+        }
+    }
+    w.shutdown();
+    capture.stop();
+    assert!(levels_by_frame.len() >= 4, "{levels_by_frame:?}");
+    // The first frame starts coarse; every later one is refined at the finest level, although
+    // no frame lasts the 40 iterations a level would need to end.
+    assert_eq!(levels_by_frame[0].1, 0, "{levels_by_frame:?}");
+    assert!(
+        levels_by_frame[1..].iter().all(|&(_, level)| level == 1),
+        "stuck at the coarse level: {levels_by_frame:?}"
+    );
+}
+
+#[test]
 fn live_policy_follows_new_frames_without_restarting() {
     let _serial = serial();
     let mut capture = spawn_capture(synthetic(10.0), None, CaptureOptions::default());

@@ -230,11 +230,14 @@ impl Painter {
 
     /// Live video: keeps refining the current painting but pulls it towards the new content,
     /// `x = keep * x + (1 - keep) * content`, so the result follows the visitor without
-    /// starting over (which would flicker). Stays on the current level.
+    /// starting over (which would flicker). Continues at the finest level: the coarse levels
+    /// only serve the first frame (a camera always has a new frame before a coarse level
+    /// could end, so staying there would paint at a fraction of the configured size).
     pub fn warm_start(&mut self, keep: f64) -> Result<(), EngineError> {
         let Some(prev) = self.x.take() else { return self.restart(None) };
         catch_torch(|| {
             self.reset_optimizer();
+            self.level = self.params.levels - 1;
             self.targets = None;
             self.ensure_targets()?;
             let t = self.targets.as_ref().expect("targets were just built");
