@@ -102,24 +102,39 @@ impl Adam {
     }
 }
 
-fn dot(a: &Tensor, b: &Tensor) -> f64 {
-    (a * b).sum(Kind::Double).double_value(&[])
+/// `a . b` as a 0-dim f64 tensor on the operands' device: no host round trip.
+fn dot_on_device(a: &Tensor, b: &Tensor) -> Tensor {
+    (a * b).sum(Kind::Double)
 }
 
 /// Limited-memory BFGS (Nocedal & Wright, alg. 7.4) with a backtracking Armijo line search
 /// that uses quadratic interpolation. Every accepted step strictly decreases the loss.
+///
+/// Sync-free on a GPU: the two-loop recursion keeps its scalars (rho, alpha, beta, the
+/// initial scaling) as 0-dim tensors on the device. The host reads back one small vector per
+/// objective evaluation (the new loss, g.d, the step length and y.s), which the line search
+/// needs anyway; an accepted first step is one read per iteration.
 pub struct Lbfgs {
     history: usize,
-    pairs: VecDeque<(Tensor, Tensor, f64)>, // (s, y, 1 / y.s)
-    current: Option<(f64, Tensor)>,         // loss and gradient at x
+    pairs: VecDeque<(Tensor, Tensor, Tensor)>, // (s, y, 1 / y.s), the last as a device scalar
+    current: Option<(f64, Tensor)>,            // loss and gradient at x
     pub max_line_search: usize,
     /// Sufficient-decrease constant of the Armijo condition.
     pub c1: f64,
+    /// Device-to-host reads so far (each one is a GPU sync).
+    pub readbacks: usize,
 }
 
 impl Lbfgs {
     pub fn new(history: usize) -> Lbfgs {
-        Lbfgs { history: history.max(1), pairs: VecDeque::new(), current: None, max_line_search: 12, c1: 1e-4 }
+        Lbfgs {
+            history: history.max(1),
+            pairs: VecDeque::new(),
+            current: None,
+            max_line_search: 12,
+            c1: 1e-4,
+            readbacks: 0,
+        }
     }
 
     /// Forgets curvature pairs, e.g. after the objective changed (new content or style).
@@ -128,23 +143,31 @@ impl Lbfgs {
         self.current = None;
     }
 
-    fn direction(&self, g: &Tensor) -> Tensor {
+    /// The search direction `-H g` by the two-loop recursion, all on the device.
+    pub fn direction(&self, g: &Tensor) -> Tensor {
         let mut q = -g;
         let mut alphas = Vec::with_capacity(self.pairs.len());
         for (s, y, rho) in self.pairs.iter().rev() {
-            let a = rho * dot(s, &q);
-            q -= y * a;
+            let a = rho * dot_on_device(s, &q);
+            q -= y * &a;
             alphas.push(a);
         }
         if let Some((s, y, _)) = self.pairs.back() {
             // Scale the initial Hessian by s.y / y.y, the standard choice.
-            q *= dot(s, y) / dot(y, y);
+            q *= dot_on_device(s, y) / dot_on_device(y, y);
         }
         for ((s, y, rho), a) in self.pairs.iter().zip(alphas.into_iter().rev()) {
-            let b = rho * dot(y, &q);
+            let b = rho * dot_on_device(y, &q);
             q += s * (a - b);
         }
         q
+    }
+
+    /// The only device-to-host copy: a handful of scalars in one read.
+    fn read(&mut self, scalars: &[&Tensor]) -> Vec<f64> {
+        self.readbacks += 1;
+        let stacked = Tensor::stack(&scalars.iter().map(|t| t.to_kind(Kind::Double)).collect::<Vec<_>>(), 0);
+        Vec::<f64>::try_from(&stacked.to_device(tch::Device::Cpu)).expect("a 1-d double tensor")
     }
 
     pub fn step<P, E>(
@@ -160,39 +183,50 @@ impl Lbfgs {
                 let e = objective(x)?;
                 evaluations += 1;
                 first_parts = Some(e.parts);
-                (e.loss.double_value(&[]), e.grad)
+                let f = self.read(&[&e.loss])[0];
+                (f, e.grad)
             }
         };
         let mut d = self.direction(&g);
-        let mut gtd = dot(&g, &d);
-        // Not a descent direction (stale curvature), or NaN: fall back to steepest descent.
-        if gtd.is_nan() || gtd >= 0.0 {
-            self.pairs.clear();
-            d = -&g;
-            gtd = dot(&g, &d);
-        }
+        let mut gtd_t = dot_on_device(&g, &d);
         // First step without curvature information: keep it small relative to the gradient,
         // as PyTorch does (t = 1/|g|_1), scaled up since our pixels live in 0..255.
-        let mut t = if self.pairs.is_empty() {
-            (1.0f64).min(1.0 / g.abs().sum(Kind::Double).double_value(&[]).max(1e-30)) * 1e3
-        } else {
-            1.0
-        };
+        let first_t = |g: &Tensor| (g.abs().sum(Kind::Double).clamp_min(1e-30).reciprocal()).clamp_max(1.0) * 1e3;
+        let mut t_t = if self.pairs.is_empty() { first_t(&g) } else { Tensor::from(1.0f64).to_device(g.device()) };
         let mut last = None;
+        let mut checked_direction = false;
+        let (mut t, mut gtd) = (f64::NAN, f64::NAN);
         for _ in 0..self.max_line_search {
-            let candidate = &*x + &d * t;
+            let candidate = &*x + &d * &t_t.to_kind(d.kind());
             let e = objective(&candidate)?;
             evaluations += 1;
-            let loss = e.loss.double_value(&[]);
+            let s = &d * &t_t.to_kind(d.kind());
+            let y = &e.grad - &g;
+            let ys_t = dot_on_device(&y, &s);
+            // One read: the new loss, and on the first try g.d and the step length too.
+            let v = self.read(&[&e.loss, &gtd_t, &t_t, &ys_t]);
+            let (loss, ys) = (v[0], v[3]);
+            if !checked_direction {
+                checked_direction = true;
+                (gtd, t) = (v[1], v[2]);
+                // Not a descent direction (stale curvature), or NaN: fall back to steepest
+                // descent and try again (this evaluation is spent).
+                if gtd.is_nan() || gtd >= 0.0 {
+                    self.pairs.clear();
+                    d = -&g;
+                    gtd_t = dot_on_device(&g, &d);
+                    t_t = first_t(&g);
+                    checked_direction = false;
+                    last = Some(e.parts);
+                    continue;
+                }
+            }
             if loss.is_finite() && loss <= f + self.c1 * t * gtd {
-                let s = &d * t;
-                let y = &e.grad - &g;
-                let ys = dot(&y, &s);
                 if ys > 1e-10 {
                     if self.pairs.len() == self.history {
                         self.pairs.pop_front();
                     }
-                    self.pairs.push_back((s, y, 1.0 / ys));
+                    self.pairs.push_back((s, y, ys_t.reciprocal()));
                 }
                 *x = candidate;
                 self.current = Some((loss, e.grad));
@@ -202,6 +236,7 @@ impl Lbfgs {
             let denom = 2.0 * (loss - f - gtd * t);
             let t_q = if denom.is_finite() && denom > 0.0 { -gtd * t * t / denom } else { 0.5 * t };
             t = t_q.clamp(0.1 * t, 0.5 * t);
+            t_t = Tensor::from(t).to_device(g.device());
             last = Some(e.parts);
         }
         // No acceptable step: stay put, drop the curvature memory and report the old loss.
