@@ -349,3 +349,16 @@ fn after_a_reveal_times_out_a_visitor_who_stays_is_not_painted_again_unasked() {
     h.run(0.2);
     assert_eq!(h.journey(), Journey::Noticed);
 }
+
+#[test]
+fn the_status_counts_each_visitor_noticed_once() {
+    use gallery_painter::app::journey::JourneyTimings;
+    let mut h = Harness::new(CaptureTrigger::Auto);
+    h.through_to_painting(1);
+    h.signal(PresenceEvent::Left);
+    h.run(2.5);
+    h.signal(PresenceEvent::Entered);
+    h.run(0.3);
+    assert_eq!(h.app.world().resource::<JourneyTimings>().visitors, 2);
+    assert!(h.app.world().resource::<JourneyTimings>().still_to_countdown.is_some());
+}

@@ -45,7 +45,7 @@ pub(super) fn plugin(app: &mut App) {
         )
         .add_systems(OnEnter(Journey::Attract), (stamp, back_to_attract))
         .add_systems(OnExit(Journey::Attract), hold_rotation)
-        .add_systems(OnEnter(Journey::Noticed), stamp)
+        .add_systems(OnEnter(Journey::Noticed), (stamp, |mut t: ResMut<JourneyTimings>| t.visitors += 1))
         .add_systems(OnEnter(Journey::Countdown), (stamp, note_countdown_start))
         .add_systems(OnEnter(Journey::Painting), stamp)
         .add_systems(OnEnter(Journey::Reveal), (stamp, keep_for_attract));
@@ -113,7 +113,6 @@ fn from_noticed(
 }
 
 fn note_countdown_start(presence: Res<VisitorPresence>, mut timings: ResMut<JourneyTimings>) {
-    timings.visitors += 1;
     if let Some(still_at) = presence.still_at.filter(|_| presence.still) {
         let latency = Instant::now().saturating_duration_since(still_at);
         tracing::info!("visitor held still: countdown started {:.0} ms later", latency.as_secs_f64() * 1000.0);

@@ -47,10 +47,6 @@ pub enum Journey {
 }
 
 impl Journey {
-    /// Is a visitor's picture being taken or painted? (The capture indicator is on.)
-    pub fn captures(self) -> bool {
-        matches!(self, Journey::Countdown | Journey::Painting)
-    }
     /// Does the screen show the live camera image big?
     pub fn shows_live_view(self) -> bool {
         matches!(self, Journey::Noticed | Journey::Countdown)
@@ -118,6 +114,7 @@ pub struct RecentPaintings(pub VecDeque<Arc<RgbImage>>);
 pub struct JourneyTimings {
     /// From the camera frame in which the visitor became still to the countdown's start.
     pub still_to_countdown: Option<Duration>,
+    /// Visitors noticed since the start.
     pub visitors: u64,
     pub paintings_revealed: u64,
 }
