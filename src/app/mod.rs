@@ -1,5 +1,6 @@
 //! The gallery app: Bevy plugins, one concern a file, around the live pipeline.
 
+mod camera_texture;
 pub mod caption;
 pub mod display;
 mod hud;

@@ -243,144 +243,134 @@ struct CaptureThread {
 
 impl CaptureThread {
     fn run(self) {
-        let CaptureThread { primary, fallback, options, tx, drain, status, stop, presence } = self;
-        capture_loop(primary, fallback, &options, (tx, drain), &status, &stop, presence);
-    }
-}
+        let CaptureThread { mut primary, mut fallback, options, tx, drain, status, stop, mut presence } = self;
+        // The loop only borrows the shared status and the stop flag.
+        let (status, stop): (&Mutex<CaptureStatus>, &AtomicBool) = (&status, &stop);
+        let mut seq = 0u64;
+        let mut primary_ever_opened = false;
+        let mut backoff = Backoff::new(options.backoff_start, options.backoff_max);
+        let mut last_probe = Instant::now();
+        let mut fps_window = (Instant::now(), 0u32);
+        let mut source: Option<(Box<dyn FrameSource>, bool)> = None; // (source, is_primary)
 
-fn capture_loop(
-    mut primary: SourceFactory,
-    mut fallback: Option<SourceFactory>,
-    options: &CaptureOptions,
-    (tx, drain): (Sender<Frame>, Receiver<Frame>),
-    status: &Mutex<CaptureStatus>,
-    stop: &AtomicBool,
-    mut presence: Presence,
-) {
-    let mut seq = 0u64;
-    let mut primary_ever_opened = false;
-    let mut backoff = Backoff::new(options.backoff_start, options.backoff_max);
-    let mut last_probe = Instant::now();
-    let mut fps_window = (Instant::now(), 0u32);
-    let mut source: Option<(Box<dyn FrameSource>, bool)> = None; // (source, is_primary)
-
-    while !stop.load(Ordering::SeqCst) {
-        // Open something if nothing is open.
-        if source.is_none() {
-            match primary() {
-                Ok(s) => {
-                    if primary_ever_opened {
-                        tracing::info!("capture: {} is back", s.name());
-                    } else {
-                        tracing::info!("capture: using {}", s.name());
+        while !stop.load(Ordering::SeqCst) {
+            // Open something if nothing is open.
+            if source.is_none() {
+                match primary() {
+                    Ok(s) => {
+                        if primary_ever_opened {
+                            tracing::info!("capture: {} is back", s.name());
+                        } else {
+                            tracing::info!("capture: using {}", s.name());
+                        }
+                        set_state(status, CaptureState::Running, Some(s.name()));
+                        primary_ever_opened = true;
+                        presence.reset();
+                        source = Some((s, true));
                     }
+                    Err(e) if primary_ever_opened => {
+                        // Lost after it worked: keep the last painting, retry with backoff.
+                        status.lock().expect("lock").reconnects += 1;
+                        let retry_in = backoff.current();
+                        set_state(status, CaptureState::Lost { reason: e.to_string(), retry_in }, None);
+                        tracing::warn!("capture: camera lost ({e}); retrying in {:.1}s", retry_in.as_secs_f64());
+                        if !backoff.wait(stop) {
+                            break;
+                        }
+                        continue;
+                    }
+                    Err(e) => match fallback.as_mut().map(|f| f()) {
+                        Some(Ok(s)) => {
+                            // Said once, clearly; then we run on the stand-in.
+                            tracing::warn!("capture: no camera ({e}); showing {} instead", s.name());
+                            set_state(status, CaptureState::Fallback { reason: e.to_string() }, Some(s.name()));
+                            last_probe = Instant::now();
+                            presence.reset();
+                            source = Some((s, false));
+                        }
+                        Some(Err(fe)) => {
+                            tracing::error!("capture: no camera ({e}) and the fallback failed too ({fe})");
+                            let reason = format!("{e}; fallback: {fe}");
+                            set_state(status, CaptureState::Lost { reason, retry_in: backoff.current() }, None);
+                            if !backoff.wait(stop) {
+                                break;
+                            }
+                            continue;
+                        }
+                        None => {
+                            set_state(
+                                status,
+                                CaptureState::Lost { reason: e.to_string(), retry_in: backoff.current() },
+                                None,
+                            );
+                            if !backoff.wait(stop) {
+                                break;
+                            }
+                            continue;
+                        }
+                    },
+                }
+            }
+
+            // On the fallback, look for the camera now and then.
+            if matches!(source, Some((_, false))) && last_probe.elapsed() >= options.probe_primary_every {
+                last_probe = Instant::now();
+                if let Ok(s) = primary() {
+                    tracing::info!("capture: camera found: {}", s.name());
                     set_state(status, CaptureState::Running, Some(s.name()));
                     primary_ever_opened = true;
                     presence.reset();
                     source = Some((s, true));
                 }
-                Err(e) if primary_ever_opened => {
-                    // Lost after it worked: keep the last painting, retry with backoff.
-                    status.lock().expect("lock").reconnects += 1;
+            }
+
+            let (src, is_primary) = source.as_mut().expect("opened above");
+            match src.next_frame() {
+                Ok(img) => {
+                    backoff.reset();
+                    seq += 1;
+                    let frame = Frame { image: Arc::new(img), seq, captured_at: Instant::now() };
+                    let mut dropped = 0;
+                    match tx.try_send(frame.clone()) {
+                        Ok(()) => {}
+                        Err(TrySendError::Full(f)) => {
+                            if drain.try_recv().is_ok() {
+                                dropped = 1;
+                            }
+                            let _ = tx.try_send(f);
+                        }
+                        Err(TrySendError::Disconnected(_)) => break,
+                    }
+                    fps_window.1 += 1;
+                    let reading = presence.look(&frame);
+                    let mut s = status.lock().expect("lock");
+                    s.presence = reading;
+                    s.presence_cost_us = presence.cost_us;
+                    s.frames += 1;
+                    s.dropped += dropped;
+                    s.latest = Some(frame);
+                    let elapsed = fps_window.0.elapsed().as_secs_f64();
+                    if elapsed >= 1.0 {
+                        s.fps = fps_window.1 as f64 / elapsed;
+                        fps_window = (Instant::now(), 0);
+                    }
+                }
+                Err(e) => {
+                    // Wait before reopening: a source that opens and then fails every frame
+                    // (undecodable frames, a wedged driver) must not spin.
                     let retry_in = backoff.current();
-                    set_state(status, CaptureState::Lost { reason: e.to_string(), retry_in }, None);
-                    tracing::warn!("capture: camera lost ({e}); retrying in {:.1}s", retry_in.as_secs_f64());
+                    tracing::warn!("capture: {} failed: {e}; reopening in {:.1}s", src.name(), retry_in.as_secs_f64());
+                    if *is_primary {
+                        set_state(status, CaptureState::Lost { reason: e.to_string(), retry_in }, None);
+                    }
+                    presence.reset();
+                    source = None;
                     if !backoff.wait(stop) {
                         break;
                     }
-                    continue;
-                }
-                Err(e) => match fallback.as_mut().map(|f| f()) {
-                    Some(Ok(s)) => {
-                        // Said once, clearly; then we run on the stand-in.
-                        tracing::warn!("capture: no camera ({e}); showing {} instead", s.name());
-                        set_state(status, CaptureState::Fallback { reason: e.to_string() }, Some(s.name()));
-                        last_probe = Instant::now();
-                        presence.reset();
-                        source = Some((s, false));
-                    }
-                    Some(Err(fe)) => {
-                        tracing::error!("capture: no camera ({e}) and the fallback failed too ({fe})");
-                        let reason = format!("{e}; fallback: {fe}");
-                        set_state(status, CaptureState::Lost { reason, retry_in: backoff.current() }, None);
-                        if !backoff.wait(stop) {
-                            break;
-                        }
-                        continue;
-                    }
-                    None => {
-                        set_state(
-                            status,
-                            CaptureState::Lost { reason: e.to_string(), retry_in: backoff.current() },
-                            None,
-                        );
-                        if !backoff.wait(stop) {
-                            break;
-                        }
-                        continue;
-                    }
-                },
-            }
-        }
-
-        // On the fallback, look for the camera now and then.
-        if matches!(source, Some((_, false))) && last_probe.elapsed() >= options.probe_primary_every {
-            last_probe = Instant::now();
-            if let Ok(s) = primary() {
-                tracing::info!("capture: camera found: {}", s.name());
-                set_state(status, CaptureState::Running, Some(s.name()));
-                primary_ever_opened = true;
-                presence.reset();
-                source = Some((s, true));
-            }
-        }
-
-        let (src, is_primary) = source.as_mut().expect("opened above");
-        match src.next_frame() {
-            Ok(img) => {
-                backoff.reset();
-                seq += 1;
-                let frame = Frame { image: Arc::new(img), seq, captured_at: Instant::now() };
-                let mut dropped = 0;
-                match tx.try_send(frame.clone()) {
-                    Ok(()) => {}
-                    Err(TrySendError::Full(f)) => {
-                        if drain.try_recv().is_ok() {
-                            dropped = 1;
-                        }
-                        let _ = tx.try_send(f);
-                    }
-                    Err(TrySendError::Disconnected(_)) => break,
-                }
-                fps_window.1 += 1;
-                let reading = presence.look(&frame);
-                let mut s = status.lock().expect("lock");
-                s.presence = reading;
-                s.presence_cost_us = presence.cost_us;
-                s.frames += 1;
-                s.dropped += dropped;
-                s.latest = Some(frame);
-                let elapsed = fps_window.0.elapsed().as_secs_f64();
-                if elapsed >= 1.0 {
-                    s.fps = fps_window.1 as f64 / elapsed;
-                    fps_window = (Instant::now(), 0);
-                }
-            }
-            Err(e) => {
-                // Wait before reopening: a source that opens and then fails every frame
-                // (undecodable frames, a wedged driver) must not spin.
-                let retry_in = backoff.current();
-                tracing::warn!("capture: {} failed: {e}; reopening in {:.1}s", src.name(), retry_in.as_secs_f64());
-                if *is_primary {
-                    set_state(status, CaptureState::Lost { reason: e.to_string(), retry_in }, None);
-                }
-                presence.reset();
-                source = None;
-                if !backoff.wait(stop) {
-                    break;
                 }
             }
         }
+        set_state(status, CaptureState::Stopped, None);
     }
-    set_state(status, CaptureState::Stopped, None);
 }

@@ -256,11 +256,11 @@ impl Worker<'_> {
                 && self.painter.has_content()
                 && !self.painter.is_finished();
             let wait = if busy { Duration::ZERO } else { Duration::from_millis(40) };
-            // Commands first, so a tap on the screen takes effect at the next step.
+            // Commands first, so a tap on the screen takes effect at the next step. (The link is
+            // a shared reference of its own, so reading it does not hold `self`.)
             let commands = &self.link.commands;
             let first = if wait.is_zero() { commands.try_recv().ok() } else { commands.recv_timeout(wait).ok() };
-            let pending: Vec<Command> = first.into_iter().chain(commands.try_iter()).collect();
-            for cmd in pending {
+            for cmd in first.into_iter().chain(commands.try_iter()) {
                 if let Flow::Exit = self.handle(cmd) {
                     return;
                 }

@@ -5,7 +5,7 @@ use bevy::prelude::*;
 
 use super::Journey;
 use crate::app::AppSystems;
-use crate::app::display::{rgba_image, to_rgba};
+use crate::app::camera_texture::CameraTexture;
 use crate::app::pipeline::PipelineStatus;
 use crate::app::theme;
 
@@ -14,11 +14,12 @@ use crate::app::theme;
 const LIVE_W: u32 = 640;
 
 #[derive(Resource)]
-struct LiveTexture {
-    handle: Handle<Image>,
-    size: UVec2,
-    last_seq: u64,
-    last_update: f64,
+struct LiveTexture(CameraTexture);
+
+impl Default for LiveTexture {
+    fn default() -> Self {
+        LiveTexture(CameraTexture::new(LIVE_W, 15.0))
+    }
 }
 
 /// A live view node: its height grows from `from` to `to` (share of the window) over `grow_s`.
@@ -31,7 +32,7 @@ pub(super) struct LiveView {
 }
 
 pub(super) fn plugin(app: &mut App) {
-    app.add_systems(
+    app.init_resource::<LiveTexture>().add_systems(
         Update,
         (refresh_texture, grow)
             .chain()
@@ -64,41 +65,18 @@ pub(super) fn spawn(commands: &mut Commands, time: &Time, state: Journey, from: 
 }
 
 fn refresh_texture(
-    mut commands: Commands,
     status: Res<PipelineStatus>,
     time: Res<Time>,
     mut images: ResMut<Assets<Image>>,
-    texture: Option<ResMut<LiveTexture>>,
+    mut texture: ResMut<LiveTexture>,
 ) {
-    let Some(frame) = status.capture.as_ref().and_then(|c| c.latest.clone()) else { return };
-    let now = time.elapsed_secs_f64();
-    let fresh = texture.as_ref().is_none_or(|t| t.last_seq != frame.seq && now - t.last_update >= 1.0 / 15.0);
-    let (w, h) = (frame.image.width(), frame.image.height());
-    let size = if w > LIVE_W { UVec2::new(LIVE_W, (LIVE_W * h / w).max(1)) } else { UVec2::new(w, h) };
-    if fresh {
-        let rgba = if size.x == w {
-            to_rgba(&frame.image)
-        } else {
-            to_rgba(&image::imageops::resize(&*frame.image, size.x, size.y, image::imageops::FilterType::Triangle))
-        };
-        match texture {
-            Some(mut t) if t.size == size => {
-                if let Some(mut img) = images.get_mut(&t.handle) {
-                    img.data = Some(rgba);
-                }
-                t.last_seq = frame.seq;
-                t.last_update = now;
-            }
-            _ => {
-                let handle = images.add(rgba_image(size, rgba));
-                commands.insert_resource(LiveTexture { handle, size, last_seq: frame.seq, last_update: now });
-            }
-        }
+    if let Some(frame) = status.capture.as_ref().and_then(|c| c.latest.clone()) {
+        texture.0.refresh(&frame, time.elapsed_secs_f64(), &mut images);
     }
 }
 
 /// Grows each view and points it at the current texture (a new one after a size change).
-fn grow(time: Res<Time>, texture: Option<Res<LiveTexture>>, mut views: Query<(&LiveView, &mut Node, &mut ImageNode)>) {
+fn grow(time: Res<Time>, texture: Res<LiveTexture>, mut views: Query<(&LiveView, &mut Node, &mut ImageNode)>) {
     let now = time.elapsed_secs_f64();
     for (view, mut node, mut image) in &mut views {
         let t = if view.grow_s <= 0.0 { 1.0 } else { ((now - view.born) as f32 / view.grow_s).clamp(0.0, 1.0) };
@@ -107,9 +85,8 @@ fn grow(time: Res<Time>, texture: Option<Res<LiveTexture>>, mut views: Query<(&L
         if node.height != height {
             node.height = height;
         }
-        if let Some(tex) = &texture
-            && image.image != tex.handle
-        {
+        let tex = &texture.0;
+        if tex.size != UVec2::ZERO && image.image != tex.handle {
             image.image = tex.handle.clone();
             node.aspect_ratio = Some(tex.size.x as f32 / tex.size.y.max(1) as f32);
         }
