@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use gallery_painter::capture::synthetic::SyntheticScene;
 use gallery_painter::capture::{CaptureError, CaptureOptions, CaptureState, FrameSource, SourceFactory, spawn_capture};
 use gallery_painter::config::{EngineConfig, Policy};
-use gallery_painter::engine::StyleParams;
+use gallery_painter::engine::{LiveSettings, StyleParams};
 use gallery_painter::worker::{
     Command, Event, Fault, Snapshot, StyleSelection, WorkerConfig, WorkerHandle, spawn_worker,
 };
@@ -48,8 +48,7 @@ fn worker(
             policy,
             snapshot_every: 1,
             hold_finished: Duration::from_millis(100),
-            live_keep: 0.7,
-            live_iterations_per_frame: 3,
+            live: LiveSettings { keep: 0.7, iterations_per_frame: 3, ..LiveSettings::default() },
             default_params: p.clone(),
             restart_delay: Duration::from_millis(200),
             ..WorkerConfig::from_config(

@@ -32,7 +32,24 @@ pub struct Canvas {
     default_fade_s: f64,
     /// Fade length for the first snapshot after an artwork change.
     next_fade_s: Option<f64>,
+    /// The pixels of the front and back textures (the textures live in the render world).
+    front_pixels: Vec<u8>,
+    back_pixels: Vec<u8>,
     pub updates: u64,
+}
+
+impl Canvas {
+    /// How far the front has faded in (0..1, eased) at `now`.
+    fn alpha(&self, now: f64) -> f32 {
+        let t = if self.fade_s <= 0.0 { 1.0 } else { ((now - self.fade_started) / self.fade_s).clamp(0.0, 1.0) };
+        // Smoothstep: paint settles in rather than blinking.
+        (t * t * (3.0 - 2.0 * t)) as f32
+    }
+}
+
+/// What the screen shows mid-fade: `back * (1 - alpha) + front * alpha`, per byte.
+pub fn mix(back: &[u8], front: &[u8], alpha: f32) -> Vec<u8> {
+    back.iter().zip(front).map(|(&b, &f)| (b as f32 + (f as f32 - b as f32) * alpha).round() as u8).collect()
 }
 
 /// Show this picture on the canvas (the frozen capture, an artwork in the attract loop),
@@ -112,6 +129,8 @@ fn setup(mut commands: Commands, mut images: ResMut<Assets<Image>>, settings: Re
         fade_s,
         default_fade_s: fade_s,
         next_fade_s: None,
+        front_pixels: Vec::new(),
+        back_pixels: Vec::new(),
         updates: 0,
     });
 }
@@ -142,23 +161,40 @@ fn show_new_painting(
     let size = UVec2::new(img.width(), img.height());
     let rgba = to_rgba(&img);
     let canvas = &mut *canvas;
+    let now = time.elapsed_secs_f64();
     if size != canvas.size {
         // A new painting size (other camera, other artwork size): new textures, no fade.
         canvas.size = size;
         canvas.front = images.add(rgba_image(size, rgba.clone()));
-        canvas.back = images.add(rgba_image(size, rgba));
+        canvas.back = images.add(rgba_image(size, rgba.clone()));
+        canvas.back_pixels = rgba.clone();
         canvas.fade_s = 0.0;
     } else {
-        // The old front becomes the back; the new snapshot fades in on top of it.
+        // What is on screen now becomes the back, and the new snapshot fades in on top of it.
+        // Usually that is the old front; when snapshots come faster than the fade, it is the
+        // mix of both (swapping to the old front would jump: the picture would pump).
+        let alpha = canvas.alpha(now);
+        let known = canvas.back_pixels.len() == rgba.len() && canvas.front_pixels.len() == rgba.len();
+        let on_screen = (alpha < 1.0 && known).then(|| mix(&canvas.back_pixels, &canvas.front_pixels, alpha));
         std::mem::swap(&mut canvas.front, &mut canvas.back);
+        canvas.back_pixels = std::mem::take(&mut canvas.front_pixels);
+        if let Some(mixed) = on_screen {
+            if let Some(mut image) = images.get_mut(&canvas.back) {
+                image.data = Some(mixed.clone());
+            } else {
+                canvas.back = images.add(rgba_image(size, mixed.clone()));
+            }
+            canvas.back_pixels = mixed;
+        }
         if let Some(mut image) = images.get_mut(&canvas.front) {
-            image.data = Some(rgba);
+            image.data = Some(rgba.clone());
         } else {
-            canvas.front = images.add(rgba_image(size, rgba));
+            canvas.front = images.add(rgba_image(size, rgba.clone()));
         }
         canvas.fade_s = canvas.next_fade_s.take().unwrap_or(canvas.default_fade_s);
     }
-    canvas.fade_started = time.elapsed_secs_f64();
+    canvas.front_pixels = rgba;
+    canvas.fade_started = now;
     canvas.updates += 1;
     for (layer, mut node) in &mut layers {
         node.image = if layer.front { canvas.front.clone() } else { canvas.back.clone() };
@@ -169,13 +205,7 @@ fn show_new_painting(
 }
 
 fn fade(canvas: Res<Canvas>, time: Res<Time>, mut layers: Query<(&PaintingLayer, &mut ImageNode)>) {
-    let t = if canvas.fade_s <= 0.0 {
-        1.0
-    } else {
-        ((time.elapsed_secs_f64() - canvas.fade_started) / canvas.fade_s).clamp(0.0, 1.0)
-    };
-    // Smoothstep: paint settles in rather than blinking.
-    let alpha = (t * t * (3.0 - 2.0 * t)) as f32;
+    let alpha = canvas.alpha(time.elapsed_secs_f64());
     for (layer, mut node) in &mut layers {
         if layer.front && (node.color.alpha() - alpha).abs() > 1e-3 {
             node.color = Color::srgba(1.0, 1.0, 1.0, alpha);
@@ -205,5 +235,17 @@ fn fit_to_window(
             node.width = px(size.x);
             node.height = px(size.y);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::mix;
+
+    #[test]
+    fn mix_is_what_the_screen_shows_mid_fade() {
+        assert_eq!(mix(&[0, 100, 255], &[100, 100, 0], 0.0), vec![0, 100, 255]);
+        assert_eq!(mix(&[0, 100, 255], &[100, 100, 0], 1.0), vec![100, 100, 0]);
+        assert_eq!(mix(&[0, 100, 255], &[100, 100, 0], 0.25), vec![25, 100, 191]);
     }
 }

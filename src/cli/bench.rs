@@ -310,6 +310,16 @@ pub struct BenchLiveArgs {
     /// Frames to measure for latency.
     #[arg(long, default_value_t = 3)]
     pub frames: u32,
+    /// Painting size of the Live mirror measurements (the installation's other defaults).
+    #[arg(long, default_value_t = 128)]
+    pub mirror_size: u32,
+    /// Live settings to measure instead of the defaults, in the config's RON form, e.g.
+    /// `(temporal_weight: 20000, settle_frames: 4)` (fields left out keep their defaults).
+    #[arg(long)]
+    pub live: Option<String>,
+    /// Only the Live mirror measurements.
+    #[arg(long)]
+    pub mirror_only: bool,
     #[command(flatten)]
     pub engine: EngineArgs,
 }
@@ -331,6 +341,9 @@ pub fn bench_live(args: BenchLiveArgs) -> anyhow::Result<()> {
         "live pipeline on {} (synthetic 640x480 source, Paint policy, L-BFGS, snapshot every step)",
         device.describe()
     );
+    if args.mirror_only {
+        return live_mirror_numbers(&args, device, &style);
+    }
     println!("{:>5} {:>22} {:>14}", "size", "capture->first (s)", "snapshots/s");
     for &size in &args.sizes {
         let params = StyleParams { size, iterations: 30, levels: 1, ..StyleParams::default() };
@@ -344,7 +357,6 @@ pub fn bench_live(args: BenchLiveArgs) -> anyhow::Result<()> {
                 policy: Policy::Paint,
                 snapshot_every: 1,
                 hold_finished: Duration::ZERO,
-                live_iterations_per_frame: 5,
                 default_params: params.clone(),
                 initial: Some(StyleSelection { key: "bench".into(), styles: vec![(style.clone(), 1.0)], params }),
                 restart_delay: Duration::from_millis(200),
@@ -372,54 +384,7 @@ pub fn bench_live(args: BenchLiveArgs) -> anyhow::Result<()> {
         capture.stop();
     }
 
-    // Flicker on a static scene: mean absolute change between consecutive published frames.
-    let size = args.sizes.first().copied().unwrap_or(128);
-    let vgg = || Vgg::load(&args.engine.weights, device.device, engine::Pooling::Max);
-    let still = SyntheticScene::new(5, 0.0, 320, 240).render(0.0);
-    let style_img = Arc::new(engine::imageio::load_rgb(&style)?);
-    let measure = |warm: bool| -> anyhow::Result<f64> {
-        let params = StyleParams {
-            size,
-            iterations: 1000,
-            levels: 1,
-            optimizer: OptimizerKind::Adam { lr: 4.0 },
-            ..StyleParams::default()
-        };
-        let mut p = Painter::new(vgg()?, device, params)?;
-        p.set_content(still.clone());
-        p.set_styles(vec![StyleImage { id: "s".into(), image: style_img.clone(), weight: 1.0 }])?;
-        p.restart(None)?;
-        for _ in 0..30 {
-            p.step()?;
-        }
-        let mut prev = p.painting()?;
-        let mut changes = Vec::new();
-        for _frame in 0..8 {
-            // A new (identical) frame arrives every 6 iterations; 2 snapshots per frame.
-            p.set_content(still.clone());
-            if warm {
-                p.warm_start(0.7)?
-            } else {
-                p.restart(None)?
-            }
-            for k in 0..6 {
-                p.step()?;
-                if k % 3 == 2 {
-                    let cur = p.painting()?;
-                    let d: f64 =
-                        cur.as_raw().iter().zip(prev.as_raw()).map(|(a, b)| (*a as f64 - *b as f64).abs()).sum::<f64>()
-                            / cur.as_raw().len() as f64;
-                    changes.push(d);
-                    prev = cur;
-                }
-            }
-        }
-        Ok(changes.iter().sum::<f64>() / changes.len() as f64)
-    };
-    let warm = measure(true)?;
-    let cold = measure(false)?;
-    println!("flicker at {size} px on a static scene (mean |change| between published frames, 0..255):");
-    println!("  live warm-start (keep 0.7): {warm:.2}   cold restart per frame: {cold:.2}   ratio {:.2}", warm / cold);
+    live_mirror_numbers(&args, device, &style)?;
 
     // The visitor journey (Paint policy).
     super::bench_journey::presence_cost();
@@ -427,4 +392,22 @@ pub fn bench_live(args: BenchLiveArgs) -> anyhow::Result<()> {
     #[cfg(feature = "gui")]
     super::bench_journey::still_to_countdown(&root, 3)?;
     Ok(())
+}
+
+/// The Live policy with the installation's defaults (style, levels, optimiser, live settings).
+fn live_mirror_numbers(args: &BenchLiveArgs, device: engine::EngineDevice, style: &Path) -> anyhow::Result<()> {
+    let defaults = crate::config::EngineConfig::default();
+    let live = match &args.live {
+        Some(text) => ron::from_str::<engine::LiveSettings>(text).with_context(|| format!("--live {text}"))?,
+        None => defaults.live,
+    };
+    live.validate().map_err(|e| anyhow::anyhow!("--live: {e}"))?;
+    super::bench_mirror::live_mirror(super::bench_mirror::MirrorArgs {
+        weights: &args.engine.weights,
+        device,
+        params: StyleParams { size: args.mirror_size, ..defaults.style },
+        live,
+        snapshot_every: defaults.snapshot_every,
+        style,
+    })
 }

@@ -2,6 +2,7 @@
 
 pub mod bench;
 mod bench_journey;
+mod bench_mirror;
 pub mod stylize;
 pub mod tools;
 

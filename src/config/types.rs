@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use super::{ConfigError, load_ron};
 use crate::capture::presence::PresenceConfig;
 use crate::capture::synthetic::SyntheticVisitor;
-use crate::engine::{DevicePreference, Precision, StyleParams};
+use crate::engine::{DevicePreference, LiveSettings, Precision, StyleParams};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -212,10 +212,8 @@ pub struct EngineConfig {
     pub snapshot_every: u32,
     /// Paint policy: how long a finished painting stays before the next capture, seconds.
     pub hold_finished_s: f64,
-    /// Live policy: share of the previous painting kept when a new frame arrives (0..1).
-    pub live_keep: f64,
-    /// Live policy: iterations between taking new frames.
-    pub live_iterations_per_frame: u32,
+    /// Live policy: how the painting follows the camera from frame to frame.
+    pub live: LiveSettings,
     /// Default method parameters; scene entries may override some.
     pub style: StyleParams,
 }
@@ -230,8 +228,7 @@ impl Default for EngineConfig {
             policy: Policy::Paint,
             snapshot_every: 2,
             hold_finished_s: 8.0,
-            live_keep: 0.7,
-            live_iterations_per_frame: 6,
+            live: LiveSettings::default(),
             style: StyleParams { size: 256, iterations: 40, ..StyleParams::default() },
         }
     }
@@ -295,8 +292,8 @@ impl InstallationConfig {
         if let Err(e) = self.engine.style.validate() {
             return bad(format!("engine.style: {e}"), "correct the value in engine.style");
         }
-        if !(0.0..=1.0).contains(&self.engine.live_keep) {
-            return bad(format!("engine.live_keep {} is outside 0..1", self.engine.live_keep), "use e.g. 0.7");
+        if let Err(e) = self.engine.live.validate() {
+            return bad(format!("engine.{e}"), "correct the value in engine.live (the defaults are in the README)");
         }
         if self.engine.snapshot_every == 0 {
             return bad("engine.snapshot_every must be at least 1".into(), "use e.g. 2");

@@ -2,6 +2,7 @@
 
 use tch::{Kind, Tensor};
 
+use super::live::temporal_loss;
 use super::optim::Evaluation;
 use super::targets::{LayerPlan, Targets};
 use super::vgg::Vgg;
@@ -47,10 +48,13 @@ pub struct TermWeights {
     pub content: f64,
     pub style: f64,
     pub tv: f64,
+    /// Live video's temporal term (0 or no temporal target: off).
+    pub temporal: f64,
 }
 
-/// The objective `alpha*Lc + beta*Ls + lambda*TV` at `x` ([1, 3, H, W], 0..255 RGB) with its
-/// gradient. The four numbers (total, Lc, Ls, TV) stay on the device until someone reads them.
+/// The objective `alpha*Lc + beta*Ls + lambda*TV` (+ `gamma*Lt` for live video with a
+/// temporal target) at `x` ([1, 3, H, W], 0..255 RGB) with its gradient. The five numbers
+/// (total, Lc, Ls, TV, Lt) stay on the device until someone reads them.
 pub fn objective(
     vgg: &Vgg,
     plan: &LayerPlan,
@@ -72,8 +76,16 @@ pub fn objective(
         ls += style_layer_loss(&gram(&f), target, s[1], s[2] * s[3]) * *wgt;
     }
     let tv = total_variation(&xg);
-    let total = &lc * weights.content + &ls * weights.style + &tv * weights.tv;
+    let mut total = &lc * weights.content + &ls * weights.style + &tv * weights.tv;
+    let lt = match &targets.temporal {
+        Some(t) if weights.temporal > 0.0 => {
+            let lt = temporal_loss(&xg, &t.previous, &t.mask);
+            total += &lt * weights.temporal;
+            lt
+        }
+        _ => Tensor::zeros([], (Kind::Float, device)),
+    };
     total.backward();
-    let parts = Tensor::stack(&[total.detach(), lc.detach(), ls.detach(), tv.detach()], 0);
+    let parts = Tensor::stack(&[total.detach(), lc.detach(), ls.detach(), tv.detach(), lt.detach()], 0);
     Evaluation { loss: total.detach(), grad: xg.grad(), parts }
 }

@@ -4,6 +4,7 @@
 pub mod device;
 mod error;
 pub mod imageio;
+pub mod live;
 pub mod loss;
 pub mod optim;
 pub mod painter;
@@ -13,6 +14,7 @@ pub mod vgg;
 
 pub use device::{DevicePreference, EngineDevice, Precision};
 pub use error::{EngineError, catch_torch};
-pub use painter::{LossParts, Painter, Progress, StyleImage};
+pub use live::LiveSettings;
+pub use painter::{Follow, LossParts, Painter, Progress, StyleImage};
 pub use params::{InitKind, LayerWeight, StyleParams};
 pub use vgg::{Arch, Pooling, Vgg};

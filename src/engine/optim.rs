@@ -44,6 +44,16 @@ impl Optimizer {
         }
     }
 
+    /// The objective changed a little (live video's next frame): keep what was learnt about
+    /// its shape (Adam's moments, L-BFGS's curvature pairs) but not values measured on the
+    /// old objective (L-BFGS's loss and gradient at `x`).
+    pub fn objective_changed(&mut self) {
+        match self {
+            Optimizer::Adam(_) => {}
+            Optimizer::Lbfgs(l) => l.current = None,
+        }
+    }
+
     /// One iteration: updates `x` in place and returns the evaluation at the new point
     /// (for Adam, at the point before the update, the usual convention).
     pub fn step<P, E>(

@@ -10,6 +10,7 @@ use tch::{Device, Kind, Tensor};
 
 use super::device::{EngineDevice, Precision};
 use super::imageio::{fit_long_edge, from_tensor, keep_chroma, resize, resize_tensor, to_tensor};
+use super::live::{LiveMemory, LiveSettings};
 use super::loss::{TermWeights, objective};
 use super::optim::Optimizer;
 use super::params::{InitKind, StyleParams};
@@ -31,7 +32,18 @@ pub struct LossParts {
     pub content: f64,
     pub style: f64,
     pub tv: f64,
+    /// Live video's temporal term, raw (0 without one).
+    pub temporal: f64,
     pub total: f64,
+}
+
+/// What [`Painter::follow`] found between the previous frame and the new one.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Follow {
+    /// Share of the picture that changed (0..1).
+    pub changed: f64,
+    /// The optimiser kept its memory (a small change at the same size).
+    pub kept_optimizer: bool,
 }
 
 #[derive(Clone, Copy, Debug, Default)]
@@ -79,6 +91,10 @@ pub struct Painter {
     run_iterations: u32,
     /// Read the loss values back every this many steps (each read waits for the GPU).
     loss_readback_every: u32,
+    /// Weight of the temporal term while a live frame's temporal target is set.
+    temporal_weight: f64,
+    /// Live video: what the mirror remembers between frames (at the finest level).
+    live_memory: Option<LiveMemory>,
 }
 
 impl Painter {
@@ -109,6 +125,8 @@ impl Painter {
             run_started: Instant::now(),
             run_iterations: 0,
             loss_readback_every: 1,
+            temporal_weight: 0.0,
+            live_memory: None,
         })
     }
 
@@ -181,6 +199,7 @@ impl Painter {
         self.content = None;
         self.targets = None;
         self.x = None;
+        self.live_memory = None;
         self.reset_optimizer();
     }
 
@@ -210,7 +229,10 @@ impl Painter {
             self.run_iterations = 0;
             self.reset_optimizer();
             self.ensure_targets()?;
-            let t = self.targets.as_ref().expect("targets were just built");
+            let t = self.targets.as_mut().expect("targets were just built");
+            // A fresh start has no previous painting to stay close to.
+            t.temporal = None;
+            self.live_memory = None;
             let x = match (init, self.params.init) {
                 (Some(img), _) => to_tensor(&resize(img, t.width, t.height), self.torch_device()),
                 (None, InitKind::Content) => t.content_rgb.copy(),
@@ -228,11 +250,9 @@ impl Painter {
         })
     }
 
-    /// Live video: keeps refining the current painting but pulls it towards the new content,
-    /// `x = keep * x + (1 - keep) * content`, so the result follows the visitor without
-    /// starting over (which would flicker). Continues at the finest level: the coarse levels
-    /// only serve the first frame (a camera always has a new frame before a coarse level
-    /// could end, so staying there would paint at a fraction of the configured size).
+    /// Keeps the current painting but pulls it towards the current content,
+    /// `x = keep * x + (1 - keep) * content`, and continues at the finest level with a fresh
+    /// optimiser (a new style in Live mode: the painting morphs instead of starting over).
     pub fn warm_start(&mut self, keep: f64) -> Result<(), EngineError> {
         let Some(prev) = self.x.take() else { return self.restart(None) };
         catch_torch(|| {
@@ -243,12 +263,62 @@ impl Painter {
             let t = self.targets.as_ref().expect("targets were just built");
             let prev = resize_tensor(&prev, t.width, t.height);
             self.x = Some(prev * keep + &t.content_rgb * (1.0 - keep));
-            self.level_iteration = 0;
-            self.run_started = Instant::now();
-            self.run_iterations = 0;
-            self.iteration = self.level * self.params.iterations;
+            self.begin_level_run();
             Ok(())
         })
+    }
+
+    /// Live video: the next camera frame. The painting carries over where the scene held still
+    /// (and a temporal loss keeps it there, Ruder et al. 2016 with zero flow); where the frame
+    /// changed it starts from `keep * painting + (1 - keep) * photo` and is free to follow.
+    /// Continues at the finest level: the coarse levels only serve the first frame (a camera
+    /// always has a new frame before a coarse level could end). The optimiser keeps its memory
+    /// unless much of the picture changed or the size did.
+    pub fn follow(&mut self, frame: RgbImage, live: &LiveSettings) -> Result<Follow, EngineError> {
+        let (Some(prev), Some(old_frame)) = (self.x.take(), self.content.take()) else {
+            self.set_content(frame);
+            self.restart(None)?;
+            return Ok(Follow { changed: 1.0, kept_optimizer: false });
+        };
+        catch_torch(|| {
+            let device = self.torch_device();
+            let finest = self.params.levels - 1;
+            let same_level = self.level == finest;
+            self.level = finest;
+            self.set_content(frame);
+            self.ensure_targets()?;
+            let t = self.targets.as_mut().expect("targets were just built");
+            let (w, h) = (t.width, t.height);
+            let same_size = same_level && prev.size()[2..] == [h as i64, w as i64];
+            let prev = resize_tensor(&prev, w, h).detach();
+            let old = to_tensor(&resize(&old_frame, w, h), device);
+            let mut memory = match self.live_memory.take() {
+                Some(m) if same_size && m.matches(&old) => m,
+                _ => LiveMemory::settled(&old, &prev),
+            };
+            let carry = memory.carry_over(&old, &t.content_rgb, &prev, live);
+            self.live_memory = Some(memory);
+            let changed = carry.changed;
+            self.x = Some(carry.start);
+            t.temporal = Some(carry.temporal);
+            self.temporal_weight = live.temporal_weight;
+            let kept_optimizer = same_size && changed <= live.fresh_start_above;
+            if kept_optimizer {
+                self.optimizer.objective_changed();
+            } else {
+                self.reset_optimizer();
+            }
+            self.begin_level_run();
+            Ok(Follow { changed, kept_optimizer })
+        })
+    }
+
+    /// Counters for a new run at the current level (after a warm start or a new frame).
+    fn begin_level_run(&mut self) {
+        self.level_iteration = 0;
+        self.run_started = Instant::now();
+        self.run_iterations = 0;
+        self.iteration = self.level * self.params.iterations;
     }
 
     pub fn is_finished(&self) -> bool {
@@ -313,6 +383,7 @@ impl Painter {
                     params.style_weight
                 },
                 tv: params.tv_weight,
+                temporal: self.temporal_weight,
             };
             let (vgg, plan) = (&self.vgg, &self.plan);
             let result = self.optimizer.step(&mut x, &mut |x: &Tensor| Ok(objective(vgg, plan, t, weights, x)))?;
@@ -325,7 +396,7 @@ impl Painter {
                 // One device->host copy for all four numbers.
                 let v: Vec<f64> = Vec::<f64>::try_from(&result.parts.to_kind(Kind::Double).to_device(Device::Cpu))
                     .map_err(|e| EngineError::Torch(e.to_string()))?;
-                self.losses = LossParts { total: v[0], content: v[1], style: v[2], tv: v[3] };
+                self.losses = LossParts { total: v[0], content: v[1], style: v[2], tv: v[3], temporal: v[4] };
             }
             if self.level_iteration >= self.params.iterations && self.level + 1 < self.params.levels {
                 // Next level: the iterate is upsampled lazily by the next step.

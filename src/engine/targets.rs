@@ -9,6 +9,7 @@ use tch::{Device, Kind, Tensor};
 
 use super::EngineError;
 use super::imageio::{fit_long_edge, resize, to_tensor};
+use super::live::TemporalTarget;
 use super::loss::gram;
 use super::painter::StyleImage;
 use super::params::StyleParams;
@@ -62,6 +63,8 @@ pub struct Targets {
     pub content_features: Vec<Tensor>,
     /// Blended style Grams, one per style layer, scaled to this size's M.
     pub style_grams: Vec<Tensor>,
+    /// Live video: the previous painting and where it still holds (set by the painter).
+    pub temporal: Option<TemporalTarget>,
 }
 
 /// Unblended Grams per (style id, style image size): computed once, reused across captures
@@ -144,5 +147,5 @@ pub fn build(
         }
     }
     let style_grams = blended.into_iter().map(|g| g.expect("at least one weighted style")).collect();
-    Ok(Targets { width: w, height: h, content_rgb, content_features, style_grams })
+    Ok(Targets { width: w, height: h, content_rgb, content_features, style_grams, temporal: None })
 }

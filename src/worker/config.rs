@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use super::messages::StyleSelection;
 use crate::config::{EngineConfig, Policy};
-use crate::engine::{EngineDevice, StyleParams};
+use crate::engine::{EngineDevice, LiveSettings, StyleParams};
 
 /// Where the worker gets the frames it paints.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -27,8 +27,7 @@ pub struct WorkerConfig {
     pub policy: Policy,
     pub snapshot_every: u32,
     pub hold_finished: Duration,
-    pub live_keep: f64,
-    pub live_iterations_per_frame: u32,
+    pub live: LiveSettings,
     /// Parameters used until a selection brings its own.
     pub default_params: StyleParams,
     pub initial: Option<StyleSelection>,
@@ -46,8 +45,7 @@ impl WorkerConfig {
             policy: engine.policy,
             snapshot_every: engine.snapshot_every,
             hold_finished: Duration::from_secs_f64(engine.hold_finished_s),
-            live_keep: engine.live_keep,
-            live_iterations_per_frame: engine.live_iterations_per_frame,
+            live: engine.live,
             default_params: engine.style.clone(),
             initial: None,
             restart_delay: Duration::from_millis(300),

@@ -208,15 +208,18 @@ impl Policy {
         match self {
             _ if cfg.intake == Intake::OnCommand => false,
             Policy::Paint => canvas.want_frame || canvas.finished_at.is_some_and(|t| t.elapsed() >= cfg.hold_finished),
-            Policy::Live => !painter.has_content() || canvas.steps_since_frame >= cfg.live_iterations_per_frame.max(1),
+            Policy::Live => !painter.has_content() || canvas.steps_since_frame >= cfg.live.iterations_per_frame.max(1),
         }
     }
 
-    /// A new frame: paint it from the start (Paint) or pull the painting towards it (Live).
-    fn start_frame(self, cfg: &WorkerConfig, painter: &mut Painter, first: bool) -> Result<(), EngineError> {
+    /// A new frame: paint it from the start (Paint) or carry the painting over to it (Live).
+    fn start_frame(self, cfg: &WorkerConfig, painter: &mut Painter, frame: &Frame) -> Result<(), EngineError> {
         match self {
-            Policy::Live if !first => painter.warm_start(cfg.live_keep),
-            _ => painter.restart(None),
+            Policy::Live => painter.follow((*frame.image).clone(), &cfg.live).map(|_| ()),
+            Policy::Paint => {
+                painter.set_content((*frame.image).clone());
+                painter.restart(None)
+            }
         }
     }
 
@@ -314,9 +317,7 @@ impl Worker<'_> {
                 }
             };
             if let Some(frame) = frame {
-                self.painter.set_content((*frame.image).clone());
-                let first = self.canvas.frame_seq == 0;
-                if let Err(e) = cfg.policy.start_frame(cfg, &mut self.painter, first) {
+                if let Err(e) = cfg.policy.start_frame(cfg, &mut self.painter, &frame) {
                     self.link.notice(true, format!("cannot start painting: {e}"));
                     return false;
                 }
