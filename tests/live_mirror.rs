@@ -89,7 +89,13 @@ fn change_mask_is_zero_where_the_frame_changed_and_one_where_it_held_still() {
 
 #[test]
 fn carry_over_keeps_the_still_room_paints_the_newcomer_and_gives_back_the_painted_room() {
-    let live = LiveSettings { keep: 0.25, change_margin: 0.0, settle_frames: 3, ..LiveSettings::default() };
+    let live = LiveSettings {
+        keep: 0.25,
+        change_margin: 0.0,
+        settle_frames: 3,
+        background_after_frames: 6,
+        ..LiveSettings::default()
+    };
     let frame = |x: Option<u32>| match x {
         Some(x) => to_tensor(&room_with_square(x), Device::Cpu),
         None => to_tensor(&RgbImage::from_pixel(40, 30, Rgb([180, 170, 160])), Device::Cpu),
@@ -126,6 +132,14 @@ fn carry_over_keeps_the_still_room_paints_the_newcomer_and_gives_back_the_painte
         painting = c.start;
     }
     assert_eq!(held, vec![0.0, 0.0, 1.0, 1.0]);
+    // Still for `background_after_frames`: the plate learns the scene as it is now, so when the
+    // visitor finally leaves, that spot starts from the photo blend, not from the old room.
+    for _ in 0..3 {
+        painting = memory.carry_over(&moved, &moved, &painting, &live).start;
+    }
+    let painted_there = at(&painting, 27, 14);
+    let c = memory.carry_over(&moved, &empty, &painting, &live);
+    assert_eq!(at(&c.start, 27, 14), 0.25 * painted_there + 0.75 * 180.0);
 }
 
 fn live_painter(params: StyleParams) -> Painter {

@@ -31,6 +31,10 @@ pub struct LiveSettings {
     /// changed: a few frames' iterations are not enough to paint a visitor who just stopped
     /// (Ruder et al. paint every frame to convergence; a live mirror cannot).
     pub settle_frames: u32,
+    /// A pixel that held still this many frames becomes part of the painted background plate
+    /// (what a pixel a visitor leaves goes back to). Longer than a visitor usually stands
+    /// still in one place, so the plate is the room, not the visitor.
+    pub background_after_frames: u32,
     /// When more than this share of the picture changed (a light switched, a crowd walked
     /// in), the optimiser's memory is dropped: its curvature belongs to another picture.
     pub fresh_start_above: f64,
@@ -45,6 +49,7 @@ impl Default for LiveSettings {
             change_threshold: 12.0,
             change_margin: 0.02,
             settle_frames: 3,
+            background_after_frames: 30,
             fresh_start_above: 0.5,
         }
     }
@@ -145,8 +150,8 @@ impl LiveMemory {
         tch::no_grad(|| {
             let s = new.size();
             let margin = (live.change_margin * s[2].max(s[3]) as f64).round() as i64;
-            // Pixels settled on the old frame update the plate to the old frame and its painting.
-            let settled_before = settled_mask(&self.frames_since_change, live.settle_frames);
+            // Pixels still for long on the old frame update the plate to that frame and its painting.
+            let settled_before = settled_mask(&self.frames_since_change, live.background_after_frames);
             self.plate_frame = &self.plate_frame + (old - &self.plate_frame) * &settled_before;
             self.plate_painting = &self.plate_painting + (previous - &self.plate_painting) * &settled_before;
             let unchanged = unchanged_mask(old, new, live.change_threshold, margin);
