@@ -32,6 +32,8 @@ fn main() -> std::process::ExitCode {
             Some(Command::BenchLive(args)) => gallery_painter::cli::bench::bench_live(args),
             Some(Command::BenchEngine(args)) => gallery_painter::cli::bench::bench_engine(args),
             Some(Command::ListCameras) => tools::list_cameras(),
+            Some(Command::CheckCamera(args)) => tools::check_camera(args),
+            Some(Command::TestCamera(args)) => gallery_painter::cli::test_camera::run(args),
             Some(Command::CheckConfig(args)) => tools::check_config(args),
             Some(Command::MakeArtworks { out, width, height }) => {
                 std::fs::create_dir_all(&out)?;

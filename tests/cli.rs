@@ -23,7 +23,8 @@ fn list_cameras_says_when_there_are_none() {
     let has_video_node = std::fs::read_dir("/dev")
         .map(|d| d.filter_map(|e| e.ok()).any(|e| e.file_name().to_string_lossy().starts_with("video")))
         .unwrap_or(false);
-    let stdout: Vec<&str> = out.lines().filter(|l| !l.contains(" INFO ") && !l.contains(" WARN ")).collect();
+    let stdout: Vec<&str> =
+        out.lines().filter(|l| !l.contains(" INFO ") && !l.contains(" WARN ") && !l.starts_with("    ")).collect();
     if has_video_node {
         // One line per camera: `INDEX: NAME (DESCRIPTION)`.
         assert!(!stdout.is_empty(), "{out}");

@@ -74,6 +74,8 @@ impl Harness {
             latest: None,
             presence: None,
             presence_cost_us: 0.0,
+            bad_frames: 0,
+            last_frame_at: None,
         }));
         let config = JourneyConfig {
             capture,

@@ -199,6 +199,7 @@ fn update_banner(
     let message = match (&status.capture.as_ref().map(|c| &c.state), &status.worker.state) {
         (_, WorkerState::Failed(_)) => Some("The painter has stopped - staff: see the status overlay".to_string()),
         (Some(CaptureState::Lost { .. }), _) => Some("Camera lost - reconnecting...".to_string()),
+        (Some(CaptureState::Stalled { .. }), _) => Some("The camera sends no pictures - waiting for it...".to_string()),
         _ => None,
     };
     for (e, children) in &banner {

@@ -33,6 +33,9 @@ pub enum CaptureError {
     /// It was delivering frames and stopped (unplugged, driver error).
     #[error("source lost: {0}")]
     Lost(String),
+    /// One frame could not be decoded (a corrupt MJPEG frame); the next may be fine.
+    #[error("bad frame: {0}")]
+    BadFrame(String),
 }
 
 /// Anything that produces frames. `next_frame` blocks until the next frame is due, so

@@ -34,8 +34,19 @@ pub enum CaptureState {
     Fallback {
         reason: String,
     },
+    /// Open, but no frame for a while (a wedged camera or driver); reported, not retried:
+    /// the capture thread is blocked in the driver and resumes when a frame comes.
+    Stalled {
+        since: Duration,
+    },
     Stopped,
 }
+
+/// No frame for this long while running: stalled (cameras deliver at 5 fps or more).
+pub const STALL_AFTER: Duration = Duration::from_secs(3);
+
+/// This many undecodable frames in a row: the source is treated as failed and reopened.
+const BAD_FRAMES_IN_A_ROW: u32 = 30;
 
 /// Shared, readable by the display at any time.
 #[derive(Clone, Debug)]
@@ -53,6 +64,10 @@ pub struct CaptureStatus {
     pub presence: Option<PresenceReading>,
     /// Mean time the presence detector takes per frame, microseconds.
     pub presence_cost_us: f64,
+    /// Frames that could not be decoded and were skipped.
+    pub bad_frames: u64,
+    /// When the last frame arrived.
+    pub last_frame_at: Option<Instant>,
 }
 
 pub struct CaptureHandle {
@@ -65,8 +80,16 @@ pub struct CaptureHandle {
 }
 
 impl CaptureHandle {
+    /// The status, with a running source that has not delivered for [`STALL_AFTER`] reported
+    /// as stalled (the capture thread cannot say so itself: it waits inside the driver).
     pub fn status(&self) -> CaptureStatus {
-        self.status.lock().expect("capture status lock").clone()
+        let mut s = self.status.lock().expect("capture status lock").clone();
+        if s.state == CaptureState::Running
+            && let Some(since) = s.last_frame_at.map(|t| t.elapsed()).filter(|d| *d >= STALL_AFTER)
+        {
+            s.state = CaptureState::Stalled { since };
+        }
+        s
     }
     pub fn stop(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
@@ -121,6 +144,8 @@ pub fn spawn_capture(
         latest: None,
         presence: None,
         presence_cost_us: 0.0,
+        bad_frames: 0,
+        last_frame_at: None,
     }));
     let stop = Arc::new(AtomicBool::new(false));
     let (presence_tx, presence_rx) = crossbeam_channel::bounded(64);
@@ -184,6 +209,10 @@ impl Presence {
 
 fn set_state(status: &Mutex<CaptureStatus>, state: CaptureState, source: Option<String>) {
     let mut s = status.lock().expect("capture status lock");
+    if state == CaptureState::Running && s.state != CaptureState::Running {
+        // A source just opened: the stall clock starts now, not at the last frame of before.
+        s.last_frame_at = Some(Instant::now());
+    }
     s.state = state;
     if let Some(src) = source {
         s.source = src;
@@ -251,6 +280,7 @@ impl CaptureThread {
         let mut backoff = Backoff::new(options.backoff_start, options.backoff_max);
         let mut last_probe = Instant::now();
         let mut fps_window = (Instant::now(), 0u32);
+        let mut bad_in_a_row = 0u32;
         let mut source: Option<(Box<dyn FrameSource>, bool)> = None; // (source, is_primary)
 
         while !stop.load(Ordering::SeqCst) {
@@ -328,6 +358,7 @@ impl CaptureThread {
             match src.next_frame() {
                 Ok(img) => {
                     backoff.reset();
+                    bad_in_a_row = 0;
                     seq += 1;
                     let frame = Frame { image: Arc::new(img), seq, captured_at: Instant::now() };
                     let mut dropped = 0;
@@ -349,13 +380,31 @@ impl CaptureThread {
                     s.frames += 1;
                     s.dropped += dropped;
                     s.latest = Some(frame);
+                    s.last_frame_at = Some(Instant::now());
                     let elapsed = fps_window.0.elapsed().as_secs_f64();
                     if elapsed >= 1.0 {
                         s.fps = fps_window.1 as f64 / elapsed;
                         fps_window = (Instant::now(), 0);
                     }
                 }
+                Err(CaptureError::BadFrame(reason)) if bad_in_a_row + 1 < BAD_FRAMES_IN_A_ROW => {
+                    // Skip it and count it; the next frame comes at the camera's pace.
+                    bad_in_a_row += 1;
+                    let mut s = status.lock().expect("lock");
+                    s.bad_frames += 1;
+                    if s.bad_frames.is_power_of_two() {
+                        tracing::warn!(
+                            "capture: skipped a bad frame from {} ({reason}); {} so far",
+                            src.name(),
+                            s.bad_frames
+                        );
+                    }
+                }
                 Err(e) => {
+                    if matches!(e, CaptureError::BadFrame(_)) {
+                        status.lock().expect("lock").bad_frames += 1;
+                    }
+                    bad_in_a_row = 0;
                     // Wait before reopening: a source that opens and then fails every frame
                     // (undecodable frames, a wedged driver) must not spin.
                     let retry_in = backoff.current();

@@ -4,6 +4,7 @@ pub mod bench;
 mod bench_journey;
 mod bench_mirror;
 pub mod stylize;
+pub mod test_camera;
 pub mod tools;
 
 use std::path::PathBuf;
@@ -27,8 +28,10 @@ pub enum Command {
     Run(tools::RunArgs),
     /// Paint one photo in the style of one or more artworks (headless).
     Stylize(stylize::StylizeArgs),
-    /// Print the cameras this machine has.
+    /// Print the cameras this machine has, with their formats, sizes and frame rates.
     ListCameras,
+    /// Open the camera as the installation would and report what it delivers.
+    CheckCamera(tools::CheckCameraArgs),
     /// Validate the config and scene files without starting anything.
     CheckConfig(tools::CheckArgs),
     /// Engine vs PyTorch reference, same math, same machine, same run.
@@ -38,6 +41,9 @@ pub enum Command {
     /// One engine timing run (used by `bench`).
     #[command(hide = true)]
     BenchEngine(bench::BenchEngineArgs),
+    /// Run a command with a V4L2 test camera present (no camera needed): `test-camera
+    /// [options] -- gallery-painter list-cameras`.
+    TestCamera(test_camera::TestCameraArgs),
     /// Regenerate the project's own default artworks into assets/styles.
     MakeArtworks {
         #[arg(long, default_value = "assets/styles")]
