@@ -187,3 +187,24 @@ fn the_yuyv_encoding_round_trips_through_the_decoder_nokhwa_uses() {
     let back = RgbImage::from_raw(12, 4, rgb).unwrap();
     assert_chart(&back, false, 3);
 }
+
+#[test]
+fn the_format_choice_takes_the_nearest_size_then_the_wanted_encoding_then_the_nearest_rate() {
+    use gallery_painter::capture::camera::choose_format;
+    use nokhwa::utils::{CameraFormat, FrameFormat, Resolution};
+    let f = |w, h, kind, fps| CameraFormat::new(Resolution::new(w, h), kind, fps);
+    let want = f(640, 480, FrameFormat::MJPEG, 30);
+    // YUYV only: YUYV (nokhwa's `Closest` returns nothing here).
+    let yuyv = [f(640, 480, FrameFormat::YUYV, 30), f(320, 240, FrameFormat::YUYV, 30)];
+    assert_eq!(choose_format(&yuyv, want), Some(yuyv[0]));
+    // Not the exact size: the nearest, with the rate nearest 30 at that size.
+    let sizes =
+        [f(800, 600, FrameFormat::MJPEG, 20), f(800, 600, FrameFormat::MJPEG, 10), f(160, 120, FrameFormat::MJPEG, 30)];
+    assert_eq!(choose_format(&sizes, want), Some(sizes[0]));
+    // Both encodings at the size: MJPEG, as asked.
+    let both =
+        [f(640, 480, FrameFormat::YUYV, 30), f(640, 480, FrameFormat::MJPEG, 15), f(640, 480, FrameFormat::MJPEG, 30)];
+    assert_eq!(choose_format(&both, want), Some(both[2]));
+    // Nothing this program decodes.
+    assert_eq!(choose_format(&[f(640, 480, FrameFormat::NV12, 30)], want), None);
+}

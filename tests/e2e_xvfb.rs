@@ -93,6 +93,11 @@ static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 impl Session {
     fn start(config: &str, display_offset: u32) -> Session {
+        Session::start_with_camera(config, display_offset, None)
+    }
+
+    /// With `camera`: the app runs with the V4L2 test camera configured by these options.
+    fn start_with_camera(config: &str, display_offset: u32, camera: Option<&[&str]>) -> Session {
         let guard = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
         for t in ["Xvfb", "matchbox-window-manager", "import", "xdotool", "wmctrl"] {
             need(t);
@@ -123,9 +128,14 @@ impl Session {
         std::fs::write(&config_path, config).unwrap();
         let status_file = dir.path().join("status.ron");
         let log = std::fs::File::create(dir.path().join("app.log")).unwrap();
+        let bin = env!("CARGO_BIN_EXE_gallery-painter");
+        let mut app = Command::new(bin);
+        if let Some(options) = camera {
+            // test-camera execs the app: the child is the app itself.
+            app.arg("test-camera").args(options).arg("--").arg(bin);
+        }
         procs.0.push(
-            Command::new(env!("CARGO_BIN_EXE_gallery-painter"))
-                .arg("run")
+            app.arg("run")
                 .arg("--config")
                 .arg(&config_path)
                 .arg("--status-file")
@@ -368,5 +378,62 @@ fn a_visitor_is_noticed_counted_down_painted_and_revealed_and_can_be_painted_aga
         "the repaint looks like the first painting"
     );
     assert!(!session.log().contains("panicked"), "{}", session.log());
+    session.quit();
+}
+
+#[test]
+fn the_camera_path_paints_what_the_camera_serves_and_survives_an_unplug() {
+    // The real camera code (nokhwa, V4L2 ioctls, mmap, poll) against the test camera serving a
+    // colour chart; it is unplugged after 10 s of frames and plugged in again 4 s later.
+    let mut session = Session::start_with_camera(
+        r#"(
+            display: (fullscreen: true, crossfade_ms: 150, attract_after_s: 1000.0),
+            source: Camera(index: 0, width: 320, height: 240, fps: 15, mirror: false),
+            engine: (threads: 1, snapshot_every: 1, policy: Live,
+                     style: (size: 96, iterations: 30, levels: 1)),
+            journey: (enabled: false),
+        )"#,
+        2,
+        Some(&[
+            "--picture",
+            "chart",
+            "--sizes",
+            "320x240",
+            "--fps",
+            "15",
+            "--unplug-after",
+            "150",
+            "--replug-after",
+            "4",
+        ]),
+    );
+    session.wait("the camera", Duration::from_secs(60), |s| s.field("capture_state") == "Running");
+    session.wait("a painting", Duration::from_secs(240), |s| s.updates() >= 3);
+    let shot = session.shot("camera.png");
+    // The corner preview shows the chart as served: 240x180 at the top right, inside a border.
+    let (x0, y0, w, h) = (1280 - 24 - 240 + 3, 24 + 3, 234, 174);
+    for (k, want) in gallery_painter::cli::test_camera::CHART.iter().enumerate() {
+        let (cx, cy) = (x0 + w * (2 * (k as u32 % 3) + 1) / 6, y0 + h * (2 * (k as u32 / 3) + 1) / 4);
+        let got = mean_color(&shot, cx - 8, cy - 8, cx + 8, cy + 8);
+        for c in 0..3 {
+            assert!((got[c] - want[c] as f64).abs() < 30.0, "preview patch {k}: {got:?}, served {want:?}");
+        }
+    }
+    // The painting is of the chart: red on the left of its top half, blue on the right.
+    let (left, right) = (mean_color(&shot, 240, 150, 440, 300), mean_color(&shot, 840, 150, 1040, 300));
+    assert!(left[0] > left[2] + 20.0 && right[2] > right[0] + 20.0, "painting: left {left:?}, right {right:?}");
+
+    // Unplugged: reported, retried; the painting stays on screen and the app keeps running.
+    session.wait("the unplug", Duration::from_secs(60), |s| s.field("capture_state").starts_with("Lost"));
+    let lost = session.shot("unplugged.png");
+    assert!(mean_color(&lost, 500, 250, 780, 450).iter().sum::<f64>() > 60.0, "the painting left the screen");
+    // The staff banner ("Camera lost - reconnecting..."), dark red at the bottom right.
+    let banner = mean_color(&lost, 950, 530, 1230, 550);
+    assert!(banner[0] > banner[1] + 25.0 && banner[0] > banner[2] + 25.0, "no banner: {banner:?}");
+    session.wait("the replug", Duration::from_secs(60), |s| s.field("capture_state") == "Running");
+    assert!(session.app().try_wait().unwrap().is_none(), "the app exited: {}", session.log());
+    assert!(session.log().contains("is back"), "{}", session.log());
+    let after = session.updates();
+    session.wait("painting after the replug", Duration::from_secs(120), |s| s.updates() >= after + 3);
     session.quit();
 }
