@@ -16,4 +16,5 @@ pub mod config;
 pub mod engine;
 pub mod paths;
 pub mod scene;
+pub mod service;
 pub mod worker;

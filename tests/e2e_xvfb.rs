@@ -93,11 +93,16 @@ static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 impl Session {
     fn start(config: &str, display_offset: u32) -> Session {
-        Session::start_with_camera(config, display_offset, None)
+        Session::start_with(config, display_offset, None, &[])
     }
 
-    /// With `camera`: the app runs with the V4L2 test camera configured by these options.
     fn start_with_camera(config: &str, display_offset: u32, camera: Option<&[&str]>) -> Session {
+        Session::start_with(config, display_offset, camera, &[])
+    }
+
+    /// With `camera`: the app runs with the V4L2 test camera configured by these options;
+    /// `env`: extra environment for the app.
+    fn start_with(config: &str, display_offset: u32, camera: Option<&[&str]>, env: &[(&str, String)]) -> Session {
         let guard = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
         for t in ["Xvfb", "matchbox-window-manager", "import", "xdotool", "wmctrl"] {
             need(t);
@@ -134,6 +139,7 @@ impl Session {
             // test-camera execs the app: the child is the app itself.
             app.arg("test-camera").args(options).arg("--").arg(bin);
         }
+        app.envs(env.iter().map(|(k, v)| (k, v)));
         procs.0.push(
             app.arg("run")
                 .arg("--config")
@@ -436,4 +442,59 @@ fn the_camera_path_paints_what_the_camera_serves_and_survives_an_unplug() {
     let after = session.updates();
     session.wait("painting after the replug", Duration::from_secs(120), |s| s.updates() >= after + 3);
     session.quit();
+}
+
+#[test]
+fn the_watchdog_is_pinged_only_while_display_and_painter_make_progress() {
+    use std::os::unix::net::UnixDatagram;
+    // systemd's side of the notify protocol: a datagram socket, WatchdogSec=3 (pings each 1 s).
+    let dir = tempfile::tempdir().unwrap();
+    let socket_path = dir.path().join("notify.sock");
+    let socket = UnixDatagram::bind(&socket_path).unwrap();
+    socket.set_read_timeout(Some(Duration::from_millis(200))).unwrap();
+    // After 12 s the worker hangs for 8 s (a stuck GPU call); at 30 s the display freezes 8 s.
+    let mut session = Session::start_with(
+        r#"(
+            display: (fullscreen: true, crossfade_ms: 150, attract_after_s: 1000.0),
+            source: Synthetic(seed: 3, fps: 10.0, width: 320, height: 240),
+            engine: (threads: 1, snapshot_every: 1, policy: Live, style: (size: 64, iterations: 30, levels: 1)),
+            journey: (enabled: false),
+        )"#,
+        3,
+        None,
+        &[
+            ("NOTIFY_SOCKET", socket_path.display().to_string()),
+            ("WATCHDOG_USEC", "3000000".into()),
+            ("GALLERY_PAINTER_FAULTS", "worker-hang@12:8,render-hang@30:8".into()),
+        ],
+    );
+    let start = Instant::now();
+    let mut messages: Vec<(f64, String)> = Vec::new();
+    let mut buf = [0u8; 512];
+    while start.elapsed() < Duration::from_secs(46) {
+        if let Ok(n) = socket.recv(&mut buf) {
+            messages.push((start.elapsed().as_secs_f64(), String::from_utf8_lossy(&buf[..n]).to_string()));
+        }
+    }
+    let log = session.log();
+    session.quit();
+    assert!(messages.first().is_some_and(|m| m.1.contains("READY=1")), "no READY=1 first: {messages:?}\n{log}");
+    let pings: Vec<f64> = messages.iter().filter(|m| m.1.contains("WATCHDOG=1")).map(|m| m.0).collect();
+    let ready_at = messages[0].0;
+    // Regular pings while all is well: none more than 2 s apart between ready and the first fault.
+    let before: Vec<f64> = pings.iter().cloned().filter(|t| *t > ready_at && *t < 11.0).collect();
+    assert!(before.len() >= 3, "pings before the faults: {pings:?}\n{log}");
+    let gaps = |from: f64, to: f64| {
+        let inside: Vec<f64> = pings.iter().cloned().filter(|t| *t >= from && *t <= to).collect();
+        inside.windows(2).map(|w| w[1] - w[0]).fold(0.0, f64::max)
+    };
+    assert!(gaps(ready_at + 1.0, 11.0) < 2.0, "irregular pings: {pings:?}");
+    // The hung worker stops the pings (stale after 30 s would be too late for WatchdogSec=3:
+    // the watchdog uses half its period), and they resume when it comes back.
+    let hang = gaps(11.0, 24.0);
+    assert!(hang >= 4.0, "pings went on while the worker hung: {pings:?}\n{log}");
+    // The frozen display stops them too.
+    let frozen = gaps(28.0, 42.0);
+    assert!(frozen >= 6.0, "pings went on while the display was frozen: {pings:?}\n{log}");
+    assert!(pings.iter().any(|t| *t > 40.0), "no pings after the display came back: {pings:?}\n{log}");
 }

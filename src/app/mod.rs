@@ -12,6 +12,7 @@ pub mod picker;
 pub mod pipeline;
 mod preview;
 pub mod rotation;
+pub mod service;
 mod status_file;
 pub mod theme;
 
@@ -55,6 +56,7 @@ pub fn logic_plugins(app: &mut App) {
     pipeline::plugin(app);
     rotation::plugin(app);
     kiosk::plugin(app);
+    service::plugin(app);
     if app.world().contains_resource::<JourneySettings>() {
         journey::logic_plugin(app);
     }
@@ -100,6 +102,22 @@ pub fn run(cfg: InstallationConfig, root: &Path, options: RunOptions) -> anyhow:
         .map_err(|e| crate::engine::EngineError::WeightsMissing { path: weights.clone(), reason: e.to_string() })?;
     let device = crate::engine::device::select(cfg.engine.device, cfg.engine.precision, cfg.engine.threads)?;
     tracing::info!("engine on {}", device.describe());
+    let faults = match std::env::var(crate::service::faults::ENV) {
+        Ok(text) => crate::service::faults::parse(&text).map_err(anyhow::Error::msg)?,
+        Err(_) => Vec::new(),
+    };
+    let health = service::HealthBoard::default();
+    // Bound before the window opens: a taken port is a configuration error to see at once.
+    let _health_server = match &cfg.service.health_address {
+        Some(address) => {
+            let addr = crate::service::http::check_address(address, cfg.service.allow_remote_health)
+                .map_err(anyhow::Error::msg)?;
+            Some(crate::service::http::serve(addr, health.0.clone()).with_context(|| {
+                format!("cannot serve /health on {addr}\n  fix: another program uses the port; choose another service.health_address")
+            })?)
+        }
+        None => None,
+    };
 
     // The visitor journey belongs to the Paint policy: Live follows the camera continuously.
     let journey = cfg.journey.enabled && cfg.engine.policy == crate::config::Policy::Paint;
@@ -176,6 +194,11 @@ pub fn run(cfg: InstallationConfig, root: &Path, options: RunOptions) -> anyhow:
     if let Some(path) = options.status_file {
         app.insert_resource(status_file::StatusFile(path));
     }
+    let watchdog = crate::service::watchdog::Watchdog::from_env();
+    if watchdog.enabled() {
+        app.insert_resource(service::WatchdogState(watchdog));
+    }
+    app.insert_resource(health).insert_resource(service::FaultSchedule(faults));
     logic_plugins(&mut app);
     view_plugins(&mut app);
     if cfg.display.camera_preview {

@@ -24,6 +24,8 @@ pub struct InstallationConfig {
     pub presence: PresenceConfig,
     pub kiosk: KioskConfig,
     pub keepsake: KeepsakeConfig,
+    /// Running unattended: the health endpoint.
+    pub service: ServiceConfig,
 }
 
 impl Default for InstallationConfig {
@@ -38,6 +40,7 @@ impl Default for InstallationConfig {
             presence: PresenceConfig::default(),
             kiosk: KioskConfig::default(),
             keepsake: KeepsakeConfig::default(),
+            service: ServiceConfig::default(),
         }
     }
 }
@@ -279,6 +282,15 @@ impl Default for KeepsakeConfig {
     }
 }
 
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServiceConfig {
+    /// `GET /health` and `GET /metrics` on this address, e.g. "127.0.0.1:9107" (None: off).
+    pub health_address: Option<String>,
+    /// Allow an address other machines can reach (off: loopback only).
+    pub allow_remote_health: bool,
+}
+
 impl InstallationConfig {
     /// Loads and validates; relative paths stay relative (resolve with [`crate::paths`]).
     pub fn load(path: &Path) -> Result<InstallationConfig, ConfigError> {
@@ -294,6 +306,11 @@ impl InstallationConfig {
         }
         if let Err(e) = self.engine.live.validate() {
             return bad(format!("engine.{e}"), "correct the value in engine.live (the defaults are in the README)");
+        }
+        if let Some(address) = &self.service.health_address
+            && let Err(e) = crate::service::http::check_address(address, self.service.allow_remote_health)
+        {
+            return bad(format!("service.{e}"), "use e.g. health_address: Some(\"127.0.0.1:9107\")");
         }
         if self.engine.snapshot_every == 0 {
             return bad("engine.snapshot_every must be at least 1".into(), "use e.g. 2");

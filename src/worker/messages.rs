@@ -23,6 +23,8 @@ pub enum Fault {
     Panic,
     /// The next step fails as libtorch does when the GPU runs out of memory.
     OutOfMemory,
+    /// The worker stops for this long at its next step, as a hung GPU call would.
+    Hang(std::time::Duration),
 }
 
 #[derive(Clone, Debug)]
@@ -96,4 +98,8 @@ pub struct WorkerStatus {
     pub style_key: String,
     pub losses: LossParts,
     pub snapshots: u64,
+    /// Paintings run to the end of their schedule.
+    pub paintings_finished: u64,
+    /// The last time the worker's loop came round (stale: hung in a step).
+    pub heartbeat: Option<std::time::Instant>,
 }

@@ -148,6 +148,7 @@ fn params_for(cfg: &WorkerConfig, persist: &Persistent) -> StyleParams {
 /// One run of the worker: loads the network, then paints until shutdown (or a panic).
 fn run(link: &Link, persist: &mut Persistent) {
     link.set_state(WorkerState::Starting);
+    link.status().heartbeat = Some(Instant::now());
     let params = params_for(&link.cfg, persist);
     let painter = Vgg::load(&link.cfg.root.join(&link.cfg.weights), link.cfg.device.device, params.pooling)
         .and_then(|vgg| Painter::new(vgg, link.cfg.device, params));
@@ -166,9 +167,12 @@ fn fail_until_shutdown(link: &Link, reason: String) {
     link.set_state(WorkerState::Failed(reason.clone()));
     link.status().last_error = Some(reason.clone());
     link.events.send(Event::Notice(Notice { error: true, text: reason }));
-    while let Ok(cmd) = link.commands.recv() {
-        if matches!(cmd, Command::Shutdown) {
-            return;
+    loop {
+        // Failed, but alive: the heartbeat goes on (a restart would not load the weights either).
+        link.status().heartbeat = Some(Instant::now());
+        match link.commands.recv_timeout(Duration::from_secs(1)) {
+            Ok(Command::Shutdown) | Err(crossbeam_channel::RecvTimeoutError::Disconnected) => return,
+            _ => {}
         }
     }
 }
@@ -252,6 +256,7 @@ impl Worker<'_> {
             self.apply_selection(sel);
         }
         loop {
+            self.link.status().heartbeat = Some(Instant::now());
             let waiting_to_retry = self.persist.retry_at.is_some_and(|t| Instant::now() < t);
             let busy = !self.persist.paused
                 && !waiting_to_retry
@@ -345,6 +350,11 @@ impl Worker<'_> {
         let result = match self.persist.fault.take() {
             Some(Fault::Panic) => panic!("injected fault: worker panic"),
             Some(Fault::OutOfMemory) => Err(EngineError::Torch("CUDA out of memory (injected fault)".into())),
+            Some(Fault::Hang(d)) => {
+                tracing::warn!("injected fault: the worker hangs for {:.0} s", d.as_secs_f64());
+                std::thread::sleep(d);
+                self.painter.step()
+            }
             None => self.painter.step(),
         };
         match result {
@@ -429,6 +439,7 @@ impl Worker<'_> {
         };
         self.canvas.steps_since_snapshot = 0;
         if finished {
+            self.link.status().paintings_finished += 1;
             tracing::info!(
                 "painting finished: frame {}, \"{}\", {} iterations, {:.2} it/s, loss {:.3e}",
                 self.canvas.frame_seq,

@@ -1,0 +1,120 @@
+//! Running unattended, the display's side: refreshes the [`Health`] snapshot every frame
+//! (the HTTP endpoint reads it), pings the systemd watchdog from the render loop, and runs
+//! scheduled faults for rehearsals (`GALLERY_PAINTER_FAULTS`).
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use bevy::prelude::*;
+
+use super::journey::JourneyTimings;
+use super::pipeline::{PipelineStatus, SendCommand};
+use super::rotation::{Opening, Playlist};
+use crate::capture::CaptureState;
+use crate::service::faults::{FaultKind, ScheduledFault};
+use crate::service::health::Health;
+use crate::service::watchdog::Watchdog;
+use crate::worker::{Command, Fault, WorkerState};
+
+/// The shared snapshot the health endpoint and the watchdog read.
+#[derive(Resource, Clone)]
+pub struct HealthBoard(pub Arc<Mutex<Health>>);
+
+impl Default for HealthBoard {
+    fn default() -> Self {
+        HealthBoard(Arc::new(Mutex::new(Health::new(Instant::now()))))
+    }
+}
+
+#[derive(Resource)]
+pub struct WatchdogState(pub Watchdog);
+
+/// Faults still to come, in time order.
+#[derive(Resource, Default)]
+pub struct FaultSchedule(pub Vec<ScheduledFault>);
+
+pub(super) fn plugin(app: &mut App) {
+    app.init_resource::<HealthBoard>()
+        .init_resource::<FaultSchedule>()
+        .add_systems(Update, inject_faults.in_set(super::AppSystems::Send))
+        .add_systems(Last, (refresh_health, ping_watchdog).chain());
+}
+
+#[allow(clippy::too_many_arguments)] // a Bevy system: each parameter is one source of the report
+fn refresh_health(
+    board: Res<HealthBoard>,
+    status: Res<PipelineStatus>,
+    playlist: Option<Res<Playlist>>,
+    opening: Option<Res<State<Opening>>>,
+    timings: Option<Res<JourneyTimings>>,
+    time: Res<Time>,
+    mut fps: Local<f64>,
+) {
+    let dt = time.delta_secs_f64();
+    if dt > 0.0 {
+        // A smoothed rate: one slow frame does not swing the reading.
+        *fps = if *fps == 0.0 { 1.0 / dt } else { 0.9 * *fps + 0.1 / dt };
+    }
+    let mut h = board.0.lock().expect("health lock");
+    h.render_heartbeat = Instant::now();
+    h.fps = *fps;
+    let w = &status.worker;
+    h.worker_heartbeat = w.heartbeat;
+    h.worker_state = format!("{:?}", w.state);
+    h.worker_failed = match &w.state {
+        WorkerState::Failed(reason) => Some(reason.clone()),
+        _ => None,
+    };
+    h.worker_restarts = w.restarts;
+    h.iterations_per_second = w.iterations_per_second;
+    h.capture_to_first_painting_s = w.last_latency.map(|d| d.as_secs_f64());
+    h.paintings_finished = w.paintings_finished;
+    h.snapshots = w.snapshots;
+    if let Some(c) = &status.capture {
+        h.camera_state = format!("{:?}", c.state);
+        h.camera_problem = match &c.state {
+            CaptureState::Lost { reason, .. } => Some(format!("lost ({reason})")),
+            CaptureState::Stalled { since } => Some(format!("no frame for {:.0} s", since.as_secs_f64())),
+            _ => None,
+        };
+        h.camera_frames = c.frames;
+        h.camera_fps = c.fps;
+        h.dropped_frames = c.dropped;
+        h.bad_frames = c.bad_frames;
+        h.camera_reconnects = c.reconnects;
+    }
+    h.visitors = timings.map(|t| t.visitors).unwrap_or(0);
+    h.resting = opening.is_some_and(|o| *o.get() == Opening::Closed);
+    h.artwork = playlist.map(|p| p.entry().caption()).unwrap_or_default();
+}
+
+fn ping_watchdog(board: Res<HealthBoard>, watchdog: Option<ResMut<WatchdogState>>) {
+    let Some(mut watchdog) = watchdog else { return };
+    let h = board.0.lock().expect("health lock").clone();
+    watchdog.0.tick(&h, Instant::now());
+}
+
+fn inject_faults(
+    mut schedule: ResMut<FaultSchedule>,
+    board: Res<HealthBoard>,
+    mut commands: MessageWriter<SendCommand>,
+) {
+    let started = board.0.lock().expect("health lock").started;
+    while schedule.0.first().is_some_and(|f| started.elapsed() >= f.at) {
+        let fault = schedule.0.remove(0);
+        tracing::warn!("injected fault: {:?}", fault.kind);
+        match fault.kind {
+            FaultKind::WorkerPanic => {
+                commands.write(SendCommand(Command::InjectFault(Fault::Panic)));
+            }
+            FaultKind::WorkerOutOfMemory => {
+                commands.write(SendCommand(Command::InjectFault(Fault::OutOfMemory)));
+            }
+            FaultKind::WorkerHang(d) => {
+                commands.write(SendCommand(Command::InjectFault(Fault::Hang(d))));
+            }
+            // The render loop itself stops, as a frozen display driver would stop it.
+            FaultKind::RenderHang(d) => std::thread::sleep(d.min(Duration::from_secs(600))),
+        }
+    }
+}

@@ -1,0 +1,56 @@
+//! Scheduled faults for rehearsals and the soak test, from the environment:
+//! `GALLERY_PAINTER_FAULTS="worker-panic@60,render-hang@120:30,worker-hang@200:40"` (kind @
+//! seconds after start [: seconds it lasts]). Unset in an installation.
+
+use std::time::Duration;
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum FaultKind {
+    WorkerPanic,
+    WorkerOutOfMemory,
+    /// The worker stops, as in a hung GPU call.
+    WorkerHang(Duration),
+    /// The render loop stops, as in a frozen display driver.
+    RenderHang(Duration),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ScheduledFault {
+    pub at: Duration,
+    pub kind: FaultKind,
+}
+
+pub const ENV: &str = "GALLERY_PAINTER_FAULTS";
+
+/// Parses the schedule; an error names the item and the forms that work.
+pub fn parse(text: &str) -> Result<Vec<ScheduledFault>, String> {
+    let mut out = Vec::new();
+    for item in text.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let bad = || {
+            format!(
+                "{ENV}: `{item}` is not KIND@SECONDS[:SECONDS]; kinds: worker-panic, worker-oom, worker-hang@T:D, render-hang@T:D"
+            )
+        };
+        let (kind, when) = item.split_once('@').ok_or_else(bad)?;
+        let (at, lasts) = match when.split_once(':') {
+            Some((a, d)) => (a, Some(d)),
+            None => (when, None),
+        };
+        let secs = |s: &str| s.parse::<f64>().ok().filter(|v| *v >= 0.0).map(Duration::from_secs_f64);
+        let at = secs(at).ok_or_else(bad)?;
+        let lasts = match lasts {
+            Some(d) => Some(secs(d).ok_or_else(bad)?),
+            None => None,
+        };
+        let kind = match (kind, lasts) {
+            ("worker-panic", None) => FaultKind::WorkerPanic,
+            ("worker-oom", None) => FaultKind::WorkerOutOfMemory,
+            ("worker-hang", Some(d)) => FaultKind::WorkerHang(d),
+            ("render-hang", Some(d)) => FaultKind::RenderHang(d),
+            _ => return Err(bad()),
+        };
+        out.push(ScheduledFault { at, kind });
+    }
+    out.sort_by_key(|f| f.at);
+    Ok(out)
+}

@@ -1,0 +1,7 @@
+//! Running unattended: the health report and its HTTP endpoint, the systemd watchdog, and
+//! injected faults for rehearsals. Knows nothing of Bevy; `app::service` feeds it.
+
+pub mod faults;
+pub mod health;
+pub mod http;
+pub mod watchdog;

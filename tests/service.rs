@@ -1,0 +1,151 @@
+//! Running unattended: the health verdicts, the metrics, the HTTP endpoint (answers, bad
+//! requests, slow clients), the address policy and the fault schedule.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use gallery_painter::service::faults::{FaultKind, parse};
+use gallery_painter::service::health::{Health, WORKER_STALE};
+use gallery_painter::service::http::{MAX_CONNECTIONS, check_address, serve};
+
+fn healthy(now: Instant) -> Health {
+    let mut h = Health::new(now);
+    h.worker_heartbeat = Some(now);
+    h.artwork = "Swirling Night".into();
+    h
+}
+
+#[test]
+fn the_verdict_names_the_first_problem() {
+    let now = Instant::now();
+    let h = healthy(now);
+    assert_eq!(h.verdict(now), Ok("painting \"Swirling Night\"".into()));
+    let mut resting = h.clone();
+    resting.resting = true;
+    assert_eq!(resting.verdict(now), Ok("resting (outside opening hours)".into()));
+    let mut camera = h.clone();
+    camera.camera_problem = Some("lost (unplugged)".into());
+    assert_eq!(camera.verdict(now), Err("camera: lost (unplugged)".into()));
+    let mut failed = camera.clone();
+    failed.worker_failed = Some("weights missing".into());
+    assert_eq!(failed.verdict(now), Err("the painter has stopped: weights missing".into()));
+    // A hung worker and a frozen display, seen from later.
+    let later = now + WORKER_STALE + Duration::from_secs(1);
+    let mut hung = h.clone();
+    hung.render_heartbeat = later;
+    assert!(hung.verdict(later).unwrap_err().contains("has not responded for 31 s"));
+    assert!(h.verdict(later).unwrap_err().contains("the display has not updated for 31 s"));
+}
+
+#[test]
+fn metrics_are_prometheus_text() {
+    let now = Instant::now();
+    let mut h = healthy(now);
+    h.paintings_finished = 7;
+    h.camera_problem = Some("lost".into());
+    let text = h.prometheus(now);
+    assert!(text.contains("# TYPE gallery_paintings_finished_total counter\ngallery_paintings_finished_total 7\n"));
+    assert!(text.contains("gallery_up 0\n") && text.contains("gallery_camera_ok 0\n"), "{text}");
+    for name in [
+        "display_fps",
+        "engine_iterations_per_second",
+        "capture_to_first_painting_seconds",
+        "worker_restarts_total",
+        "dropped_frames_total",
+        "visitors_total",
+    ] {
+        assert!(text.contains(&format!("\ngallery_{name} ")), "{name} missing:\n{text}");
+    }
+    // Every sample line is `name value` with a number.
+    for line in text.lines().filter(|l| !l.starts_with('#')) {
+        let (name, value) = line.split_once(' ').unwrap();
+        assert!(name.starts_with("gallery_") && value.parse::<f64>().is_ok(), "{line}");
+    }
+}
+
+#[test]
+fn only_loopback_addresses_unless_allowed() {
+    assert!(check_address("127.0.0.1:9107", false).is_ok());
+    assert!(check_address("[::1]:9107", false).is_ok());
+    let e = check_address("0.0.0.0:9107", false).unwrap_err();
+    assert!(e.contains("reachable from other machines") && e.contains("allow_remote_health"), "{e}");
+    assert!(check_address("0.0.0.0:9107", true).is_ok());
+    assert!(check_address("localhost", false).unwrap_err().contains("IP:PORT"));
+}
+
+/// Sends raw bytes, returns the status line and body.
+fn exchange(addr: std::net::SocketAddr, request: &str) -> (String, String) {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s.write_all(request.as_bytes()).unwrap();
+    let mut out = String::new();
+    let _ = s.read_to_string(&mut out);
+    let status = out.lines().next().unwrap_or_default().to_string();
+    let body = out.split("\r\n\r\n").nth(1).unwrap_or_default().to_string();
+    (status, body)
+}
+
+#[test]
+fn the_endpoint_answers_health_and_metrics_and_rejects_the_rest() {
+    let board = Arc::new(Mutex::new(healthy(Instant::now())));
+    let server = serve("127.0.0.1:0".parse().unwrap(), board.clone()).unwrap();
+    let addr = server.address;
+    let get = |path: &str| exchange(addr, &format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n"));
+    let (status, body) = get("/health");
+    assert_eq!(status, "HTTP/1.1 200 OK");
+    assert_eq!(body, "ok: painting \"Swirling Night\"\n");
+    let (status, body) = get("/metrics");
+    assert_eq!(status, "HTTP/1.1 200 OK");
+    assert!(body.contains("gallery_up 1"), "{body}");
+    // The camera goes: 503 with the reason.
+    board.lock().unwrap().camera_problem = Some("lost (unplugged)".into());
+    let (status, body) = get("/health");
+    assert_eq!(status, "HTTP/1.1 503 Service Unavailable");
+    assert_eq!(body, "unhealthy: camera: lost (unplugged)\n");
+    // Bad requests get 4xx.
+    assert_eq!(get("/admin").0, "HTTP/1.1 404 Not Found");
+    assert_eq!(
+        exchange(addr, "POST /health HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n").0,
+        "HTTP/1.1 405 Method Not Allowed"
+    );
+    assert!(exchange(addr, "NONSENSE\r\n\r\n").0.starts_with("HTTP/1.1 400"));
+}
+
+#[test]
+fn slow_clients_cannot_hold_the_endpoint() {
+    let board = Arc::new(Mutex::new(healthy(Instant::now())));
+    let server = serve("127.0.0.1:0".parse().unwrap(), board).unwrap();
+    let addr = server.address;
+    // Connections that never send a request fill every slot ...
+    let idle: Vec<TcpStream> = (0..MAX_CONNECTIONS).map(|_| TcpStream::connect(addr).unwrap()).collect();
+    std::thread::sleep(Duration::from_millis(300));
+    // ... one more is closed at once instead of queueing ...
+    let (status, _) = exchange(addr, "GET /health HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_eq!(status, "", "a connection over the limit was served");
+    // ... and the idle ones are dropped after the header timeout, so the endpoint answers again.
+    let start = Instant::now();
+    loop {
+        let (status, _) = exchange(addr, "GET /health HTTP/1.1\r\nHost: x\r\n\r\n");
+        if status == "HTTP/1.1 200 OK" {
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(8), "still blocked after {:?}", start.elapsed());
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    drop(idle);
+}
+
+#[test]
+fn the_fault_schedule_parses_and_explains_mistakes() {
+    let f = parse("render-hang@120:30, worker-panic@60,worker-hang@200:40").unwrap();
+    assert_eq!(f.len(), 3);
+    assert_eq!((f[0].at, f[0].kind), (Duration::from_secs(60), FaultKind::WorkerPanic));
+    assert_eq!(f[1].kind, FaultKind::RenderHang(Duration::from_secs(30)));
+    assert_eq!(f[2].kind, FaultKind::WorkerHang(Duration::from_secs(40)));
+    assert!(parse("").unwrap().is_empty());
+    let e = parse("worker-hang@10").unwrap_err();
+    assert!(e.contains("`worker-hang@10`") && e.contains("worker-hang@T:D"), "{e}");
+    assert!(parse("reboot@5").is_err());
+}
