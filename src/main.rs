@@ -33,6 +33,7 @@ fn main() -> std::process::ExitCode {
             Some(Command::BenchEngine(args)) => gallery_painter::cli::bench::bench_engine(args),
             Some(Command::ListCameras) => tools::list_cameras(),
             Some(Command::CheckCamera(args)) => tools::check_camera(args),
+            Some(Command::Status(args)) => tools::status(args),
             Some(Command::TestCamera(args)) => gallery_painter::cli::test_camera::run(args),
             Some(Command::CheckConfig(args)) => tools::check_config(args),
             Some(Command::MakeArtworks { out, width, height }) => {

@@ -149,3 +149,98 @@ fn the_fault_schedule_parses_and_explains_mistakes() {
     assert!(e.contains("`worker-hang@10`") && e.contains("worker-hang@T:D"), "{e}");
     assert!(parse("reboot@5").is_err());
 }
+
+fn root() -> std::path::PathBuf {
+    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn run(cmd: &mut std::process::Command) -> (bool, String, String) {
+    let o = cmd.output().unwrap();
+    (o.status.success(), String::from_utf8_lossy(&o.stdout).to_string(), String::from_utf8_lossy(&o.stderr).to_string())
+}
+
+#[test]
+fn the_unit_file_passes_systemd_analyze_verify() {
+    let (ok, unit, err) =
+        run(std::process::Command::new("bash").arg("scripts/install-service.sh").arg("--print").current_dir(root()));
+    assert!(ok, "{err}");
+    for directive in
+        ["Type=notify", "WatchdogSec=60", "Restart=always", "RestartSec=5", "MemoryMax=", "--status-file %t/"]
+    {
+        assert!(unit.contains(directive), "{directive} missing:\n{unit}");
+    }
+    assert!(!unit.contains('@'), "a placeholder was left:\n{unit}");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("gallery-painter.service");
+    std::fs::write(&path, &unit).unwrap();
+    // The unit names the binary the tests run; systemd-analyze checks it is executable.
+    assert!(unit.contains(env!("CARGO_BIN_EXE_gallery-painter")), "{unit}");
+    let (ok, out, err) = run(std::process::Command::new("systemd-analyze").arg("verify").arg(&path));
+    // Unknown values are only warnings to systemd: any output at all fails the test.
+    assert!(ok && out.is_empty() && err.is_empty(), "systemd-analyze verify:\n{out}{err}");
+}
+
+#[test]
+fn install_service_is_idempotent_and_uninstalls_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let install = |args: &[&str]| {
+        run(std::process::Command::new("bash")
+            .arg("scripts/install-service.sh")
+            .args(args)
+            .env("UNIT_DIR", dir.path())
+            .current_dir(root()))
+    };
+    let (ok, out, err) = install(&["--no-build"]);
+    assert!(ok && out.contains("wrote"), "{out}{err}");
+    let unit = dir.path().join("gallery-painter.service");
+    let wants = dir.path().join("graphical-session.target.wants/gallery-painter.service");
+    assert!(unit.is_file() && (wants.is_symlink() || out.contains("enabled;")), "{out}");
+    let (ok, out, err) = install(&["--no-build"]);
+    assert!(ok && out.contains("up to date"), "{out}{err}");
+    let (ok, out, err) = install(&["--uninstall"]);
+    assert!(ok && out.contains("removed"), "{out}{err}");
+    assert!(!unit.exists() && !wants.exists());
+}
+
+#[test]
+fn status_prints_one_screen_from_the_status_file() {
+    use gallery_painter::service::status::StatusReport;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("status.ron");
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs_f64();
+    let report = StatusReport {
+        written_unix_s: now,
+        health: "unhealthy: camera: lost (unplugged)".into(),
+        caption: "Ink Waves - Gallery Painter studio, 2026".into(),
+        artwork_index: 2,
+        worker_state: "Painting".into(),
+        iterations_per_second: 1.5,
+        paintings_finished: 12,
+        worker_restarts: 1,
+        capture_state: "Lost".into(),
+        camera_frames: 4200,
+        bad_frames: 3,
+        journey: "Attract".into(),
+        visitors: 9,
+        ..StatusReport::default()
+    };
+    std::fs::write(&path, ron::ser::to_string_pretty(&report, Default::default()).unwrap()).unwrap();
+    let bin = env!("CARGO_BIN_EXE_gallery-painter");
+    let (ok, out, err) = run(std::process::Command::new(bin).args(["status", "--file"]).arg(&path));
+    assert!(ok, "{err}");
+    for want in [
+        "health     unhealthy: camera: lost (unplugged)",
+        "artwork    Ink Waves - Gallery Painter studio, 2026 (#3)",
+        "painter    Painting, 1.50 it/s, 0 snapshots, 12 paintings finished, 1 restarts",
+        "camera     Lost",
+        "4200 frames",
+        "3 bad",
+        "journey    Attract, presence , 9 visitors",
+    ] {
+        assert!(out.contains(want), "`{want}` missing:\n{out}");
+    }
+    assert!(!out.contains("STALE"), "{out}");
+    // No status file: says where it looked and what to do.
+    let (ok, _, err) = run(std::process::Command::new(bin).args(["status", "--file", "/nonexistent/status.ron"]));
+    assert!(!ok && err.contains("/nonexistent/status.ron") && err.contains("fix:"), "{err}");
+}

@@ -192,6 +192,9 @@ pub fn run(cfg: InstallationConfig, root: &Path, options: RunOptions) -> anyhow:
         });
     }
     if let Some(path) = options.status_file {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        }
         app.insert_resource(status_file::StatusFile(path));
     }
     let watchdog = crate::service::watchdog::Watchdog::from_env();

@@ -4,39 +4,16 @@
 use std::path::PathBuf;
 
 use bevy::prelude::*;
-use serde::Serialize;
 
 use super::journey::{Journey, JourneyTimings};
 use super::picker::Picker;
 use super::pipeline::PipelineStatus;
 use super::rotation::{Opening, Playlist};
+use super::service::HealthBoard;
+use crate::service::status::StatusReport;
 
 #[derive(Resource, Clone)]
 pub struct StatusFile(pub PathBuf);
-
-#[derive(Serialize)]
-struct StatusReport {
-    caption: String,
-    artwork_index: usize,
-    style_key: String,
-    worker_state: String,
-    iterations_per_second: f64,
-    snapshots: u64,
-    capture_state: String,
-    picker: String,
-    opening: String,
-    painting_updates: u64,
-    /// Attract | Noticed | Countdown | Painting | Reveal (empty without the journey).
-    journey: String,
-    /// absent | present | still (empty when presence detection is off).
-    presence: String,
-    /// Share of the region that differs from the background.
-    presence_foreground: f32,
-    presence_cost_ms: f64,
-    visitors: u64,
-    /// From "still" seen by the camera to the countdown's start, ms.
-    still_to_countdown_ms: Option<f64>,
-}
 
 pub(super) fn plugin(app: &mut App) {
     app.add_systems(Last, write_status.run_if(resource_exists::<StatusFile>));
@@ -54,6 +31,7 @@ fn write_status(
     canvas: Option<Res<super::display::Canvas>>,
     journey: Option<Res<State<Journey>>>,
     timings: Option<Res<JourneyTimings>>,
+    board: Option<Res<HealthBoard>>,
 ) {
     let now = time.elapsed_secs_f64();
     if now - *last < 0.5 {
@@ -61,7 +39,30 @@ fn write_status(
     }
     *last = now;
     let presence = status.capture.as_ref().and_then(|c| c.presence);
+    let health = board.map(|b| b.0.lock().expect("health lock").clone());
+    let now_instant = std::time::Instant::now();
+    let capture = status.capture.as_ref();
     let report = StatusReport {
+        written_unix_s: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs_f64())
+            .unwrap_or(0.0),
+        health: health
+            .as_ref()
+            .map(|h| match h.verdict(now_instant) {
+                Ok(s) => format!("ok: {s}"),
+                Err(e) => format!("unhealthy: {e}"),
+            })
+            .unwrap_or_default(),
+        display_fps: health.as_ref().map(|h| h.fps).unwrap_or(0.0),
+        worker_restarts: status.worker.restarts,
+        paintings_finished: status.worker.paintings_finished,
+        last_error: status.worker.last_error.clone().unwrap_or_default(),
+        camera_frames: capture.map(|c| c.frames).unwrap_or(0),
+        camera_fps: capture.map(|c| c.fps).unwrap_or(0.0),
+        bad_frames: capture.map(|c| c.bad_frames).unwrap_or(0),
+        camera_reconnects: capture.map(|c| c.reconnects).unwrap_or(0),
+        camera_source: capture.map(|c| c.source.clone()).unwrap_or_default(),
         caption: playlist.as_ref().map(|p| p.entry().caption()).unwrap_or_default(),
         artwork_index: playlist.as_ref().map(|p| p.current).unwrap_or(0),
         style_key: status.worker.style_key.clone(),

@@ -32,6 +32,8 @@ pub enum Command {
     ListCameras,
     /// Open the camera as the installation would and report what it delivers.
     CheckCamera(tools::CheckCameraArgs),
+    /// What the running installation is doing (from its status file): one screen.
+    Status(tools::StatusArgs),
     /// Validate the config and scene files without starting anything.
     CheckConfig(tools::CheckArgs),
     /// Engine vs PyTorch reference, same math, same machine, same run.

@@ -319,3 +319,36 @@ fn cpu_seconds() -> f64 {
     // utime and stime are fields 14 and 15 (1-based); here indices 11 and 12.
     (ticks(11) + ticks(12)) / 100.0
 }
+
+/// Where the service writes its status (the unit passes `--status-file` with this path).
+pub fn default_status_file() -> PathBuf {
+    match std::env::var_os("XDG_RUNTIME_DIR") {
+        Some(dir) => PathBuf::from(dir).join("gallery-painter/status.ron"),
+        None => std::env::temp_dir().join("gallery-painter-status.ron"),
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct StatusArgs {
+    /// The status file `run --status-file` writes (default: the service's).
+    #[arg(long)]
+    pub file: Option<PathBuf>,
+}
+
+/// One screen for the technician, from the status file.
+pub fn status(args: StatusArgs) -> anyhow::Result<()> {
+    let path = args.file.unwrap_or_else(default_status_file);
+    let text = std::fs::read_to_string(&path).with_context(|| {
+        format!(
+            "cannot read the status file {}\n  fix: is the installation running? (`systemctl --user status gallery-painter`; started by hand, pass `run --status-file {}`)",
+            path.display(),
+            path.display()
+        )
+    })?;
+    let report: crate::service::status::StatusReport =
+        ron::from_str(&text).with_context(|| format!("{} is not a status report", path.display()))?;
+    let now =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0);
+    print!("{}", report.render(&path.display().to_string(), (now - report.written_unix_s).max(0.0)));
+    Ok(())
+}

@@ -4,4 +4,5 @@
 pub mod faults;
 pub mod health;
 pub mod http;
+pub mod status;
 pub mod watchdog;

@@ -1,0 +1,96 @@
+//! The status report `run --status-file PATH` rewrites twice a second, and `gallery-painter
+//! status` reads: one screen for the technician.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Serialize, Deserialize, Debug, Default, Clone)]
+#[serde(default)]
+pub struct StatusReport {
+    /// When it was written (seconds since 1970): an old one means the app is not running.
+    pub written_unix_s: f64,
+    /// "ok: ..." or "unhealthy: ..." as /health says it.
+    pub health: String,
+    pub caption: String,
+    pub artwork_index: usize,
+    pub style_key: String,
+    pub worker_state: String,
+    pub iterations_per_second: f64,
+    pub snapshots: u64,
+    pub paintings_finished: u64,
+    pub worker_restarts: u32,
+    pub last_error: String,
+    pub capture_state: String,
+    pub camera_source: String,
+    pub camera_frames: u64,
+    pub camera_fps: f64,
+    pub bad_frames: u64,
+    pub camera_reconnects: u64,
+    pub display_fps: f64,
+    pub picker: String,
+    pub opening: String,
+    pub painting_updates: u64,
+    /// Attract | Noticed | Countdown | Painting | Reveal (empty without the journey).
+    pub journey: String,
+    /// absent | present | still (empty when presence detection is off).
+    pub presence: String,
+    /// Share of the region that differs from the background.
+    pub presence_foreground: f32,
+    pub presence_cost_ms: f64,
+    pub visitors: u64,
+    /// From "still" seen by the camera to the countdown's start, ms.
+    pub still_to_countdown_ms: Option<f64>,
+}
+
+impl StatusReport {
+    /// The technician's screen; `age_s`: how old the report is.
+    pub fn render(&self, source: &str, age_s: f64) -> String {
+        let mut out = format!("Gallery Painter - {source}, written {age_s:.1} s ago\n");
+        if age_s > 10.0 {
+            out.push_str("  STALE: the app is not running or not writing its status (see `journalctl --user -u gallery-painter`)\n");
+        }
+        let row = |out: &mut String, k: &str, v: String| out.push_str(&format!("  {k:<10} {v}\n"));
+        row(&mut out, "health", self.health.clone());
+        row(
+            &mut out,
+            "artwork",
+            format!("{} (#{}), {}, picker {}", self.caption, self.artwork_index + 1, self.opening, self.picker),
+        );
+        row(
+            &mut out,
+            "painter",
+            format!(
+                "{}, {:.2} it/s, {} snapshots, {} paintings finished, {} restarts",
+                self.worker_state,
+                self.iterations_per_second,
+                self.snapshots,
+                self.paintings_finished,
+                self.worker_restarts
+            ),
+        );
+        if !self.last_error.is_empty() {
+            row(&mut out, "last error", self.last_error.clone());
+        }
+        row(
+            &mut out,
+            "camera",
+            format!(
+                "{} - {}, {} frames, {:.1} fps, {} bad, {} reconnects",
+                self.capture_state,
+                self.camera_source,
+                self.camera_frames,
+                self.camera_fps,
+                self.bad_frames,
+                self.camera_reconnects
+            ),
+        );
+        row(&mut out, "display", format!("{:.1} fps, {} paintings shown", self.display_fps, self.painting_updates));
+        if !self.journey.is_empty() {
+            row(
+                &mut out,
+                "journey",
+                format!("{}, presence {}, {} visitors", self.journey, self.presence, self.visitors),
+            );
+        }
+        out
+    }
+}
