@@ -93,16 +93,22 @@ static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 impl Session {
     fn start(config: &str, display_offset: u32) -> Session {
-        Session::start_with(config, display_offset, None, &[])
+        Session::start_with(config, display_offset, None, &[], &[])
     }
 
     fn start_with_camera(config: &str, display_offset: u32, camera: Option<&[&str]>) -> Session {
-        Session::start_with(config, display_offset, camera, &[])
+        Session::start_with(config, display_offset, camera, &[], &[])
     }
 
     /// With `camera`: the app runs with the V4L2 test camera configured by these options;
     /// `env`: extra environment for the app.
-    fn start_with(config: &str, display_offset: u32, camera: Option<&[&str]>, env: &[(&str, String)]) -> Session {
+    fn start_with(
+        config: &str,
+        display_offset: u32,
+        camera: Option<&[&str]>,
+        env: &[(&str, String)],
+        args: &[&Path],
+    ) -> Session {
         let guard = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
         for t in ["Xvfb", "matchbox-window-manager", "import", "xdotool", "wmctrl"] {
             need(t);
@@ -146,6 +152,7 @@ impl Session {
                 .arg(&config_path)
                 .arg("--status-file")
                 .arg(&status_file)
+                .args(args)
                 .current_dir(common::root())
                 .env("DISPLAY", &display)
                 .env("WGPU_BACKEND", "vulkan")
@@ -467,6 +474,7 @@ fn the_watchdog_is_pinged_only_while_display_and_painter_make_progress() {
             ("WATCHDOG_USEC", "3000000".into()),
             ("GALLERY_PAINTER_FAULTS", "worker-hang@12:8,render-hang@30:8".into()),
         ],
+        &[],
     );
     let start = Instant::now();
     let mut messages: Vec<(f64, String)> = Vec::new();
@@ -497,4 +505,49 @@ fn the_watchdog_is_pinged_only_while_display_and_painter_make_progress() {
     let frozen = gaps(28.0, 42.0);
     assert!(frozen >= 6.0, "pings went on while the display was frozen: {pings:?}\n{log}");
     assert!(pings.iter().any(|t| *t > 40.0), "no pings after the display came back: {pings:?}\n{log}");
+}
+
+#[test]
+fn after_kill_9_the_restart_continues_with_the_artwork_and_the_pick() {
+    let config = r#"(
+        display: (fullscreen: true, crossfade_ms: 150, attract_after_s: 1000.0),
+        source: Synthetic(seed: 3, fps: 10.0, width: 320, height: 240),
+        engine: (threads: 1, style: (size: 64, iterations: 20, levels: 1)),
+        journey: (enabled: false),
+    )"#;
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state.ron");
+    let state_args = [Path::new("--state-file"), state.as_path()];
+    let mut first = Session::start_with(config, 4, None, &[], &state_args);
+    first.wait("the first artwork", Duration::from_secs(60), |s| s.field("caption").starts_with("Swirling Night"));
+    // A visitor picks the fourth artwork (Ember Field).
+    let thumb_x = (1280 - (5 * 184 + 4 * 14)) / 2 + 3 * 198 + 92;
+    first.wait("the pick", Duration::from_secs(30), |s| {
+        s.click(thumb_x, 642);
+        std::thread::sleep(Duration::from_millis(500));
+        s.field("caption").starts_with("Ember Field")
+    });
+    let saved = |want: &str| std::fs::read_to_string(&state).unwrap_or_default().contains(want);
+    first.wait("the state to be saved", Duration::from_secs(15), |_| {
+        saved("artwork_index: 3") && saved("pick_remaining_s: Some(")
+    });
+    // The hardest stop there is: no chance to save anything more.
+    first.app().kill().unwrap();
+    drop(first);
+
+    let mut second = Session::start_with(config, 4, None, &[], &state_args);
+    second.wait("the restored artwork", Duration::from_secs(60), |s| s.field("caption").starts_with("Ember Field"));
+    assert!(second.log().contains("restored from"), "{}", second.log());
+    // The pick still holds the rotation (idle_timeout_s is 90 s): the artwork stays.
+    std::thread::sleep(Duration::from_secs(3));
+    assert!(second.field("caption").starts_with("Ember Field"), "{}", second.field("caption"));
+    second.quit();
+    drop(second);
+
+    // A corrupt state file: said in the log, ignored, and the installation starts fresh.
+    std::fs::write(&state, "(version: 1, scene_fin").unwrap();
+    let mut third = Session::start_with(config, 4, None, &[], &state_args);
+    third.wait("a fresh start", Duration::from_secs(60), |s| s.field("caption").starts_with("Swirling Night"));
+    assert!(third.log().contains("ignoring the saved state") && third.log().contains("corrupt"), "{}", third.log());
+    third.quit();
 }

@@ -244,3 +244,42 @@ fn status_prints_one_screen_from_the_status_file() {
     let (ok, _, err) = run(std::process::Command::new(bin).args(["status", "--file", "/nonexistent/status.ron"]));
     assert!(!ok && err.contains("/nonexistent/status.ron") && err.contains("fix:"), "{err}");
 }
+
+#[test]
+fn saved_state_round_trips_and_refuses_what_it_cannot_use() {
+    use gallery_painter::service::state::{SavedState, VERSION, load, save, scene_fingerprint};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sub/state.ron");
+    let titles = vec!["Swirling Night".to_string(), "Ink Waves".to_string()];
+    let fp = scene_fingerprint("/srv/scenes/default.ron", &titles);
+    assert_ne!(fp, scene_fingerprint("/srv/scenes/other.ron", &titles));
+    assert_eq!(load(&path, fp, 2), Ok(None), "no state yet");
+    let s = SavedState {
+        version: VERSION,
+        scene_fingerprint: fp,
+        artwork_index: 1,
+        artwork_elapsed_s: 12.5,
+        pick_remaining_s: Some(40.0),
+        visitors: 17,
+        paintings_finished: 30,
+        saved_unix_s: 1.0,
+    };
+    save(&path, &s).unwrap();
+    assert_eq!(load(&path, fp, 2), Ok(Some(s.clone())));
+    // Another scene, or fewer artworks than the saved index: not used.
+    assert!(load(&path, fp ^ 1, 2).unwrap_err().contains("another scene"));
+    assert!(load(&path, fp, 1).unwrap_err().contains("another scene"));
+    // Corrupt (a crash of the disk, a hand edit): said, not used.
+    std::fs::write(&path, "(version: 1, scene_fing").unwrap();
+    let e = load(&path, fp, 2).unwrap_err();
+    assert!(e.contains("corrupt") && e.contains("state.ron"), "{e}");
+    // A symlink at the path is replaced by the new file, not followed to its target.
+    let target = dir.path().join("elsewhere.txt");
+    std::fs::write(&target, "do not touch").unwrap();
+    std::fs::remove_file(&path).unwrap();
+    std::os::unix::fs::symlink(&target, &path).unwrap();
+    save(&path, &s).unwrap();
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "do not touch");
+    assert!(!path.is_symlink());
+    assert_eq!(load(&path, fp, 2), Ok(Some(s)));
+}

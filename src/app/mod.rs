@@ -12,6 +12,7 @@ pub mod picker;
 pub mod pipeline;
 mod preview;
 pub mod rotation;
+mod saved_state;
 pub mod service;
 mod status_file;
 pub mod theme;
@@ -81,6 +82,7 @@ pub struct RunOptions {
     /// Force a window (development) whatever the config says.
     pub windowed: bool,
     pub status_file: Option<PathBuf>,
+    pub state_file: Option<PathBuf>,
 }
 
 /// Kiosk settings from config (keys were validated when the config was loaded).
@@ -163,14 +165,18 @@ pub fn run(cfg: InstallationConfig, root: &Path, options: RunOptions) -> anyhow:
                 ..default()
             }),
     );
+    let mut playlist = Playlist::new(
+        scene,
+        scene_path.clone(),
+        root.to_path_buf(),
+        cfg.engine.style.clone(),
+        cfg.kiosk.idle_timeout_s,
+    );
+    if let Some(path) = &options.state_file {
+        app.insert_resource(saved_state::restore(path.clone(), &mut playlist));
+    }
     app.insert_resource(Pipeline::new(worker, capture))
-        .insert_resource(Playlist::new(
-            scene,
-            scene_path.clone(),
-            root.to_path_buf(),
-            cfg.engine.style.clone(),
-            cfg.kiosk.idle_timeout_s,
-        ))
+        .insert_resource(playlist)
         .insert_resource(SceneWatch::new(&scene_path, 1.0))
         .insert_resource(kiosk_settings(&cfg))
         .insert_resource(display::DisplaySettings { crossfade_ms: cfg.display.crossfade_ms })
@@ -204,6 +210,7 @@ pub fn run(cfg: InstallationConfig, root: &Path, options: RunOptions) -> anyhow:
     app.insert_resource(health).insert_resource(service::FaultSchedule(faults));
     logic_plugins(&mut app);
     view_plugins(&mut app);
+    saved_state::plugin(&mut app);
     if cfg.display.camera_preview {
         app.insert_resource(preview::PreviewEnabled);
     }

@@ -36,6 +36,9 @@ pub struct Playlist {
     pub idle_timeout_s: f64,
     /// A visitor is being noticed, painted or shown their painting: the artwork stays.
     pub held_by_journey: bool,
+    /// Restored from a saved state: (seconds already on show, pick still holding for),
+    /// applied when the rotation starts.
+    resume: Option<(f64, Option<f64>)>,
     order: Vec<usize>,
     order_pos: usize,
     rng: u64,
@@ -60,6 +63,7 @@ impl Playlist {
             visitor_hold_until: None,
             idle_timeout_s,
             held_by_journey: false,
+            resume: None,
             order: Vec::new(),
             order_pos: 0,
             rng: 0x2545_F491_4F6C_DD1D,
@@ -114,6 +118,16 @@ impl Playlist {
             self.held_by_journey = false;
             self.visitor_hold_until = None;
             self.entry_started = now;
+        }
+    }
+
+    /// Continue where a previous run stopped: `index` on show for `elapsed_s` already, a
+    /// visitor's pick holding for `pick_remaining_s` more.
+    pub fn restore(&mut self, index: usize, elapsed_s: f64, pick_remaining_s: Option<f64>) {
+        if index < self.scene.entries.len() {
+            self.current = index;
+            self.order_pos = self.order.iter().position(|&i| i == index).unwrap_or(0);
+            self.resume = Some((elapsed_s.max(0.0), pick_remaining_s));
         }
     }
 
@@ -237,6 +251,10 @@ fn rotate(
         playlist.started = true;
         let first = playlist.current;
         select(&mut playlist, first, now, false, &mut out, &mut changed);
+        if let Some((elapsed, pick)) = playlist.resume.take() {
+            playlist.entry_started = now - elapsed;
+            playlist.visitor_hold_until = pick.map(|r| now + r);
+        }
         return;
     }
     if *state.get() == Opening::Closed || playlist.held_by_journey {

@@ -48,6 +48,10 @@ pub struct RunArgs {
     /// Write a status report (RON) here twice a second.
     #[arg(long)]
     pub status_file: Option<PathBuf>,
+    /// Keep the scene position, a visitor's pick and the counters here, and continue from
+    /// them at the next start (the service uses one).
+    #[arg(long)]
+    pub state_file: Option<PathBuf>,
 }
 
 impl Default for RunArgs {
@@ -60,6 +64,7 @@ impl Default for RunArgs {
             policy: None,
             size: None,
             status_file: None,
+            state_file: None,
         }
     }
 }
@@ -100,7 +105,11 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     if let Some(size) = args.size {
         cfg.engine.style.size = size;
     }
-    crate::app::run(cfg, &root, crate::app::RunOptions { windowed: args.windowed, status_file: args.status_file })
+    crate::app::run(
+        cfg,
+        &root,
+        crate::app::RunOptions { windowed: args.windowed, status_file: args.status_file, state_file: args.state_file },
+    )
 }
 
 #[derive(Args, Debug)]

@@ -4,5 +4,6 @@
 pub mod faults;
 pub mod health;
 pub mod http;
+pub mod state;
 pub mod status;
 pub mod watchdog;
