@@ -63,6 +63,7 @@ static struct {
     /* faults */
     long unplug_after;   /* frames delivered before the camera disappears (0: never) */
     double replug_after; /* seconds until it comes back (0: never) */
+    int unplug_repeat;   /* unplugged again every unplug_after frames after each replug */
     long corrupt_every;  /* every K-th MJPEG frame is corrupt (0: never) */
     long stall_after;    /* frames before a stall (0: never) */
     double stall_s;      /* length of the stall */
@@ -158,6 +159,7 @@ static void load_config(void) {
         else if (!strcmp(k, "fps")) parse_list_u(v, cam.fps, &cam.nfps, MAX_FPS);
         else if (!strcmp(k, "unplug_after")) cam.unplug_after = atol(v);
         else if (!strcmp(k, "replug_after_s")) cam.replug_after = atof(v);
+        else if (!strcmp(k, "unplug_repeat")) cam.unplug_repeat = atoi(v);
         else if (!strcmp(k, "corrupt_every")) cam.corrupt_every = atol(v);
         else if (!strcmp(k, "stall_after")) cam.stall_after = atol(v);
         else if (!strcmp(k, "stall_s")) cam.stall_s = atof(v);
@@ -174,7 +176,7 @@ static int present(void) {
     if (cam.unplugged && cam.replug_after > 0 && now_s() - cam.unplugged_at >= cam.replug_after) {
         cam.unplugged = 0;
         cam.delivered = 0;
-        cam.unplug_after = 0; /* once */
+        if (!cam.unplug_repeat) cam.unplug_after = 0; /* once */
         TRACE("replugged");
     }
     return !cam.unplugged;

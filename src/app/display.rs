@@ -39,6 +39,11 @@ pub struct Canvas {
 }
 
 impl Canvas {
+    /// A snapshot is still fading in at `now`.
+    pub fn fading(&self, now: f64) -> bool {
+        self.fade_s > 0.0 && now - self.fade_started < self.fade_s
+    }
+
     /// How far the front has faded in (0..1, eased) at `now`.
     fn alpha(&self, now: f64) -> f32 {
         let t = if self.fade_s <= 0.0 { 1.0 } else { ((now - self.fade_started) / self.fade_s).clamp(0.0, 1.0) };

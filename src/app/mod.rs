@@ -8,6 +8,7 @@ pub mod journey;
 pub mod keepsake;
 pub mod keys;
 pub mod kiosk;
+pub mod pacing;
 pub mod picker;
 pub mod pipeline;
 mod preview;
@@ -75,6 +76,7 @@ pub fn view_plugins(app: &mut App) {
     hud::plugin(app);
     keepsake::plugin(app);
     status_file::plugin(app);
+    pacing::plugin(app);
 }
 
 #[derive(Debug, Clone, Default)]

@@ -37,7 +37,51 @@ pub(super) fn plugin(app: &mut App) {
     app.init_resource::<HealthBoard>()
         .init_resource::<FaultSchedule>()
         .add_systems(Update, inject_faults.in_set(super::AppSystems::Send))
-        .add_systems(Last, (refresh_health, ping_watchdog).chain());
+        .add_systems(Last, (refresh_health, ping_watchdog, daily_summary).chain());
+}
+
+/// One log line a day with the day's totals (journald keeps them; `journalctl --user -u
+/// gallery-painter -g "daily summary"` lists the exhibition day by day).
+pub const SUMMARY_EVERY: Duration = Duration::from_secs(24 * 3600);
+
+/// The totals at the last summary.
+#[derive(Default)]
+struct SummaryMark {
+    at: Option<Instant>,
+    visitors: u64,
+    paintings: u64,
+    restarts: u32,
+    reconnects: u64,
+    bad_frames: u64,
+}
+
+fn daily_summary(board: Res<HealthBoard>, mut mark: Local<SummaryMark>) {
+    let h = board.0.lock().expect("health lock");
+    let now = Instant::now();
+    let Some(at) = mark.at else {
+        mark.at = Some(now);
+        return;
+    };
+    if now.duration_since(at) < SUMMARY_EVERY {
+        return;
+    }
+    tracing::info!(
+        "daily summary: {} visitors, {} paintings finished, {} worker restarts, {} camera reconnects, {} bad frames; now {}",
+        h.visitors - mark.visitors.min(h.visitors),
+        h.paintings_finished - mark.paintings.min(h.paintings_finished),
+        h.worker_restarts - mark.restarts.min(h.worker_restarts),
+        h.camera_reconnects - mark.reconnects.min(h.camera_reconnects),
+        h.bad_frames - mark.bad_frames.min(h.bad_frames),
+        h.verdict(now).unwrap_or_else(|e| format!("UNHEALTHY: {e}"))
+    );
+    *mark = SummaryMark {
+        at: Some(now),
+        visitors: h.visitors,
+        paintings: h.paintings_finished,
+        restarts: h.worker_restarts,
+        reconnects: h.camera_reconnects,
+        bad_frames: h.bad_frames,
+    };
 }
 
 #[allow(clippy::too_many_arguments)] // a Bevy system: each parameter is one source of the report

@@ -48,6 +48,9 @@ pub struct TestCameraArgs {
     /// Plugged in again this many seconds after the unplug (0: never).
     #[arg(long, default_value_t = 0.0)]
     pub replug_after: f64,
+    /// Unplugged again every `unplug_after` frames after each replug (a loose cable).
+    #[arg(long)]
+    pub unplug_repeat: bool,
     /// Every K-th MJPEG frame is corrupt (0: never).
     #[arg(long, default_value_t = 0)]
     pub corrupt_every: u64,
@@ -147,13 +150,14 @@ pub fn prepare(args: &TestCameraArgs, dir: &Path) -> anyhow::Result<()> {
         Formats::Both => "yuyv,mjpeg",
     };
     let conf = format!(
-        "name={}\nindex={}\nformats={formats}\nsizes={}\nfps={}\nunplug_after={}\nreplug_after_s={}\ncorrupt_every={}\nstall_after={}\nstall_s={}\nbusy_opens={}\n",
+        "name={}\nindex={}\nformats={formats}\nsizes={}\nfps={}\nunplug_after={}\nreplug_after_s={}\nunplug_repeat={}\ncorrupt_every={}\nstall_after={}\nstall_s={}\nbusy_opens={}\n",
         args.name,
         args.index,
         sizes.iter().map(|(w, h)| format!("{w}x{h}")).collect::<Vec<_>>().join(","),
         args.fps.iter().map(|f| f.to_string()).collect::<Vec<_>>().join(","),
         args.unplug_after,
         args.replug_after,
+        args.unplug_repeat as u8,
         args.corrupt_every,
         args.stall_after,
         args.stall_s,
