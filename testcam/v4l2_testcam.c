@@ -735,45 +735,43 @@ static int dev_dir_slot(DIR *d) {
     return -1;
 }
 
-/* After the real entries of /dev: video<N>, while the camera is plugged in. */
+/* After the real entries of /dev: video<N>, once per listing, while the camera is plugged in. */
 static int fake_entry_due(DIR *d) {
-    int slot = dev_dir_slot(d);
-    if (slot < 0 || dev_dir_state[slot]) return 0;
-    dev_dir_state[slot] = 1;
-    load_config();
-    return present();
+    pthread_mutex_lock(&lock);
+    int slot = dev_dir_slot(d), due = 0;
+    if (slot >= 0 && !dev_dir_state[slot]) {
+        dev_dir_state[slot] = 1;
+        load_config();
+        due = present();
+    }
+    pthread_mutex_unlock(&lock);
+    return due;
 }
+
+/* The fake device's entry, in a dirent or a dirent64 (the same field names). */
+#define FILL_FAKE_ENTRY(ent)                                                        \
+    do {                                                                            \
+        memset(&(ent), 0, sizeof(ent));                                             \
+        (ent).d_ino = 999999;                                                       \
+        (ent).d_type = DT_CHR;                                                      \
+        (ent).d_reclen = sizeof(ent);                                               \
+        snprintf((ent).d_name, sizeof((ent).d_name), "video%d", cam.index);         \
+        TRACE("listing /dev/video%d", cam.index);                                   \
+    } while (0)
 
 struct dirent64 *readdir64(DIR *d) {
     resolve();
     struct dirent64 *e = real_readdir64(d);
-    if (e) return e;
-    pthread_mutex_lock(&lock);
-    int due = fake_entry_due(d);
-    pthread_mutex_unlock(&lock);
-    if (!due) return NULL;
-    memset(&fake_dirent64, 0, sizeof fake_dirent64);
-    fake_dirent64.d_ino = 999999;
-    fake_dirent64.d_type = DT_CHR;
-    fake_dirent64.d_reclen = sizeof fake_dirent64;
-    snprintf(fake_dirent64.d_name, sizeof fake_dirent64.d_name, "video%d", cam.index);
-    TRACE("listing /dev/video%d", cam.index);
+    if (e || !fake_entry_due(d)) return e;
+    FILL_FAKE_ENTRY(fake_dirent64);
     return &fake_dirent64;
 }
 
 struct dirent *readdir(DIR *d) {
     resolve();
     struct dirent *e = real_readdir(d);
-    if (e) return e;
-    pthread_mutex_lock(&lock);
-    int due = fake_entry_due(d);
-    pthread_mutex_unlock(&lock);
-    if (!due) return NULL;
-    memset(&fake_dirent, 0, sizeof fake_dirent);
-    fake_dirent.d_ino = 999999;
-    fake_dirent.d_type = DT_CHR;
-    fake_dirent.d_reclen = sizeof fake_dirent;
-    snprintf(fake_dirent.d_name, sizeof fake_dirent.d_name, "video%d", cam.index);
+    if (e || !fake_entry_due(d)) return e;
+    FILL_FAKE_ENTRY(fake_dirent);
     return &fake_dirent;
 }
 

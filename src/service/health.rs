@@ -68,12 +68,9 @@ impl Health {
         }
     }
 
-    /// Is the render loop making progress, and the worker's?
+    /// Is the render loop making progress?
     pub fn render_alive(&self, now: Instant) -> bool {
         now.duration_since(self.render_heartbeat) < RENDER_STALE
-    }
-    pub fn worker_alive(&self, now: Instant) -> bool {
-        self.worker_heartbeat.is_some_and(|t| now.duration_since(t) < WORKER_STALE)
     }
 
     /// `Ok(what it is doing)` or `Err(what is wrong)`, the first problem found.
