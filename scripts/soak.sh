@@ -14,8 +14,11 @@ hours=${1:?usage: scripts/soak.sh HOURS [OUT_DIR]}
 out=${2:-soak-$(date +%Y%m%d-%H%M)}
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
-bin=target/debug/gallery-painter
-[[ -x $bin && -f target/debug/libgp_testcam.so ]] || bash scripts/setup.sh --build app
+[[ -x target/debug/gallery-painter && -f target/debug/libgp_testcam.so ]] || bash scripts/setup.sh --build app
+# Run a copy, so a rebuild during the soak cannot change the binary under test.
+mkdir -p "$out/bin"
+cp target/debug/gallery-painter target/debug/libgp_testcam.so "$out/bin/"
+bin=$out/bin/gallery-painter
 total=$(python3 -c "print(int($hours * 3600))")
 scale=1
 [[ ${SOAK_FAST:-0} == 1 ]] && scale=10
