@@ -104,6 +104,11 @@ else
 fi
 SITE=$(ls -d .venv/lib/python3*/site-packages | head -1)
 ln -sfn "$SITE/torch" .libtorch   # .cargo/config.toml points LIBTORCH here
+# The CUDA runtime's compiler headers, for the GPU shim (src/engine/cuda_shim.cpp; 0.1 MB).
+if [ ! -f "$SITE/nvidia/cu13/include/crt/host_config.h" ]; then
+  .venv/bin/python -m pip --disable-pip-version-check -q install --no-warn-conflicts \
+    "cuda-toolkit[crt]==$CUDA_TOOLKIT_VERSION" || die "pip install cuda-toolkit[crt] failed" "rerun"
+fi
 
 # ---------------------------------------------------------------------------
 phase "pretrained VGG16 weights -> $WEIGHTS_OUT"

@@ -27,10 +27,10 @@ fn main() -> std::process::ExitCode {
             }
             Some(Command::Bench(args)) => {
                 gallery_painter::engine::device::check_libtorch()?;
-                gallery_painter::cli::bench::bench(args)
+                gallery_painter::cli::bench_step::bench(args)
             }
             Some(Command::BenchLive(args)) => gallery_painter::cli::bench::bench_live(args),
-            Some(Command::BenchEngine(args)) => gallery_painter::cli::bench::bench_engine(args),
+            Some(Command::BenchEngine(args)) => gallery_painter::cli::bench_step::bench_engine(args),
             Some(Command::ListCameras) => tools::list_cameras(),
             Some(Command::CheckCamera(args)) => tools::check_camera(args),
             Some(Command::Status(args)) => tools::status(args),

@@ -63,6 +63,17 @@ fn metrics_are_prometheus_text() {
         let (name, value) = line.split_once(' ').unwrap();
         assert!(name.starts_with("gallery_") && value.parse::<f64>().is_ok(), "{line}");
     }
+    // GPU memory only where the engine runs on CUDA (the worker fills it from the allocator).
+    assert!(!text.contains("gpu_memory"), "no GPU figures on a CPU:\n{text}");
+    h.gpu_memory = Some(gallery_painter::engine::cuda::MemoryStats {
+        allocated: 3 << 20,
+        peak_allocated: 5 << 20,
+        reserved: 8 << 20,
+    });
+    let text = h.prometheus(now);
+    assert!(text.contains("\ngallery_gpu_memory_allocated_bytes 3145728\n"), "{text}");
+    assert!(text.contains("\ngallery_gpu_memory_peak_allocated_bytes 5242880\n"), "{text}");
+    assert!(text.contains("\ngallery_gpu_memory_reserved_bytes 8388608\n"), "{text}");
 }
 
 #[test]

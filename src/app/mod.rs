@@ -104,7 +104,8 @@ pub fn run(cfg: InstallationConfig, root: &Path, options: RunOptions) -> anyhow:
     // Fail before opening a window if the network cannot be loaded at all.
     std::fs::metadata(&weights)
         .map_err(|e| crate::engine::EngineError::WeightsMissing { path: weights.clone(), reason: e.to_string() })?;
-    let device = crate::engine::device::select(cfg.engine.device, cfg.engine.precision, cfg.engine.threads)?;
+    let device =
+        crate::engine::device::select(cfg.engine.device, cfg.engine.precision, cfg.engine.threads, cfg.engine.gpu)?;
     tracing::info!("engine on {}", device.describe());
     let faults = match std::env::var(crate::service::faults::ENV) {
         Ok(text) => crate::service::faults::parse(&text).map_err(anyhow::Error::msg)?,

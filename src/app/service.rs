@@ -114,6 +114,7 @@ fn refresh_health(
     h.capture_to_first_painting_s = w.last_latency.map(|d| d.as_secs_f64());
     h.paintings_finished = w.paintings_finished;
     h.snapshots = w.snapshots;
+    h.gpu_memory = w.gpu_memory;
     if let Some(c) = &status.capture {
         h.camera_state = format!("{:?}", c.state);
         h.camera_problem = match &c.state {

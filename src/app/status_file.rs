@@ -67,6 +67,11 @@ fn write_status(
         artwork_index: playlist.as_ref().map(|p| p.current).unwrap_or(0),
         style_key: status.worker.style_key.clone(),
         worker_state: format!("{:?}", status.worker.state),
+        device: status.worker.device.clone(),
+        gpu_memory_mb: status
+            .worker
+            .gpu_memory
+            .map(|m| (m.allocated as f64 / 1048576.0, m.peak_allocated as f64 / 1048576.0)),
         iterations_per_second: status.worker.iterations_per_second,
         snapshots: status.worker.snapshots,
         capture_state: status.capture.as_ref().map(|c| format!("{:?}", c.state)).unwrap_or_default(),

@@ -3,6 +3,7 @@
 pub mod bench;
 mod bench_journey;
 mod bench_mirror;
+pub mod bench_step;
 pub mod stylize;
 pub mod test_camera;
 pub mod tools;
@@ -11,7 +12,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::engine::{DevicePreference, Precision};
+use crate::engine::{DevicePreference, EngineDevice, GpuOptions, Precision};
 
 #[derive(Parser)]
 #[command(name = "gallery-painter", version, about = "Interactive neural-style art installation (Gatys et al. 2015)")]
@@ -37,12 +38,12 @@ pub enum Command {
     /// Validate the config and scene files without starting anything.
     CheckConfig(tools::CheckArgs),
     /// Engine vs PyTorch reference, same math, same machine, same run.
-    Bench(bench::BenchArgs),
+    Bench(bench_step::BenchArgs),
     /// Live pipeline: capture-to-painting latency, snapshot rate, flicker.
     BenchLive(bench::BenchLiveArgs),
     /// One engine timing run (used by `bench`).
     #[command(hide = true)]
-    BenchEngine(bench::BenchEngineArgs),
+    BenchEngine(bench_step::BenchEngineArgs),
     /// Run a command with a V4L2 test camera present (no camera needed): `test-camera
     /// [options] -- gallery-painter list-cameras`.
     TestCamera(test_camera::TestCameraArgs),
@@ -68,9 +69,63 @@ pub struct EngineArgs {
     /// Intra-op threads for libtorch on CPU (0 = all cores but one).
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
-    /// fp32, or mixed (CUDA autocast) for speed on a GPU.
+    /// fp32, or mixed (bf16 convolutions, fp32 image and losses; CUDA only).
     #[arg(long, value_enum, default_value = "fp32")]
     pub precision: PrecisionArg,
+    /// cuDNN benchmark mode (CUDA): try the convolution algorithms once per shape.
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    pub cudnn_benchmark: bool,
+    /// TF32 for the Gram matmuls (CUDA).
+    #[arg(long, default_value_t = false, action = clap::ArgAction::Set)]
+    pub tf32_matmul: bool,
+    /// TF32 for the convolutions (CUDA; PyTorch's default is on).
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    pub tf32_conv: bool,
+    /// Replay the objective as CUDA graphs.
+    #[arg(long)]
+    pub cuda_graphs: bool,
+    /// NHWC (channels_last) convolutions.
+    #[arg(long)]
+    pub channels_last: bool,
+}
+
+impl EngineArgs {
+    pub fn gpu(&self) -> GpuOptions {
+        GpuOptions {
+            cudnn_benchmark: self.cudnn_benchmark,
+            tf32_matmul: self.tf32_matmul,
+            tf32_conv: self.tf32_conv,
+            cuda_graphs: self.cuda_graphs,
+            channels_last: self.channels_last,
+        }
+    }
+    /// The device these options ask for (see [`crate::engine::device::select`]).
+    pub fn select(&self) -> anyhow::Result<EngineDevice> {
+        crate::engine::device::select(self.device.into(), self.precision.into(), self.threads, self.gpu())
+    }
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OptimizerArg {
+    Lbfgs,
+    Adam,
+}
+
+impl OptimizerArg {
+    pub fn name(self) -> &'static str {
+        match self {
+            OptimizerArg::Adam => "adam",
+            OptimizerArg::Lbfgs => "lbfgs",
+        }
+    }
+    /// L-BFGS with 20 curvature pairs, or Adam with learning rate `lr` (pixel units).
+    pub fn kind(self, lr: f64) -> crate::engine::optim::OptimizerKind {
+        use crate::engine::optim::OptimizerKind;
+        match self {
+            OptimizerArg::Adam => OptimizerKind::Adam { lr },
+            OptimizerArg::Lbfgs => OptimizerKind::Lbfgs { history: 20 },
+        }
+    }
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug)]

@@ -8,14 +8,8 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::EngineArgs;
-use crate::engine::optim::OptimizerKind;
-use crate::engine::{self, InitKind, LayerWeight, Painter, Pooling, StyleImage, StyleParams, Vgg, imageio};
-
-#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum OptimizerArg {
-    Lbfgs,
-    Adam,
-}
+use super::OptimizerArg;
+use crate::engine::{InitKind, LayerWeight, Painter, Pooling, StyleImage, StyleParams, Vgg, imageio};
 
 #[derive(Args, Debug)]
 pub struct StylizeArgs {
@@ -119,10 +113,8 @@ impl StylizeArgs {
             style_scale: self.style_scale,
         };
         p = overrides.apply(&p);
-        match self.optimizer {
-            Some(OptimizerArg::Adam) => p.optimizer = OptimizerKind::Adam { lr: self.lr },
-            Some(OptimizerArg::Lbfgs) => p.optimizer = OptimizerKind::Lbfgs { history: 20 },
-            None => {}
+        if let Some(optimizer) = self.optimizer {
+            p.optimizer = optimizer.kind(self.lr);
         }
         match self.init.as_deref() {
             Some("random") => p.init = InitKind::Random,
@@ -169,7 +161,7 @@ pub fn run(args: StylizeArgs) -> anyhow::Result<()> {
         Some("random") | Some("content") | None => None,
         Some(file) => Some(imageio::load_rgb(Path::new(file))?),
     };
-    let device = engine::device::select(args.engine.device.into(), args.engine.precision.into(), args.engine.threads)?;
+    let device = args.engine.select()?;
     let vgg = Vgg::load(&args.engine.weights, device.device, params.pooling)?;
     eprintln!("engine: {:?} ({}) on {}", vgg.arch(), vgg.source(), device.describe());
     let save_every = args.save_every;

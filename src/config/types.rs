@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use super::{ConfigError, load_ron};
 use crate::capture::presence::PresenceConfig;
 use crate::capture::synthetic::SyntheticVisitor;
-use crate::engine::{DevicePreference, LiveSettings, Precision, StyleParams};
+use crate::engine::{DevicePreference, GpuOptions, LiveSettings, Precision, StyleParams};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -210,6 +210,8 @@ pub struct EngineConfig {
     pub precision: Precision,
     /// libtorch CPU threads (0 = all cores but one, leaving one for the display).
     pub threads: usize,
+    /// GPU levers (cuDNN benchmark, TF32, CUDA graphs, channels_last); ignored on CPU.
+    pub gpu: GpuOptions,
     pub policy: Policy,
     /// Publish the painting every this many iterations.
     pub snapshot_every: u32,
@@ -228,6 +230,7 @@ impl Default for EngineConfig {
             device: DevicePreference::Auto,
             precision: Precision::Fp32,
             threads: 0,
+            gpu: GpuOptions::default(),
             policy: Policy::Paint,
             snapshot_every: 2,
             hold_finished_s: 8.0,

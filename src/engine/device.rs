@@ -19,20 +19,59 @@ pub enum DevicePreference {
 pub enum Precision {
     #[default]
     Fp32,
-    /// bf16 convolutions with fp32 Gram matrices and losses (CUDA only; ignored on CPU).
+    /// Mixed precision: the convolutions run in bf16 (weights cast once, activations cast at
+    /// the first layer); the image, its gradient, the Gram matrices and every loss stay fp32.
+    /// CUDA only; ignored on CPU. Not torch autocast, which would pick fp16 and overflow on
+    /// the 0..255 Caffe activations.
     Mixed,
+}
+
+/// GPU settings, each a lever measured on its own by `bench` (none matters on CPU).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GpuOptions {
+    /// cuDNN tries its convolution algorithms once per shape and keeps the fastest.
+    pub cudnn_benchmark: bool,
+    /// TF32 tensor cores for the Gram matmuls (cuDNN convolutions use TF32 by default, as
+    /// in PyTorch; `tf32_conv: false` turns that off too).
+    pub tf32_matmul: bool,
+    pub tf32_conv: bool,
+    /// Replay the objective (forward, losses, backward) as one CUDA graph per size instead
+    /// of launching its ~200 kernels one by one. Falls back to eager if capture fails.
+    pub cuda_graphs: bool,
+    /// NHWC (channels_last) activations and weights for the convolutions.
+    pub channels_last: bool,
+}
+
+impl Default for GpuOptions {
+    fn default() -> Self {
+        GpuOptions {
+            cudnn_benchmark: true,
+            tf32_matmul: false,
+            tf32_conv: true,
+            cuda_graphs: false,
+            channels_last: false,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug)]
 pub struct EngineDevice {
     pub device: Device,
     pub precision: Precision,
+    pub gpu: GpuOptions,
 }
 
 impl EngineDevice {
     pub fn describe(&self) -> String {
         match self.device {
-            Device::Cuda(i) => format!("CUDA:{i} ({:?})", self.precision),
+            Device::Cuda(i) => {
+                let g = self.gpu;
+                format!(
+                    "CUDA:{i} ({:?}, cudnn benchmark {}, tf32 matmul {} conv {}, graphs {}, channels_last {})",
+                    self.precision, g.cudnn_benchmark, g.tf32_matmul, g.tf32_conv, g.cuda_graphs, g.channels_last
+                )
+            }
             _ => format!("CPU ({} threads)", tch::get_num_threads()),
         }
     }
@@ -67,7 +106,12 @@ fn load_cuda_backend() -> bool {
 
 /// Chooses the device once per process and sets libtorch's intra-op thread count
 /// (`threads` 0 = all cores but one, at least one).
-pub fn select(pref: DevicePreference, precision: Precision, threads: usize) -> anyhow::Result<EngineDevice> {
+pub fn select(
+    pref: DevicePreference,
+    precision: Precision,
+    threads: usize,
+    gpu: GpuOptions,
+) -> anyhow::Result<EngineDevice> {
     let threads = if threads == 0 {
         std::thread::available_parallelism().map(|n| n.get().saturating_sub(1).max(1)).unwrap_or(1)
     } else {
@@ -82,13 +126,23 @@ pub fn select(pref: DevicePreference, precision: Precision, threads: usize) -> a
             )
         }
         (_, true) => {
-            tch::Cuda::cudnn_set_benchmark(true);
+            tch::Cuda::cudnn_set_benchmark(gpu.cudnn_benchmark);
+            match super::cuda::shim() {
+                Ok(shim) => {
+                    if let Err(e) = shim.set_tf32(gpu.tf32_matmul, gpu.tf32_conv) {
+                        tracing::warn!("{e}");
+                    }
+                }
+                Err(why) => tracing::warn!(
+                    "CUDA extras unavailable ({why}): TF32 settings, CUDA graphs and GPU memory figures are off"
+                ),
+            }
             Device::Cuda(0)
         }
         _ => Device::Cpu,
     };
     let precision = if matches!(device, Device::Cuda(_)) { precision } else { Precision::Fp32 };
-    Ok(EngineDevice { device, precision })
+    Ok(EngineDevice { device, precision, gpu })
 }
 
 /// The libtorch version this build is made for (tch 0.24).

@@ -46,17 +46,17 @@ impl EngineError {
 pub fn catch_torch<T>(f: impl FnOnce() -> Result<T, EngineError>) -> Result<T, EngineError> {
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
         Ok(r) => r,
-        Err(payload) => {
-            let msg = payload
-                .downcast_ref::<String>()
-                .cloned()
-                .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
-                .unwrap_or_default();
-            if msg.contains("Torch(") || msg.contains("TchError") {
-                Err(EngineError::Torch(msg))
-            } else {
-                std::panic::resume_unwind(payload)
-            }
-        }
+        Err(payload) => Err(EngineError::Torch(torch_panic_message(payload))),
     }
+}
+
+/// The message of a panic that tch raised for a libtorch failure; any other panic (a bug)
+/// continues unwinding.
+pub(crate) fn torch_panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
+    let msg = payload
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_default();
+    if msg.contains("Torch(") || msg.contains("TchError") { msg } else { std::panic::resume_unwind(payload) }
 }

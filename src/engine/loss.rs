@@ -13,12 +13,18 @@ pub fn content_loss(f: &Tensor, p: &Tensor) -> Tensor {
 }
 
 /// Gram matrix `G = F F^T` of a `[1, N, H, W]` activation, with F reshaped to `[N, M]`, M = H*W.
+/// An NHWC (channels_last) activation is read as F^T `[M, N]` without a copy.
 pub fn gram(features: &Tensor) -> Tensor {
     let size = features.size();
     let n = size[1];
     let m: i64 = size[2..].iter().product();
-    let f = features.reshape([n, m]);
-    f.matmul(&f.tr())
+    if features.is_contiguous() {
+        let f = features.reshape([n, m]);
+        f.matmul(&f.tr())
+    } else {
+        let ft = features.permute([0, 2, 3, 1]).reshape([m, n]);
+        ft.tr().matmul(&ft)
+    }
 }
 
 /// `E_l = 1/(4 N^2 M^2) * sum_ij (G_ij - A_ij)^2` for one layer with N channels and M positions.

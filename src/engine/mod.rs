@@ -1,8 +1,10 @@
 //! The style engine: Gatys et al. (2015) neural style transfer on tch. Knows nothing of Bevy;
 //! the CLI, the benchmark and the live worker all drive it through [`Painter`].
 
+pub mod cuda;
 pub mod device;
 mod error;
+pub mod graphed;
 pub mod imageio;
 pub mod live;
 pub mod loss;
@@ -12,7 +14,7 @@ pub mod params;
 pub mod targets;
 pub mod vgg;
 
-pub use device::{DevicePreference, EngineDevice, Precision};
+pub use device::{DevicePreference, EngineDevice, GpuOptions, Precision};
 pub use error::{EngineError, catch_torch};
 pub use live::LiveSettings;
 pub use painter::{Follow, LossParts, Painter, Progress, StyleImage};

@@ -9,9 +9,10 @@ use image::RgbImage;
 use tch::{Device, Kind, Tensor};
 
 use super::device::{EngineDevice, Precision};
+use super::graphed::Evaluator;
 use super::imageio::{fit_long_edge, from_tensor, keep_chroma, resize, resize_tensor, to_tensor};
 use super::live::{LiveMemory, LiveSettings};
-use super::loss::{TermWeights, objective};
+use super::loss::TermWeights;
 use super::optim::Optimizer;
 use super::params::{InitKind, StyleParams};
 use super::targets::{self, GramCache, LayerPlan, Targets};
@@ -56,6 +57,9 @@ pub struct Progress {
     pub losses: LossParts,
     /// Iterations per second over the current run (since the last restart).
     pub iterations_per_second: f64,
+    /// Objective evaluations over the current run (L-BFGS's line search may spend several
+    /// per iteration; Adam spends one).
+    pub evaluations: u64,
 }
 
 /// Uniform noise in 0..255 from a seed (SplitMix64): the classic random start, reproducible.
@@ -89,12 +93,17 @@ pub struct Painter {
     losses: LossParts,
     run_started: Instant,
     run_iterations: u32,
+    run_evaluations: u64,
     /// Read the loss values back every this many steps (each read waits for the GPU).
     loss_readback_every: u32,
     /// Weight of the temporal term while a live frame's temporal target is set.
     temporal_weight: f64,
     /// Live video: what the mirror remembers between frames (at the finest level).
     live_memory: Option<LiveMemory>,
+    /// Eager evaluation of the objective, or CUDA-graph replay.
+    evaluator: Evaluator,
+    /// The loss terms of the last step, still on the device.
+    last_parts: Option<Tensor>,
 }
 
 impl Painter {
@@ -105,6 +114,8 @@ impl Painter {
             // range, which the 0..255 Caffe activations need.
             vgg.set_compute_kind(Kind::BFloat16);
         }
+        // NHWC is a GPU lever; on CPU it is honoured too (same values), for testing.
+        vgg.set_channels_last(device.gpu.channels_last);
         let plan = LayerPlan::new(&vgg, &params)?;
         let optimizer = Optimizer::new(params.optimizer);
         Ok(Painter {
@@ -124,9 +135,12 @@ impl Painter {
             losses: LossParts::default(),
             run_started: Instant::now(),
             run_iterations: 0,
+            run_evaluations: 0,
             loss_readback_every: 1,
             temporal_weight: 0.0,
             live_memory: None,
+            evaluator: Evaluator::new(device),
+            last_parts: None,
         })
     }
 
@@ -145,6 +159,19 @@ impl Painter {
     pub fn device(&self) -> EngineDevice {
         self.device
     }
+    /// Gives the network back, in fp32 and NCHW whatever this painter had set (for a next
+    /// painter with other settings, without loading the weights again).
+    pub fn into_vgg(self) -> Vgg {
+        let mut vgg = self.vgg;
+        vgg.set_compute_kind(Kind::Float);
+        vgg.set_channels_last(false);
+        vgg
+    }
+
+    /// Whether the objective runs as CUDA graphs, and if not, why.
+    pub fn evaluator_status(&self) -> String {
+        self.evaluator.status()
+    }
     fn torch_device(&self) -> Device {
         self.device.device
     }
@@ -162,6 +189,8 @@ impl Painter {
         self.vgg.set_pooling(params.pooling);
         let restart_needed = params.size != self.params.size || params.levels != self.params.levels;
         self.plan = plan;
+        // Captured graphs hold the old plan's targets and weights.
+        self.evaluator.forget_graphs();
         self.optimizer = Optimizer::new(params.optimizer);
         self.params = params;
         self.targets = None;
@@ -227,11 +256,12 @@ impl Painter {
             self.iteration = 0;
             self.run_started = Instant::now();
             self.run_iterations = 0;
+            self.run_evaluations = 0;
             self.reset_optimizer();
             self.ensure_targets()?;
             let t = self.targets.as_mut().expect("targets were just built");
             // A fresh start has no previous painting to stay close to.
-            t.temporal = None;
+            t.set_temporal(None);
             self.live_memory = None;
             let x = match (init, self.params.init) {
                 (Some(img), _) => to_tensor(&resize(img, t.width, t.height), self.torch_device()),
@@ -300,7 +330,7 @@ impl Painter {
             self.live_memory = Some(memory);
             let changed = carry.changed;
             self.x = Some(carry.start);
-            t.temporal = Some(carry.temporal);
+            t.set_temporal(Some(carry.temporal));
             self.temporal_weight = live.temporal_weight;
             let kept_optimizer = same_size && changed <= live.fresh_start_above;
             if kept_optimizer {
@@ -318,6 +348,7 @@ impl Painter {
         self.level_iteration = 0;
         self.run_started = Instant::now();
         self.run_iterations = 0;
+        self.run_evaluations = 0;
         self.iteration = self.level * self.params.iterations;
     }
 
@@ -334,6 +365,7 @@ impl Painter {
             levels: self.params.levels,
             losses: self.losses,
             iterations_per_second: if secs > 0.0 { self.run_iterations as f64 / secs } else { 0.0 },
+            evaluations: self.run_evaluations,
         }
     }
 
@@ -355,6 +387,15 @@ impl Painter {
             device,
         )?);
         Ok(())
+    }
+
+    /// The loss terms of the last step, read back now (waits for the device).
+    pub fn current_losses(&self) -> Result<LossParts, EngineError> {
+        let Some(parts) = &self.last_parts else { return Ok(self.losses) };
+        // One device->host copy for all five numbers.
+        let v: Vec<f64> = Vec::<f64>::try_from(&parts.to_kind(Kind::Double).to_device(Device::Cpu))
+            .map_err(|e| EngineError::Torch(e.to_string()))?;
+        Ok(LossParts { total: v[0], content: v[1], style: v[2], tv: v[3], temporal: v[4] })
     }
 
     /// One optimiser iteration (advancing the coarse-to-fine schedule when a level ends).
@@ -385,18 +426,17 @@ impl Painter {
                 tv: params.tv_weight,
                 temporal: self.temporal_weight,
             };
-            let (vgg, plan) = (&self.vgg, &self.plan);
-            let result = self.optimizer.step(&mut x, &mut |x: &Tensor| Ok(objective(vgg, plan, t, weights, x)))?;
+            let (vgg, plan, evaluator) = (&self.vgg, &self.plan, &mut self.evaluator);
+            let result = self.optimizer.step(&mut x, &mut |x: &Tensor| evaluator.evaluate(vgg, plan, t, weights, x))?;
             self.x = Some(x);
             self.level_iteration += 1;
             self.iteration += 1;
             self.run_iterations += 1;
+            self.run_evaluations += result.evaluations as u64;
             let level_done = self.level_iteration >= self.params.iterations;
+            self.last_parts = Some(result.parts);
             if level_done || self.iteration.is_multiple_of(self.loss_readback_every.max(1)) {
-                // One device->host copy for all four numbers.
-                let v: Vec<f64> = Vec::<f64>::try_from(&result.parts.to_kind(Kind::Double).to_device(Device::Cpu))
-                    .map_err(|e| EngineError::Torch(e.to_string()))?;
-                self.losses = LossParts { total: v[0], content: v[1], style: v[2], tv: v[3], temporal: v[4] };
+                self.losses = self.current_losses()?;
             }
             if self.level_iteration >= self.params.iterations && self.level + 1 < self.params.levels {
                 // Next level: the iterate is upsampled lazily by the next step.

@@ -65,6 +65,21 @@ pub struct Targets {
     pub style_grams: Vec<Tensor>,
     /// Live video: the previous painting and where it still holds (set by the painter).
     pub temporal: Option<TemporalTarget>,
+    /// Changes whenever any target tensor does (a CUDA graph copies them in only then).
+    pub version: u64,
+}
+
+/// A version number no other `Targets` has had in this process.
+fn next_version() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
+
+impl Targets {
+    pub fn set_temporal(&mut self, temporal: Option<TemporalTarget>) {
+        self.temporal = temporal;
+        self.version = next_version();
+    }
 }
 
 /// Unblended Grams per (style id, style image size): computed once, reused across captures
@@ -147,5 +162,13 @@ pub fn build(
         }
     }
     let style_grams = blended.into_iter().map(|g| g.expect("at least one weighted style")).collect();
-    Ok(Targets { width: w, height: h, content_rgb, content_features, style_grams, temporal: None })
+    Ok(Targets {
+        width: w,
+        height: h,
+        content_rgb,
+        content_features,
+        style_grams,
+        temporal: None,
+        version: next_version(),
+    })
 }

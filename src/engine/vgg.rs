@@ -102,6 +102,18 @@ pub struct Vgg {
     source: String,
     /// Reduced-precision copies of the weights (mixed precision on CUDA); None = fp32.
     reduced: Option<(Kind, ConvWeights)>,
+    /// NHWC memory layout for the convolutions (weights re-laid out once).
+    channels_last: bool,
+    /// The input convention's per-channel shift and scale, on the device once: building them
+    /// per call would copy from the host inside every step (and cannot be graph-captured).
+    input_shift: Tensor,
+    input_scale: Option<Tensor>,
+}
+
+/// The same values with NHWC strides (PyTorch's channels_last) for a 4-d tensor; tch 0.24 has
+/// no memory-format argument, and a permuted contiguous copy is exactly that layout.
+pub fn to_channels_last(t: &Tensor) -> Tensor {
+    t.permute([0, 2, 3, 1]).contiguous().permute([0, 3, 1, 2])
 }
 
 /// (weight, bias) by `features` index; None at ReLU and pooling positions.
@@ -156,6 +168,18 @@ impl Vgg {
             convs.push(Some((w, b)));
         }
         let source = meta.get("source").cloned().unwrap_or_else(|| path.display().to_string());
+        let per_channel = |v: [f32; 3]| Tensor::from_slice(&v).to_device(device).view([1, 3, 1, 1]);
+        let (input_shift, input_scale) = match convention {
+            InputConvention::Caffe => (per_channel([103.939, 116.779, 123.68]), None),
+            // (x/255 - mean) / std = x * (1 / (255 std)) - mean / std
+            InputConvention::Torchvision => {
+                let (mean, std) = ([0.485f32, 0.456, 0.406], [0.229f32, 0.224, 0.225]);
+                (
+                    per_channel([0, 1, 2].map(|c| mean[c] / std[c])),
+                    Some(per_channel([0, 1, 2].map(|c| 1.0 / (255.0 * std[c])))),
+                )
+            }
+        };
         Ok(Vgg {
             arch,
             convention,
@@ -165,15 +189,43 @@ impl Vgg {
             device,
             source,
             reduced: None,
+            channels_last: false,
+            input_shift,
+            input_scale,
         })
+    }
+
+    /// Lays the weights out NHWC and feeds the convolutions NHWC activations from now on
+    /// (cuDNN's tensor-core kernels prefer it). The values are unchanged.
+    pub fn set_channels_last(&mut self, on: bool) {
+        if on == self.channels_last {
+            return;
+        }
+        self.channels_last = on;
+        let relayout = |convs: &mut ConvWeights| {
+            for (w, _) in convs.iter_mut().flatten() {
+                *w = if on { to_channels_last(w) } else { w.contiguous() };
+            }
+        };
+        relayout(&mut self.convs);
+        if let Some((_, convs)) = &mut self.reduced {
+            relayout(convs);
+        }
+    }
+    pub fn channels_last(&self) -> bool {
+        self.channels_last
     }
 
     /// Runs the convolutions in `kind` (e.g. bf16 on tensor cores) from now on; the weights
     /// are cast once here rather than on every call as autocast would. `Kind::Float` = fp32.
     pub fn set_compute_kind(&mut self, kind: Kind) {
         self.reduced = (kind != Kind::Float).then(|| {
-            let convs =
-                self.convs.iter().map(|c| c.as_ref().map(|(w, b)| (w.to_kind(kind), b.to_kind(kind)))).collect();
+            let relayout = |w: Tensor| if self.channels_last { to_channels_last(&w) } else { w };
+            let convs = self
+                .convs
+                .iter()
+                .map(|c| c.as_ref().map(|(w, b)| (relayout(w.to_kind(kind)), b.to_kind(kind))))
+                .collect();
             (kind, convs)
         });
     }
@@ -208,16 +260,10 @@ impl Vgg {
 
     /// Turns an RGB image tensor `[1,3,H,W]` with values 0..255 into the network's input.
     pub fn preprocess(&self, rgb255: &Tensor) -> Tensor {
-        match self.convention {
-            InputConvention::Caffe => {
-                let mean = Tensor::from_slice(&[103.939f32, 116.779, 123.68]).to_device(self.device).view([1, 3, 1, 1]);
-                rgb255.flip([1]) - mean
-            }
-            InputConvention::Torchvision => {
-                let mean = Tensor::from_slice(&[0.485f32, 0.456, 0.406]).to_device(self.device).view([1, 3, 1, 1]);
-                let std = Tensor::from_slice(&[0.229f32, 0.224, 0.225]).to_device(self.device).view([1, 3, 1, 1]);
-                (rgb255 / 255.0 - mean) / std
-            }
+        match (&self.convention, &self.input_scale) {
+            (InputConvention::Caffe, _) => rgb255.flip([1]) - &self.input_shift,
+            (InputConvention::Torchvision, Some(scale)) => rgb255 * scale - &self.input_shift,
+            (InputConvention::Torchvision, None) => unreachable!("load sets a scale for torchvision weights"),
         }
     }
 
@@ -230,6 +276,9 @@ impl Vgg {
             Some((kind, convs)) => (input.to_kind(*kind), convs),
             None => (input.shallow_clone(), &self.convs),
         };
+        if self.channels_last {
+            x = to_channels_last(&x);
+        }
         for (i, (op, conv)) in self.ops.iter().zip(convs).enumerate().take(deepest + 1) {
             x = match op {
                 Op::Conv => {

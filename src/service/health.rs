@@ -36,8 +36,8 @@ pub struct Health {
     /// Outside opening hours: resting on schedule.
     pub resting: bool,
     pub artwork: String,
-    /// GPU memory in use, bytes (CUDA only).
-    pub gpu_memory_bytes: Option<u64>,
+    /// GPU memory of the engine's device (CUDA only).
+    pub gpu_memory: Option<crate::engine::cuda::MemoryStats>,
 }
 
 impl Health {
@@ -64,7 +64,7 @@ impl Health {
             visitors: 0,
             resting: false,
             artwork: String::new(),
-            gpu_memory_bytes: None,
+            gpu_memory: None,
         }
     }
 
@@ -146,8 +146,20 @@ impl Health {
             self.camera_problem.is_none() as u8 as f64,
         );
         metric("visitors_total", "counter", "Visitors noticed.", self.visitors as f64);
-        if let Some(bytes) = self.gpu_memory_bytes {
-            metric("gpu_memory_bytes", "gauge", "GPU memory in use.", bytes as f64);
+        if let Some(m) = self.gpu_memory {
+            metric("gpu_memory_allocated_bytes", "gauge", "GPU memory held by tensors now.", m.allocated as f64);
+            metric(
+                "gpu_memory_peak_allocated_bytes",
+                "gauge",
+                "Most GPU memory held by tensors since start.",
+                m.peak_allocated as f64,
+            );
+            metric(
+                "gpu_memory_reserved_bytes",
+                "gauge",
+                "GPU memory reserved by the caching allocator.",
+                m.reserved as f64,
+            );
         }
         out
     }

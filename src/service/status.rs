@@ -14,6 +14,10 @@ pub struct StatusReport {
     pub artwork_index: usize,
     pub style_key: String,
     pub worker_state: String,
+    /// Where the engine runs, e.g. "CPU (2 threads)" or "CUDA:0 (Fp32, ...)".
+    pub device: String,
+    /// GPU memory held by tensors now and at most since start, MB (CUDA only).
+    pub gpu_memory_mb: Option<(f64, f64)>,
     pub iterations_per_second: f64,
     pub snapshots: u64,
     pub paintings_finished: u64,
@@ -67,6 +71,13 @@ impl StatusReport {
                 self.worker_restarts
             ),
         );
+        if !self.device.is_empty() {
+            let memory = match self.gpu_memory_mb {
+                Some((now, peak)) => format!(", GPU memory {now:.0} MB (peak {peak:.0} MB)"),
+                None => String::new(),
+            };
+            row(&mut out, "engine", format!("{}{memory}", self.device));
+        }
         if !self.last_error.is_empty() {
             row(&mut out, "last error", self.last_error.clone());
         }

@@ -102,4 +102,6 @@ pub struct WorkerStatus {
     pub paintings_finished: u64,
     /// The last time the worker's loop came round (stale: hung in a step).
     pub heartbeat: Option<std::time::Instant>,
+    /// GPU memory of the engine's device (CUDA with the shim; None on CPU).
+    pub gpu_memory: Option<crate::engine::cuda::MemoryStats>,
 }

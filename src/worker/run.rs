@@ -368,6 +368,8 @@ impl Worker<'_> {
                     s.iterations_per_second = p.iterations_per_second;
                     s.losses = p.losses;
                     s.size = self.painter.params().size;
+                    // The caching allocator's own counters: no device sync (None on CPU).
+                    s.gpu_memory = crate::engine::cuda::memory_stats(self.painter.device().device);
                 }
                 if self.canvas.first_snapshot_due.is_some()
                     || self.canvas.steps_since_snapshot >= self.link.cfg.snapshot_every

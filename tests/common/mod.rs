@@ -18,7 +18,7 @@ pub fn weights() -> PathBuf {
 }
 
 pub fn cpu() -> EngineDevice {
-    engine::device::select(engine::DevicePreference::Cpu, engine::Precision::Fp32, 2).unwrap()
+    engine::device::select(engine::DevicePreference::Cpu, engine::Precision::Fp32, 2, Default::default()).unwrap()
 }
 
 pub fn vgg() -> Vgg {

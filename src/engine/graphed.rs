@@ -1,0 +1,211 @@
+//! The objective (x -> loss, gradient) replayed as one CUDA graph per painting size, instead
+//! of ~200 kernel launches from the host per evaluation. At Live sizes a step is short enough
+//! that the launches, not the kernels, set the pace.
+//!
+//! PyTorch's recipe: a few warm-up evaluations on a side stream (cuDNN picks its algorithms),
+//! then one captured evaluation on static tensors: the input, copies of the targets and the
+//! outputs. Each call copies the iterate in, replays, and copies the outputs out (the
+//! optimiser keeps gradients across calls, and the next replay overwrites the static ones).
+//! Targets are copied in only when they change. Anything that fails to capture falls back to
+//! eager evaluation for the rest of the painter's life, with one warning.
+
+use std::panic::AssertUnwindSafe;
+
+use tch::Tensor;
+
+use super::EngineError;
+use super::cuda::{self, Graph};
+use super::device::EngineDevice;
+use super::error::torch_panic_message;
+use super::live::TemporalTarget;
+use super::loss::{TermWeights, objective};
+use super::optim::Evaluation;
+use super::targets::{LayerPlan, Targets};
+use super::vgg::Vgg;
+
+/// Graphs kept at once (each holds its own activation memory): the coarse levels and Live.
+const MAX_GRAPHS: usize = 3;
+/// Eager evaluations on the side stream before capture.
+const WARMUP: usize = 3;
+
+/// What a captured graph is specific to: sizes, whether the temporal term is there, and the
+/// term weights (baked into the kernels as constants).
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Key {
+    width: u32,
+    height: u32,
+    temporal: bool,
+    weights: [u64; 4],
+}
+
+impl Key {
+    fn new(targets: &Targets, weights: TermWeights) -> Key {
+        let temporal = targets.temporal.is_some() && weights.temporal > 0.0;
+        Key {
+            width: targets.width,
+            height: targets.height,
+            temporal,
+            weights: [weights.content, weights.style, weights.tv, if temporal { weights.temporal } else { 0.0 }]
+                .map(f64::to_bits),
+        }
+    }
+}
+
+/// Fields drop in order: the tensors in the graph's memory pool go before the graph.
+struct Captured {
+    key: Key,
+    x: Tensor,
+    targets: Targets,
+    copied_version: u64,
+    out: Evaluation<Tensor>,
+    graph: Graph,
+}
+
+/// Evaluates the objective eagerly, or through CUDA graphs where enabled and possible.
+pub struct Evaluator {
+    graphs: Vec<Captured>,
+    device_index: usize,
+    /// Why graphs are not used (None: they are).
+    off: Option<String>,
+}
+
+fn deep_copy(t: &Targets) -> Targets {
+    Targets {
+        width: t.width,
+        height: t.height,
+        content_rgb: t.content_rgb.copy(),
+        content_features: t.content_features.iter().map(Tensor::copy).collect(),
+        style_grams: t.style_grams.iter().map(Tensor::copy).collect(),
+        temporal: t.temporal.as_ref().map(|tt| TemporalTarget { previous: tt.previous.copy(), mask: tt.mask.copy() }),
+        version: t.version,
+    }
+}
+
+/// Copies the values of `from` into the static tensors of `into` (same shapes: same key).
+fn copy_into(into: &mut Targets, from: &Targets) {
+    tch::no_grad(|| {
+        let pairs = into
+            .content_features
+            .iter_mut()
+            .zip(&from.content_features)
+            .chain(into.style_grams.iter_mut().zip(&from.style_grams));
+        for (dst, src) in pairs {
+            dst.copy_(src);
+        }
+        if let (Some(dst), Some(src)) = (&mut into.temporal, &from.temporal) {
+            dst.previous.copy_(&src.previous);
+            dst.mask.copy_(&src.mask);
+        }
+    });
+    into.version = from.version;
+}
+
+impl Evaluator {
+    pub fn new(device: EngineDevice) -> Evaluator {
+        let off = if !device.gpu.cuda_graphs {
+            Some("not enabled (engine.gpu.cuda_graphs)".to_string())
+        } else if !device.is_cuda() {
+            Some("CUDA graphs need a CUDA device; evaluating eagerly".to_string())
+        } else {
+            cuda::shim().err().map(|why| format!("CUDA extras unavailable: {why}"))
+        };
+        let device_index = match device.device {
+            tch::Device::Cuda(i) => i,
+            _ => 0,
+        };
+        Evaluator { graphs: Vec::new(), device_index, off }
+    }
+
+    /// Drops every captured graph (the layer plan or the network's settings changed).
+    pub fn forget_graphs(&mut self) {
+        self.graphs.clear();
+    }
+
+    /// "on (N captured)" or "off: why", for logs and the benchmark.
+    pub fn status(&self) -> String {
+        match &self.off {
+            None => format!("on ({} captured)", self.graphs.len()),
+            Some(why) => format!("off: {why}"),
+        }
+    }
+
+    pub fn evaluate(
+        &mut self,
+        vgg: &Vgg,
+        plan: &LayerPlan,
+        targets: &Targets,
+        weights: TermWeights,
+        x: &Tensor,
+    ) -> Result<Evaluation<Tensor>, EngineError> {
+        if self.off.is_some() {
+            return Ok(objective(vgg, plan, targets, weights, x));
+        }
+        match self.replay(vgg, plan, targets, weights, x) {
+            Ok(e) => Ok(e),
+            Err(why) => {
+                tracing::warn!("CUDA graphs off for this painter, evaluating eagerly: {why}");
+                self.graphs.clear();
+                self.off = Some(why);
+                Ok(objective(vgg, plan, targets, weights, x))
+            }
+        }
+    }
+
+    fn replay(
+        &mut self,
+        vgg: &Vgg,
+        plan: &LayerPlan,
+        targets: &Targets,
+        weights: TermWeights,
+        x: &Tensor,
+    ) -> Result<Evaluation<Tensor>, String> {
+        let key = Key::new(targets, weights);
+        let index = match self.graphs.iter().position(|c| c.key == key) {
+            Some(i) => i,
+            None => {
+                if self.graphs.len() == MAX_GRAPHS {
+                    self.graphs.remove(0);
+                }
+                let captured = capture(self.device_index, key, vgg, plan, targets, weights, x)?;
+                self.graphs.push(captured);
+                self.graphs.len() - 1
+            }
+        };
+        let c = &mut self.graphs[index];
+        if c.copied_version != targets.version {
+            copy_into(&mut c.targets, targets);
+            c.copied_version = targets.version;
+        }
+        tch::no_grad(|| c.x.copy_(x));
+        c.graph.replay()?;
+        let out = &c.out;
+        Ok(Evaluation { loss: out.loss.copy(), grad: out.grad.copy(), parts: out.parts.copy() })
+    }
+}
+
+fn capture(
+    device_index: usize,
+    key: Key,
+    vgg: &Vgg,
+    plan: &LayerPlan,
+    targets: &Targets,
+    weights: TermWeights,
+    x: &Tensor,
+) -> Result<Captured, String> {
+    let shim = cuda::shim().map_err(str::to_string)?;
+    let mut graph = Graph::new(shim, device_index)?;
+    let static_x = x.detach().copy();
+    let static_targets = deep_copy(targets);
+    let run = || objective(vgg, plan, &static_targets, weights, &static_x);
+    graph.begin(false)?;
+    let warm = std::panic::catch_unwind(AssertUnwindSafe(|| (0..WARMUP).for_each(|_| drop(run()))));
+    graph.end()?;
+    warm.map_err(|p| format!("warm-up failed: {}", torch_panic_message(p)))?;
+    graph.begin(true)?;
+    let out = std::panic::catch_unwind(AssertUnwindSafe(run));
+    let ended = graph.end();
+    let out = out.map_err(|p| format!("capture failed: {}", torch_panic_message(p)))?;
+    ended?;
+    tracing::info!("CUDA graph captured for {}x{} (temporal term: {})", key.width, key.height, key.temporal);
+    Ok(Captured { key, graph, x: static_x, copied_version: static_targets.version, targets: static_targets, out })
+}

@@ -1,0 +1,143 @@
+//! The GPU levers on a machine without a GPU: each must leave the CPU engine's results as
+//! they were (CUDA graphs fall back to eager evaluation, channels_last changes only the
+//! memory layout), the CUDA shim must be built with every entry point the engine resolves,
+//! and the fair benchmark's engine side must run.
+
+mod common;
+
+use std::process::Command;
+use std::sync::Arc;
+
+use gallery_painter::cli::bench_step::Variant;
+use gallery_painter::engine::loss::gram;
+use gallery_painter::engine::optim::OptimizerKind;
+use gallery_painter::engine::vgg::to_channels_last;
+use gallery_painter::engine::{self, EngineDevice, GpuOptions, Painter, StyleImage, StyleParams};
+use tch::{Device, Kind, Tensor};
+
+fn painter_with(gpu: GpuOptions, optimizer: OptimizerKind) -> Painter {
+    let device = EngineDevice { gpu, ..common::cpu() };
+    let params = StyleParams { size: 64, iterations: 6, levels: 1, optimizer, ..StyleParams::default() };
+    let mut p = Painter::new(common::vgg(), device, params).unwrap();
+    p.set_content(common::photo(64, 48));
+    p.set_styles(vec![StyleImage {
+        id: "night".into(),
+        image: Arc::new(common::style("swirling_night.png")),
+        weight: 1.0,
+    }])
+    .unwrap();
+    p.restart(None).unwrap();
+    p
+}
+
+fn run(p: &mut Painter) -> (f64, Vec<f32>) {
+    while !p.is_finished() {
+        p.step().unwrap();
+    }
+    let x = p.iterate().unwrap().reshape([-1]);
+    (p.current_losses().unwrap().total, Vec::<f32>::try_from(&x).unwrap())
+}
+
+#[test]
+fn cuda_graphs_on_a_cpu_fall_back_to_eager_with_identical_results() {
+    let lbfgs = OptimizerKind::Lbfgs { history: 5 };
+    let mut graphs = painter_with(GpuOptions { cuda_graphs: true, ..GpuOptions::default() }, lbfgs);
+    let status = graphs.evaluator_status();
+    assert!(status.starts_with("off: CUDA graphs need a CUDA device"), "{status}");
+    let mut eager = painter_with(GpuOptions::default(), lbfgs);
+    assert!(eager.evaluator_status().contains("not enabled"), "{}", eager.evaluator_status());
+    let (loss_g, x_g) = run(&mut graphs);
+    let (loss_e, x_e) = run(&mut eager);
+    assert_eq!(loss_g, loss_e);
+    assert_eq!(x_g, x_e, "the fallback must be the eager path itself");
+}
+
+#[test]
+fn channels_last_changes_the_layout_not_the_painting() {
+    let adam = OptimizerKind::Adam { lr: 4.0 };
+    let mut nhwc = painter_with(GpuOptions { channels_last: true, ..GpuOptions::default() }, adam);
+    let mut nchw = painter_with(GpuOptions::default(), adam);
+    let (loss_n, x_n) = run(&mut nhwc);
+    let (loss_c, x_c) = run(&mut nchw);
+    assert!((loss_n / loss_c - 1.0).abs() < 1e-4, "loss {loss_n} vs {loss_c}");
+    // Adam moves every pixel by about lr whatever its gradient's size, so a pixel whose tiny
+    // gradient differs in the last bits can move the other way: compare the mean.
+    let mean_diff = x_n.iter().zip(&x_c).map(|(a, b)| (a - b).abs() as f64).sum::<f64>() / x_n.len() as f64;
+    assert!(mean_diff < 0.01, "pixels differ by {mean_diff} on average (0..255)");
+}
+
+#[test]
+fn gram_reads_an_nhwc_activation_without_changing_the_result() {
+    tch::manual_seed(3);
+    let f = Tensor::randn([1, 8, 5, 7], (Kind::Float, Device::Cpu));
+    let f_nhwc = to_channels_last(&f);
+    assert!(!f_nhwc.is_contiguous(), "channels_last strides differ from NCHW's");
+    assert_eq!(f_nhwc.stride(), vec![8 * 5 * 7, 1, 7 * 8, 8]);
+    let (a, b) = (gram(&f), gram(&f_nhwc));
+    let diff = (&a - &b).abs().max().double_value(&[]);
+    assert!(diff < 1e-4, "Gram differs by {diff}");
+    // Against the definition G = F F^T computed by hand for one entry.
+    let fr = f.reshape([8, 35]);
+    let g01 = (fr.get(0) * fr.get(1)).sum(Kind::Float).double_value(&[]);
+    assert!((b.double_value(&[0, 1]) - g01).abs() < 1e-4);
+}
+
+#[test]
+fn the_cuda_shim_is_built_with_every_entry_point_and_stays_unloaded_on_a_cpu() {
+    let lib = common::root().join("target").join(if cfg!(debug_assertions) { "debug" } else { "release" });
+    let exe_dir = std::env::current_exe().unwrap().parent().unwrap().parent().unwrap().to_path_buf();
+    let shim = [exe_dir.join("libgp_cuda.so"), lib.join("libgp_cuda.so")]
+        .into_iter()
+        .find(|p| p.is_file())
+        .expect("libgp_cuda.so is built by build.rs (scripts/setup.sh installs the CUDA headers it needs)");
+    let out = Command::new("nm").args(["-D", "--defined-only"]).arg(&shim).output().expect("run nm");
+    let symbols = String::from_utf8_lossy(&out.stdout);
+    for name in engine::cuda::SYMBOLS {
+        assert!(symbols.lines().any(|l| l.ends_with(&format!(" {name}"))), "{name} missing from {}", shim.display());
+    }
+    // No CUDA device here: the shim is not loaded, and the reason says so.
+    assert_eq!(engine::cuda::shim().err(), Some("no CUDA device"));
+    assert_eq!(engine::cuda::memory_stats(Device::Cpu), None);
+}
+
+#[test]
+fn benchmark_variants_parse_and_bad_levers_are_named() {
+    let v: Variant = "nhwc+bf16+graphs".parse().unwrap();
+    assert!(v.gpu.channels_last && v.gpu.cuda_graphs && v.gpu.cudnn_benchmark);
+    assert_eq!(v.precision, engine::Precision::Mixed);
+    let base: Variant = "base".parse().unwrap();
+    assert_eq!(base.gpu, GpuOptions::default());
+    let err = "nhwc+fast".parse::<Variant>().unwrap_err();
+    assert!(err.contains("`fast`") && err.contains("no-benchmark, tf32, nhwc, bf16, graphs"), "{err}");
+}
+
+#[test]
+fn bench_engine_runs_every_variant_with_both_optimizers_on_cpu() {
+    let exe = env!("CARGO_BIN_EXE_gallery-painter");
+    for optimizer in ["adam", "lbfgs"] {
+        let out = Command::new(exe)
+            .args(["bench-engine", "--size", "48", "--iters", "3", "--threads", "1", "--device", "cpu"])
+            .args(["--optimizer", optimizer, "--variants", "base,nhwc,graphs", "--weights"])
+            .arg(common::weights())
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{optimizer}: {}", String::from_utf8_lossy(&out.stderr));
+        let rows: Vec<serde_json::Value> = stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        assert_eq!(rows.len(), 3, "{stdout}");
+        let base_loss = rows[0]["final_loss"].as_f64().unwrap();
+        for row in &rows {
+            assert_eq!(row["steps"], 3);
+            let evaluations = row["evaluations"].as_u64().unwrap();
+            assert!(evaluations >= 3, "{row}");
+            if optimizer == "adam" {
+                assert_eq!(evaluations, 3, "Adam evaluates once per step");
+            }
+            assert!(row["first_step_s"].as_f64().unwrap() > 0.0);
+            // Every fast path ends within 1 % of the base loss (on a CPU they are the same path).
+            let loss = row["final_loss"].as_f64().unwrap();
+            assert!((loss / base_loss - 1.0).abs() < 0.01, "{row}");
+        }
+        assert!(rows[2]["note"].as_str().unwrap().contains("need a CUDA device"), "{}", rows[2]);
+    }
+}
