@@ -33,6 +33,22 @@ def layer_names(arch):
     return names
 
 
+def vgg(x, sd, names, taps):
+    """The VGG `features` layers up to the deepest tap; returns {index: activation}."""
+    out = {}
+    for i in range(max(taps) + 1):
+        n = names[i]
+        if n.startswith("conv"):
+            x = torch.nn.functional.conv2d(x, sd[f"features.{i}.weight"], sd[f"features.{i}.bias"], padding=1)
+        elif n.startswith("relu"):
+            x = torch.relu(x)
+        else:
+            x = torch.nn.functional.max_pool2d(x, 2, 2)
+        if i in taps:
+            out[i] = x
+    return out
+
+
 def proc_status_mb(field):
     with open("/proc/self/status") as f:
         for line in f:
@@ -87,16 +103,7 @@ def main():
     # One step at another size first (as the engine does): the first variant's first step
     # then shows per-shape work, not the process's one-time start-up.
     warm = torch.rand(1, 3, 24, 32, device=dev, requires_grad=True)
-    wx = warm.flip(1) - mean
-    for i in range(deepest + 1):
-        n = names[i]
-        if n.startswith("conv"):
-            wx = torch.nn.functional.conv2d(wx, sd32[f"features.{i}.weight"], sd32[f"features.{i}.bias"], padding=1)
-        elif n.startswith("relu"):
-            wx = torch.relu(wx)
-        else:
-            wx = torch.nn.functional.max_pool2d(wx, 2, 2)
-    wx.square().sum().backward()
+    vgg(warm.flip(1) - mean, sd32, names, [deepest])[deepest].square().sum().backward()
     if cuda:
         torch.cuda.synchronize()
 
@@ -118,19 +125,7 @@ def main():
             x = x.flip(1) - mean  # RGB 0..255 -> Caffe BGR, mean-subtracted
             if bf16:
                 x = x.to(torch.bfloat16)
-            x = x.contiguous(memory_format=fmt)
-            out = {}
-            for i in range(deepest + 1):
-                n = names[i]
-                if n.startswith("conv"):
-                    x = torch.nn.functional.conv2d(x, sd[f"features.{i}.weight"], sd[f"features.{i}.bias"], padding=1)
-                elif n.startswith("relu"):
-                    x = torch.relu(x)
-                else:
-                    x = torch.nn.functional.max_pool2d(x, 2, 2)
-                if i in taps:
-                    out[i] = x.float()
-            return out
+            return {i: f.float() for i, f in vgg(x.contiguous(memory_format=fmt), sd, names, taps).items()}
 
         def gram(f):
             n = f.shape[1]
