@@ -438,11 +438,19 @@ fn the_camera_path_paints_what_the_camera_serves_and_survives_an_unplug() {
 
     // Unplugged: reported, retried; the painting stays on screen and the app keeps running.
     session.wait("the unplug", Duration::from_secs(60), |s| s.field("capture_state").starts_with("Lost"));
-    let lost = session.shot("unplugged.png");
-    assert!(mean_color(&lost, 500, 250, 780, 450).iter().sum::<f64>() > 60.0, "the painting left the screen");
-    // The staff banner ("Camera lost - reconnecting..."), dark red at the bottom right.
+    // The staff banner ("Camera lost - reconnecting..."), dark red at the bottom right. The
+    // display redraws a few times a second when idle: on a loaded machine the first
+    // screenshot after the state changed can come before the frame that shows it.
+    let is_red = |c: [f64; 3]| c[0] > c[1] + 25.0 && c[0] > c[2] + 25.0;
+    let mut lost = session.shot("unplugged.png");
+    let started = std::time::Instant::now();
+    while !is_red(mean_color(&lost, 950, 530, 1230, 550)) && started.elapsed() < Duration::from_secs(5) {
+        std::thread::sleep(Duration::from_millis(500));
+        lost = session.shot("unplugged.png");
+    }
     let banner = mean_color(&lost, 950, 530, 1230, 550);
-    assert!(banner[0] > banner[1] + 25.0 && banner[0] > banner[2] + 25.0, "no banner: {banner:?}");
+    assert!(is_red(banner), "no banner: {banner:?}");
+    assert!(mean_color(&lost, 500, 250, 780, 450).iter().sum::<f64>() > 60.0, "the painting left the screen");
     session.wait("the replug", Duration::from_secs(60), |s| s.field("capture_state") == "Running");
     assert!(session.app().try_wait().unwrap().is_none(), "the app exited: {}", session.log());
     assert!(session.log().contains("is back"), "{}", session.log());

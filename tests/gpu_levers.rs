@@ -141,3 +141,76 @@ fn bench_engine_runs_every_variant_with_both_optimizers_on_cpu() {
         assert!(rows[2]["note"].as_str().unwrap().contains("need a CUDA device"), "{}", rows[2]);
     }
 }
+
+/// The graph bookkeeping (static input, targets copied in when they change, outputs copied
+/// out, one graph per size and temporal term) with the CPU stand-in for replay: through a
+/// style switch, a second level and Live frames, the painting must stay bit-identical to
+/// eager evaluation. Breaking any copy (tried: not copying the outputs, skipping the style
+/// Grams) makes it differ.
+#[test]
+fn graph_bookkeeping_matches_eager_through_style_switches_levels_and_live_frames() {
+    use gallery_painter::engine::LiveSettings;
+    use gallery_painter::engine::graphed::Evaluator;
+    let make = |emulated: bool| {
+        let params = StyleParams {
+            size: 128, // levels of 64 and 128 px: two sizes
+            iterations: 3,
+            levels: 2,
+            optimizer: OptimizerKind::Lbfgs { history: 5 },
+            ..StyleParams::default()
+        };
+        let mut p = Painter::new(common::vgg(), common::cpu(), params).unwrap();
+        if emulated {
+            p.set_evaluator(Evaluator::emulated());
+        }
+        p.set_content(common::photo(128, 96));
+        p.set_styles(vec![StyleImage {
+            id: "night".into(),
+            image: Arc::new(common::style("swirling_night.png")),
+            weight: 1.0,
+        }])
+        .unwrap();
+        p.restart(None).unwrap();
+        p
+    };
+    let (mut graphed, mut eager) = (make(true), make(false));
+    let pixels = |p: &Painter| Vec::<f32>::try_from(&p.iterate().unwrap().reshape([-1])).unwrap();
+    let mut both = |f: &mut dyn FnMut(&mut Painter)| {
+        f(&mut graphed);
+        f(&mut eager);
+        let (a, b) = (pixels(&graphed), pixels(&eager));
+        let diff = a.iter().zip(&b).map(|(x, y)| (x - y).abs()).fold(0.0f32, f32::max);
+        assert!(diff == 0.0, "the graphed painting differs from the eager one by up to {diff}");
+    };
+    // Two levels (two sizes, two graphs).
+    for _ in 0..6 {
+        both(&mut |p| {
+            p.step().unwrap();
+        });
+    }
+    // Another artwork at the same size: the targets are copied into the captured graph.
+    both(&mut |p| {
+        p.set_styles(vec![StyleImage {
+            id: "ink".into(),
+            image: Arc::new(common::style("ink_waves.png")),
+            weight: 1.0,
+        }])
+        .unwrap();
+        p.restart(None).unwrap();
+        (0..6).for_each(|_| {
+            p.step().unwrap();
+        });
+    });
+    // Live frames: the temporal term makes another graph; each frame's targets are copied in.
+    let live = LiveSettings { iterations_per_frame: 2, ..LiveSettings::default() };
+    for t in 1..4 {
+        let frame = gallery_painter::capture::synthetic::SyntheticScene::new(11, 0.0, 128, 96).render(t as f32 * 0.5);
+        both(&mut |p| {
+            p.follow(frame.clone(), &live).unwrap();
+            (0..2).for_each(|_| {
+                p.step().unwrap();
+            });
+        });
+    }
+    assert!(graphed.evaluator_status().starts_with("emulated (3 captured)"), "{}", graphed.evaluator_status());
+}

@@ -58,7 +58,8 @@ struct Captured {
     targets: Targets,
     copied_version: u64,
     out: Evaluation<Tensor>,
-    graph: Graph,
+    /// None: the CPU stand-in (see [`Evaluator::emulated`]).
+    graph: Option<Graph>,
 }
 
 /// Evaluates the objective eagerly, or through CUDA graphs where enabled and possible.
@@ -67,6 +68,7 @@ pub struct Evaluator {
     device_index: usize,
     /// Why graphs are not used (None: they are).
     off: Option<String>,
+    emulated: bool,
 }
 
 fn deep_copy(t: &Targets) -> Targets {
@@ -113,7 +115,16 @@ impl Evaluator {
             tch::Device::Cuda(i) => i,
             _ => 0,
         };
-        Evaluator { graphs: Vec::new(), device_index, off }
+        Evaluator { graphs: Vec::new(), device_index, off, emulated: false }
+    }
+
+    /// A CPU stand-in for CUDA graphs, to test this file's bookkeeping without a GPU: "capture"
+    /// evaluates once on the static tensors, and "replay" evaluates again on them and writes
+    /// the results into the captured output tensors, as a graph's kernels write into its
+    /// static memory. Everything else (keys, static inputs, target copies, output copies,
+    /// eviction) is the real code.
+    pub fn emulated() -> Evaluator {
+        Evaluator { graphs: Vec::new(), device_index: 0, off: None, emulated: true }
     }
 
     /// Drops every captured graph (the layer plan or the network's settings changed).
@@ -124,6 +135,7 @@ impl Evaluator {
     /// "on (N captured)" or "off: why", for logs and the benchmark.
     pub fn status(&self) -> String {
         match &self.off {
+            None if self.emulated => format!("emulated ({} captured)", self.graphs.len()),
             None => format!("on ({} captured)", self.graphs.len()),
             Some(why) => format!("off: {why}"),
         }
@@ -166,7 +178,15 @@ impl Evaluator {
                 if self.graphs.len() == MAX_GRAPHS {
                     self.graphs.remove(0);
                 }
-                let captured = capture(self.device_index, key, vgg, plan, targets, weights, x)?;
+                let captured = if self.emulated {
+                    let static_x = x.detach().contiguous().copy();
+                    let static_targets = deep_copy(targets);
+                    let out = objective(vgg, plan, &static_targets, weights, &static_x);
+                    let copied_version = static_targets.version;
+                    Captured { key, x: static_x, targets: static_targets, copied_version, out, graph: None }
+                } else {
+                    capture(self.device_index, key, vgg, plan, targets, weights, x)?
+                };
                 self.graphs.push(captured);
                 self.graphs.len() - 1
             }
@@ -177,7 +197,17 @@ impl Evaluator {
             c.copied_version = targets.version;
         }
         tch::no_grad(|| c.x.copy_(x));
-        c.graph.replay()?;
+        match &mut c.graph {
+            Some(graph) => graph.replay()?,
+            None => {
+                let fresh = objective(vgg, plan, &c.targets, weights, &c.x);
+                tch::no_grad(|| {
+                    c.out.loss.copy_(&fresh.loss);
+                    c.out.grad.copy_(&fresh.grad);
+                    c.out.parts.copy_(&fresh.parts);
+                });
+            }
+        }
         let out = &c.out;
         Ok(Evaluation { loss: out.loss.copy(), grad: out.grad.copy(), parts: out.parts.copy() })
     }
@@ -194,7 +224,7 @@ fn capture(
 ) -> Result<Captured, String> {
     let shim = cuda::shim().map_err(str::to_string)?;
     let mut graph = Graph::new(shim, device_index)?;
-    let static_x = x.detach().copy();
+    let static_x = x.detach().contiguous().copy();
     let static_targets = deep_copy(targets);
     let run = || objective(vgg, plan, &static_targets, weights, &static_x);
     graph.begin(false)?;
@@ -207,5 +237,6 @@ fn capture(
     let out = out.map_err(|p| format!("capture failed: {}", torch_panic_message(p)))?;
     ended?;
     tracing::info!("CUDA graph captured for {}x{} (temporal term: {})", key.width, key.height, key.temporal);
-    Ok(Captured { key, graph, x: static_x, copied_version: static_targets.version, targets: static_targets, out })
+    let copied_version = static_targets.version;
+    Ok(Captured { key, x: static_x, targets: static_targets, copied_version, out, graph: Some(graph) })
 }

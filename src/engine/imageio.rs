@@ -42,6 +42,10 @@ pub fn to_tensor(img: &RgbImage, device: Device) -> Tensor {
         .permute([2, 0, 1])
         .unsqueeze(0)
         .to_kind(Kind::Float)
+        // NCHW memory, like every tensor made from it: the permuted HWC strides would make
+        // the convolutions pick other kernels for this one tensor (other rounding, and on a
+        // GPU another speed).
+        .contiguous()
 }
 
 /// Clamps to 0..255 and copies a `[1,3,H,W]` tensor back into an image.

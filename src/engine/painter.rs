@@ -168,6 +168,11 @@ impl Painter {
         vgg
     }
 
+    /// Replaces how the objective is evaluated (tests: [`Evaluator::emulated`]).
+    pub fn set_evaluator(&mut self, evaluator: Evaluator) {
+        self.evaluator = evaluator;
+    }
+
     /// Whether the objective runs as CUDA graphs, and if not, why.
     pub fn evaluator_status(&self) -> String {
         self.evaluator.status()
