@@ -15,11 +15,12 @@ use gallery_painter::engine::vgg::to_channels_last;
 use gallery_painter::engine::{self, EngineDevice, GpuOptions, Painter, StyleImage, StyleParams};
 use tch::{Device, Kind, Tensor};
 
-fn painter_with(gpu: GpuOptions, optimizer: OptimizerKind) -> Painter {
+/// A painter of the test photo (4:3 at `params.size`) in Swirling Night, started.
+fn night_painter(gpu: GpuOptions, params: StyleParams) -> Painter {
     let device = EngineDevice { gpu, ..common::cpu() };
-    let params = StyleParams { size: 64, iterations: 6, levels: 1, optimizer, ..StyleParams::default() };
+    let (w, h) = (params.size, params.size * 3 / 4);
     let mut p = Painter::new(common::vgg(), device, params).unwrap();
-    p.set_content(common::photo(64, 48));
+    p.set_content(common::photo(w, h));
     p.set_styles(vec![StyleImage {
         id: "night".into(),
         image: Arc::new(common::style("swirling_night.png")),
@@ -28,6 +29,10 @@ fn painter_with(gpu: GpuOptions, optimizer: OptimizerKind) -> Painter {
     .unwrap();
     p.restart(None).unwrap();
     p
+}
+
+fn painter_with(gpu: GpuOptions, optimizer: OptimizerKind) -> Painter {
+    night_painter(gpu, StyleParams { size: 64, iterations: 6, levels: 1, optimizer, ..StyleParams::default() })
 }
 
 fn run(p: &mut Painter) -> (f64, Vec<f32>) {
@@ -159,18 +164,10 @@ fn graph_bookkeeping_matches_eager_through_style_switches_levels_and_live_frames
             optimizer: OptimizerKind::Lbfgs { history: 5 },
             ..StyleParams::default()
         };
-        let mut p = Painter::new(common::vgg(), common::cpu(), params).unwrap();
+        let mut p = night_painter(GpuOptions::default(), params);
         if emulated {
             p.set_evaluator(Evaluator::emulated());
         }
-        p.set_content(common::photo(128, 96));
-        p.set_styles(vec![StyleImage {
-            id: "night".into(),
-            image: Arc::new(common::style("swirling_night.png")),
-            weight: 1.0,
-        }])
-        .unwrap();
-        p.restart(None).unwrap();
         p
     };
     let (mut graphed, mut eager) = (make(true), make(false));

@@ -12,7 +12,7 @@ use libloading::Library;
 const SHIM_FILE: &str = "libgp_cuda.so";
 
 /// The shim's exported functions, in the order [`load`] resolves them.
-pub const SYMBOLS: [&str; 11] = [
+pub const SYMBOLS: [&str; 10] = [
     "gp_graph_new",
     "gp_graph_free",
     "gp_graph_begin",
@@ -21,7 +21,6 @@ pub const SYMBOLS: [&str; 11] = [
     "gp_cuda_memory",
     "gp_cuda_reset_peak",
     "gp_set_tf32",
-    "gp_synchronize",
     "gp_profiler_start",
     "gp_profiler_stop",
 ];
@@ -47,10 +46,8 @@ pub struct Shim {
     memory: Memory,
     reset_peak: DeviceFn,
     set_tf32: SetTf32,
-    synchronize: DeviceFn,
     profiler_start: ErrFn,
     profiler_stop: ProfilerStop,
-    pub path: PathBuf,
 }
 
 /// Calls `f` with an error buffer and turns a non-zero return into the shim's message.
@@ -117,10 +114,8 @@ fn load(path: PathBuf) -> Result<Shim, String> {
         memory: sym!(5),
         reset_peak: sym!(6),
         set_tf32: sym!(7),
-        synchronize: sym!(8),
-        profiler_start: sym!(9),
-        profiler_stop: sym!(10),
-        path,
+        profiler_start: sym!(8),
+        profiler_stop: sym!(9),
     };
     std::mem::forget(lib); // the function pointers above live as long as the process
     Ok(shim)
@@ -151,10 +146,6 @@ impl Shim {
     pub fn set_tf32(&self, matmul: bool, cudnn: bool) -> Result<(), String> {
         // SAFETY: plain call with an error buffer.
         checked("set TF32", |e, n| unsafe { (self.set_tf32)(matmul as c_int, cudnn as c_int, e, n) })
-    }
-    pub fn synchronize(&self, device: usize) -> Result<(), String> {
-        // SAFETY: plain call with an error buffer.
-        checked("CUDA synchronize", |e, n| unsafe { (self.synchronize)(device as c_int, e, n) })
     }
     pub fn profiler_start(&self) -> Result<(), String> {
         // SAFETY: plain call with an error buffer.

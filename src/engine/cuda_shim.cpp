@@ -9,7 +9,6 @@
 #include <ATen/cuda/CUDAGraph.h>
 #include <c10/cuda/CUDACachingAllocator.h>
 #include <c10/cuda/CUDAFunctions.h>
-#include <c10/cuda/CUDAGuard.h>
 #include <c10/cuda/CUDAStream.h>
 #include <cuda_runtime_api.h>
 #include <torch/csrc/autograd/profiler_kineto.h>
@@ -146,13 +145,6 @@ int gp_set_tf32(int matmul, int cudnn, char* err, size_t len) {
   return guarded(err, len, [&] {
     at::globalContext().setAllowTF32CuBLAS(matmul != 0);
     at::globalContext().setAllowTF32CuDNN(cudnn != 0);
-  });
-}
-
-int gp_synchronize(int device, char* err, size_t len) {
-  return guarded(err, len, [&] {
-    c10::cuda::CUDAGuard guard(static_cast<c10::DeviceIndex>(device));
-    c10::cuda::device_synchronize();
   });
 }
 

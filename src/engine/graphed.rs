@@ -178,15 +178,8 @@ impl Evaluator {
                 if self.graphs.len() == MAX_GRAPHS {
                     self.graphs.remove(0);
                 }
-                let captured = if self.emulated {
-                    let static_x = x.detach().contiguous().copy();
-                    let static_targets = deep_copy(targets);
-                    let out = objective(vgg, plan, &static_targets, weights, &static_x);
-                    let copied_version = static_targets.version;
-                    Captured { key, x: static_x, targets: static_targets, copied_version, out, graph: None }
-                } else {
-                    capture(self.device_index, key, vgg, plan, targets, weights, x)?
-                };
+                let device = (!self.emulated).then_some(self.device_index);
+                let captured = capture(device, key, vgg, plan, targets, weights, x)?;
                 self.graphs.push(captured);
                 self.graphs.len() - 1
             }
@@ -213,8 +206,10 @@ impl Evaluator {
     }
 }
 
+/// Static copies of the input and targets, and the outputs of one evaluation on them: recorded
+/// as a CUDA graph on `device`, or evaluated eagerly for the CPU stand-in (`None`).
 fn capture(
-    device_index: usize,
+    device: Option<usize>,
     key: Key,
     vgg: &Vgg,
     plan: &LayerPlan,
@@ -222,11 +217,26 @@ fn capture(
     weights: TermWeights,
     x: &Tensor,
 ) -> Result<Captured, String> {
-    let shim = cuda::shim().map_err(str::to_string)?;
-    let mut graph = Graph::new(shim, device_index)?;
+    // NCHW memory, whatever the first iterate had: the layout picks the kernels.
     let static_x = x.detach().contiguous().copy();
     let static_targets = deep_copy(targets);
     let run = || objective(vgg, plan, &static_targets, weights, &static_x);
+    let (out, graph) = match device {
+        None => (run(), None),
+        Some(index) => {
+            let (out, graph) = record(index, &run)?;
+            tracing::info!("CUDA graph captured for {}x{} (temporal term: {})", key.width, key.height, key.temporal);
+            (out, Some(graph))
+        }
+    };
+    let copied_version = static_targets.version;
+    Ok(Captured { key, x: static_x, targets: static_targets, copied_version, out, graph })
+}
+
+/// Warm-up evaluations on the side stream, then one captured.
+fn record(device_index: usize, run: &dyn Fn() -> Evaluation<Tensor>) -> Result<(Evaluation<Tensor>, Graph), String> {
+    let shim = cuda::shim().map_err(str::to_string)?;
+    let mut graph = Graph::new(shim, device_index)?;
     graph.begin(false)?;
     let warm = std::panic::catch_unwind(AssertUnwindSafe(|| (0..WARMUP).for_each(|_| drop(run()))));
     graph.end()?;
@@ -236,7 +246,5 @@ fn capture(
     let ended = graph.end();
     let out = out.map_err(|p| format!("capture failed: {}", torch_panic_message(p)))?;
     ended?;
-    tracing::info!("CUDA graph captured for {}x{} (temporal term: {})", key.width, key.height, key.temporal);
-    let copied_version = static_targets.version;
-    Ok(Captured { key, x: static_x, targets: static_targets, copied_version, out, graph: Some(graph) })
+    Ok((out, graph))
 }

@@ -104,8 +104,9 @@ pub struct Vgg {
     reduced: Option<(Kind, ConvWeights)>,
     /// NHWC memory layout for the convolutions (weights re-laid out once).
     channels_last: bool,
-    /// The input convention's per-channel shift and scale, on the device once: building them
-    /// per call would copy from the host inside every step (and cannot be graph-captured).
+    /// The input convention's per-channel shift, and scale (torchvision only), on the device
+    /// once: building them per call would copy from the host inside every step (and cannot
+    /// be graph-captured).
     input_shift: Tensor,
     input_scale: Option<Tensor>,
 }
@@ -260,10 +261,11 @@ impl Vgg {
 
     /// Turns an RGB image tensor `[1,3,H,W]` with values 0..255 into the network's input.
     pub fn preprocess(&self, rgb255: &Tensor) -> Tensor {
-        match (&self.convention, &self.input_scale) {
-            (InputConvention::Caffe, _) => rgb255.flip([1]) - &self.input_shift,
-            (InputConvention::Torchvision, Some(scale)) => rgb255 * scale - &self.input_shift,
-            (InputConvention::Torchvision, None) => unreachable!("load sets a scale for torchvision weights"),
+        match &self.input_scale {
+            // Caffe: BGR, 0..255, minus the mean.
+            None => rgb255.flip([1]) - &self.input_shift,
+            // torchvision: RGB, (x/255 - mean) / std folded into one scale and shift.
+            Some(scale) => rgb255 * scale - &self.input_shift,
         }
     }
 
