@@ -68,6 +68,8 @@ static struct {
     long stall_after;    /* frames before a stall (0: never) */
     double stall_s;      /* length of the stall */
     long busy_opens;     /* the first K opens fail with EBUSY */
+    char unplug_file[512]; /* unplugged while this file exists (a test decides when) */
+    char stall_file[512];  /* no frames while this file exists */
     int trace;
     /* device state (one camera per process) */
     int unplugged;
@@ -90,6 +92,7 @@ struct fake {
     double started;
     unsigned long seq;
     double stall_until;
+    int file_stalled;    /* the stall file was there at the last look */
 };
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -164,6 +167,8 @@ static void load_config(void) {
         else if (!strcmp(k, "stall_after")) cam.stall_after = atol(v);
         else if (!strcmp(k, "stall_s")) cam.stall_s = atof(v);
         else if (!strcmp(k, "busy_opens")) cam.busy_opens = atol(v);
+        else if (!strcmp(k, "unplug_file")) snprintf(cam.unplug_file, sizeof cam.unplug_file, "%s", v);
+        else if (!strcmp(k, "stall_file")) snprintf(cam.stall_file, sizeof cam.stall_file, "%s", v);
     }
     fclose(f);
     for (int i = 0; i < cam.nsizes; i++) cam.frames[i].w = cam.sizes[i].w, cam.frames[i].h = cam.sizes[i].h;
@@ -171,8 +176,22 @@ static void load_config(void) {
           cam.mjpeg, cam.nsizes, cam.nfps);
 }
 
-/* Unplugged, and back after replug_after seconds. */
+static int file_exists(const char *path) {
+    struct stat st;
+    return path[0] && stat(path, &st) == 0;
+}
+
+/* Unplugged, and back after replug_after seconds (or while the unplug file exists). */
 static int present(void) {
+    if (cam.unplug_file[0]) {
+        int gone = file_exists(cam.unplug_file);
+        if (gone != cam.unplugged) {
+            cam.unplugged = gone;
+            cam.unplugged_at = now_s();
+            TRACE("%s", gone ? "unplugged (unplug file)" : "replugged (unplug file gone)");
+        }
+        return !gone;
+    }
     if (cam.unplugged && cam.replug_after > 0 && now_s() - cam.unplugged_at >= cam.replug_after) {
         cam.unplugged = 0;
         cam.delivered = 0;
@@ -363,6 +382,17 @@ static void release_buffers(struct fake *f) {
 /* Is a frame due now? Returns seconds to wait (0: due), or -1 while stalled without end. */
 static double wait_for_frame(struct fake *f) {
     double t = now_s();
+    if (file_exists(cam.stall_file)) {
+        if (!f->file_stalled) TRACE("stalled (stall file)");
+        f->file_stalled = 1;
+        return 0.05;
+    }
+    if (f->file_stalled) {
+        /* Frames resume at the camera's pace from now, not in a burst to catch up. */
+        f->file_stalled = 0;
+        f->started = t - (double)f->seq / f->fps;
+        TRACE("stall file gone: frames again");
+    }
     if (t < f->stall_until) return f->stall_until - t;
     double due = f->started + (double)f->seq / f->fps;
     return due > t ? due - t : 0;

@@ -62,6 +62,13 @@ pub struct TestCameraArgs {
     /// The first K opens fail with EBUSY (another program has the camera).
     #[arg(long, default_value_t = 0)]
     pub busy_opens: u32,
+    /// Unplugged while this file exists: a test or a rehearsal unplugs the camera exactly
+    /// when it is ready (`touch FILE`), and plugs it in again (`rm FILE`).
+    #[arg(long)]
+    pub unplug_file: Option<PathBuf>,
+    /// No frames while this file exists (a wedged camera, on cue).
+    #[arg(long)]
+    pub stall_file: Option<PathBuf>,
     /// Log every emulated call to stderr.
     #[arg(long)]
     pub trace: bool,
@@ -117,6 +124,17 @@ fn parse_size(s: &str) -> anyhow::Result<(u32, u32)> {
     Ok((w, h))
 }
 
+/// A control file's absolute path for the camera's settings (the app may run elsewhere).
+fn control_file(path: &Option<PathBuf>) -> anyhow::Result<String> {
+    let Some(path) = path else { return Ok(String::new()) };
+    let full = std::path::absolute(path).with_context(|| format!("control file {}", path.display()))?;
+    let text = full.display().to_string();
+    if text.contains('\n') || text.len() >= 500 {
+        bail!("control file {}: use a shorter path without line breaks", path.display());
+    }
+    Ok(text)
+}
+
 /// Renders the camera's files into `dir`.
 pub fn prepare(args: &TestCameraArgs, dir: &Path) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
@@ -150,7 +168,7 @@ pub fn prepare(args: &TestCameraArgs, dir: &Path) -> anyhow::Result<()> {
         Formats::Both => "yuyv,mjpeg",
     };
     let conf = format!(
-        "name={}\nindex={}\nformats={formats}\nsizes={}\nfps={}\nunplug_after={}\nreplug_after_s={}\nunplug_repeat={}\ncorrupt_every={}\nstall_after={}\nstall_s={}\nbusy_opens={}\n",
+        "name={}\nindex={}\nformats={formats}\nsizes={}\nfps={}\nunplug_after={}\nreplug_after_s={}\nunplug_repeat={}\ncorrupt_every={}\nstall_after={}\nstall_s={}\nbusy_opens={}\nunplug_file={}\nstall_file={}\n",
         args.name,
         args.index,
         sizes.iter().map(|(w, h)| format!("{w}x{h}")).collect::<Vec<_>>().join(","),
@@ -162,6 +180,8 @@ pub fn prepare(args: &TestCameraArgs, dir: &Path) -> anyhow::Result<()> {
         args.stall_after,
         args.stall_s,
         args.busy_opens,
+        control_file(&args.unplug_file)?,
+        control_file(&args.stall_file)?,
     );
     write_atomically(&dir.join("camera.conf"), conf.as_bytes())?;
     Ok(())
