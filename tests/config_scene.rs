@@ -102,6 +102,67 @@ fn scene_with_missing_style_points_at_the_line() {
 }
 
 #[test]
+fn a_style_image_that_does_not_decode_is_refused_by_the_scene_check_with_the_line_and_a_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = common::root();
+    // A scan cut short by a failed copy: the PNG header is intact, the pixels are not.
+    let good = std::fs::read(root.join("assets/styles/ink_waves.png")).unwrap();
+    let truncated = dir.path().join("truncated.png");
+    std::fs::write(&truncated, &good[..good.len() / 2]).unwrap();
+    // A text file with an image's name.
+    let mislabelled = dir.path().join("notes.jpg");
+    std::fs::write(&mislabelled, "scan pending").unwrap();
+    for (bad, want) in [(&truncated, "truncated.png"), (&mislabelled, "notes.jpg")] {
+        let p = dir.path().join("s.ron");
+        let text = format!(
+            "(\n  name: \"x\",\n  entries: [\n    (\n      styles: [(path: \"{}\")],\n      title: \"Broken\",\n    ),\n  ],\n)\n",
+            bad.display()
+        );
+        std::fs::write(&p, text).unwrap();
+        let err = Scene::load(&p, &root, &StyleParams::default()).unwrap_err();
+        assert_eq!(err.line, 5, "{err}");
+        let msg = err.to_string();
+        assert!(msg.contains(want) && msg.contains("cannot be used") && msg.contains("fix:"), "{msg}");
+    }
+    // The same scene with a good image passes (and a second check reads only the file's date).
+    let p = dir.path().join("ok.ron");
+    let text = "(name: \"x\", entries: [(styles: [(path: \"assets/styles/ink_waves.png\")], title: \"Fine\")])";
+    std::fs::write(&p, text).unwrap();
+    Scene::load(&p, &root, &StyleParams::default()).unwrap();
+    Scene::load(&p, &root, &StyleParams::default()).unwrap();
+}
+
+#[test]
+fn an_image_claiming_a_huge_size_is_refused_from_its_header() {
+    // A few hundred bytes that claim 20000x20000 px: refused before memory is taken.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bomb.png");
+    let crc32 = |data: &[u8]| {
+        let mut crc = !0u32;
+        for &b in data {
+            crc ^= b as u32;
+            for _ in 0..8 {
+                crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+            }
+        }
+        !crc
+    };
+    let mut ihdr = b"IHDR".to_vec();
+    ihdr.extend(20_000u32.to_be_bytes());
+    ihdr.extend(20_000u32.to_be_bytes());
+    ihdr.extend([8, 2, 0, 0, 0]); // 8-bit RGB
+    let mut bytes = b"\x89PNG\r\n\x1a\n".to_vec();
+    bytes.extend(13u32.to_be_bytes());
+    bytes.extend(&ihdr);
+    bytes.extend(crc32(&ihdr).to_be_bytes());
+    std::fs::write(&path, &bytes).unwrap();
+    let started = std::time::Instant::now();
+    let err = gallery_painter::engine::imageio::load_rgb(&path).unwrap_err().to_string();
+    assert!(err.contains("too large") && err.contains("8192"), "{err}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(1));
+}
+
+#[test]
 fn opening_hours_including_past_midnight() {
     let h = OpeningHours { open: "09:30".into(), close: "18:00".into(), closed_on: vec!["Mon".into()] };
     h.validate().unwrap();
@@ -117,4 +178,198 @@ fn opening_hours_including_past_midnight() {
             && !night.is_open(at("2026-11-28 12:00"))
     );
     assert!(OpeningHours { open: "9h".into(), close: "18:00".into(), closed_on: vec![] }.validate().is_err());
+}
+
+/// Values a typo, a paste or a curious technician could put where a number goes.
+const EXTREMES: [&str; 18] = [
+    "-1",
+    "0",
+    "1",
+    "-0.0",
+    "0.5",
+    "inf",
+    "-inf",
+    "NaN",
+    "1e308",
+    "-1e308",
+    "1e-300",
+    "4294967295",
+    "4294967296",
+    "18446744073709551615",
+    "65536",
+    "100000",
+    "8193",
+    "3.0",
+];
+
+/// Byte ranges of every number in a RON text, outside comments, strings and names
+/// (`relu4_2` holds no number).
+fn number_spans(text: &str) -> Vec<std::ops::Range<usize>> {
+    let bytes = text.as_bytes();
+    let mut spans = Vec::new();
+    let (mut i, mut in_string) = (0, false);
+    while i < bytes.len() {
+        let c = bytes[i];
+        if in_string {
+            in_string = c != b'"' || bytes[i - 1] == b'\\';
+            i += 1;
+        } else if c == b'"' {
+            in_string = true;
+            i += 1;
+        } else if c == b'/' && bytes.get(i + 1) == Some(&b'/') {
+            i = text[i..].find('\n').map_or(bytes.len(), |n| i + n);
+        } else if (c.is_ascii_digit() || c == b'-')
+            && !(i > 0 && (bytes[i - 1].is_ascii_alphanumeric() || bytes[i - 1] == b'_'))
+        {
+            let start = i;
+            i += 1;
+            while i < bytes.len()
+                && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'.' || bytes[i] == b'-' || bytes[i] == b'+')
+            {
+                i += 1;
+            }
+            if text[start..i].chars().any(|c| c.is_ascii_digit()) {
+                spans.push(start..i);
+            }
+        } else if c.is_ascii_alphabetic() || c == b'_' {
+            while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
+                i += 1;
+            }
+        } else {
+            i += 1;
+        }
+    }
+    spans
+}
+
+/// What `run` derives from a validated config before the window opens and in its first
+/// frames (the worker's settings, the journey, the kiosk keys, the presence detector on a
+/// frame, the synthetic source): none of it may panic.
+fn derive_everything(cfg: &InstallationConfig) {
+    use gallery_painter::capture::presence::PresenceDetector;
+    use gallery_painter::capture::synthetic::SyntheticScene;
+    use gallery_painter::config::SourceConfig;
+    use gallery_painter::engine::EngineDevice;
+    use gallery_painter::worker::WorkerConfig;
+    let device = EngineDevice { device: tch::Device::Cpu, precision: cfg.engine.precision, gpu: cfg.engine.gpu };
+    let worker = WorkerConfig::from_config(&common::root(), &cfg.engine, device);
+    assert!(worker.default_params.total_iterations() >= 1);
+    assert!(worker.default_params.level_sizes().iter().all(|s| (32..=4096).contains(s)));
+    let style_edge = cfg.engine.style.size as f64 * cfg.engine.style.style_scale;
+    assert!(style_edge <= 4096.0, "a {style_edge} px style image passed validation");
+    let _ = gallery_painter::app::JourneySettings::new(cfg.journey.clone(), cfg.presence.enabled, false);
+    let _ = gallery_painter::app::kiosk_settings(cfg);
+    let _ = std::time::Duration::from_secs_f64(cfg.keepsake.command_timeout_s);
+    let mut presence = PresenceDetector::new(cfg.presence.clone());
+    let frame = image::RgbImage::from_pixel(64, 48, image::Rgb([90, 90, 90]));
+    for t in 0..3 {
+        presence.update(&frame, t as f64 * 0.1);
+    }
+    for source in [&cfg.source, &cfg.fallback] {
+        if let SourceConfig::Synthetic { seed, fps, width, height, visitor } = source {
+            let _ = SyntheticScene::new(*seed, *fps, *width, *height);
+            // The scripted visitor's times, on a small frame.
+            let _ = SyntheticScene::new(*seed, 0.0, 32, 24).with_visitor(*visitor).render(5.0);
+        }
+    }
+}
+
+/// Writes the documented config with `edits` (number spans replaced by values) and checks
+/// the property: refused with the file, a line and a fix, or accepted and nothing derived
+/// from it panics.
+fn check_edited_config(original: &str, edits: &[(std::ops::Range<usize>, &str)], dir: &Path) {
+    let mut edits = edits.to_vec();
+    edits.sort_by_key(|(r, _)| std::cmp::Reverse(r.start));
+    edits.dedup_by_key(|(r, _)| r.start);
+    let mut text = original.to_string();
+    for (range, value) in &edits {
+        text.replace_range(range.clone(), value);
+    }
+    let path = dir.join("installation.ron");
+    std::fs::write(&path, &text).unwrap();
+    let described: Vec<String> = edits.iter().map(|(r, v)| format!("{} -> {v}", &original[r.clone()])).collect();
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match InstallationConfig::load(&path) {
+        Err(e) => {
+            let msg = e.to_string();
+            assert!(msg.contains("installation.ron") && msg.contains("fix:"), "{msg}");
+        }
+        Ok(cfg) => derive_everything(&cfg),
+    }));
+    if let Err(p) = outcome {
+        let why = p.downcast_ref::<String>().cloned().or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()));
+        panic!("edits {described:?} panicked: {}", why.unwrap_or_default());
+    }
+}
+
+/// Every number of the documented config, alone, replaced by every extreme value; then
+/// 600 seeded draws of two to four numbers changed at once (a plain xorshift: the draws are
+/// the same on every run, so a failure names its edits and reproduces).
+#[test]
+fn no_number_in_the_config_can_panic_the_installation() {
+    let original = std::fs::read_to_string(common::root().join("config/installation.ron")).unwrap();
+    let spans = number_spans(&original);
+    let dir = tempfile::tempdir().unwrap();
+    for span in &spans {
+        for value in EXTREMES {
+            check_edited_config(&original, &[(span.clone(), value)], dir.path());
+        }
+    }
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    let mut next = |n: usize| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state % n as u64) as usize
+    };
+    for _ in 0..600 {
+        let k = 2 + next(3);
+        let edits: Vec<_> =
+            (0..k).map(|_| (spans[next(spans.len())].clone(), EXTREMES[next(EXTREMES.len())])).collect();
+        check_edited_config(&original, &edits, dir.path());
+    }
+}
+
+#[test]
+fn the_number_finder_sees_every_number_of_the_config_and_no_name() {
+    let text = std::fs::read_to_string(common::root().join("config/installation.ron")).unwrap();
+    let spans = number_spans(&text);
+    let found: Vec<&str> = spans.iter().map(|r| &text[r.clone()]).collect();
+    assert!(found.len() > 60, "{found:?}");
+    for want in ["256", "40", "0.001", "1000.0", "0.05"] {
+        assert!(found.contains(&want), "{want} not found in {found:?}");
+    }
+    assert!(!found.contains(&"9107"), "numbers in comments are not settings");
+    assert!(!found.iter().any(|n| n.contains('_') || n.contains("relu")), "{found:?}");
+}
+
+#[test]
+fn numbers_that_used_to_panic_or_exhaust_memory_are_refused_with_the_line_and_a_fix() {
+    let base = std::fs::read_to_string(common::root().join("config/installation.ron")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let check_all = |edits: &[(&str, &str)], want: &str| {
+        let mut text = base.clone();
+        for (from, to) in edits {
+            assert!(base.contains(from), "{from}");
+            text = text.replacen(from, to, 1);
+        }
+        let from = edits[0].0;
+        let path = dir.path().join("installation.ron");
+        std::fs::write(&path, text).unwrap();
+        let e = InstallationConfig::load(&path).unwrap_err();
+        let line = base.lines().position(|l| l.contains(from)).unwrap() + 1;
+        assert_eq!(e.line, line, "{e}");
+        assert!(e.message.contains(want) && !e.fix.is_empty(), "{e}");
+    };
+    let check = |from: &str, to: &str, want: &str| check_all(&[(from, to)], want);
+    check("hold_finished_s: 8.0", "hold_finished_s: -1", "hold_finished_s -1");
+    check("hold_finished_s: 8.0", "hold_finished_s: inf", "hold_finished_s inf");
+    check_all(&[("size: 256", "size: 4096"), ("style_scale: 1.0", "style_scale: 4.0")], "16384 px style image");
+    check("iterations: 40", "iterations: 4294967295", "iterations 4294967295");
+    check("show_recent_paintings: 0", "show_recent_paintings: 1000000", "show_recent_paintings");
+    check(
+        "fallback: Synthetic(seed: 7, fps: 15.0, width: 640",
+        "fallback: Synthetic(seed: 7, fps: 15.0, width: 100000",
+        "100000x480",
+    );
+    check("crossfade_ms: 400", "crossfade_ms: 4000000", "crossfade_ms");
 }

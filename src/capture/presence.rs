@@ -92,6 +92,25 @@ impl PresenceConfig {
         if !(1.0..=255.0).contains(&self.pixel_threshold) {
             return Err(format!("presence.pixel_threshold {} must be within 1..255", self.pixel_threshold));
         }
+        for (name, v) in [
+            ("enter_area", self.enter_area),
+            ("leave_area", self.leave_area),
+            ("still_motion", self.still_motion),
+            ("background_rate", self.background_rate),
+            ("absorb_rate", self.absorb_rate),
+        ] {
+            if !(0.0..=1.0).contains(&v) {
+                return Err(format!("presence.{name} {v} must be a share within 0..1"));
+            }
+        }
+        for (name, v) in [("leave_after_s", self.leave_after_s), ("still_after_s", self.still_after_s)] {
+            if !(0.0..=600.0).contains(&v) {
+                return Err(format!("presence.{name} {v} must be seconds within 0..600"));
+            }
+        }
+        if !(1..=1000).contains(&self.enter_frames) {
+            return Err(format!("presence.enter_frames {} must be within 1..1000", self.enter_frames));
+        }
         Ok(())
     }
 }

@@ -45,6 +45,9 @@ pub struct RunArgs {
     /// Override the painting size (longer edge, px).
     #[arg(long)]
     pub size: Option<u32>,
+    /// The camera must be there: no demo fallback, unhealthy until it opens (the service).
+    #[arg(long)]
+    pub camera_required: bool,
     /// Write a status report (RON) here twice a second.
     #[arg(long)]
     pub status_file: Option<PathBuf>,
@@ -63,6 +66,7 @@ impl Default for RunArgs {
             demo: false,
             policy: None,
             size: None,
+            camera_required: false,
             status_file: None,
             state_file: None,
         }
@@ -105,6 +109,11 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     if let Some(size) = args.size {
         cfg.engine.style.size = size;
     }
+    if args.camera_required {
+        cfg.camera_required = true;
+    }
+    // The overrides go through the same bounds as the file.
+    cfg.validate(&crate::paths::resolve(&root, &args.config))?;
     crate::app::run(
         cfg,
         &root,

@@ -31,9 +31,40 @@ impl fmt::Display for ConfigError {
 impl std::error::Error for ConfigError {}
 
 impl ConfigError {
+    /// A bad value of `field`, a dotted path such as `engine.style.size`: points at where
+    /// the file sets it (each name found after the one before it, outside comments), or at
+    /// the whole file when it does not (the value is a default).
+    pub fn at_field(path: &Path, field: &str, message: impl Into<String>, fix: impl Into<String>) -> ConfigError {
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        let (line, col) = locate_field(&text, field).unwrap_or((0, 0));
+        ConfigError { path: path.to_path_buf(), line, col, message: message.into(), fix: fix.into() }
+    }
+
     pub fn whole_file(path: &Path, message: impl Into<String>, fix: impl Into<String>) -> ConfigError {
         ConfigError { path: path.to_path_buf(), line: 0, col: 0, message: message.into(), fix: fix.into() }
     }
+}
+
+/// 1-based line and column of a dotted `field` path's last name: `a.b.c` is the first `c:`
+/// after the first `b:` after the first `a:`, none in a comment or part of a longer name.
+fn locate_field(text: &str, field: &str) -> Option<(usize, usize)> {
+    let mut at = 0;
+    for name in field.split('.') {
+        at = find_name(text, name, at)?;
+    }
+    let line = text[..at].matches('\n').count() + 1;
+    let col = at - text[..at].rfind('\n').map_or(0, |n| n + 1) + 1;
+    Some((line, col))
+}
+
+/// Byte offset of the first `name:` at or after `from` that is code, not a comment.
+fn find_name(text: &str, name: &str, from: usize) -> Option<usize> {
+    let needle = format!("{name}:");
+    text[from..].match_indices(&needle).map(|(i, _)| from + i).find(|&i| {
+        let before = text[..i].chars().next_back();
+        let line_start = text[..i].rfind('\n').map_or(0, |n| n + 1);
+        !before.is_some_and(|c| c.is_alphanumeric() || c == '_') && !text[line_start..i].contains("//")
+    })
 }
 
 fn fix_for(code: &ron::Error) -> String {

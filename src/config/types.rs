@@ -7,6 +7,14 @@ use crate::capture::presence::PresenceConfig;
 use crate::capture::synthetic::SyntheticVisitor;
 use crate::engine::{DevicePreference, GpuOptions, LiveSettings, Precision, StyleParams};
 
+/// The longest time any setting may name, seconds (a day): beyond it a number is a typo,
+/// and `inf` would panic where it becomes a `Duration`.
+pub const MAX_SECONDS: f64 = 86_400.0;
+/// The longest frame edge a source may produce, px.
+pub const MAX_FRAME_EDGE: u32 = 8192;
+/// Most finished paintings the attract loop keeps in memory.
+pub const MAX_RECENT_PAINTINGS: usize = 20;
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct InstallationConfig {
@@ -15,8 +23,12 @@ pub struct InstallationConfig {
     pub display: DisplayConfig,
     /// Where frames come from.
     pub source: SourceConfig,
-    /// Used when the source above is a camera that cannot be opened.
+    /// Used when the source above is a camera that cannot be opened (unless `camera_required`).
     pub fallback: SourceConfig,
+    /// An installed kiosk: without its camera it is unhealthy (`/health` 503, `camera_ok`
+    /// 0), shows the artworks without painting anybody, and keeps looking for the camera;
+    /// never the demo source. The service sets it (`run --camera-required`).
+    pub camera_required: bool,
     pub engine: EngineConfig,
     /// The visitor's moment: noticed, counted down, captured, painted, revealed.
     pub journey: JourneyConfig,
@@ -35,6 +47,7 @@ impl Default for InstallationConfig {
             display: DisplayConfig::default(),
             source: SourceConfig::Camera(CameraConfig::default()),
             fallback: SourceConfig::demo(),
+            camera_required: false,
             engine: EngineConfig::default(),
             journey: JourneyConfig::default(),
             presence: PresenceConfig::default(),
@@ -277,11 +290,13 @@ pub struct KeepsakeConfig {
     /// the saved painting. Empty: nothing is run. A failure shows on the admin overlay; the
     /// saved file stays.
     pub command: Vec<String>,
+    /// The command is stopped (with everything it started) after this many seconds.
+    pub command_timeout_s: f64,
 }
 
 impl Default for KeepsakeConfig {
     fn default() -> Self {
-        KeepsakeConfig { enabled: false, folder: "gallery".into(), command: Vec::new() }
+        KeepsakeConfig { enabled: false, folder: "gallery".into(), command: Vec::new(), command_timeout_s: 60.0 }
     }
 }
 
@@ -303,30 +318,170 @@ impl InstallationConfig {
     }
 
     pub fn validate(&self, path: &Path) -> Result<(), ConfigError> {
-        let bad = |m: String, fix: &str| Err(ConfigError::whole_file(path, m, fix));
-        if let Err(e) = self.engine.style.validate() {
-            return bad(format!("engine.style: {e}"), "correct the value in engine.style");
+        // Each error points at the line that sets the field (`field:`), when the file sets it.
+        let bad = |field: &str, m: String, fix: &str| Err(ConfigError::at_field(path, field, m, fix));
+        let e = &self.engine;
+        if let Err(m) = e.style.validate() {
+            let field = m.split_whitespace().next().unwrap_or("style");
+            let field = match field {
+                "adam" | "lbfgs" => "optimizer",
+                "layer" => "style_layers",
+                f => f,
+            };
+            let field = format!("engine.style.{field}");
+            let field = field.as_str();
+            return bad(field, format!("engine.style: {m}"), "correct the value in engine.style");
         }
-        if let Err(e) = self.engine.live.validate() {
-            return bad(format!("engine.{e}"), "correct the value in engine.live (the defaults are in the README)");
+        if let Err(m) = e.live.validate() {
+            let field = m.trim_start_matches("live.").split_whitespace().next().unwrap_or("live");
+            let field = format!("engine.live.{field}");
+            let field = field.as_str();
+            return bad(
+                field,
+                format!("engine.{m}"),
+                "correct the value in engine.live (the defaults are in the README)",
+            );
         }
         if let Some(address) = &self.service.health_address
-            && let Err(e) = crate::service::http::check_address(address, self.service.allow_remote_health)
+            && let Err(m) = crate::service::http::check_address(address, self.service.allow_remote_health)
         {
-            return bad(format!("service.{e}"), "use e.g. health_address: Some(\"127.0.0.1:9107\")");
+            return bad(
+                "service.health_address",
+                format!("service.{m}"),
+                "use e.g. health_address: Some(\"127.0.0.1:9107\")",
+            );
         }
-        if self.engine.snapshot_every == 0 {
-            return bad("engine.snapshot_every must be at least 1".into(), "use e.g. 2");
+        if !(1..=10_000).contains(&e.snapshot_every) {
+            return bad(
+                "engine.snapshot_every",
+                format!("engine.snapshot_every {} must be within 1..10000", e.snapshot_every),
+                "use e.g. 2",
+            );
+        }
+        if !(0.0..=MAX_SECONDS).contains(&e.hold_finished_s) {
+            return bad(
+                "engine.hold_finished_s",
+                format!("engine.hold_finished_s {} must be seconds within 0..{MAX_SECONDS}", e.hold_finished_s),
+                "use e.g. hold_finished_s: 8.0",
+            );
+        }
+        if e.threads > 1024 {
+            return bad(
+                "engine.threads",
+                format!("engine.threads {} is more than 1024", e.threads),
+                "use 0 (all cores but one)",
+            );
         }
         for (name, source) in [("source", &self.source), ("fallback", &self.fallback)] {
-            if let SourceConfig::Synthetic { fps, .. } = source
-                && !(*fps > 0.0 && *fps <= 240.0)
-            {
-                return bad(format!("{name}: Synthetic fps {fps} must be within 0 < fps <= 240"), "use e.g. fps: 15.0");
+            match source {
+                SourceConfig::Synthetic { fps, width, height, visitor, .. } => {
+                    if let SyntheticVisitor::Scripted { away_s, still_s, stay_s } = visitor
+                        && ![away_s, still_s, stay_s].iter().all(|v| (0.0..=3600.0).contains(*v))
+                    {
+                        return bad(
+                            &format!("{name}.away_s"),
+                            format!(
+                                "{name}: Scripted visitor times ({away_s}, {still_s}, {stay_s}) must be seconds within 0..3600"
+                            ),
+                            "use e.g. visitor: Scripted(away_s: 8.0, still_s: 8.0, stay_s: 90.0)",
+                        );
+                    }
+                    if !(*fps > 0.0 && *fps <= 240.0) {
+                        return bad(
+                            &format!("{name}.fps"),
+                            format!("{name}: Synthetic fps {fps} must be within 0 < fps <= 240"),
+                            "use e.g. fps: 15.0",
+                        );
+                    }
+                    if !(16..=MAX_FRAME_EDGE).contains(width) || !(16..=MAX_FRAME_EDGE).contains(height) {
+                        return bad(
+                            &format!("{name}.width"),
+                            format!(
+                                "{name}: Synthetic {width}x{height} must be within 16..{MAX_FRAME_EDGE} px each way"
+                            ),
+                            "use e.g. width: 640, height: 480",
+                        );
+                    }
+                }
+                SourceConfig::Camera(c) => {
+                    if !(1..=MAX_FRAME_EDGE).contains(&c.width) || !(1..=MAX_FRAME_EDGE).contains(&c.height) {
+                        return bad(
+                            &format!("{name}.width"),
+                            format!(
+                                "{name}: camera size {}x{} must be within 1..{MAX_FRAME_EDGE} px each way",
+                                c.width, c.height
+                            ),
+                            "use a size the camera offers (list-cameras), e.g. width: 640, height: 480",
+                        );
+                    }
+                    if !(1..=240).contains(&c.fps) {
+                        return bad(
+                            &format!("{name}.fps"),
+                            format!("{name}: camera fps {} must be within 1..240", c.fps),
+                            "use e.g. fps: 30",
+                        );
+                    }
+                }
+                SourceConfig::Slideshow { interval_s, .. } => {
+                    if !(0.1..=MAX_SECONDS).contains(interval_s) {
+                        return bad(
+                            &format!("{name}.interval_s"),
+                            format!("{name}: Slideshow interval_s {interval_s} must be within 0.1..{MAX_SECONDS}"),
+                            "use e.g. interval_s: 20.0",
+                        );
+                    }
+                }
+                SourceConfig::Still { .. } => {}
             }
         }
-        if let Err(e) = self.presence.validate() {
-            return bad(e, "correct the value in presence: (..)");
+        let d = &self.display;
+        if !(64..=MAX_FRAME_EDGE * 2).contains(&d.width) || !(64..=MAX_FRAME_EDGE * 2).contains(&d.height) {
+            return bad(
+                "display.width",
+                format!(
+                    "display: window {}x{} must be within 64..{} px each way",
+                    d.width,
+                    d.height,
+                    MAX_FRAME_EDGE * 2
+                ),
+                "use e.g. width: 1280, height: 720",
+            );
+        }
+        if d.crossfade_ms > 60_000 {
+            return bad(
+                "display.crossfade_ms",
+                format!("display.crossfade_ms {} is more than a minute", d.crossfade_ms),
+                "use e.g. 400",
+            );
+        }
+        if !(0.0..=MAX_SECONDS).contains(&d.attract_after_s) {
+            return bad(
+                "display.attract_after_s",
+                format!("display.attract_after_s {} must be seconds within 0..{MAX_SECONDS}", d.attract_after_s),
+                "use e.g. 30.0",
+            );
+        }
+        if !(1.0..=3600.0).contains(&self.keepsake.command_timeout_s) {
+            return bad(
+                "keepsake.command_timeout_s",
+                format!(
+                    "keepsake.command_timeout_s {} must be seconds within 1..3600",
+                    self.keepsake.command_timeout_s
+                ),
+                "use e.g. command_timeout_s: 60.0",
+            );
+        }
+        if !(0.0..=MAX_SECONDS).contains(&self.kiosk.idle_timeout_s) {
+            return bad(
+                "kiosk.idle_timeout_s",
+                format!("kiosk.idle_timeout_s {} must be seconds within 0..{MAX_SECONDS}", self.kiosk.idle_timeout_s),
+                "use e.g. 90.0",
+            );
+        }
+        if let Err(m) = self.presence.validate() {
+            let field = m.trim_start_matches("presence.").split_whitespace().next().unwrap_or("presence");
+            let field = format!("presence.{field}");
+            return bad(&field, m, "correct the value in presence: (..)");
         }
         let j = &self.journey;
         for (name, v) in [
@@ -337,21 +492,41 @@ impl InstallationConfig {
             ("painting_timeout_s", j.painting_timeout_s),
             ("attract_cycle_s", j.attract_cycle_s),
         ] {
-            if !(v >= 0.0 && v.is_finite()) {
-                return bad(format!("journey.{name} {v} must be a number of seconds >= 0"), "e.g. 3.0");
+            if !(0.0..=MAX_SECONDS).contains(&v) {
+                return bad(
+                    &format!("journey.{name}"),
+                    format!("journey.{name} {v} must be seconds within 0..{MAX_SECONDS}"),
+                    "e.g. 3.0",
+                );
             }
+        }
+        if j.show_recent_paintings > MAX_RECENT_PAINTINGS {
+            return bad(
+                "journey.show_recent_paintings",
+                format!(
+                    "journey.show_recent_paintings {} is more than {MAX_RECENT_PAINTINGS}",
+                    j.show_recent_paintings
+                ),
+                "use 0 (a portrait leaves with its visitor) or a few",
+            );
         }
         if j.enabled && j.capture == CaptureTrigger::Auto && !self.presence.enabled {
             return bad(
+                "journey.capture",
                 "journey.capture is auto but presence is disabled: nobody could ever be noticed".into(),
                 "set journey: (capture: touch) or presence: (enabled: true)",
             );
         }
         if matches!(self.fallback, SourceConfig::Camera(_)) {
-            return bad("fallback must not be a camera".into(), "use Synthetic(..), Still(..) or Slideshow(..)");
+            return bad(
+                "fallback",
+                "fallback must not be a camera".into(),
+                "use Synthetic(..), Still(..) or Slideshow(..)",
+            );
         }
         if self.kiosk.admin_exit_chord.is_empty() {
             return bad(
+                "kiosk.admin_exit_chord",
                 "kiosk.admin_exit_chord is empty: the installation could not be quit".into(),
                 "e.g. [\"ControlLeft\", \"AltLeft\", \"KeyQ\"]",
             );
@@ -359,6 +534,7 @@ impl InstallationConfig {
         for key in self.kiosk.admin_exit_chord.iter().chain([&self.kiosk.admin_hud_key]) {
             if super::keys::parse_key_name(key).is_none() {
                 return bad(
+                    if *key == self.kiosk.admin_hud_key { "kiosk.admin_hud_key" } else { "kiosk.admin_exit_chord" },
                     format!("unknown key name `{key}`"),
                     "use Bevy KeyCode names: KeyQ, ControlLeft, AltLeft, F12, Escape, ...",
                 );

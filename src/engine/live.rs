@@ -60,8 +60,8 @@ impl LiveSettings {
         if !(0.0..=1.0).contains(&self.keep) {
             return Err(format!("live.keep {} is outside 0..1", self.keep));
         }
-        if self.iterations_per_frame == 0 {
-            return Err("live.iterations_per_frame must be at least 1".into());
+        if !(1..=10_000).contains(&self.iterations_per_frame) {
+            return Err(format!("live.iterations_per_frame {} is outside 1..10000", self.iterations_per_frame));
         }
         if !(self.temporal_weight >= 0.0 && self.temporal_weight.is_finite()) {
             return Err(format!("live.temporal_weight {} must be 0 or more", self.temporal_weight));

@@ -20,6 +20,13 @@ pub enum InitKind {
     Random,
 }
 
+/// Most iterations per level (a painting at 4096 px takes hours with fewer).
+pub const MAX_ITERATIONS: u32 = 100_000;
+/// Longest edge of the resized style image (`size * style_scale`).
+pub const MAX_STYLE_EDGE: u32 = 4096;
+/// Most L-BFGS pairs: each holds two image-sized tensors.
+pub const MAX_LBFGS_HISTORY: usize = 200;
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct StyleParams {
@@ -84,8 +91,8 @@ impl StyleParams {
         if !(32..=4096).contains(&self.size) {
             return Err(format!("size {} is outside 32..=4096", self.size));
         }
-        if self.iterations == 0 {
-            return Err("iterations must be at least 1".into());
+        if !(1..=MAX_ITERATIONS).contains(&self.iterations) {
+            return Err(format!("iterations {} is outside 1..={MAX_ITERATIONS}", self.iterations));
         }
         if !(1..=5).contains(&self.levels) {
             return Err(format!("levels {} is outside 1..=5", self.levels));
@@ -105,6 +112,25 @@ impl StyleParams {
         if !(self.style_scale > 0.05 && self.style_scale <= 4.0) {
             return Err(format!("style_scale {} is outside (0.05, 4]", self.style_scale));
         }
+        // The style image is resized to size * style_scale: relu1_1 of a 16384 px image alone
+        // is 64 GB, far past the service's memory limit.
+        let style_edge = self.size as f64 * self.style_scale;
+        if style_edge > MAX_STYLE_EDGE as f64 {
+            return Err(format!(
+                "size {} x style_scale {} makes a {style_edge:.0} px style image, more than {MAX_STYLE_EDGE} px",
+                self.size, self.style_scale
+            ));
+        }
+        for LayerWeight(name, w) in self.content_layers.iter().chain(&self.style_layers) {
+            if !(w.is_finite() && *w >= 0.0) {
+                return Err(format!("layer {name}: weight {w} must be a finite number >= 0"));
+            }
+        }
+        if let super::optim::OptimizerKind::Lbfgs { history } = self.optimizer
+            && !(1..=MAX_LBFGS_HISTORY).contains(&history)
+        {
+            return Err(format!("lbfgs history {history} is outside 1..={MAX_LBFGS_HISTORY}"));
+        }
         if let super::optim::OptimizerKind::Adam { lr } = self.optimizer
             && !(lr > 0.0 && lr.is_finite())
         {
@@ -119,6 +145,7 @@ impl StyleParams {
     }
 
     pub fn total_iterations(&self) -> u32 {
-        self.iterations * self.levels
+        // Bounded by validate; saturating all the same: a count must never panic the worker.
+        self.iterations.saturating_mul(self.levels)
     }
 }

@@ -22,13 +22,16 @@ pub struct ScheduledFault {
 
 pub const ENV: &str = "GALLERY_PAINTER_FAULTS";
 
+/// The latest time a fault may be scheduled or last, seconds (a week).
+const MAX_AT_S: f64 = 7.0 * 86_400.0;
+
 /// Parses the schedule; an error names the item and the forms that work.
 pub fn parse(text: &str) -> Result<Vec<ScheduledFault>, String> {
     let mut out = Vec::new();
     for item in text.split(',').map(str::trim).filter(|s| !s.is_empty()) {
         let bad = || {
             format!(
-                "{ENV}: `{item}` is not KIND@SECONDS[:SECONDS]; kinds: worker-panic, worker-oom, worker-hang@T:D, render-hang@T:D"
+                "{ENV}: `{item}` is not KIND@SECONDS[:SECONDS] (seconds within 0..604800); kinds: worker-panic, worker-oom, worker-hang@T:D, render-hang@T:D"
             )
         };
         let (kind, when) = item.split_once('@').ok_or_else(bad)?;
@@ -36,7 +39,13 @@ pub fn parse(text: &str) -> Result<Vec<ScheduledFault>, String> {
             Some((a, d)) => (a, Some(d)),
             None => (when, None),
         };
-        let secs = |s: &str| s.parse::<f64>().ok().filter(|v| *v >= 0.0).map(Duration::from_secs_f64);
+        // Finite and at most a week: `inf` or `1e30` is a typo, not a schedule.
+        let secs = |s: &str| {
+            s.parse::<f64>()
+                .ok()
+                .filter(|v| (0.0..=MAX_AT_S).contains(v))
+                .and_then(|v| Duration::try_from_secs_f64(v).ok())
+        };
         let at = secs(at).ok_or_else(bad)?;
         let lasts = match lasts {
             Some(d) => Some(secs(d).ok_or_else(bad)?),
