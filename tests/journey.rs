@@ -153,6 +153,20 @@ impl Harness {
             .unwrap();
     }
 
+    /// A finger on the screen (anywhere): pressed this frame, lifted the next.
+    fn request_touch(&mut self) {
+        use bevy::input::ButtonState;
+        use bevy::input::mouse::MouseButtonInput;
+        for state in [ButtonState::Pressed, ButtonState::Released] {
+            self.app.world_mut().write_message(MouseButtonInput {
+                button: MouseButton::Left,
+                state,
+                window: Entity::PLACEHOLDER,
+            });
+            self.run(STEP);
+        }
+    }
+
     fn request(&mut self, r: JourneyRequest) {
         self.app.world_mut().write_message(r);
     }
@@ -363,4 +377,46 @@ fn the_status_counts_each_visitor_noticed_once() {
     h.run(0.3);
     assert_eq!(h.app.world().resource::<JourneyTimings>().visitors, 2);
     assert!(h.app.world().resource::<JourneyTimings>().still_to_countdown.is_some());
+}
+
+#[test]
+fn an_artwork_the_worker_cannot_use_ends_the_visitors_wait_at_once_with_an_apology() {
+    use gallery_painter::app::journey::JourneyApology;
+    let mut h = Harness::new(CaptureTrigger::Auto);
+    h.through_to_painting(9);
+    let forgets_before = h.forgets();
+    // The worker cannot load the artwork on show (its file broke after the scene was checked).
+    h.events.send(Event::StyleUnusable { key: "Night".into(), reason: "cannot decode: truncated".into() }).unwrap();
+    h.run(0.3);
+    assert_eq!(h.journey(), Journey::Attract, "no visitor waits painting_timeout_s for nothing");
+    let now = h.app.world().resource::<Time>().elapsed_secs_f64();
+    let apology = h.app.world().resource::<JourneyApology>().current(now).map(str::to_string);
+    assert!(apology.is_some_and(|a| a.contains("could not be made")), "the visitor is told why");
+    assert_eq!(h.forgets(), forgets_before + 1, "the photo is dropped");
+}
+
+#[test]
+fn a_failure_of_another_artwork_does_not_end_the_painting() {
+    let mut h = Harness::new(CaptureTrigger::Auto);
+    h.through_to_painting(9);
+    h.events.send(Event::StyleUnusable { key: "Waves".into(), reason: "cannot decode".into() }).unwrap();
+    h.run(0.3);
+    assert_eq!(h.journey(), Journey::Painting);
+}
+
+#[test]
+fn without_a_camera_nobody_is_invited_and_a_touch_only_picks_an_artwork() {
+    let mut h = Harness::new(CaptureTrigger::Touch);
+    // A kiosk that needs its camera, and the camera is not there.
+    h.capture.lock().unwrap().state =
+        CaptureState::Missing { reason: "no camera".into(), retry_in: Duration::from_secs(1) };
+    h.request_touch();
+    h.run(0.5);
+    assert_eq!(h.journey(), Journey::Attract, "no countdown for a visitor the kiosk cannot see");
+    // The camera comes: the next touch starts a journey.
+    h.capture.lock().unwrap().state = CaptureState::Running;
+    h.camera_frame(3);
+    h.request_touch();
+    h.run(0.3);
+    assert_eq!(h.journey(), Journey::Noticed);
 }

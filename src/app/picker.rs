@@ -5,6 +5,7 @@
 use bevy::asset::RenderAssetUsages;
 use bevy::prelude::*;
 use bevy::render::render_resource::{Extent3d, TextureDimension, TextureFormat};
+use bevy::tasks::{AsyncComputeTaskPool, Task, futures::check_ready};
 
 use super::AppSystems;
 use super::rotation::{Playlist, SceneReloaded, StyleRequest};
@@ -16,6 +17,10 @@ pub struct Thumbnail(pub usize);
 
 #[derive(Component)]
 struct PickerStrip;
+
+/// A thumbnail still being decoded off the frame thread; the button shows it when ready.
+#[derive(Component)]
+struct PendingThumbnail(Task<Option<Image>>);
 
 #[derive(Component)]
 struct AttractHint;
@@ -45,7 +50,7 @@ pub(super) fn plugin(app: &mut App) {
     app.init_state::<Picker>()
         .add_systems(Startup, spawn_hint)
         .add_systems(Update, (notice_input, attract_timeout, pick).chain().in_set(AppSystems::Input))
-        .add_systems(Update, (rebuild_strip, highlight_current).chain().in_set(AppSystems::Present))
+        .add_systems(Update, (rebuild_strip, finish_thumbnails, highlight_current).chain().in_set(AppSystems::Present))
         .add_systems(
             OnEnter(Picker::Hidden),
             |mut s: Query<&mut Node, With<PickerStrip>>, mut h: Query<&mut Visibility, With<AttractHint>>| {
@@ -108,7 +113,14 @@ pub fn pick(
 }
 
 fn thumbnail(path: &std::path::Path) -> Option<Image> {
-    let img = crate::engine::imageio::load_rgb(path).ok()?;
+    // Scaled down once at load: a large scan is never held at full size for a 176 px button.
+    let img = match crate::engine::imageio::load_rgb_at_most(path, 4 * THUMB_W) {
+        Ok(img) => img,
+        Err(e) => {
+            tracing::warn!("picker: {e}");
+            return None;
+        }
+    };
     // Cover-crop to the button's aspect so every thumbnail fills its frame.
     let (w, h) = (img.width() as f32, img.height() as f32);
     let target = THUMB_W as f32 / THUMB_H as f32;
@@ -131,7 +143,6 @@ fn rebuild_strip(
     playlist: Option<Res<Playlist>>,
     mut reloads: MessageReader<SceneReloaded>,
     existing: Query<Entity, With<PickerStrip>>,
-    mut images: ResMut<Assets<Image>>,
     state: Res<State<Picker>>,
     mut built: Local<bool>,
 ) {
@@ -166,7 +177,7 @@ fn rebuild_strip(
         .with_children(|strip| {
             for (i, entry) in playlist.scene.entries.iter().enumerate() {
                 let path = crate::paths::resolve(&playlist.root, &entry.styles[0].path);
-                let handle = thumbnail(&path).map(|img| images.add(img)).unwrap_or_default();
+                let task = AsyncComputeTaskPool::get().spawn(async move { thumbnail(&path) });
                 strip
                     .spawn((
                         Button,
@@ -178,7 +189,8 @@ fn rebuild_strip(
                             ..default()
                         },
                         BorderColor::all(UNSELECTED),
-                        ImageNode::new(handle),
+                        ImageNode::default(),
+                        PendingThumbnail(task),
                     ))
                     .with_children(|b| {
                         b.spawn((
@@ -202,6 +214,22 @@ fn rebuild_strip(
                     });
             }
         });
+}
+
+/// Puts each decoded thumbnail on its button.
+fn finish_thumbnails(
+    mut commands: Commands,
+    mut pending: Query<(Entity, &mut PendingThumbnail, &mut ImageNode)>,
+    mut images: ResMut<Assets<Image>>,
+) {
+    for (entity, mut task, mut node) in &mut pending {
+        if let Some(result) = check_ready(&mut task.0) {
+            if let Some(image) = result {
+                node.image = images.add(image);
+            }
+            commands.entity(entity).remove::<PendingThumbnail>();
+        }
+    }
 }
 
 fn highlight_current(playlist: Option<Res<Playlist>>, mut thumbs: Query<(&Thumbnail, &mut BorderColor)>) {

@@ -67,6 +67,14 @@ pub struct PaintingUpdated(pub Snapshot);
 #[derive(Message, Clone, Debug)]
 pub struct WorkerNotice(pub Notice);
 
+/// The worker cannot paint in this selection (keyed by the scene entry's title): its images
+/// do not decode. Whoever waits for a painting in it must stop waiting.
+#[derive(Message, Clone, Debug, PartialEq)]
+pub struct StyleUnusable {
+    pub key: String,
+    pub reason: String,
+}
+
 /// Somebody came, held still, moved or left (from the capture thread's presence detector).
 #[derive(Message, Clone, Copy, Debug)]
 pub struct PresenceSeen(pub PresenceSignal);
@@ -110,6 +118,7 @@ pub struct PipelineStatus {
 pub(super) fn plugin(app: &mut App) {
     app.add_message::<PaintingUpdated>()
         .add_message::<WorkerNotice>()
+        .add_message::<StyleUnusable>()
         .add_message::<SendCommand>()
         .add_message::<PresenceSeen>()
         .init_resource::<PaintingGate>()
@@ -120,12 +129,14 @@ pub(super) fn plugin(app: &mut App) {
         .add_systems(Last, shutdown_on_exit);
 }
 
+#[allow(clippy::too_many_arguments)] // a Bevy system: one parameter per stream from the threads
 fn receive(
     pipeline: Option<Res<Pipeline>>,
     mut latest: ResMut<LatestPainting>,
     mut status: ResMut<PipelineStatus>,
     mut painted: MessageWriter<PaintingUpdated>,
     mut notices: MessageWriter<WorkerNotice>,
+    mut unusable: MessageWriter<StyleUnusable>,
     mut presence: MessageWriter<PresenceSeen>,
     gate: Res<PaintingGate>,
 ) {
@@ -153,6 +164,9 @@ fn receive(
                     status.notices.remove(0);
                 }
                 notices.write(WorkerNotice(n));
+            }
+            Event::StyleUnusable { key, reason } => {
+                unusable.write(StyleUnusable { key, reason });
             }
         }
     }

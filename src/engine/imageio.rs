@@ -7,16 +7,53 @@ use tch::{Device, Kind, Tensor};
 
 use super::EngineError;
 
+/// Decoding limits for every image the installation reads (style images, stills, uploads):
+/// a small file that claims 50000x50000 px is refused from its header, before any memory
+/// is taken.
+pub const MAX_IMAGE_EDGE: u32 = 8192;
+/// At most this much memory for one decode.
+pub const MAX_IMAGE_BYTES: u64 = 256 << 20;
+
+fn limits() -> image::Limits {
+    let mut l = image::Limits::default();
+    l.max_image_width = Some(MAX_IMAGE_EDGE);
+    l.max_image_height = Some(MAX_IMAGE_EDGE);
+    l.max_alloc = Some(MAX_IMAGE_BYTES);
+    l
+}
+
 /// Reads a PNG/JPEG into RGB, with an error that names the file and the cause.
 pub fn load_rgb(path: &Path) -> Result<RgbImage, EngineError> {
     let err = |reason: String| EngineError::Image { path: path.to_path_buf(), reason };
-    let reader = image::ImageReader::open(path).map_err(|e| err(e.to_string()))?;
+    let mut reader = image::ImageReader::open(path).map_err(|e| err(e.to_string()))?;
+    reader.limits(limits());
     let reader = reader.with_guessed_format().map_err(|e| err(e.to_string()))?;
-    let img = reader.decode().map_err(|e| err(format!("cannot decode: {e}")))?;
+    let img = reader.decode().map_err(|e| match e {
+        image::ImageError::Limits(_) => err(format!(
+            "too large to decode ({e}); at most {MAX_IMAGE_EDGE}x{MAX_IMAGE_EDGE} px and {} MiB",
+            MAX_IMAGE_BYTES >> 20
+        )),
+        e => err(format!("cannot decode: {e}")),
+    })?;
     if img.width() < 8 || img.height() < 8 {
         return Err(err(format!("{}x{} is too small (at least 8x8)", img.width(), img.height())));
     }
     Ok(img.to_rgb8())
+}
+
+/// [`load_rgb`], then scaled down once so the longer edge is at most `long_edge` (what is
+/// kept in memory is never larger than what will be used).
+pub fn load_rgb_at_most(path: &Path, long_edge: u32) -> Result<RgbImage, EngineError> {
+    Ok(shrink_to(load_rgb(path)?, long_edge))
+}
+
+/// The image itself when it fits in `long_edge`, else a smaller copy.
+pub fn shrink_to(img: RgbImage, long_edge: u32) -> RgbImage {
+    if img.width().max(img.height()) <= long_edge {
+        return img;
+    }
+    let (w, h) = fit_long_edge(img.width(), img.height(), long_edge);
+    resize(&img, w, h)
 }
 
 /// Width and height with the longer edge equal to `long_edge`, keeping the aspect ratio.

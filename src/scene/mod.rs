@@ -180,6 +180,13 @@ impl Scene {
                         "fix the path (relative paths start at the project folder) or add the image".into(),
                     );
                 }
+                if let Err(why) = check_style_image(&full) {
+                    return err(
+                        &s.path.display().to_string(),
+                        format!("style image {} cannot be used: {why}", full.display()),
+                        "replace it with a PNG or JPEG that opens in an image viewer (8 to 8192 px a side), or remove the entry".into(),
+                    );
+                }
                 if !(s.weight > 0.0 && s.weight.is_finite()) {
                     return err(
                         &s.path.display().to_string(),
@@ -210,4 +217,27 @@ impl Scene {
         }
         Ok(())
     }
+}
+
+/// Decodes a style image once per version of the file (modification time and length): a
+/// truncated or mislabelled file fails here, at start and on every hot reload, not later in
+/// the worker while a visitor waits. Versions that decoded are remembered, so a reload after
+/// a title edit does not decode every artwork again.
+fn check_style_image(path: &Path) -> Result<(), String> {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    type Version = (Option<std::time::SystemTime>, u64);
+    static DECODED: OnceLock<Mutex<HashMap<std::path::PathBuf, Version>>> = OnceLock::new();
+    let version = |p: &Path| std::fs::metadata(p).map(|m| (m.modified().ok(), m.len())).ok();
+    let Some(before) = version(path) else { return Err("cannot read its size and date".into()) };
+    let decoded = DECODED.get_or_init(Default::default);
+    if decoded.lock().expect("decoded styles lock").get(path) == Some(&before) {
+        return Ok(());
+    }
+    crate::engine::imageio::load_rgb(path).map_err(|e| match e {
+        crate::engine::EngineError::Image { reason, .. } => reason,
+        e => e.to_string(),
+    })?;
+    decoded.lock().expect("decoded styles lock").insert(path.to_path_buf(), before);
+    Ok(())
 }

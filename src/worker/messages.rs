@@ -71,6 +71,12 @@ pub struct Notice {
 pub enum Event {
     Snapshot(Snapshot),
     Notice(Notice),
+    /// The selection `key` cannot be painted (its images do not decode, the engine refused
+    /// them): whoever waits for a painting in it stops waiting.
+    StyleUnusable {
+        key: String,
+        reason: String,
+    },
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -102,6 +108,8 @@ pub struct WorkerStatus {
     pub paintings_finished: u64,
     /// The last time the worker's loop came round (stale: hung in a step).
     pub heartbeat: Option<std::time::Instant>,
+    /// When the current run of the worker began (after a crash: when it restarted).
+    pub run_started: Option<std::time::Instant>,
     /// GPU memory of the engine's device (CUDA with the shim; None on CPU).
     pub gpu_memory: Option<crate::engine::cuda::MemoryStats>,
 }

@@ -148,7 +148,11 @@ fn params_for(cfg: &WorkerConfig, persist: &Persistent) -> StyleParams {
 /// One run of the worker: loads the network, then paints until shutdown (or a panic).
 fn run(link: &Link, persist: &mut Persistent) {
     link.set_state(WorkerState::Starting);
-    link.status().heartbeat = Some(Instant::now());
+    {
+        let mut s = link.status();
+        s.heartbeat = Some(Instant::now());
+        s.run_started = s.heartbeat;
+    }
     let params = params_for(&link.cfg, persist);
     let painter = Vgg::load(&link.cfg.root.join(&link.cfg.weights), link.cfg.device.device, params.pooling)
         .and_then(|vgg| Painter::new(vgg, link.cfg.device, params));
@@ -489,12 +493,15 @@ impl Worker<'_> {
         }
         if styles.is_empty() {
             self.link.notice(true, format!("no usable style image for \"{}\"; keeping the current style", sel.key));
+            self.link.events.send(Event::StyleUnusable { key: sel.key, reason: "no style image decodes".into() });
             return;
         }
-        self.persist.selection = Some(sel.clone());
+        let previous = self.persist.selection.replace(sel.clone());
         let params = params_for(&self.link.cfg, self.persist);
         if let Err(e) = self.painter.set_params(params).and_then(|_| self.painter.set_styles(styles)) {
+            self.persist.selection = previous;
             self.link.notice(true, format!("cannot use \"{}\": {e}", sel.key));
+            self.link.events.send(Event::StyleUnusable { key: sel.key, reason: e.to_string() });
             return;
         }
         self.canvas.has_styles = true;

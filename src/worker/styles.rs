@@ -1,6 +1,8 @@
 //! Style images, loaded once and kept: switching back to an artwork costs nothing. A file
 //! replaced under the same name (a curator swapping a scan) is noticed by its modification
 //! time and size, and loaded again under a new identity, so its Grams are recomputed too.
+//! Images are scaled down once after loading to the largest size a painting can use, and
+//! the least recently used are dropped beyond [`KEPT_IMAGES`].
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -9,7 +11,11 @@ use std::time::SystemTime;
 
 use image::RgbImage;
 
-use crate::engine::{StyleImage, imageio::load_rgb};
+use crate::engine::params::MAX_STYLE_EDGE;
+use crate::engine::{StyleImage, imageio::load_rgb_at_most};
+
+/// Style images kept in memory (at most 48 MB each at 4096 px).
+pub const KEPT_IMAGES: usize = 12;
 
 /// What identifies one version of a file on disk.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -25,8 +31,10 @@ fn version(path: &Path) -> Option<Version> {
 
 #[derive(Default)]
 pub struct StyleLibrary {
-    images: HashMap<PathBuf, (Version, String, Arc<RgbImage>)>,
+    /// By path: the version loaded, its identity, the image, and when it was last used.
+    images: HashMap<PathBuf, (Version, String, Arc<RgbImage>, u64)>,
     loads: u64,
+    uses: u64,
 }
 
 impl StyleLibrary {
@@ -37,10 +45,15 @@ impl StyleLibrary {
         for (path, weight) in styles {
             let full = crate::paths::resolve(root, path);
             let now = version(&full);
-            let cached = self.images.get(&full).filter(|(v, _, _)| Some(*v) == now);
+            self.uses += 1;
+            let uses = self.uses;
+            let cached = self.images.get_mut(&full).filter(|(v, ..)| Some(*v) == now);
             let (id, image) = match cached {
-                Some((_, id, img)) => (id.clone(), img.clone()),
-                None => match load_rgb(&full) {
+                Some((_, id, img, used)) => {
+                    *used = uses;
+                    (id.clone(), img.clone())
+                }
+                None => match load_rgb_at_most(&full, MAX_STYLE_EDGE) {
                     Ok(img) => {
                         let img = Arc::new(img);
                         self.loads += 1;
@@ -50,7 +63,8 @@ impl StyleLibrary {
                             if self.images.contains_key(&full) {
                                 tracing::info!("style image {} changed on disk: reloaded", full.display());
                             }
-                            self.images.insert(full.clone(), (v, id.clone(), img.clone()));
+                            self.images.insert(full.clone(), (v, id.clone(), img.clone(), uses));
+                            self.evict();
                         }
                         (id, img)
                     }
@@ -63,6 +77,23 @@ impl StyleLibrary {
             ok.push(StyleImage { id, image, weight: *weight });
         }
         (ok, skipped)
+    }
+
+    /// Drops the least recently used images beyond [`KEPT_IMAGES`] (the painter holds its
+    /// own reference to those in use).
+    fn evict(&mut self) {
+        while self.images.len() > KEPT_IMAGES {
+            let Some(oldest) = self.images.iter().min_by_key(|(_, (.., used))| *used).map(|(p, _)| p.clone()) else {
+                break;
+            };
+            self.images.remove(&oldest);
+        }
+    }
+
+    /// How many images are kept.
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.images.len()
     }
 }
 
@@ -89,5 +120,28 @@ mod tests {
         assert_ne!(swapped[0].id, first[0].id, "the Gram cache must not serve the old artwork");
         assert_eq!(swapped[0].image.get_pixel(0, 0), &image::Rgb([10, 10, 200]));
         assert_eq!(swapped[0].image.width(), 16);
+    }
+
+    #[test]
+    fn the_library_keeps_a_bounded_number_of_images_and_drops_the_least_recently_used() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut lib = StyleLibrary::default();
+        let paths: Vec<PathBuf> = (0..KEPT_IMAGES + 3)
+            .map(|i| {
+                let p = dir.path().join(format!("art{i}.png"));
+                RgbImage::from_pixel(10, 10, image::Rgb([i as u8, 0, 0])).save(&p).unwrap();
+                p
+            })
+            .collect();
+        let first = lib.resolve(dir.path(), &[(paths[0].clone(), 1.0)]).0[0].id.clone();
+        for p in &paths[1..] {
+            lib.resolve(dir.path(), &[(p.clone(), 1.0)]);
+            // The first artwork stays in use (the rotation keeps coming back to it).
+            lib.resolve(dir.path(), &[(paths[0].clone(), 1.0)]);
+        }
+        assert_eq!(lib.len(), KEPT_IMAGES);
+        assert_eq!(lib.resolve(dir.path(), &[(paths[0].clone(), 1.0)]).0[0].id, first, "recently used: kept");
+        let again = lib.resolve(dir.path(), &[(paths[1].clone(), 1.0)]).0[0].id.clone();
+        assert!(again.ends_with(&format!("#{}", KEPT_IMAGES + 4)), "the oldest was dropped and loaded anew: {again}");
     }
 }

@@ -9,14 +9,18 @@ use std::time::SystemTime;
 use bevy::prelude::*;
 use image::RgbImage;
 
-use super::{Journey, JourneySettings, RecentPaintings};
+use super::{Journey, JourneyApology, JourneySettings, RecentPaintings};
 use crate::app::AppSystems;
 use crate::app::display::ShowOnCanvas;
+use crate::app::image_loader::{DISPLAY_EDGE, Loading, modified};
 use crate::app::rotation::{ArtworkChanged, Playlist};
 use crate::app::theme;
 
 #[derive(Component)]
 struct Invitation;
+
+/// Artwork images the attract loop keeps (scaled to the screen); more are dropped.
+const KEPT_ARTWORKS: usize = 16;
 
 /// The attract loop's place: which picture is on show and since when.
 #[derive(Resource, Default)]
@@ -26,15 +30,34 @@ struct AttractLoop {
     /// Artwork images by path, with the modification time they were read at: a file
     /// replaced under the same name is read again.
     artworks: HashMap<PathBuf, (Option<SystemTime>, Arc<RgbImage>)>,
+    /// An artwork being decoded off the frame thread, shown when it is ready if its turn
+    /// has not passed.
+    loading: Option<Loading>,
 }
 
 pub(super) fn plugin(app: &mut App) {
     app.init_resource::<AttractLoop>()
         .add_systems(OnEnter(Journey::Attract), (spawn_invitation, restart_loop))
-        .add_systems(Update, (cycle_pictures, pulse).in_set(AppSystems::Present).run_if(in_state(Journey::Attract)));
+        .add_systems(
+            Update,
+            (cycle_pictures, finish_loading, pulse, invite_only_with_a_camera)
+                .chain()
+                .in_set(AppSystems::Present)
+                .run_if(in_state(Journey::Attract)),
+        );
 }
 
-fn spawn_invitation(mut commands: Commands, settings: Res<JourneySettings>) {
+fn spawn_invitation(
+    mut commands: Commands,
+    settings: Res<JourneySettings>,
+    apology: Option<Res<JourneyApology>>,
+    time: Res<Time>,
+) {
+    // After a painting that could not be made, the visitor still in front reads why first.
+    let (headline, hint) = match apology.as_ref().and_then(|a| a.current(time.elapsed_secs_f64())) {
+        Some(sorry) => (sorry.to_string(), "touch the screen to choose another painting"),
+        None => (settings.config.invitation.clone(), "or touch the screen to choose a painting"),
+    };
     commands
         .spawn((
             DespawnOnExit(Journey::Attract),
@@ -43,8 +66,8 @@ fn spawn_invitation(mut commands: Commands, settings: Res<JourneySettings>) {
         ))
         .with_children(|row| {
             row.spawn((Invitation, theme::panel(36.0, 18.0))).with_children(|p| {
-                p.spawn(theme::text(settings.config.invitation.clone(), 40.0, theme::TEXT));
-                p.spawn(theme::text("or touch the screen to choose a painting", 22.0, theme::ACCENT));
+                p.spawn(theme::text(headline, 40.0, theme::TEXT));
+                p.spawn(theme::text(hint, 22.0, theme::ACCENT));
             });
         });
 }
@@ -78,29 +101,59 @@ fn cycle_pictures(
     if artwork_changed {
         state.position = 0;
     }
-    let picture = if state.position.is_multiple_of(slots) {
-        let path = crate::paths::resolve(&playlist.root, &playlist.entry().styles[0].path);
-        let modified = std::fs::metadata(&path).and_then(|m| m.modified()).ok();
-        match state.artworks.get(&path).filter(|(m, _)| *m == modified) {
-            Some((_, img)) => Some(img.clone()),
-            None => match crate::engine::imageio::load_rgb(&path) {
-                Ok(img) => {
-                    let img = Arc::new(img);
-                    state.artworks.insert(path, (modified, img.clone()));
-                    Some(img)
-                }
-                Err(e) => {
-                    tracing::warn!("attract loop: {e}");
-                    None
-                }
-            },
-        }
-    } else {
-        recent.0.get((state.position / slots) % recent.0.len().max(1)).cloned()
-    };
     state.shown_at = Some(now);
-    if let Some(p) = picture {
-        show.write(ShowOnCanvas(p));
+    if state.position.is_multiple_of(slots) {
+        let path = crate::paths::resolve(&playlist.root, &playlist.entry().styles[0].path);
+        let current = modified(&path);
+        match state.artworks.get(&path).filter(|(m, _)| *m == current) {
+            Some((_, img)) => {
+                show.write(ShowOnCanvas(img.clone()));
+            }
+            None if state.loading.as_ref().is_some_and(|l| l.path == path) => {}
+            None => state.loading = Some(Loading::start(path, DISPLAY_EDGE)),
+        }
+    } else if let Some(p) = recent.0.get((state.position / slots) % recent.0.len().max(1)) {
+        show.write(ShowOnCanvas(p.clone()));
+    }
+}
+
+/// Picks up an artwork decoded in the background and shows it if it is still its turn.
+fn finish_loading(
+    playlist: Option<Res<Playlist>>,
+    recent: Res<RecentPaintings>,
+    mut state: ResMut<AttractLoop>,
+    mut show: MessageWriter<ShowOnCanvas>,
+) {
+    let Some(result) = state.loading.as_mut().and_then(Loading::poll) else { return };
+    let loading = state.loading.take().expect("polled above");
+    match result {
+        Ok(img) => {
+            let slots = 1 + recent.0.len().min(1);
+            let still_its_turn = state.position.is_multiple_of(slots)
+                && playlist.is_some_and(|p| crate::paths::resolve(&p.root, &p.entry().styles[0].path) == loading.path);
+            if still_its_turn {
+                show.write(ShowOnCanvas(img.clone()));
+            }
+            if state.artworks.len() >= KEPT_ARTWORKS {
+                state.artworks.clear(); // a scene of more artworks than kept: start over
+            }
+            state.artworks.insert(loading.path, (loading.modified, img));
+        }
+        Err(e) => tracing::warn!("attract loop: {e}"),
+    }
+}
+
+/// No invitation to be painted while there is no camera to paint from (missing, lost or
+/// silent): the artworks go on showing, and the staff banner says why.
+fn invite_only_with_a_camera(
+    status: Res<crate::app::pipeline::PipelineStatus>,
+    mut panels: Query<&mut Visibility, With<Invitation>>,
+) {
+    let want = if super::camera_available(&status) { Visibility::Inherited } else { Visibility::Hidden };
+    for mut v in &mut panels {
+        if *v != want {
+            *v = want;
+        }
     }
 }
 

@@ -7,12 +7,12 @@ use std::time::Instant;
 use bevy::prelude::*;
 
 use super::{
-    Journey, JourneyClock, JourneyRequest, JourneySettings, JourneyTimings, RecentPaintings, VisitorCapture,
-    VisitorPresence,
+    Journey, JourneyApology, JourneyClock, JourneyRequest, JourneySettings, JourneyTimings, RecentPaintings,
+    VisitorCapture, VisitorPresence,
 };
 use crate::app::AppSystems;
 use crate::app::display::ShowOnCanvas;
-use crate::app::pipeline::{PaintingGate, PaintingUpdated, PipelineStatus, PresenceSeen, SendCommand};
+use crate::app::pipeline::{PaintingGate, PaintingUpdated, PipelineStatus, PresenceSeen, SendCommand, StyleUnusable};
 use crate::app::rotation::{ArtworkChanged, Playlist, StyleRequest};
 use crate::capture::presence::PresenceEvent;
 use crate::worker::Command;
@@ -20,12 +20,18 @@ use crate::worker::Command;
 /// Without presence detection, a visitor counts as gone after this long without a touch.
 const UNTOUCHED_GONE_S: f64 = 30.0;
 
+/// What a visitor reads when their painting cannot be made, and for how long.
+/// Set like the invitation it replaces: a short headline (it must fit one line at 40 px).
+pub const APOLOGY: &str = "Sorry - this painting could not be made";
+const APOLOGY_S: f64 = 8.0;
+
 pub(super) fn plugin(app: &mut App) {
     app.init_state::<Journey>()
         .init_resource::<VisitorPresence>()
         .init_resource::<JourneyClock>()
         .init_resource::<RecentPaintings>()
         .init_resource::<JourneyTimings>()
+        .init_resource::<JourneyApology>()
         .add_message::<JourneyRequest>()
         .add_message::<ShowOnCanvas>()
         .add_systems(Update, track_presence.in_set(AppSystems::Input))
@@ -90,7 +96,15 @@ fn track_presence(
     }
 }
 
-fn from_attract(mut presence: ResMut<VisitorPresence>, mut next: ResMut<NextState<Journey>>) {
+fn from_attract(
+    mut presence: ResMut<VisitorPresence>,
+    status: Res<PipelineStatus>,
+    mut next: ResMut<NextState<Journey>>,
+) {
+    if !super::camera_available(&status) {
+        // No camera (missing, lost, silent): a touch picks an artwork, nothing more.
+        return;
+    }
     if presence.touched {
         // A touch is the clearest sign that someone is there, camera or not.
         presence.needs_fresh_entry = false;
@@ -154,6 +168,7 @@ fn from_countdown(
     next.set(Journey::Painting);
 }
 
+#[allow(clippy::too_many_arguments)] // a Bevy system: each parameter is one input of the decision
 fn from_painting(
     time: Res<Time>,
     clock: Res<JourneyClock>,
@@ -161,6 +176,8 @@ fn from_painting(
     capture: Option<ResMut<VisitorCapture>>,
     playlist: Option<Res<Playlist>>,
     mut painted: MessageReader<PaintingUpdated>,
+    mut unusable: MessageReader<StyleUnusable>,
+    mut apology: ResMut<JourneyApology>,
     mut next: ResMut<NextState<Journey>>,
 ) {
     let Some(mut capture) = capture else {
@@ -170,6 +187,13 @@ fn from_painting(
     // The artwork being painted: a finished snapshot in any other one (a late one from
     // before "Paint me again") is stale. Selections are keyed by the entry's title.
     let title = playlist.as_ref().map(|p| p.entry().title.clone()).unwrap_or_default();
+    // The worker cannot paint this artwork: the visitor must not stand and wait for nothing.
+    if let Some(u) = unusable.read().find(|u| playlist.is_none() || u.key == title) {
+        tracing::error!("the painting in \"{}\" cannot be made ({}): back to attract", u.key, u.reason);
+        *apology = JourneyApology { text: Some(APOLOGY.into()), until: time.elapsed_secs_f64() + APOLOGY_S };
+        next.set(Journey::Attract);
+        return;
+    }
     for PaintingUpdated(s) in painted.read() {
         if s.finished && s.frame_seq == capture.frame.seq && (playlist.is_none() || s.style_key == title) {
             capture.finished = Some(s.image.clone());

@@ -100,6 +100,28 @@ pub struct VisitorCapture {
 }
 
 /// App seconds when the current journey state began.
+/// Whether a visitor can be photographed now: the capture has frames to give (a camera, or
+/// a stand-in where one is allowed). Without, the journey stays in Attract and invites
+/// nobody: a kiosk must not pretend to paint a visitor it cannot see.
+pub fn camera_available(status: &crate::app::pipeline::PipelineStatus) -> bool {
+    use crate::capture::CaptureState as S;
+    status.capture.as_ref().is_none_or(|c| matches!(c.state, S::Starting | S::Running | S::Fallback { .. }))
+}
+
+/// A short apology the attract screen shows after a painting could not be made (its
+/// artwork turned out unusable), until `until` (app seconds).
+#[derive(Resource, Default, Debug, Clone)]
+pub struct JourneyApology {
+    pub text: Option<String>,
+    pub until: f64,
+}
+
+impl JourneyApology {
+    pub fn current(&self, now: f64) -> Option<&str> {
+        self.text.as_deref().filter(|_| now < self.until)
+    }
+}
+
 #[derive(Resource, Default, Debug, Clone, Copy)]
 pub struct JourneyClock {
     pub entered: f64,
