@@ -154,6 +154,7 @@ fn update_hud(
     playlist: Option<Res<Playlist>>,
     journey: Option<Res<State<Journey>>>,
     keepsake: Option<Res<KeepsakeProblem>>,
+    status_file: Option<Res<super::status_file::StatusFileProblem>>,
     hud: Query<&Children, With<HudText>>,
     mut texts: Query<&mut Text>,
 ) {
@@ -180,6 +181,9 @@ fn update_hud(
     if let Some(problem) = keepsake.and_then(|k| k.0.lock().expect("keepsake problem lock").clone()) {
         s.push_str(&format!("\nKEEPSAKE: {problem}"));
     }
+    if let Some(problem) = status_file.and_then(|p| p.0.clone()) {
+        s.push_str(&format!("\nSTATUS FILE NOT WRITTEN: {problem}"));
+    }
     for children in &hud {
         for c in children.iter() {
             if let Ok(mut t) = texts.get_mut(c) {
@@ -199,6 +203,9 @@ fn update_banner(
     let message = match (&status.capture.as_ref().map(|c| &c.state), &status.worker.state) {
         (_, WorkerState::Failed(_)) => Some("The painter has stopped - staff: see the status overlay".to_string()),
         (Some(CaptureState::Lost { .. }), _) => Some("Camera lost - reconnecting...".to_string()),
+        (Some(CaptureState::Missing { .. }), _) => {
+            Some("No camera connected - staff: see the status overlay".to_string())
+        }
         (Some(CaptureState::Stalled { .. }), _) => Some("The camera sends no pictures - waiting for it...".to_string()),
         _ => None,
     };

@@ -4,6 +4,7 @@ mod camera_texture;
 pub mod caption;
 pub mod display;
 mod hud;
+pub mod image_loader;
 pub mod journey;
 pub mod keepsake;
 pub mod keys;
@@ -13,9 +14,9 @@ pub mod picker;
 pub mod pipeline;
 mod preview;
 pub mod rotation;
-mod saved_state;
+pub mod saved_state;
 pub mod service;
-mod status_file;
+pub mod status_file;
 pub mod theme;
 
 use std::path::{Path, PathBuf};
@@ -126,9 +127,11 @@ pub fn run(cfg: InstallationConfig, root: &Path, options: RunOptions) -> anyhow:
 
     // The visitor journey belongs to the Paint policy: Live follows the camera continuously.
     let journey = cfg.journey.enabled && cfg.engine.policy == crate::config::Policy::Paint;
+    // A kiosk that needs its camera never paints the demo instead: it waits for the camera.
+    let camera_required = cfg.camera_required && matches!(cfg.source, crate::config::SourceConfig::Camera(_));
     let capture = spawn_capture(
         factory_for(&cfg.source, root),
-        Some(factory_for(&cfg.fallback, root)),
+        (!camera_required).then(|| factory_for(&cfg.fallback, root)),
         CaptureOptions {
             presence: (journey && cfg.presence.enabled).then(|| cfg.presence.clone()),
             ..CaptureOptions::default()
@@ -198,6 +201,7 @@ pub fn run(cfg: InstallationConfig, root: &Path, options: RunOptions) -> anyhow:
         app.insert_resource(keepsake::KeepsakeSettings {
             folder: crate::paths::resolve(root, &cfg.keepsake.folder),
             command: cfg.keepsake.command.clone(),
+            command_timeout: std::time::Duration::from_secs_f64(cfg.keepsake.command_timeout_s),
         });
     }
     if let Some(path) = options.status_file {

@@ -10,7 +10,6 @@ use bevy::prelude::*;
 use super::journey::JourneyTimings;
 use super::pipeline::{PipelineStatus, SendCommand};
 use super::rotation::{Opening, Playlist};
-use crate::capture::CaptureState;
 use crate::service::faults::{FaultKind, ScheduledFault};
 use crate::service::health::Health;
 use crate::service::watchdog::Watchdog;
@@ -117,11 +116,7 @@ fn refresh_health(
     h.gpu_memory = w.gpu_memory;
     if let Some(c) = &status.capture {
         h.camera_state = format!("{:?}", c.state);
-        h.camera_problem = match &c.state {
-            CaptureState::Lost { reason, .. } => Some(format!("lost ({reason})")),
-            CaptureState::Stalled { since } => Some(format!("no frame for {:.0} s", since.as_secs_f64())),
-            _ => None,
-        };
+        (h.camera_problem, h.camera_standin) = crate::service::health::camera_report(&c.state);
         h.camera_frames = c.frames;
         h.camera_fps = c.fps;
         h.dropped_frames = c.dropped;

@@ -34,6 +34,12 @@ pub enum CaptureState {
     Fallback {
         reason: String,
     },
+    /// The primary source never opened and there is no fallback (a kiosk that needs its
+    /// camera): no frames; looking for it again with backoff.
+    Missing {
+        reason: String,
+        retry_in: Duration,
+    },
     /// Open, but no frame for a while (a wedged camera or driver); reported, not retried:
     /// the capture thread is blocked in the driver and resumes when a frame comes.
     Stalled {
@@ -289,6 +295,8 @@ impl CaptureThread {
                 match primary() {
                     Ok(s) => {
                         if primary_ever_opened {
+                            // A reopen that worked is a reconnect too, not only the failed tries.
+                            status.lock().expect("lock").reconnects += 1;
                             tracing::info!("capture: {} is back", s.name());
                         } else {
                             tracing::info!("capture: using {}", s.name());
@@ -328,11 +336,12 @@ impl CaptureThread {
                             continue;
                         }
                         None => {
-                            set_state(
-                                status,
-                                CaptureState::Lost { reason: e.to_string(), retry_in: backoff.current() },
-                                None,
-                            );
+                            let retry_in = backoff.current();
+                            if !matches!(status.lock().expect("lock").state, CaptureState::Missing { .. }) {
+                                tracing::error!("capture: no camera ({e}); looking for it again with backoff");
+                            }
+                            status.lock().expect("lock").reconnects += 1;
+                            set_state(status, CaptureState::Missing { reason: e.to_string(), retry_in }, None);
                             if !backoff.wait(stop) {
                                 break;
                             }

@@ -3,6 +3,8 @@
 
 use std::time::{Duration, Instant};
 
+use crate::capture::CaptureState;
+
 /// A render loop silent this long is frozen (the display redraws at least once a second).
 pub const RENDER_STALE: Duration = Duration::from_secs(10);
 /// A worker loop silent this long is hung (its longest step is a few seconds on a CPU).
@@ -25,8 +27,10 @@ pub struct Health {
     pub paintings_finished: u64,
     pub snapshots: u64,
     pub camera_state: String,
-    /// The camera (not a stand-in) is lost or stalled: the reason.
+    /// The camera (not a stand-in) is lost, stalled or, when required, not found: the reason.
     pub camera_problem: Option<String>,
+    /// No camera, and a stand-in (the demo) paints instead: why the camera did not open.
+    pub camera_standin: Option<String>,
     pub camera_frames: u64,
     pub camera_fps: f64,
     pub dropped_frames: u64,
@@ -56,6 +60,7 @@ impl Health {
             snapshots: 0,
             camera_state: String::new(),
             camera_problem: None,
+            camera_standin: None,
             camera_frames: 0,
             camera_fps: 0.0,
             dropped_frames: 0,
@@ -91,10 +96,10 @@ impl Health {
         if let Some(problem) = &self.camera_problem {
             return Err(format!("camera: {problem}"));
         }
-        Ok(if self.resting {
-            "resting (outside opening hours)".into()
-        } else {
-            format!("painting \"{}\"", self.artwork)
+        Ok(match (&self.resting, &self.camera_standin) {
+            (true, _) => "resting (outside opening hours)".into(),
+            (false, Some(why)) => format!("painting \"{}\" from the demo source, not a camera ({why})", self.artwork),
+            (false, None) => format!("painting \"{}\"", self.artwork),
         })
     }
 
@@ -142,8 +147,8 @@ impl Health {
         metric(
             "camera_ok",
             "gauge",
-            "1 unless the camera is lost or stalled.",
-            self.camera_problem.is_none() as u8 as f64,
+            "1 while a camera delivers: 0 when it is lost, stalled, not found, or a demo source stands in.",
+            (self.camera_problem.is_none() && self.camera_standin.is_none()) as u8 as f64,
         );
         metric("visitors_total", "counter", "Visitors noticed.", self.visitors as f64);
         if let Some(m) = self.gpu_memory {
@@ -162,5 +167,19 @@ impl Health {
             );
         }
         out
+    }
+}
+
+/// What the capture state means for health: (a problem that makes the kiosk unhealthy, the
+/// reason a stand-in source paints instead of the camera).
+pub fn camera_report(state: &CaptureState) -> (Option<String>, Option<String>) {
+    match state {
+        CaptureState::Lost { reason, .. } => (Some(format!("lost ({reason})")), None),
+        CaptureState::Missing { reason, retry_in } => {
+            (Some(format!("not found ({reason}); looking again in {:.0} s", retry_in.as_secs_f64())), None)
+        }
+        CaptureState::Stalled { since } => (Some(format!("no frame for {:.0} s", since.as_secs_f64())), None),
+        CaptureState::Fallback { reason } => (None, Some(reason.clone())),
+        CaptureState::Starting | CaptureState::Running | CaptureState::Stopped => (None, None),
     }
 }
