@@ -230,7 +230,11 @@ fn a_finished_painting_is_kept_when_keepsakes_are_on() {
     use gallery_painter::worker::Snapshot;
     let mut h = Harness::new(true);
     let folder = tempfile::tempdir().unwrap();
-    h.app.insert_resource(keepsake::KeepsakeSettings { folder: folder.path().to_path_buf(), command: Vec::new() });
+    h.app.insert_resource(keepsake::KeepsakeSettings {
+        folder: folder.path().to_path_buf(),
+        command: Vec::new(),
+        command_timeout: Duration::from_secs(10),
+    });
     keepsake::plugin(&mut h.app);
     let snap = |finished| Snapshot {
         image: std::sync::Arc::new(image::RgbImage::from_pixel(8, 6, image::Rgb([200, 100, 50]))),
@@ -279,14 +283,147 @@ fn a_keepsake_command_gets_the_saved_file_and_its_failure_is_reported_with_the_f
     // A "printer" that copies what it is given.
     let printed = dir.path().join("printed.png");
     let cmd = vec!["cp".to_string(), "{file}".to_string(), printed.display().to_string()];
-    run_command(&cmd, &file).unwrap();
+    let timeout = Duration::from_secs(10);
+    run_command(&cmd, &file, timeout).unwrap();
     assert_eq!(std::fs::read(&printed).unwrap(), std::fs::read(&file).unwrap());
     // A printer that fails: the error names the command and says where the painting is.
     let failing = vec!["sh".to_string(), "-c".to_string(), "echo 'printer out of paper' >&2; exit 3".to_string()];
-    let err = run_command(&failing, &file).unwrap_err();
+    let err = run_command(&failing, &file, timeout).unwrap_err();
     assert!(err.contains("`sh` failed") && err.contains("out of paper"), "{err}");
     assert!(err.contains(&file.display().to_string()), "{err}");
     assert!(file.is_file(), "the saved painting stays");
     let missing = vec!["no-such-printer-command".to_string(), "{file}".to_string()];
-    assert!(run_command(&missing, &file).unwrap_err().contains("could not start"));
+    assert!(run_command(&missing, &file, timeout).unwrap_err().contains("could not start"));
+}
+
+#[test]
+fn a_hanging_keepsake_command_is_stopped_with_what_it_started() {
+    use gallery_painter::app::keepsake::run_command;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("painting.png");
+    let pid_file = dir.path().join("pid");
+    // A "printer" that starts a child and waits on it for a minute.
+    let hang = format!("sleep 60 & echo $! > {}; wait", pid_file.display());
+    let cmd = vec!["sh".to_string(), "-c".to_string(), hang];
+    let started = std::time::Instant::now();
+    let err = run_command(&cmd, &file, Duration::from_millis(700)).unwrap_err();
+    assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+    assert!(err.contains("did not finish") && err.contains("was stopped"), "{err}");
+    let pid = std::fs::read_to_string(&pid_file).unwrap().trim().to_string();
+    // The grandchild is gone too (killed with its group; reaped by init or a zombie at most).
+    let end = std::time::Instant::now() + Duration::from_secs(3);
+    loop {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        let state = stat.rsplit(") ").next().and_then(|r| r.chars().next());
+        if state.is_none() || state == Some('Z') {
+            break;
+        }
+        assert!(std::time::Instant::now() < end, "sleep {pid} still runs: {stat}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn keepsakes_go_one_at_a_time_through_a_bounded_queue_that_says_when_it_is_full() {
+    use gallery_painter::app::{PaintingUpdated, keepsake};
+    use gallery_painter::worker::Snapshot;
+    let mut h = Harness::new(true);
+    let folder = tempfile::tempdir().unwrap();
+    h.app.insert_resource(keepsake::KeepsakeSettings {
+        folder: folder.path().to_path_buf(),
+        // A printer that hangs.
+        command: vec!["sleep".into(), "30".into()],
+        command_timeout: Duration::from_secs(3),
+    });
+    keepsake::plugin(&mut h.app);
+    for seq in 1..=12 {
+        h.app.world_mut().write_message(PaintingUpdated(Snapshot {
+            image: std::sync::Arc::new(image::RgbImage::from_pixel(8, 6, image::Rgb([200, 100, 50]))),
+            iteration: 10,
+            total_iterations: 10,
+            level: 0,
+            losses: Default::default(),
+            iterations_per_second: 1.0,
+            frame_seq: seq,
+            style_key: "Ink Waves".into(),
+            finished: true,
+            latency: None,
+            levels: 1,
+        }));
+        h.app.update();
+    }
+    // One painting at a time: while the first command hangs, only its file exists (a thread
+    // per painting would have saved all twelve by now).
+    std::thread::sleep(Duration::from_millis(1500));
+    let saved = std::fs::read_dir(folder.path()).unwrap().count();
+    assert_eq!(saved, 1, "one keepsake thread, working through a queue");
+    let problem = h.app.world().resource::<keepsake::KeepsakeProblem>().0.lock().unwrap().clone();
+    assert!(problem.is_some_and(|p| p.contains("keepsake skipped")), "the overlay says paintings were skipped");
+}
+
+#[test]
+fn the_saved_state_follows_a_scene_edit_so_a_restart_keeps_position_and_totals() {
+    use gallery_painter::app::saved_state;
+    use gallery_painter::service::state::{self, SavedState};
+    let mut h = Harness::new(true);
+    let state_path = h.scene_path.with_file_name("state.ron");
+    let titles: Vec<String> = h.playlist().scene.entries.iter().map(|e| e.title.clone()).collect();
+    let fp = state::scene_fingerprint(&h.scene_path.display().to_string(), &titles);
+    let earlier = SavedState {
+        version: state::VERSION,
+        scene_fingerprint: fp,
+        artwork_index: 1,
+        artwork_elapsed_s: 0.5,
+        pick_remaining_s: None,
+        visitors: 17,
+        paintings_finished: 30,
+        saved_unix_s: 1.0,
+    };
+    state::save(&state_path, &earlier).unwrap();
+    let store = {
+        let mut playlist = h.app.world_mut().resource_mut::<Playlist>();
+        saved_state::restore(state_path.clone(), &mut playlist)
+    };
+    h.app.insert_resource(store);
+    saved_state::plugin(&mut h.app);
+    h.run(0.3);
+    assert_eq!(h.playlist().current, 1, "restored");
+    // A curator renames an artwork: hot reload.
+    std::thread::sleep(Duration::from_millis(20));
+    std::fs::write(&h.scene_path, scene_text([2.0, 2.0, 2.0]).replace("\"Night\"", "\"Starry\"")).unwrap();
+    bump_mtime(&h.scene_path);
+    h.run(0.3);
+    assert_eq!(h.playlist().scene.entries[0].title, "Starry");
+    // A restart now reads the state against the edited scene: all of it is still there.
+    let titles: Vec<String> = h.playlist().scene.entries.iter().map(|e| e.title.clone()).collect();
+    let edited = state::scene_fingerprint(&h.scene_path.display().to_string(), &titles);
+    let restored = state::load(&state_path, edited, 3).unwrap().expect("a state");
+    assert!(restored.same_scene, "the state was saved with the edited scene's fingerprint");
+    assert_eq!(restored.state.artwork_index, 1);
+    assert_eq!((restored.state.visitors, restored.state.paintings_finished), (17, 30));
+}
+
+#[test]
+fn a_status_file_that_cannot_be_written_is_reported_and_recovers_without_leftovers() {
+    use gallery_painter::app::status_file::{StatusFile, StatusFileProblem, plugin};
+    let mut h = Harness::new(true);
+    let dir = tempfile::tempdir().unwrap();
+    // A file where the folder should be: no write can succeed there, not even as root.
+    let blocker = dir.path().join("run");
+    std::fs::write(&blocker, "not a folder").unwrap();
+    let path = blocker.join("status.ron");
+    h.app.insert_resource(StatusFile(path.clone()));
+    plugin(&mut h.app);
+    h.run(1.0);
+    let problem = h.app.world().resource::<StatusFileProblem>().0.clone();
+    assert!(problem.is_some_and(|p| p.contains("run")), "the failure is kept for the overlay");
+    // The folder appears (the runtime directory was mounted late): written, problem gone.
+    std::fs::remove_file(&blocker).unwrap();
+    std::fs::create_dir(&blocker).unwrap();
+    h.run(1.0);
+    assert!(h.app.world().resource::<StatusFileProblem>().0.is_none());
+    let report = std::fs::read_to_string(&path).unwrap();
+    assert!(report.contains("health"), "{report}");
+    let names: Vec<_> = std::fs::read_dir(&blocker).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(names, vec![std::ffi::OsString::from("status.ron")], "no temporary file is left behind");
 }

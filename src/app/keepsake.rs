@@ -1,25 +1,68 @@
 //! Visitor keepsake: each finished painting saved (off unless enabled, since a painting of
 //! a visitor is personal data), and optionally handed to a command such as a photo
 //! printer's `lp`. A failing command is reported on the admin overlay; the file stays.
+//!
+//! One keepsake thread does the saving and the command, from a short queue: a printer that
+//! hangs costs one thread and one child (killed after `command_timeout`), never one per
+//! painting; paintings that find the queue full are not saved, and the overlay says so.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use bevy::prelude::*;
+use crossbeam_channel::{Sender, TrySendError};
 
 use super::AppSystems;
 use super::pipeline::PaintingUpdated;
+
+/// Paintings waiting for the keepsake thread; more are refused, not piled up.
+pub const QUEUE: usize = 4;
 
 #[derive(Resource, Clone)]
 pub struct KeepsakeSettings {
     pub folder: PathBuf,
     /// Program and arguments run after each save; `{file}` becomes the saved path.
     pub command: Vec<String>,
+    /// The command is killed (with anything it started) after this long.
+    pub command_timeout: Duration,
 }
 
-/// The last keepsake problem (save or command), for the admin overlay.
+/// The last keepsake problem (save, command or a full queue), for the admin overlay.
 #[derive(Resource, Clone, Default)]
 pub struct KeepsakeProblem(pub Arc<Mutex<Option<String>>>);
+
+struct Job {
+    image: Arc<image::RgbImage>,
+    path: PathBuf,
+}
+
+/// The keepsake thread's queue (made with the first painting to keep).
+struct Queue(Sender<Job>);
+
+impl Queue {
+    fn start(settings: &KeepsakeSettings, problem: &KeepsakeProblem) -> Queue {
+        let (tx, rx) = crossbeam_channel::bounded::<Job>(QUEUE);
+        let (command, timeout, problem) = (settings.command.clone(), settings.command_timeout, problem.0.clone());
+        std::thread::Builder::new()
+            .name("keepsake".into())
+            .spawn(move || {
+                for job in rx {
+                    let result = save(&job.image, &job.path).and_then(|()| run_command(&command, &job.path, timeout));
+                    let mut slot = problem.lock().expect("keepsake problem lock");
+                    match result {
+                        Ok(()) => *slot = None,
+                        Err(e) => {
+                            tracing::error!("keepsake: {e}");
+                            *slot = Some(e);
+                        }
+                    }
+                }
+            })
+            .expect("spawn the keepsake thread");
+        Queue(tx)
+    }
+}
 
 pub fn plugin(app: &mut App) {
     app.init_resource::<KeepsakeProblem>()
@@ -30,6 +73,7 @@ fn save_finished(
     mut updates: MessageReader<PaintingUpdated>,
     settings: Res<KeepsakeSettings>,
     problem: Res<KeepsakeProblem>,
+    mut queue: Local<Option<Queue>>,
     mut last: Local<Option<(u64, String)>>,
     mut saved: Local<u64>,
 ) {
@@ -44,22 +88,16 @@ fn save_finished(
         // can never silently overwrite another.
         let time = chrono::Local::now().format("%Y%m%d-%H%M%S");
         let name = format!("{time}-f{}-{}-{}.png", s.frame_seq, *saved, slug(&s.style_key));
-        let path = settings.folder.join(name);
-        let image = s.image.clone();
-        let command = settings.command.clone();
-        let problem = problem.0.clone();
-        // Encoding a PNG and printing take a while: keep them off the render thread.
-        std::thread::spawn(move || {
-            let result = save(&image, &path).and_then(|()| run_command(&command, &path));
-            let mut slot = problem.lock().expect("keepsake problem lock");
-            match result {
-                Ok(()) => *slot = None,
-                Err(e) => {
-                    tracing::error!("keepsake: {e}");
-                    *slot = Some(e);
-                }
-            }
-        });
+        let job = Job { image: s.image.clone(), path: settings.folder.join(name) };
+        let queue = queue.get_or_insert_with(|| Queue::start(&settings, &problem));
+        if let Err(TrySendError::Full(job) | TrySendError::Disconnected(job)) = queue.0.try_send(job) {
+            let e = format!(
+                "keepsake skipped: {QUEUE} paintings are still waiting for the keepsake command (slow or hanging?); {} not saved",
+                job.path.display()
+            );
+            tracing::error!("{e}");
+            *problem.0.lock().expect("keepsake problem lock") = Some(e);
+        }
     }
 }
 
@@ -72,23 +110,50 @@ fn save(image: &image::RgbImage, path: &Path) -> Result<(), String> {
     Ok(())
 }
 
-/// Runs the configured command on the saved file; its failure keeps the file.
-pub fn run_command(command: &[String], file: &Path) -> Result<(), String> {
+/// Runs the configured command on the saved file; its failure keeps the file. After
+/// `timeout` the command and every process it started are killed.
+pub fn run_command(command: &[String], file: &Path, timeout: Duration) -> Result<(), String> {
+    use std::os::unix::process::CommandExt;
     let Some((program, args)) = command.split_first() else { return Ok(()) };
     let file = file.display().to_string();
     let args: Vec<String> = args.iter().map(|a| a.replace("{file}", &file)).collect();
-    let output =
-        std::process::Command::new(program).args(&args).stdin(std::process::Stdio::null()).output().map_err(|e| {
-            format!("keepsake command `{program}` could not start: {e} (the painting is saved at {file})")
-        })?;
-    if output.status.success() {
+    // Its own process group: a timeout kills what the command started too (a shell's children).
+    let mut child = std::process::Command::new(program)
+        .args(&args)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .process_group(0)
+        .spawn()
+        .map_err(|e| format!("keepsake command `{program}` could not start: {e} (the painting is saved at {file})"))?;
+    let deadline = Instant::now() + timeout;
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(20)),
+            result => {
+                let pgid = child.id() as libc::pid_t;
+                // SAFETY: kill(2) on the process group we created; no memory is involved.
+                unsafe { libc::kill(-pgid, libc::SIGKILL) };
+                let _ = child.wait();
+                let why = match result {
+                    Err(e) => format!("could not be watched ({e})"),
+                    _ => format!("did not finish in {:.0} s and was stopped", timeout.as_secs_f64()),
+                };
+                return Err(format!("keepsake command `{program}` {why} (the painting is saved at {file})"));
+            }
+        }
+    };
+    if status.success() {
         tracing::info!("keepsake command `{program}` done for {file}");
         Ok(())
     } else {
-        let stderr = String::from_utf8_lossy(&output.stderr);
+        let mut stderr = String::new();
+        if let Some(mut pipe) = child.stderr.take() {
+            let _ = std::io::Read::read_to_string(&mut pipe, &mut stderr);
+        }
         Err(format!(
-            "keepsake command `{program}` failed ({}): {} (the painting is saved at {file})",
-            output.status,
+            "keepsake command `{program}` failed ({status}): {} (the painting is saved at {file})",
             stderr.trim()
         ))
     }

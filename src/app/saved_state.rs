@@ -7,7 +7,7 @@ use bevy::prelude::*;
 
 use super::journey::JourneyTimings;
 use super::pipeline::PipelineStatus;
-use super::rotation::{ArtworkChanged, Playlist};
+use super::rotation::{ArtworkChanged, Playlist, SceneReloaded};
 use crate::service::state::{self, SavedState};
 
 const SAVE_EVERY_S: f64 = 5.0;
@@ -35,7 +35,7 @@ pub fn restore(path: PathBuf, playlist: &mut Playlist) -> StateStore {
     let mut store =
         StateStore { path, fingerprint, base_visitors: 0, base_paintings: 0, last_save: None, failed: false };
     match state::load(&store.path, fingerprint, playlist.scene.entries.len()) {
-        Ok(Some(s)) => {
+        Ok(Some(state::Restored { state: s, same_scene: true })) => {
             tracing::info!(
                 "restored from {}: artwork {} ({:.0} s on show), pick {}, {} visitors and {} paintings so far",
                 store.path.display(),
@@ -49,13 +49,24 @@ pub fn restore(path: PathBuf, playlist: &mut Playlist) -> StateStore {
             store.base_visitors = s.visitors;
             store.base_paintings = s.paintings_finished;
         }
+        Ok(Some(state::Restored { state: s, same_scene: false })) => {
+            // The totals belong to the installation: a renamed artwork must not reset them.
+            tracing::warn!(
+                "{} was saved with another scene: the scene starts from its first artwork; totals kept ({} visitors, {} paintings)",
+                store.path.display(),
+                s.visitors,
+                s.paintings_finished
+            );
+            store.base_visitors = s.visitors;
+            store.base_paintings = s.paintings_finished;
+        }
         Ok(None) => tracing::info!("no saved state at {} yet: starting fresh", store.path.display()),
         Err(why) => tracing::warn!("ignoring the saved state: {why}; starting fresh"),
     }
     store
 }
 
-pub(super) fn plugin(app: &mut App) {
+pub fn plugin(app: &mut App) {
     app.add_systems(Last, save.run_if(resource_exists::<StateStore>));
 }
 
@@ -66,9 +77,16 @@ fn save(
     status: Res<PipelineStatus>,
     timings: Option<Res<JourneyTimings>>,
     mut changes: MessageReader<ArtworkChanged>,
+    mut reloads: MessageReader<SceneReloaded>,
 ) {
     let now = time.elapsed_secs_f64();
-    let changed = changes.read().count() > 0;
+    // An edited scene (a title changed, an artwork added) is the scene from now on: the
+    // next start must recognise it, or it would begin again from the first artwork.
+    let reloaded = reloads.read().any(|r| r.0.is_ok());
+    if reloaded {
+        store.fingerprint = fingerprint(&playlist);
+    }
+    let changed = changes.read().count() > 0 || reloaded;
     if !changed && store.last_save.is_some_and(|t| now - t < SAVE_EVERY_S) {
         return;
     }

@@ -50,8 +50,17 @@ pub fn save(path: &Path, state: &SavedState) -> std::io::Result<()> {
     Ok(())
 }
 
-/// `Ok(None)`: no state yet. `Err(why)`: there is one, but it cannot be used.
-pub fn load(path: &Path, fingerprint: u64, artworks: usize) -> Result<Option<SavedState>, String> {
+/// A saved state that can be used: all of it when it belongs to this scene; only the
+/// totals when the scene changed since (another file, artworks added or renamed), since
+/// lifetime counts of visitors and paintings belong to the installation, not to a scene.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Restored {
+    pub state: SavedState,
+    pub same_scene: bool,
+}
+
+/// `Ok(None)`: no state yet. `Err(why)`: there is one, but it cannot be used at all.
+pub fn load(path: &Path, fingerprint: u64, artworks: usize) -> Result<Option<Restored>, String> {
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -61,8 +70,6 @@ pub fn load(path: &Path, fingerprint: u64, artworks: usize) -> Result<Option<Sav
     if state.version != VERSION {
         return Err(format!("{} is from another version ({})", path.display(), state.version));
     }
-    if state.scene_fingerprint != fingerprint || state.artwork_index >= artworks {
-        return Err(format!("{} belongs to another scene", path.display()));
-    }
-    Ok(Some(state))
+    let same_scene = state.scene_fingerprint == fingerprint && state.artwork_index < artworks;
+    Ok(Some(Restored { state, same_scene }))
 }
