@@ -26,8 +26,48 @@ for arg in "$@"; do
   esac
 done
 
+# A path inside the unit: systemd expands %-specifiers everywhere and $VARIABLES in
+# ExecStart, and splits ExecStart at spaces. Each argument is quoted and escaped; a path
+# with a newline cannot be written into a unit at all.
+# systemd refuses quotes, backslashes and control characters in the program's own path.
+case $root in
+  *[[:cntrl:]]*|*\"*|*\'*|*\\*)
+    echo "install-service: systemd cannot start a program whose path contains quotes, backslashes or line breaks: $root" >&2
+    echo "  fix: move the project to a folder without them (spaces, &, | and % are fine)" >&2
+    exit 1 ;;
+esac
+exec_path() {  # the program: quoted, % escaped (no $VARIABLES are expanded in it)
+  printf '"%s"' "${1//%/%%}"
+}
+exec_arg() {  # one ExecStart argument: "..." with \ " % $ escaped
+  local s=$1
+  s=${s//\\/\\\\}; s=${s//\"/\\\"}; s=${s//%/%%}; s=${s//\$/\$\$}
+  printf '"%s"' "$s"
+}
+file_url() {  # file:// URL, percent-encoded, then % escaped for systemd
+  local LC_ALL=C s=$1 out='' c i
+  for ((i = 0; i < ${#s}; i++)); do
+    c=${s:i:1}
+    case $c in
+      [A-Za-z0-9/._~-]) out+=$c ;;
+      *) out+=$(printf '%%%02X' "'$c") ;;
+    esac
+  done
+  printf 'file://%s' "${out//%/%%}"
+}
 render() {
-  sed "s|@ROOT@|$root|g; s|@BIN@|$bin|g" config/systemd/$unit
+  local text bin_arg config_arg root_path doc_url
+  text=$(<"config/systemd/$unit")
+  bin_arg=$(exec_path "$bin")
+  config_arg=$(exec_arg "$root/config/installation.ron")
+  root_path=${root//%/%%}
+  doc_url=$(file_url "$root/README.md")
+  # Quoted replacements: & and \ in a path stay literal (bash 5.2 patsub_replacement).
+  text=${text//@BIN_ARG@/"$bin_arg"}
+  text=${text//@CONFIG_ARG@/"$config_arg"}
+  text=${text//@ROOT_PATH@/"$root_path"}
+  text=${text//@DOC_URL@/"$doc_url"}
+  printf '%s\n' "$text"
 }
 
 # systemctl --user needs the user's manager (a logged-in session, or lingering).
@@ -55,12 +95,17 @@ case $action in
     if [[ -f $unit_dir/$unit && "$(cat "$unit_dir/$unit")" == "$new" ]]; then
       echo "install-service: $unit_dir/$unit is up to date"
     else
-      printf '%s\n' "$new" > "$unit_dir/$unit.tmp"
+      # Checked before it is put in place: a unit that would not start is never installed.
+      staging=$(mktemp -d)
+      trap 'rm -rf "$staging"' EXIT
+      printf '%s\n' "$new" > "$staging/$unit"
+      if command -v systemd-analyze >/dev/null && ! systemd-analyze verify "$staging/$unit"; then
+        echo "install-service: the unit for $root does not pass systemd-analyze verify (above); nothing was installed" >&2
+        exit 1
+      fi
+      mv "$staging/$unit" "$unit_dir/$unit.tmp"
       mv "$unit_dir/$unit.tmp" "$unit_dir/$unit"
       echo "install-service: wrote $unit_dir/$unit"
-    fi
-    if command -v systemd-analyze >/dev/null; then
-      systemd-analyze verify "$unit_dir/$unit"
     fi
     if have_user_manager; then
       systemctl --user daemon-reload

@@ -3,6 +3,7 @@
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -159,6 +160,11 @@ fn the_fault_schedule_parses_and_explains_mistakes() {
     let e = parse("worker-hang@10").unwrap_err();
     assert!(e.contains("`worker-hang@10`") && e.contains("worker-hang@T:D"), "{e}");
     assert!(parse("reboot@5").is_err());
+    // Numbers that would panic where they become a Duration are mistakes, said as such.
+    for bad in ["worker-panic@inf", "worker-panic@1e30", "worker-hang@5:NaN", "render-hang@5:-1", "worker-oom@1e6"] {
+        let e = parse(bad).unwrap_err();
+        assert!(e.contains(bad) && e.contains("0..604800"), "{e}");
+    }
 }
 
 fn root() -> std::path::PathBuf {
@@ -180,7 +186,10 @@ fn the_unit_file_passes_systemd_analyze_verify() {
     {
         assert!(unit.contains(directive), "{directive} missing:\n{unit}");
     }
-    assert!(!unit.contains('@'), "a placeholder was left:\n{unit}");
+    // Placeholders look like @NAME@ (system call groups like @clock are systemd's own).
+    let placeholder =
+        unit.split('@').skip(1).any(|w| !w.is_empty() && w.chars().all(|c| c.is_ascii_uppercase() || c == '_'));
+    assert!(!placeholder, "a placeholder was left:\n{unit}");
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("gallery-painter.service");
     std::fs::write(&path, &unit).unwrap();
@@ -189,28 +198,88 @@ fn the_unit_file_passes_systemd_analyze_verify() {
     let (ok, out, err) = run(std::process::Command::new("systemd-analyze").arg("verify").arg(&path));
     // Unknown values are only warnings to systemd: any output at all fails the test.
     assert!(ok && out.is_empty() && err.is_empty(), "systemd-analyze verify:\n{out}{err}");
+    // Hardened with what cannot take the camera, GPU or display away; systemd's own rating.
+    for directive in ["NoNewPrivileges=yes", "UMask=0077", "RestrictNamespaces=yes", "SystemCallErrorNumber=EPERM"] {
+        assert!(unit.contains(directive), "{directive} missing:\n{unit}");
+    }
+    assert!(!unit.lines().any(|l| l.starts_with("PrivateDevices=")), "PrivateDevices hides the camera and the GPU");
+    let (_, out, err) =
+        run(std::process::Command::new("systemd-analyze").args(["security", "--offline=yes"]).arg(&path));
+    let level: f64 = out
+        .lines()
+        .chain(err.lines())
+        .find_map(|l| l.split("Overall exposure level for gallery-painter.service: ").nth(1))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no exposure level in:\n{out}{err}"));
+    assert!(level <= 7.0, "systemd-analyze security rates the unit {level}, more than 7.0");
+}
+
+/// `scripts/install-service.sh` run from `root`, with no user manager reachable (an empty
+/// runtime folder and no session bus), so a test never enables a service on this machine.
+fn install_service(root: &Path, unit_dir: &Path, args: &[&str]) -> (bool, String, String) {
+    let runtime = tempfile::tempdir().unwrap();
+    run(std::process::Command::new("bash")
+        .arg(root.join("scripts/install-service.sh"))
+        .args(args)
+        .env("UNIT_DIR", unit_dir)
+        .env("XDG_RUNTIME_DIR", runtime.path())
+        .env_remove("DBUS_SESSION_BUS_ADDRESS")
+        .current_dir(root))
 }
 
 #[test]
 fn install_service_is_idempotent_and_uninstalls_cleanly() {
     let dir = tempfile::tempdir().unwrap();
-    let install = |args: &[&str]| {
-        run(std::process::Command::new("bash")
-            .arg("scripts/install-service.sh")
-            .args(args)
-            .env("UNIT_DIR", dir.path())
-            .current_dir(root()))
-    };
+    let install = |args: &[&str]| install_service(&root(), dir.path(), args);
     let (ok, out, err) = install(&["--no-build"]);
     assert!(ok && out.contains("wrote"), "{out}{err}");
     let unit = dir.path().join("gallery-painter.service");
     let wants = dir.path().join("graphical-session.target.wants/gallery-painter.service");
-    assert!(unit.is_file() && (wants.is_symlink() || out.contains("enabled;")), "{out}");
+    assert!(unit.is_file() && out.contains("no user manager is running"), "{out}");
+    // Enabled the way systemctl would: a link to the unit, which resolves.
+    assert_eq!(std::fs::canonicalize(&wants).unwrap(), std::fs::canonicalize(&unit).unwrap());
     let (ok, out, err) = install(&["--no-build"]);
     assert!(ok && out.contains("up to date"), "{out}{err}");
     let (ok, out, err) = install(&["--uninstall"]);
     assert!(ok && out.contains("removed"), "{out}{err}");
-    assert!(!unit.exists() && !wants.exists());
+    // Gone, the link too (`exists()` would be false for a dangling link as well).
+    assert!(unit.symlink_metadata().is_err() && wants.symlink_metadata().is_err());
+}
+
+#[test]
+fn install_service_works_from_a_folder_with_spaces_and_shell_and_systemd_specials() {
+    let base = tempfile::tempdir().unwrap();
+    // The project copied where a museum might put it.
+    let project = base.path().join("Gallery & Co | 100% $HOME");
+    for dir in ["scripts", "config/systemd", "target/debug"] {
+        std::fs::create_dir_all(project.join(dir)).unwrap();
+    }
+    for file in ["scripts/install-service.sh", "config/systemd/gallery-painter.service"] {
+        std::fs::copy(root().join(file), project.join(file)).unwrap();
+    }
+    std::fs::copy(env!("CARGO_BIN_EXE_gallery-painter"), project.join("target/debug/gallery-painter")).unwrap();
+    let units = base.path().join("units");
+    let (ok, out, err) = install_service(&project, &units, &["--no-build"]);
+    assert!(ok && out.contains("wrote"), "{out}{err}");
+    let unit = std::fs::read_to_string(units.join("gallery-painter.service")).unwrap();
+    // The script verified it before installing; verify again and read what systemd will run.
+    let (ok, vout, verr) =
+        run(std::process::Command::new("systemd-analyze").arg("verify").arg(units.join("gallery-painter.service")));
+    assert!(ok && vout.is_empty() && verr.is_empty(), "systemd-analyze verify:\n{vout}{verr}\n{unit}");
+    let exec = unit.lines().find(|l| l.starts_with("ExecStart=")).unwrap();
+    let program = project.join("target/debug/gallery-painter").display().to_string();
+    assert!(exec.starts_with(&format!("ExecStart=\"{}\" run ", program.replace('%', "%%"))), "{exec}");
+    let config = project.join("config/installation.ron").display().to_string();
+    assert!(exec.contains(&format!("--config \"{}\"", config.replace('%', "%%").replace('$', "$$"))), "{exec}");
+    // A path systemd cannot run at all is refused before anything is written.
+    let quoted = base.path().join("say \"cheese\"");
+    std::fs::create_dir_all(quoted.join("scripts")).unwrap();
+    std::fs::copy(root().join("scripts/install-service.sh"), quoted.join("scripts/install-service.sh")).unwrap();
+    let other_units = base.path().join("other-units");
+    let (ok, _, err) = install_service(&quoted, &other_units, &["--no-build"]);
+    assert!(!ok && err.contains("fix: move the project"), "{err}");
+    assert!(!other_units.join("gallery-painter.service").exists());
 }
 
 #[test]
@@ -251,6 +320,12 @@ fn status_prints_one_screen_from_the_status_file() {
         assert!(out.contains(want), "`{want}` missing:\n{out}");
     }
     assert!(!out.contains("STALE"), "{out}");
+    // A report a minute old: the app stopped writing it, and the screen says so.
+    let old = StatusReport { written_unix_s: now - 60.0, ..report };
+    std::fs::write(&path, ron::ser::to_string_pretty(&old, Default::default()).unwrap()).unwrap();
+    let (ok, out, err) = run(std::process::Command::new(bin).args(["status", "--file"]).arg(&path));
+    assert!(ok, "{err}");
+    assert!(out.contains("written 60") && out.contains("STALE"), "{out}");
     // No status file: says where it looked and what to do.
     let (ok, _, err) = run(std::process::Command::new(bin).args(["status", "--file", "/nonexistent/status.ron"]));
     assert!(!ok && err.contains("/nonexistent/status.ron") && err.contains("fix:"), "{err}");
@@ -258,7 +333,7 @@ fn status_prints_one_screen_from_the_status_file() {
 
 #[test]
 fn saved_state_round_trips_and_refuses_what_it_cannot_use() {
-    use gallery_painter::service::state::{SavedState, VERSION, load, save, scene_fingerprint};
+    use gallery_painter::service::state::{Restored, SavedState, VERSION, load, save, scene_fingerprint};
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("sub/state.ron");
     let titles = vec!["Swirling Night".to_string(), "Ink Waves".to_string()];
@@ -276,10 +351,19 @@ fn saved_state_round_trips_and_refuses_what_it_cannot_use() {
         saved_unix_s: 1.0,
     };
     save(&path, &s).unwrap();
-    assert_eq!(load(&path, fp, 2), Ok(Some(s.clone())));
-    // Another scene, or fewer artworks than the saved index: not used.
-    assert!(load(&path, fp ^ 1, 2).unwrap_err().contains("another scene"));
-    assert!(load(&path, fp, 1).unwrap_err().contains("another scene"));
+    let whole = |state: &SavedState| Ok(Some(Restored { state: state.clone(), same_scene: true }));
+    let totals_only = |state: &SavedState| Ok(Some(Restored { state: state.clone(), same_scene: false }));
+    assert_eq!(load(&path, fp, 2), whole(&s));
+    // Another scene, or fewer artworks than the saved index: the position is not used, the
+    // installation's totals are.
+    assert_eq!(load(&path, fp ^ 1, 2), totals_only(&s));
+    assert_eq!(load(&path, fp, 1), totals_only(&s));
+    // Another version of the file: not read at all, and said so.
+    let future = SavedState { version: VERSION + 1, ..s.clone() };
+    save(&path, &future).unwrap();
+    let e = load(&path, fp, 2).unwrap_err();
+    assert!(e.contains("another version") && e.contains(&format!("({})", VERSION + 1)), "{e}");
+    save(&path, &s).unwrap();
     // Corrupt (a crash of the disk, a hand edit): said, not used.
     std::fs::write(&path, "(version: 1, scene_fing").unwrap();
     let e = load(&path, fp, 2).unwrap_err();
@@ -292,5 +376,5 @@ fn saved_state_round_trips_and_refuses_what_it_cannot_use() {
     save(&path, &s).unwrap();
     assert_eq!(std::fs::read_to_string(&target).unwrap(), "do not touch");
     assert!(!path.is_symlink());
-    assert_eq!(load(&path, fp, 2), Ok(Some(s)));
+    assert_eq!(load(&path, fp, 2), whole(&s));
 }

@@ -15,8 +15,8 @@ use crate::service::status::StatusReport;
 #[derive(Resource, Clone)]
 pub struct StatusFile(pub PathBuf);
 
-pub(super) fn plugin(app: &mut App) {
-    app.add_systems(Last, write_status.run_if(resource_exists::<StatusFile>));
+pub fn plugin(app: &mut App) {
+    app.init_resource::<StatusFileProblem>().add_systems(Last, write_status.run_if(resource_exists::<StatusFile>));
 }
 
 #[allow(clippy::too_many_arguments)] // a Bevy system: each parameter is one part of the report
@@ -32,6 +32,7 @@ fn write_status(
     journey: Option<Res<State<Journey>>>,
     timings: Option<Res<JourneyTimings>>,
     board: Option<Res<HealthBoard>>,
+    mut problem: ResMut<StatusFileProblem>,
 ) {
     let now = time.elapsed_secs_f64();
     if now - *last < 0.5 {
@@ -86,8 +87,28 @@ fn write_status(
         still_to_countdown_ms: timings.and_then(|t| t.still_to_countdown).map(|d| d.as_secs_f64() * 1000.0),
     };
     let text = ron::ser::to_string_pretty(&report, ron::ser::PrettyConfig::default()).unwrap_or_default();
-    let tmp = file.0.with_extension("tmp");
-    if std::fs::write(&tmp, text).is_ok() {
-        let _ = std::fs::rename(&tmp, &file.0);
+    let result = write_atomically(&file.0, text.as_bytes());
+    // Said once when it starts failing and once when it works again: a technician reading
+    // "STALE" finds the reason in the journal and on the overlay.
+    match (&result, &problem.0) {
+        (Err(e), None) => tracing::error!("cannot write the status file: {e}"),
+        (Ok(()), Some(_)) => tracing::info!("the status file {} is written again", file.0.display()),
+        _ => {}
     }
+    problem.0 = result.err();
 }
+
+/// A new file with a unique name in the same folder, renamed over the old one: a reader
+/// never sees half a report, and two writers never share a temporary file.
+fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> Result<(), String> {
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+    let mut tmp =
+        tempfile::Builder::new().prefix(".status-").tempfile_in(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    std::io::Write::write_all(&mut tmp, bytes).map_err(|e| format!("{}: {e}", tmp.path().display()))?;
+    tmp.persist(path).map_err(|e| format!("{}: {}", path.display(), e.error))?;
+    Ok(())
+}
+
+/// Why the status file cannot be written (None: it is), for the overlay.
+#[derive(Resource, Default, Clone, Debug)]
+pub struct StatusFileProblem(pub Option<String>);

@@ -68,6 +68,31 @@ pub struct HealthServer {
     _thread: std::thread::JoinHandle<()>,
 }
 
+/// After a failed accept (out of file descriptors, most often), wait this long: the error
+/// repeats at once otherwise, and the loop would spin a core.
+pub const ACCEPT_ERROR_PAUSE: Duration = Duration::from_millis(100);
+
+/// Accepts connections for ever, handing each to `handle`; errors are logged (the first and
+/// then every power of two) and followed by [`ACCEPT_ERROR_PAUSE`].
+pub async fn accept_loop<S, F>(mut accept: impl FnMut() -> F, mut handle: impl FnMut(S))
+where
+    F: std::future::Future<Output = std::io::Result<S>>,
+{
+    let mut errors = 0u64;
+    loop {
+        match accept().await {
+            Ok(connection) => handle(connection),
+            Err(e) => {
+                errors += 1;
+                if errors.is_power_of_two() {
+                    tracing::warn!("health endpoint: cannot accept a connection ({e}); {errors} times so far");
+                }
+                tokio::time::sleep(ACCEPT_ERROR_PAUSE).await;
+            }
+        }
+    }
+}
+
 /// Binds `addr` and serves until the process ends.
 pub fn serve(addr: SocketAddr, health: Arc<Mutex<Health>>) -> std::io::Result<HealthServer> {
     let listener = std::net::TcpListener::bind(addr)?;
@@ -78,27 +103,54 @@ pub fn serve(addr: SocketAddr, health: Arc<Mutex<Health>>) -> std::io::Result<He
         runtime.block_on(async move {
             let listener = tokio::net::TcpListener::from_std(listener).expect("a tokio listener");
             let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
-            loop {
-                let Ok((stream, _)) = listener.accept().await else { continue };
-                // Over the limit: close at once rather than queue.
-                let Ok(permit) = slots.clone().try_acquire_owned() else { continue };
-                let health = health.clone();
-                tokio::spawn(async move {
-                    let service = hyper::service::service_fn(move |req| {
-                        let r = answer(&req, &health);
-                        async move { Ok::<_, Infallible>(r) }
+            accept_loop(
+                || listener.accept(),
+                |(stream, _)| {
+                    // Over the limit: close at once rather than queue.
+                    let Ok(permit) = slots.clone().try_acquire_owned() else { return };
+                    let health = health.clone();
+                    tokio::spawn(async move {
+                        let service = hyper::service::service_fn(move |req| {
+                            let r = answer(&req, &health);
+                            async move { Ok::<_, Infallible>(r) }
+                        });
+                        let conn = hyper::server::conn::http1::Builder::new()
+                            .timer(TokioTimer::new())
+                            .header_read_timeout(Duration::from_secs(2))
+                            .keep_alive(false)
+                            .serve_connection(TokioIo::new(stream), service);
+                        let _ = tokio::time::timeout(CONNECTION_TIMEOUT, conn).await;
+                        drop(permit);
                     });
-                    let conn = hyper::server::conn::http1::Builder::new()
-                        .timer(TokioTimer::new())
-                        .header_read_timeout(Duration::from_secs(2))
-                        .keep_alive(false)
-                        .serve_connection(TokioIo::new(stream), service);
-                    let _ = tokio::time::timeout(CONNECTION_TIMEOUT, conn).await;
-                    drop(permit);
-                });
-            }
+                },
+            )
+            .await
         });
     })?;
     tracing::info!("health and metrics on http://{address}/health and /metrics");
     Ok(HealthServer { address, _thread: thread })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_accept_error_pauses_the_loop_instead_of_spinning() {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let attempts = std::cell::Cell::new(0u32);
+        let handled = std::cell::Cell::new(0u32);
+        runtime.block_on(async {
+            // Every accept fails, as with no file descriptors left.
+            let accept = || {
+                attempts.set(attempts.get() + 1);
+                async { Err::<(), _>(std::io::Error::from_raw_os_error(24)) }
+            };
+            let run = accept_loop(accept, |()| handled.set(handled.get() + 1));
+            let _ = tokio::time::timeout(Duration::from_millis(450), run).await;
+        });
+        // 450 ms at one attempt per 100 ms pause: 5; a spinning loop makes millions.
+        assert!((3..=6).contains(&attempts.get()), "{} attempts", attempts.get());
+        assert_eq!(handled.get(), 0);
+    }
 }

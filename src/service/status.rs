@@ -50,7 +50,7 @@ impl StatusReport {
     pub fn render(&self, source: &str, age_s: f64) -> String {
         let mut out = format!("Gallery Painter - {source}, written {age_s:.1} s ago\n");
         if age_s > 10.0 {
-            out.push_str("  STALE: the app is not running or not writing its status (see `journalctl --user -u gallery-painter`)\n");
+            out.push_str("  STALE: the app is not running, or cannot write this file (the journal says which: `journalctl --user -u gallery-painter`)\n");
         }
         let row = |out: &mut String, k: &str, v: String| out.push_str(&format!("  {k:<10} {v}\n"));
         row(&mut out, "health", self.health.clone());
