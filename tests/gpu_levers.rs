@@ -62,6 +62,12 @@ fn channels_last_changes_the_layout_not_the_painting() {
     let adam = OptimizerKind::Adam { lr: 4.0 };
     let mut nhwc = painter_with(GpuOptions { channels_last: true, ..GpuOptions::default() }, adam);
     let mut nchw = painter_with(GpuOptions::default(), adam);
+    // The lever reaches the network: its activations are NHWC (channels stride 1), not NCHW.
+    let layer = engine::vgg::layer_index(nhwc.vgg().arch(), "relu2_1").unwrap();
+    let input = Tensor::rand([1, 3, 24, 32], (Kind::Float, Device::Cpu)) * 255.0;
+    let strides = |p: &Painter| p.vgg().features(&p.vgg().preprocess(&input), &[layer])[0].stride();
+    assert_eq!(strides(&nhwc)[1], 1, "channels_last on: {:?}", strides(&nhwc));
+    assert_ne!(strides(&nchw)[1], 1, "channels_last off: {:?}", strides(&nchw));
     let (loss_n, x_n) = run(&mut nhwc);
     let (loss_c, x_c) = run(&mut nchw);
     assert!((loss_n / loss_c - 1.0).abs() < 1e-4, "loss {loss_n} vs {loss_c}");
@@ -178,6 +184,7 @@ fn graph_bookkeeping_matches_eager_through_style_switches_levels_and_live_frames
         let (a, b) = (pixels(&graphed), pixels(&eager));
         let diff = a.iter().zip(&b).map(|(x, y)| (x - y).abs()).fold(0.0f32, f32::max);
         assert!(diff == 0.0, "the graphed painting differs from the eager one by up to {diff}");
+        graphed.evaluator_status()
     };
     // Two levels (two sizes, two graphs).
     for _ in 0..6 {
@@ -200,14 +207,35 @@ fn graph_bookkeeping_matches_eager_through_style_switches_levels_and_live_frames
     });
     // Live frames: the temporal term makes another graph; each frame's targets are copied in.
     let live = LiveSettings { iterations_per_frame: 2, ..LiveSettings::default() };
+    let mut status = String::new();
     for t in 1..4 {
         let frame = gallery_painter::capture::synthetic::SyntheticScene::new(11, 0.0, 128, 96).render(t as f32 * 0.5);
-        both(&mut |p| {
+        status = both(&mut |p| {
             p.follow(frame.clone(), &live).unwrap();
             (0..2).for_each(|_| {
                 p.step().unwrap();
             });
         });
     }
-    assert!(graphed.evaluator_status().starts_with("emulated (3 captured)"), "{}", graphed.evaluator_status());
+    assert!(status.starts_with("emulated (3 captured, 3 made)"), "{status}");
+    // A firmer temporal term at the same size: the weights are baked into a graph, so this
+    // is a new graph (a key without them would replay the old weight and differ), and the
+    // oldest (the 64 px level) is evicted to keep three.
+    let firmer = LiveSettings { temporal_weight: live.temporal_weight * 10.0, ..live };
+    let frame = gallery_painter::capture::synthetic::SyntheticScene::new(11, 0.0, 128, 96).render(2.5);
+    let status = both(&mut |p| {
+        p.follow(frame.clone(), &firmer).unwrap();
+        (0..2).for_each(|_| {
+            p.step().unwrap();
+        });
+    });
+    assert!(status.starts_with("emulated (3 captured, 4 made)"), "{status}");
+    // A new painting from the coarse level: the evicted graphs are captured again, and agree.
+    let status = both(&mut |p| {
+        p.restart(None).unwrap();
+        (0..6).for_each(|_| {
+            p.step().unwrap();
+        });
+    });
+    assert!(status.starts_with("emulated (3 captured, 6 made)"), "{status}");
 }

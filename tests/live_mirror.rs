@@ -142,6 +142,33 @@ fn carry_over_keeps_the_still_room_paints_the_newcomer_and_gives_back_the_painte
     assert_eq!(at(&c.start, 27, 14), 0.25 * painted_there + 0.75 * 180.0);
 }
 
+#[test]
+fn a_visitor_who_leaves_before_background_after_frames_gets_the_painted_room_back() {
+    // Held by the temporal loss after 3 still frames, but part of the plate only after 6.
+    let live = LiveSettings {
+        keep: 0.25,
+        change_margin: 0.0,
+        settle_frames: 3,
+        background_after_frames: 6,
+        ..LiveSettings::default()
+    };
+    let at = |m: &Tensor, x: i64, y: i64| m.double_value(&[0, 0, y, x]);
+    let empty = to_tensor(&RgbImage::from_pixel(40, 30, Rgb([180, 170, 160])), Device::Cpu);
+    let painted_room = Tensor::full([1, 3, 30, 40], 100.0, (Kind::Float, Device::Cpu));
+    let mut memory = LiveMemory::settled(&empty, &painted_room);
+    let visitor = to_tensor(&room_with_square(25), Device::Cpu);
+    let mut painting = memory.carry_over(&empty, &visitor, &painted_room, &live).start - 7.5;
+    // The visitor stands still for 5 frames: held (settled), but not yet the room.
+    for _ in 0..5 {
+        painting = memory.carry_over(&visitor, &visitor, &painting, &live).start;
+    }
+    let painted_visitor = at(&painting, 27, 14);
+    assert_ne!(painted_visitor, 100.0);
+    // They leave: where they stood, the painted room comes back, not their own portrait.
+    let c = memory.carry_over(&visitor, &empty, &painting, &live);
+    assert_eq!(at(&c.start, 27, 14), 100.0, "a ghost of the visitor ({painted_visitor}) was painted back");
+}
+
 fn live_painter(params: StyleParams) -> Painter {
     let mut p = Painter::new(common::vgg(), common::cpu(), params).unwrap();
     let style = StyleImage { id: "s".into(), image: Arc::new(common::style("swirling_night.png")), weight: 1.0 };
@@ -167,7 +194,7 @@ fn follow_keeps_a_still_scene_exactly_and_the_optimiser_with_it() {
     assert_eq!(p.iterate().unwrap().size(), [1, 3, 96, 128], "Live paints at the full size");
     p.step().unwrap();
     let before = p.iterate().unwrap().copy();
-    let same = p.follow(still, &LiveSettings::default()).unwrap();
+    let same = p.follow(still.clone(), &LiveSettings::default()).unwrap();
     assert_eq!(same.changed, 0.0);
     assert!(same.kept_optimizer);
     // Nothing changed: the painting carries over exactly (no pull back towards the photo).
@@ -175,6 +202,32 @@ fn follow_keeps_a_still_scene_exactly_and_the_optimiser_with_it() {
     let step = p.step().unwrap();
     assert!(step.losses.temporal >= 0.0 && step.losses.total.is_finite());
     assert_eq!(p.painting().unwrap().dimensions(), (128, 96));
+}
+
+#[test]
+fn live_keeps_the_optimisers_curvature_pairs_across_frames_and_drops_them_for_a_new_picture() {
+    // One level at 64 px: L-BFGS gathers curvature pairs from the first steps.
+    let params = StyleParams { size: 64, levels: 1, iterations: 20, ..StyleParams::default() };
+    let mut p = live_painter(params);
+    let still = common::photo(64, 48);
+    p.follow(still.clone(), &LiveSettings::default()).unwrap();
+    for _ in 0..3 {
+        p.step().unwrap();
+    }
+    let learnt = p.optimizer_memory();
+    assert!(learnt > 0, "L-BFGS has curvature pairs after three steps");
+    // The next frame (nothing moved): the pairs themselves carry over, not just a flag.
+    let same = p.follow(still.clone(), &LiveSettings::default()).unwrap();
+    assert!(same.kept_optimizer);
+    assert_eq!(p.optimizer_memory(), learnt, "the curvature pairs carry over to the next frame");
+    p.step().unwrap();
+    assert!(p.optimizer_memory() >= learnt, "and go on growing");
+    // A different picture (more than fresh_start_above of it changed): the optimiser starts over.
+    let mut other = still.clone();
+    image::imageops::invert(&mut other);
+    let fresh = p.follow(other, &LiveSettings::default()).unwrap();
+    assert!(fresh.changed > 0.5 && !fresh.kept_optimizer, "changed {}", fresh.changed);
+    assert_eq!(p.optimizer_memory(), 0, "a new picture gets a fresh optimiser");
 }
 
 /// Horizontal centre of where two `[1,3,H,W]` images differ most (columns above half the peak).

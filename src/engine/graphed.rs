@@ -58,6 +58,9 @@ struct Captured {
     targets: Targets,
     copied_version: u64,
     out: Evaluation<Tensor>,
+    /// The term weights at capture: a graph has them baked in as constants, and the CPU
+    /// stand-in replays with these too, so a key that left them out would show.
+    weights: TermWeights,
     /// None: the CPU stand-in (see [`Evaluator::emulated`]).
     graph: Option<Graph>,
 }
@@ -69,6 +72,8 @@ pub struct Evaluator {
     /// Why graphs are not used (None: they are).
     off: Option<String>,
     emulated: bool,
+    /// Graphs captured so far (evicted ones included).
+    made: usize,
 }
 
 fn deep_copy(t: &Targets) -> Targets {
@@ -115,7 +120,7 @@ impl Evaluator {
             tch::Device::Cuda(i) => i,
             _ => 0,
         };
-        Evaluator { graphs: Vec::new(), device_index, off, emulated: false }
+        Evaluator { graphs: Vec::new(), device_index, off, emulated: false, made: 0 }
     }
 
     /// A CPU stand-in for CUDA graphs, to test this file's bookkeeping without a GPU: "capture"
@@ -124,7 +129,7 @@ impl Evaluator {
     /// static memory. Everything else (keys, static inputs, target copies, output copies,
     /// eviction) is the real code.
     pub fn emulated() -> Evaluator {
-        Evaluator { graphs: Vec::new(), device_index: 0, off: None, emulated: true }
+        Evaluator { graphs: Vec::new(), device_index: 0, off: None, emulated: true, made: 0 }
     }
 
     /// Drops every captured graph (the layer plan or the network's settings changed).
@@ -132,11 +137,12 @@ impl Evaluator {
         self.graphs.clear();
     }
 
-    /// "on (N captured)" or "off: why", for logs and the benchmark.
+    /// "on (N captured, M made)" or "off: why", for logs and the benchmark.
     pub fn status(&self) -> String {
+        let (kept, made) = (self.graphs.len(), self.made);
         match &self.off {
-            None if self.emulated => format!("emulated ({} captured)", self.graphs.len()),
-            None => format!("on ({} captured)", self.graphs.len()),
+            None if self.emulated => format!("emulated ({kept} captured, {made} made)"),
+            None => format!("on ({kept} captured, {made} made)"),
             Some(why) => format!("off: {why}"),
         }
     }
@@ -180,6 +186,7 @@ impl Evaluator {
                 }
                 let device = (!self.emulated).then_some(self.device_index);
                 let captured = capture(device, key, vgg, plan, targets, weights, x)?;
+                self.made += 1;
                 self.graphs.push(captured);
                 self.graphs.len() - 1
             }
@@ -193,7 +200,7 @@ impl Evaluator {
         match &mut c.graph {
             Some(graph) => graph.replay()?,
             None => {
-                let fresh = objective(vgg, plan, &c.targets, weights, &c.x);
+                let fresh = objective(vgg, plan, &c.targets, c.weights, &c.x);
                 tch::no_grad(|| {
                     c.out.loss.copy_(&fresh.loss);
                     c.out.grad.copy_(&fresh.grad);
@@ -230,7 +237,7 @@ fn capture(
         }
     };
     let copied_version = static_targets.version;
-    Ok(Captured { key, x: static_x, targets: static_targets, copied_version, out, graph })
+    Ok(Captured { key, x: static_x, targets: static_targets, copied_version, out, weights, graph })
 }
 
 /// Warm-up evaluations on the side stream, then one captured.

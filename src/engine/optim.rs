@@ -54,6 +54,14 @@ impl Optimizer {
         }
     }
 
+    /// What it has learnt so far: L-BFGS's curvature pairs, or Adam's steps taken (0: fresh).
+    pub fn memory(&self) -> usize {
+        match self {
+            Optimizer::Adam(a) => a.t as usize,
+            Optimizer::Lbfgs(l) => l.pairs.len(),
+        }
+    }
+
     /// One iteration: updates `x` in place and returns the evaluation at the new point
     /// (for Adam, at the point before the update, the usual convention).
     pub fn step<P, E>(

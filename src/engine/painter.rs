@@ -153,6 +153,11 @@ impl Painter {
     pub fn params(&self) -> &StyleParams {
         &self.params
     }
+    /// The optimiser's memory (curvature pairs or Adam steps): what Live keeps across frames.
+    pub fn optimizer_memory(&self) -> usize {
+        self.optimizer.memory()
+    }
+
     pub fn vgg(&self) -> &Vgg {
         &self.vgg
     }
