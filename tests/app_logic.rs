@@ -224,35 +224,45 @@ fn outside_opening_hours_the_engine_rests() {
     assert_eq!(h.playlist().current, current);
 }
 
-#[test]
-fn a_finished_painting_is_kept_when_keepsakes_are_on() {
-    use gallery_painter::app::{PaintingUpdated, keepsake};
-    use gallery_painter::worker::Snapshot;
-    let mut h = Harness::new(true);
-    let folder = tempfile::tempdir().unwrap();
-    h.app.insert_resource(keepsake::KeepsakeSettings {
-        folder: folder.path().to_path_buf(),
-        command: Vec::new(),
-        command_timeout: Duration::from_secs(10),
-    });
-    keepsake::plugin(&mut h.app);
-    let snap = |finished| Snapshot {
+/// A finished (or not) painting of frame `seq`, as the worker publishes it.
+fn painting(seq: u64, finished: bool) -> gallery_painter::worker::Snapshot {
+    gallery_painter::worker::Snapshot {
         image: std::sync::Arc::new(image::RgbImage::from_pixel(8, 6, image::Rgb([200, 100, 50]))),
         iteration: 10,
         total_iterations: 10,
         level: 0,
         losses: Default::default(),
         iterations_per_second: 1.0,
-        frame_seq: 1,
+        frame_seq: seq,
         style_key: "Ink Waves".into(),
         finished,
         latency: None,
         levels: 1,
-    };
-    h.app.world_mut().write_message(PaintingUpdated(snap(false)));
+    }
+}
+
+/// The app with keepsakes on, saving into a fresh folder and running `command`.
+fn with_keepsakes(command: Vec<String>, timeout: Duration) -> (Harness, tempfile::TempDir) {
+    use gallery_painter::app::keepsake;
+    let mut h = Harness::new(true);
+    let folder = tempfile::tempdir().unwrap();
+    h.app.insert_resource(keepsake::KeepsakeSettings {
+        folder: folder.path().to_path_buf(),
+        command,
+        command_timeout: timeout,
+    });
+    keepsake::plugin(&mut h.app);
+    (h, folder)
+}
+
+#[test]
+fn a_finished_painting_is_kept_when_keepsakes_are_on() {
+    use gallery_painter::app::PaintingUpdated;
+    let (mut h, folder) = with_keepsakes(Vec::new(), Duration::from_secs(10));
+    h.app.world_mut().write_message(PaintingUpdated(painting(1, false)));
     h.app.update();
-    h.app.world_mut().write_message(PaintingUpdated(snap(true)));
-    h.app.world_mut().write_message(PaintingUpdated(snap(true))); // the same painting only once
+    h.app.world_mut().write_message(PaintingUpdated(painting(1, true)));
+    h.app.world_mut().write_message(PaintingUpdated(painting(1, true))); // the same painting only once
     h.app.update();
     let end = std::time::Instant::now() + Duration::from_secs(5);
     let files = loop {
@@ -326,30 +336,10 @@ fn a_hanging_keepsake_command_is_stopped_with_what_it_started() {
 #[test]
 fn keepsakes_go_one_at_a_time_through_a_bounded_queue_that_says_when_it_is_full() {
     use gallery_painter::app::{PaintingUpdated, keepsake};
-    use gallery_painter::worker::Snapshot;
-    let mut h = Harness::new(true);
-    let folder = tempfile::tempdir().unwrap();
-    h.app.insert_resource(keepsake::KeepsakeSettings {
-        folder: folder.path().to_path_buf(),
-        // A printer that hangs.
-        command: vec!["sleep".into(), "30".into()],
-        command_timeout: Duration::from_secs(3),
-    });
-    keepsake::plugin(&mut h.app);
+    // A printer that hangs.
+    let (mut h, folder) = with_keepsakes(vec!["sleep".into(), "30".into()], Duration::from_secs(3));
     for seq in 1..=12 {
-        h.app.world_mut().write_message(PaintingUpdated(Snapshot {
-            image: std::sync::Arc::new(image::RgbImage::from_pixel(8, 6, image::Rgb([200, 100, 50]))),
-            iteration: 10,
-            total_iterations: 10,
-            level: 0,
-            losses: Default::default(),
-            iterations_per_second: 1.0,
-            frame_seq: seq,
-            style_key: "Ink Waves".into(),
-            finished: true,
-            latency: None,
-            levels: 1,
-        }));
+        h.app.world_mut().write_message(PaintingUpdated(painting(seq, true)));
         h.app.update();
     }
     // One painting at a time: while the first command hangs, only its file exists (a thread

@@ -87,15 +87,21 @@ fn change_mask_is_zero_where_the_frame_changed_and_one_where_it_held_still() {
     assert_eq!(unchanged_mask(&old, &noisy, 12.0, 2).min().double_value(&[]), 1.0);
 }
 
-#[test]
-fn carry_over_keeps_the_still_room_paints_the_newcomer_and_gives_back_the_painted_room() {
-    let live = LiveSettings {
+/// Held by the temporal loss after 3 still frames, part of the plate only after 6; a quarter
+/// of the painting kept where a visitor arrives; no margin around changes.
+fn plate_settings() -> LiveSettings {
+    LiveSettings {
         keep: 0.25,
         change_margin: 0.0,
         settle_frames: 3,
         background_after_frames: 6,
         ..LiveSettings::default()
-    };
+    }
+}
+
+#[test]
+fn carry_over_keeps_the_still_room_paints_the_newcomer_and_gives_back_the_painted_room() {
+    let live = plate_settings();
     let frame = |x: Option<u32>| match x {
         Some(x) => to_tensor(&room_with_square(x), Device::Cpu),
         None => to_tensor(&RgbImage::from_pixel(40, 30, Rgb([180, 170, 160])), Device::Cpu),
@@ -144,14 +150,7 @@ fn carry_over_keeps_the_still_room_paints_the_newcomer_and_gives_back_the_painte
 
 #[test]
 fn a_visitor_who_leaves_before_background_after_frames_gets_the_painted_room_back() {
-    // Held by the temporal loss after 3 still frames, but part of the plate only after 6.
-    let live = LiveSettings {
-        keep: 0.25,
-        change_margin: 0.0,
-        settle_frames: 3,
-        background_after_frames: 6,
-        ..LiveSettings::default()
-    };
+    let live = plate_settings();
     let at = |m: &Tensor, x: i64, y: i64| m.double_value(&[0, 0, y, x]);
     let empty = to_tensor(&RgbImage::from_pixel(40, 30, Rgb([180, 170, 160])), Device::Cpu);
     let painted_room = Tensor::full([1, 3, 30, 40], 100.0, (Kind::Float, Device::Cpu));
