@@ -281,6 +281,9 @@ fn a_finished_painting_is_kept_when_keepsakes_are_on() {
     assert_eq!(files.len(), 1, "{files:?}");
     assert_eq!(files_after.len(), 1);
     assert!(files[0].ends_with("-f1-1-ink-waves.png"), "{}", files[0]);
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(folder.path().join(&files[0])).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600, "a visitor's portrait is readable by the kiosk user only");
     assert_eq!(image::open(folder.path().join(&files[0])).unwrap().to_rgb8().dimensions(), (8, 6));
 }
 

@@ -105,7 +105,14 @@ fn save(image: &image::RgbImage, path: &Path) -> Result<(), String> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     }
-    image.save(path).map_err(|e| format!("cannot save {}: {e}", path.display()))?;
+    // A visitor's portrait: created for the kiosk user only (whatever the session's umask),
+    // and never over another file.
+    use std::os::unix::fs::OpenOptionsExt;
+    let err = |e: &dyn std::fmt::Display| format!("cannot save {}: {e}", path.display());
+    let file = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path).map_err(|e| err(&e))?;
+    let mut out = std::io::BufWriter::new(file);
+    image.write_to(&mut out, image::ImageFormat::Png).map_err(|e| err(&e))?;
+    std::io::Write::flush(&mut out).map_err(|e| err(&e))?;
     tracing::info!("keepsake saved: {}", path.display());
     Ok(())
 }
