@@ -28,4 +28,22 @@ pub fn resolve(base: &Path, path: &Path) -> PathBuf {
     if path.is_absolute() { path.to_path_buf() } else { base.join(path) }
 }
 
+/// When a file was last changed (None: unreadable): a file replaced under the same name is
+/// noticed by it.
+pub fn modified(path: &Path) -> Option<std::time::SystemTime> {
+    std::fs::metadata(path).and_then(|m| m.modified()).ok()
+}
+
+/// What identifies one version of a file on disk: its modification time and length.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FileVersion {
+    modified: Option<std::time::SystemTime>,
+    len: u64,
+}
+
+pub fn file_version(path: &Path) -> Option<FileVersion> {
+    let m = std::fs::metadata(path).ok()?;
+    Some(FileVersion { modified: m.modified().ok(), len: m.len() })
+}
+
 pub const DEFAULT_WEIGHTS: &str = "assets/models/vgg16-caffe.safetensors";

@@ -3,7 +3,7 @@
 //! Bevy's async compute pool and is picked up by a later frame, scaled down once to what the
 //! screen can show.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::SystemTime;
 
@@ -12,11 +12,6 @@ use image::RgbImage;
 
 /// The longest edge kept for what the display shows (a 4K screen's long edge).
 pub const DISPLAY_EDGE: u32 = 3840;
-
-/// What identifies one version of a file: its modification time.
-pub fn modified(path: &Path) -> Option<SystemTime> {
-    std::fs::metadata(path).and_then(|m| m.modified()).ok()
-}
 
 /// One image being decoded in the background.
 pub struct Loading {
@@ -28,7 +23,7 @@ pub struct Loading {
 impl Loading {
     /// Starts decoding `path` (with the engine's decoding limits), scaled to `long_edge`.
     pub fn start(path: PathBuf, long_edge: u32) -> Loading {
-        let modified = modified(&path);
+        let modified = crate::paths::modified(&path);
         let p = path.clone();
         let task = AsyncComputeTaskPool::get().spawn(async move {
             crate::engine::imageio::load_rgb_at_most(&p, long_edge).map(Arc::new).map_err(|e| e.to_string())

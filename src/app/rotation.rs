@@ -171,12 +171,8 @@ pub struct SceneWatch {
 
 impl SceneWatch {
     pub fn new(path: &std::path::Path, interval_s: f64) -> SceneWatch {
-        SceneWatch { interval_s, last_check: 0.0, last_modified: modified(path) }
+        SceneWatch { interval_s, last_check: 0.0, last_modified: crate::paths::modified(path) }
     }
-}
-
-fn modified(path: &std::path::Path) -> Option<SystemTime> {
-    std::fs::metadata(path).and_then(|m| m.modified()).ok()
 }
 
 pub(super) fn plugin(app: &mut App) {
@@ -311,7 +307,7 @@ fn watch_scene_file(
         return;
     }
     watch.last_check = now;
-    let m = modified(&playlist.scene_path);
+    let m = crate::paths::modified(&playlist.scene_path);
     if m == watch.last_modified {
         return;
     }

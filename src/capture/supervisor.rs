@@ -337,10 +337,13 @@ impl CaptureThread {
                         }
                         None => {
                             let retry_in = backoff.current();
-                            if !matches!(status.lock().expect("lock").state, CaptureState::Missing { .. }) {
-                                tracing::error!("capture: no camera ({e}); looking for it again with backoff");
+                            {
+                                let mut s = status.lock().expect("lock");
+                                if !matches!(s.state, CaptureState::Missing { .. }) {
+                                    tracing::error!("capture: no camera ({e}); looking for it again with backoff");
+                                }
+                                s.reconnects += 1;
                             }
-                            status.lock().expect("lock").reconnects += 1;
                             set_state(status, CaptureState::Missing { reason: e.to_string(), retry_in }, None);
                             if !backoff.wait(stop) {
                                 break;

@@ -48,7 +48,7 @@ pub fn load_rgb_at_most(path: &Path, long_edge: u32) -> Result<RgbImage, EngineE
 }
 
 /// The image itself when it fits in `long_edge`, else a smaller copy.
-pub fn shrink_to(img: RgbImage, long_edge: u32) -> RgbImage {
+fn shrink_to(img: RgbImage, long_edge: u32) -> RgbImage {
     if img.width().max(img.height()) <= long_edge {
         return img;
     }

@@ -226,10 +226,8 @@ impl Scene {
 fn check_style_image(path: &Path) -> Result<(), String> {
     use std::collections::HashMap;
     use std::sync::{Mutex, OnceLock};
-    type Version = (Option<std::time::SystemTime>, u64);
-    static DECODED: OnceLock<Mutex<HashMap<std::path::PathBuf, Version>>> = OnceLock::new();
-    let version = |p: &Path| std::fs::metadata(p).map(|m| (m.modified().ok(), m.len())).ok();
-    let Some(before) = version(path) else { return Err("cannot read its size and date".into()) };
+    static DECODED: OnceLock<Mutex<HashMap<PathBuf, crate::paths::FileVersion>>> = OnceLock::new();
+    let Some(before) = crate::paths::file_version(path) else { return Err("cannot read its size and date".into()) };
     let decoded = DECODED.get_or_init(Default::default);
     if decoded.lock().expect("decoded styles lock").get(path) == Some(&before) {
         return Ok(());

@@ -7,32 +7,20 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::SystemTime;
 
 use image::RgbImage;
 
 use crate::engine::params::MAX_STYLE_EDGE;
 use crate::engine::{StyleImage, imageio::load_rgb_at_most};
+use crate::paths::{FileVersion, file_version};
 
 /// Style images kept in memory (at most 48 MB each at 4096 px).
 pub const KEPT_IMAGES: usize = 12;
 
-/// What identifies one version of a file on disk.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Version {
-    modified: Option<SystemTime>,
-    len: u64,
-}
-
-fn version(path: &Path) -> Option<Version> {
-    let m = std::fs::metadata(path).ok()?;
-    Some(Version { modified: m.modified().ok(), len: m.len() })
-}
-
 #[derive(Default)]
 pub struct StyleLibrary {
     /// By path: the version loaded, its identity, the image, and when it was last used.
-    images: HashMap<PathBuf, (Version, String, Arc<RgbImage>, u64)>,
+    images: HashMap<PathBuf, (FileVersion, String, Arc<RgbImage>, u64)>,
     loads: u64,
     uses: u64,
 }
@@ -44,7 +32,7 @@ impl StyleLibrary {
         let mut skipped = Vec::new();
         for (path, weight) in styles {
             let full = crate::paths::resolve(root, path);
-            let now = version(&full);
+            let now = file_version(&full);
             self.uses += 1;
             let uses = self.uses;
             let cached = self.images.get_mut(&full).filter(|(v, ..)| Some(*v) == now);
@@ -99,6 +87,8 @@ impl StyleLibrary {
 
 #[cfg(test)]
 mod tests {
+    use std::time::SystemTime;
+
     use super::*;
 
     #[test]

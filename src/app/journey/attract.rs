@@ -12,7 +12,7 @@ use image::RgbImage;
 use super::{Journey, JourneyApology, JourneySettings, RecentPaintings};
 use crate::app::AppSystems;
 use crate::app::display::ShowOnCanvas;
-use crate::app::image_loader::{DISPLAY_EDGE, Loading, modified};
+use crate::app::image_loader::{DISPLAY_EDGE, Loading};
 use crate::app::rotation::{ArtworkChanged, Playlist};
 use crate::app::theme;
 
@@ -93,8 +93,7 @@ fn cycle_pictures(
         return;
     }
     let Some(playlist) = playlist else { return };
-    // Artwork, painting, artwork, painting ... (only artworks without recent paintings).
-    let slots = 1 + recent.0.len().min(1);
+    let slots = slots(&recent);
     if due && state.shown_at.is_some() {
         state.position += 1;
     }
@@ -103,8 +102,8 @@ fn cycle_pictures(
     }
     state.shown_at = Some(now);
     if state.position.is_multiple_of(slots) {
-        let path = crate::paths::resolve(&playlist.root, &playlist.entry().styles[0].path);
-        let current = modified(&path);
+        let path = artwork_on_show(&playlist);
+        let current = crate::paths::modified(&path);
         match state.artworks.get(&path).filter(|(m, _)| *m == current) {
             Some((_, img)) => {
                 show.write(ShowOnCanvas(img.clone()));
@@ -115,6 +114,17 @@ fn cycle_pictures(
     } else if let Some(p) = recent.0.get((state.position / slots) % recent.0.len().max(1)) {
         show.write(ShowOnCanvas(p.clone()));
     }
+}
+
+/// Turns in the loop: artwork, painting, artwork, painting ... (only artworks without
+/// recent paintings).
+fn slots(recent: &RecentPaintings) -> usize {
+    1 + recent.0.len().min(1)
+}
+
+/// The image file of the rotation's artwork (its first style).
+fn artwork_on_show(playlist: &Playlist) -> PathBuf {
+    crate::paths::resolve(&playlist.root, &playlist.entry().styles[0].path)
 }
 
 /// Picks up an artwork decoded in the background and shows it if it is still its turn.
@@ -128,9 +138,8 @@ fn finish_loading(
     let loading = state.loading.take().expect("polled above");
     match result {
         Ok(img) => {
-            let slots = 1 + recent.0.len().min(1);
-            let still_its_turn = state.position.is_multiple_of(slots)
-                && playlist.is_some_and(|p| crate::paths::resolve(&p.root, &p.entry().styles[0].path) == loading.path);
+            let still_its_turn = state.position.is_multiple_of(slots(&recent))
+                && playlist.is_some_and(|p| artwork_on_show(&p) == loading.path);
             if still_its_turn {
                 show.write(ShowOnCanvas(img.clone()));
             }

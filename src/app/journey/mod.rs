@@ -99,7 +99,6 @@ pub struct VisitorCapture {
     pub finished_title: String,
 }
 
-/// App seconds when the current journey state began.
 /// Whether a visitor can be photographed now: the capture has frames to give (a camera, or
 /// a stand-in where one is allowed). Without, the journey stays in Attract and invites
 /// nobody: a kiosk must not pretend to paint a visitor it cannot see.
@@ -122,6 +121,7 @@ impl JourneyApology {
     }
 }
 
+/// App seconds when the current journey state began.
 #[derive(Resource, Default, Debug, Clone, Copy)]
 pub struct JourneyClock {
     pub entered: f64,
