@@ -131,6 +131,30 @@ else
   done_phase "converted ($(du -h "$WEIGHTS_OUT" | cut -f1))"
 fi
 
+# ---------------------------------------------------------------------------
+# The face detector's model ships inside the rustface crate (BSD-2-Clause, SeetaFace): it is
+# copied from the crate that Cargo.lock pins, and checked, so the app never downloads it.
+FACE_OUT=assets/models/seeta_fd_frontal_v1.0.bin
+FACE_SHA256=c4619d066ed35e84d9a8e842860b0dff567aba0cbb139881075538761db3ff5d
+phase "face detector model (SeetaFace, from the rustface crate) -> $FACE_OUT"
+if [ -f "$FACE_OUT" ] && echo "$FACE_SHA256  $FACE_OUT" | sha256sum -c --status 2>/dev/null; then
+  done_phase "ok (already there and verified)"
+else
+  crate_dir=$(cargo metadata --locked --format-version 1 2>/dev/null | python3 -c '
+import json, os, sys
+for p in json.load(sys.stdin)["packages"]:
+    if p["name"] == "rustface":
+        print(os.path.dirname(p["manifest_path"]))
+') || die "cargo metadata failed" "run 'cargo fetch --locked' to see why (crates.io access), then rerun"
+  [ -f "$crate_dir/model/seeta_fd_frontal_v1.0.bin" ] || die "rustface's model not found in '$crate_dir'" "run 'cargo fetch --locked', then rerun"
+  mkdir -p assets/models
+  cp "$crate_dir/model/seeta_fd_frontal_v1.0.bin" "$FACE_OUT.tmp"
+  echo "$FACE_SHA256  $FACE_OUT.tmp" | sha256sum -c --status \
+    || die "the face model in $crate_dir has the wrong sha256 (expected $FACE_SHA256)" "run 'cargo clean -p rustface' and 'cargo fetch --locked', then rerun"
+  mv "$FACE_OUT.tmp" "$FACE_OUT"
+  done_phase "copied and verified ($(du -h "$FACE_OUT" | cut -f1))"
+fi
+
 if [ "$WANT_VGG19" = 1 ]; then
   phase "optional torchvision VGG19 (needs internet beyond PyPI)"
   V19=assets/models/vgg19-torchvision.safetensors

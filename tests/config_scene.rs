@@ -266,7 +266,7 @@ fn derive_everything(cfg: &InstallationConfig) {
         presence.update(&frame, t as f64 * 0.1);
     }
     for source in [&cfg.source, &cfg.fallback] {
-        if let SourceConfig::Synthetic { seed, fps, width, height, visitor } = source {
+        if let SourceConfig::Synthetic { seed, fps, width, height, visitor, .. } = source {
             let _ = SyntheticScene::new(*seed, *fps, *width, *height);
             // The scripted visitor's times, on a small frame.
             let _ = SyntheticScene::new(*seed, 0.0, 32, 24).with_visitor(*visitor).render(5.0);

@@ -74,6 +74,8 @@ impl Harness {
             latest: None,
             presence: None,
             presence_cost_us: 0.0,
+            faces: Vec::new(),
+            face_cost_us: 0.0,
             bad_frames: 0,
             last_frame_at: None,
         }));
@@ -131,7 +133,8 @@ impl Harness {
     /// The camera's newest frame (what a capture freezes).
     fn camera_frame(&mut self, seq: u64) {
         let image = Arc::new(RgbImage::from_pixel(32, 24, image::Rgb([(seq * 10) as u8, 90, 160])));
-        self.capture.lock().unwrap().latest = Some(Frame { image, seq, captured_at: Instant::now() });
+        self.capture.lock().unwrap().latest =
+            Some(Frame { image, seq, captured_at: Instant::now(), faces: Vec::new() });
     }
 
     fn snapshot(&mut self, frame_seq: u64, style: &str, iteration: u32, finished: bool) {

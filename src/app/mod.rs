@@ -134,6 +134,7 @@ pub fn run(cfg: InstallationConfig, root: &Path, options: RunOptions) -> anyhow:
         (!camera_required).then(|| factory_for(&cfg.fallback, root)),
         CaptureOptions {
             presence: (journey && cfg.presence.enabled).then(|| cfg.presence.clone()),
+            faces: crate::capture::faces::for_capture(root, &cfg.faces),
             ..CaptureOptions::default()
         },
     );

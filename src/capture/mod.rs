@@ -2,6 +2,7 @@
 //! newest frame (latest wins) so the worker never paints a stale visitor.
 
 pub mod camera;
+pub mod faces;
 pub mod presence;
 pub mod still;
 mod supervisor;
@@ -23,6 +24,9 @@ pub struct Frame {
     /// Increases by one per delivered frame.
     pub seq: u64,
     pub captured_at: Instant,
+    /// Faces found in it (fractions of its size; empty when none or detection is off). The
+    /// detector runs at a bounded rate: these may come from a frame a moment earlier.
+    pub faces: Vec<crate::engine::FaceBox>,
 }
 
 #[derive(Debug, Clone, thiserror::Error)]
@@ -80,9 +84,20 @@ pub fn factory_for(cfg: &crate::config::SourceConfig, root: &std::path::Path) ->
                 still::SlideshowSource::open(&folder, interval_s).map(|s| Box::new(s) as Box<dyn FrameSource>)
             })
         }
-        S::Synthetic { seed, fps, width, height, visitor } => Box::new(move || {
-            let scene = synthetic::SyntheticScene::new(seed, fps, width, height).with_visitor(visitor);
-            Ok(Box::new(scene) as Box<dyn FrameSource>)
-        }),
+        S::Synthetic { seed, fps, width, height, visitor, face } => {
+            let face = face.map(|p| crate::paths::resolve(root, &p));
+            Box::new(move || {
+                let face = match &face {
+                    Some(path) => Some(Arc::new(
+                        crate::engine::imageio::load_rgb(path)
+                            .map_err(|e| CaptureError::Unavailable(format!("the synthetic visitor's face: {e}")))?,
+                    )),
+                    None => None,
+                };
+                let scene =
+                    synthetic::SyntheticScene::new(seed, fps, width, height).with_visitor(visitor).with_face(face);
+                Ok(Box::new(scene) as Box<dyn FrameSource>)
+            })
+        }
     }
 }

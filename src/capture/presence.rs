@@ -1,6 +1,19 @@
-//! Is somebody in front of the camera, and are they holding still? Answered without any
-//! learned model: a running background model and frame differencing on a small grey copy of
-//! each frame, in the capture thread.
+//! Is somebody in front of the camera, and are they holding still? Answered from two signals
+//! in the capture thread: faces (SeetaFace, see `faces.rs`), and a running background model
+//! with frame differencing on a small grey copy of each frame.
+//!
+//! With the face detector:
+//! - **Noticed** when a face looks at the kiosk in `face_frames` detections in a row, or when
+//!   the foreground covers `close_area` (someone came close: a child below the camera, a
+//!   profile). A light change with no face never starts a countdown: **still** needs a face
+//!   seen during the visit.
+//! - **Held**: a face seen within `face_hold_s` keeps the visitor present, and nothing fades
+//!   into the background meanwhile, so a visitor who holds still stays noticed. A face that
+//!   turns away leaves the body, which the foreground still sees.
+//! - A visitor already in view at start is part of the background: noticed by the face; when
+//!   their face is gone the background is learnt again from the frame.
+//!
+//! Without it (or with it off), the foreground alone, as follows.
 //!
 //! Per frame (`analysis_width` x proportional height, ~80x60):
 //! - **Lighting**: the frame is compared with the background after a global gain correction
@@ -15,13 +28,15 @@
 //! - **Background**: follows the frame where nobody is (`background_rate`), and slowly
 //!   everywhere (`absorb_rate`), so a moved bench becomes background within minutes.
 //!
-//! Limits (see README): a person standing perfectly still for several minutes is absorbed
-//! into the background and counts as gone; strong local light changes (sun patches,
-//! flickering screens in view) can count as a visitor; a crowd is one "visitor"; someone in
-//! view when the installation starts is part of the background until they move.
+//! Limits without faces (see README): a person standing perfectly still for several minutes
+//! is absorbed into the background and counts as gone; strong local light changes (sun
+//! patches, flickering screens in view) can count as a visitor; a crowd is one "visitor";
+//! someone in view when the installation starts is part of the background until they move.
 
 use image::RgbImage;
 use serde::{Deserialize, Serialize};
+
+use super::faces::FacesSeen;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -50,6 +65,13 @@ pub struct PresenceConfig {
     pub background_rate: f32,
     /// How fast everything (a person standing still too) fades into the background, per second.
     pub absorb_rate: f32,
+    /// With faces: detections in a row with a face before "entered".
+    pub face_frames: u32,
+    /// With faces: a face seen this recently keeps the visitor present (and unabsorbed).
+    pub face_hold_s: f32,
+    /// With faces: without one, the share of the region that must differ for "someone came
+    /// close" (children below the camera, profiles). Above enter_area: a light patch is smaller.
+    pub close_area: f32,
 }
 
 impl Default for PresenceConfig {
@@ -67,6 +89,9 @@ impl Default for PresenceConfig {
             still_after_s: 1.0,
             background_rate: 0.5,
             absorb_rate: 0.004,
+            face_frames: 2,
+            face_hold_s: 3.0,
+            close_area: 0.15,
         }
     }
 }
@@ -98,12 +123,26 @@ impl PresenceConfig {
             ("still_motion", self.still_motion),
             ("background_rate", self.background_rate),
             ("absorb_rate", self.absorb_rate),
+            ("close_area", self.close_area),
         ] {
             if !(0.0..=1.0).contains(&v) {
                 return Err(format!("presence.{name} {v} must be a share within 0..1"));
             }
         }
-        for (name, v) in [("leave_after_s", self.leave_after_s), ("still_after_s", self.still_after_s)] {
+        if self.close_area < self.enter_area {
+            return Err(format!(
+                "presence.close_area {} must be at least enter_area {} (someone close covers more)",
+                self.close_area, self.enter_area
+            ));
+        }
+        if !(1..=100).contains(&self.face_frames) {
+            return Err(format!("presence.face_frames {} must be within 1..100", self.face_frames));
+        }
+        for (name, v) in [
+            ("leave_after_s", self.leave_after_s),
+            ("still_after_s", self.still_after_s),
+            ("face_hold_s", self.face_hold_s),
+        ] {
             if !(0.0..=600.0).contains(&v) {
                 return Err(format!("presence.{name} {v} must be seconds within 0..600"));
             }
@@ -136,6 +175,8 @@ pub struct PresenceReading {
     pub foreground: f32,
     /// Share of the region that changed since the previous frame (0..1).
     pub motion: f32,
+    /// Faces in the latest detection (0 without the detector).
+    pub faces: u32,
 }
 
 impl PresenceReading {
@@ -163,6 +204,15 @@ pub struct PresenceDetector {
     below_since: Option<f64>,
     quiet_since: Option<f64>,
     reading: PresenceReading,
+    /// The face detector's reports reach this detector.
+    faces_on: bool,
+    /// Detections in a row with a face.
+    face_streak: u32,
+    last_face_at: Option<f64>,
+    /// A face was seen since the visitor was noticed (a countdown needs one).
+    face_in_visit: bool,
+    /// Noticed by a face while hardly in the foreground: they are part of the background.
+    in_background: bool,
 }
 
 impl PresenceDetector {
@@ -181,6 +231,11 @@ impl PresenceDetector {
             below_since: None,
             quiet_since: None,
             reading: PresenceReading::default(),
+            faces_on: false,
+            face_streak: 0,
+            last_face_at: None,
+            face_in_visit: false,
+            in_background: false,
         }
     }
 
@@ -198,7 +253,25 @@ impl PresenceDetector {
     /// Takes the next frame, captured at `t` seconds (any monotonic origin). Returns what
     /// changed, in order (at most two events, e.g. Moved then Left).
     pub fn update(&mut self, frame: &RgbImage, t: f64) -> Vec<PresenceEvent> {
+        self.update_with_faces(frame, t, None)
+    }
+
+    /// [`PresenceDetector::update`] with what the face detector saw in this frame.
+    pub fn update_with_faces(&mut self, frame: &RgbImage, t: f64, faces: Option<FacesSeen>) -> Vec<PresenceEvent> {
         let mut events = Vec::new();
+        if let Some(seen) = faces {
+            self.faces_on = true;
+            self.reading.faces = seen.faces.len() as u32;
+            if seen.fresh {
+                if seen.faces.is_empty() {
+                    self.face_streak = 0;
+                } else {
+                    self.face_streak += 1;
+                    self.last_face_at = Some(t);
+                }
+            }
+        }
+        let face_recent = self.face_recent(t);
         self.downscale(frame);
         if self.background.len() != self.grey.len() {
             // First frame (or a new frame size): it becomes the background.
@@ -215,7 +288,14 @@ impl PresenceDetector {
         let (x0, y0, x1, y1) = self.roi;
         let roi_pixels = ((x1 - x0) * (y1 - y0)).max(1) as f32;
         let fast = 1.0 - (-self.cfg.background_rate * dt).exp();
-        let slow = 1.0 - (-self.cfg.absorb_rate * dt).exp();
+        // Someone looking at the kiosk does not fade into the background, however still.
+        let slow = if face_recent { 0.0 } else { 1.0 - (-self.cfg.absorb_rate * dt).exp() };
+        if self.in_background && self.reading.present && !face_recent {
+            // The visitor was part of the background and their face is gone (they left, or
+            // turned away and are background anyway): learn the room again from this frame.
+            self.background.copy_from_slice(&self.grey);
+            self.in_background = false;
+        }
         let (mut fg, mut moving) = (0u32, 0u32);
         for y in 0..self.height {
             for x in 0..self.width {
@@ -240,28 +320,42 @@ impl PresenceDetector {
         events
     }
 
+    fn face_recent(&self, t: f64) -> bool {
+        self.last_face_at.is_some_and(|at| t - at <= self.cfg.face_hold_s as f64)
+    }
+
     fn step_state(&mut self, t: f64, events: &mut Vec<PresenceEvent>) {
+        let face_recent = self.face_recent(t);
         let c = &self.cfg;
         let r = &mut self.reading;
         if !r.present {
-            if r.foreground >= c.enter_area {
+            // Without a face, the foreground must say someone came close; a light patch is
+            // smaller. Without the detector, enter_area as before.
+            let body_area = if self.faces_on { c.close_area } else { c.enter_area };
+            if r.foreground >= body_area {
                 self.above_frames += 1;
-                if self.above_frames >= c.enter_frames.max(1) {
-                    r.present = true;
-                    r.still = false;
-                    self.below_since = None;
-                    self.quiet_since = None;
-                    events.push(PresenceEvent::Entered);
-                }
             } else {
                 self.above_frames = 0;
             }
+            let by_face = self.faces_on && self.face_streak >= c.face_frames.max(1);
+            if by_face || self.above_frames >= c.enter_frames.max(1) {
+                r.present = true;
+                r.still = false;
+                self.below_since = None;
+                self.quiet_since = None;
+                self.face_in_visit = face_recent;
+                self.in_background = by_face && r.foreground < c.enter_area;
+                events.push(PresenceEvent::Entered);
+            }
             return;
         }
-        // Present: stillness first. It needs someone in the foreground: an empty scene is
-        // motionless too, and a visitor walking out must not look "still" and start a countdown.
-        let someone_there = r.foreground >= c.leave_area;
-        if r.motion <= c.still_motion && someone_there {
+        self.face_in_visit |= face_recent;
+        // Present: stillness first. It needs someone there: an empty scene is motionless too,
+        // and a visitor walking out must not look "still" and start a countdown. With the
+        // face detector, it needs a face seen during the visit: a light change has none.
+        let someone_there = r.foreground >= c.leave_area || face_recent;
+        let countdown_allowed = !self.faces_on || self.face_in_visit;
+        if r.motion <= c.still_motion && someone_there && countdown_allowed {
             let since = *self.quiet_since.get_or_insert(t);
             if !r.still && t - since >= c.still_after_s as f64 {
                 r.still = true;
@@ -275,7 +369,7 @@ impl PresenceDetector {
                 events.push(PresenceEvent::Moved);
             }
         }
-        if r.foreground < c.leave_area {
+        if r.foreground < c.leave_area && !face_recent {
             let since = *self.below_since.get_or_insert(t);
             if t - since >= c.leave_after_s as f64 {
                 r.present = false;

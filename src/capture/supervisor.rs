@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender, TrySendError};
 
+use super::faces::{FaceDetectionConfig, FaceDetector, FaceModel, FaceWatch, FacesSeen};
 use super::presence::{PresenceConfig, PresenceDetector, PresenceEvent, PresenceReading};
 use super::{CaptureError, Frame, FrameSource};
 
@@ -70,6 +71,10 @@ pub struct CaptureStatus {
     pub presence: Option<PresenceReading>,
     /// Mean time the presence detector takes per frame, microseconds.
     pub presence_cost_us: f64,
+    /// Faces in the latest detection (fractions of the frame), for the staff overlay.
+    pub faces: Vec<crate::engine::FaceBox>,
+    /// Mean time one face detection takes, microseconds (0: detection off).
+    pub face_cost_us: f64,
     /// Frames that could not be decoded and were skipped.
     pub bad_frames: u64,
     /// When the last frame arrived.
@@ -118,6 +123,8 @@ pub struct CaptureOptions {
     pub probe_primary_every: Duration,
     /// Look for visitors in every frame (None: off).
     pub presence: Option<PresenceConfig>,
+    /// Look for faces (None: off): boxes go with each frame and to presence.
+    pub faces: Option<(FaceModel, FaceDetectionConfig)>,
 }
 
 impl Default for CaptureOptions {
@@ -127,6 +134,7 @@ impl Default for CaptureOptions {
             backoff_max: Duration::from_secs(10),
             probe_primary_every: Duration::from_secs(30),
             presence: None,
+            faces: None,
         }
     }
 }
@@ -150,6 +158,8 @@ pub fn spawn_capture(
         latest: None,
         presence: None,
         presence_cost_us: 0.0,
+        faces: Vec::new(),
+        face_cost_us: 0.0,
         bad_frames: 0,
         last_frame_at: None,
     }));
@@ -157,6 +167,7 @@ pub fn spawn_capture(
     let (presence_tx, presence_rx) = crossbeam_channel::bounded(64);
     let presence = Presence {
         detector: options.presence.clone().map(PresenceDetector::new),
+        face_model: options.faces.clone(),
         events: presence_tx,
         drain: presence_rx.clone(),
         origin: Instant::now(),
@@ -173,6 +184,8 @@ pub fn spawn_capture(
 /// The presence detector and where its events go, owned by the capture thread.
 struct Presence {
     detector: Option<PresenceDetector>,
+    /// Made into a [`FaceWatch`] on the capture thread (a face detector is not `Send`).
+    face_model: Option<(FaceModel, FaceDetectionConfig)>,
     events: Sender<PresenceSignal>,
     drain: Receiver<PresenceSignal>,
     origin: Instant,
@@ -191,11 +204,12 @@ impl Presence {
         }
     }
 
-    fn look(&mut self, frame: &Frame) -> Option<PresenceReading> {
+    /// `seen`: what the face detector said of this frame (None: it is off).
+    fn look(&mut self, frame: &Frame, seen: Option<FacesSeen>) -> Option<PresenceReading> {
         let detector = self.detector.as_mut()?;
         let started = Instant::now();
         let t = frame.captured_at.duration_since(self.origin).as_secs_f64();
-        let events = detector.update(&frame.image, t);
+        let events = detector.update_with_faces(&frame.image, t, seen);
         let reading = detector.reading();
         let cost = started.elapsed().as_secs_f64() * 1e6;
         self.cost_us = if self.cost_us == 0.0 { cost } else { 0.95 * self.cost_us + 0.05 * cost };
@@ -210,6 +224,14 @@ impl Presence {
         if let Some(event) = self.detector.as_mut().and_then(|d| d.reset()) {
             self.send(event, Instant::now());
         }
+    }
+}
+
+/// Another source or view: the background and the faces must be learnt again.
+fn look_again(presence: &mut Presence, faces: &mut Option<FaceWatch>) {
+    presence.reset();
+    if let Some(f) = faces {
+        f.reset();
     }
 }
 
@@ -279,6 +301,8 @@ struct CaptureThread {
 impl CaptureThread {
     fn run(self) {
         let CaptureThread { mut primary, mut fallback, options, tx, drain, status, stop, mut presence } = self;
+        let mut faces: Option<FaceWatch> =
+            presence.face_model.take().map(|(model, cfg)| FaceWatch::new(FaceDetector::new(&model, cfg)));
         // The loop only borrows the shared status and the stop flag.
         let (status, stop): (&Mutex<CaptureStatus>, &AtomicBool) = (&status, &stop);
         let mut seq = 0u64;
@@ -303,7 +327,7 @@ impl CaptureThread {
                         }
                         set_state(status, CaptureState::Running, Some(s.name()));
                         primary_ever_opened = true;
-                        presence.reset();
+                        look_again(&mut presence, &mut faces);
                         source = Some((s, true));
                     }
                     Err(e) if primary_ever_opened => {
@@ -323,7 +347,7 @@ impl CaptureThread {
                             tracing::warn!("capture: no camera ({e}); showing {} instead", s.name());
                             set_state(status, CaptureState::Fallback { reason: e.to_string() }, Some(s.name()));
                             last_probe = Instant::now();
-                            presence.reset();
+                            look_again(&mut presence, &mut faces);
                             source = Some((s, false));
                         }
                         Some(Err(fe)) => {
@@ -361,7 +385,7 @@ impl CaptureThread {
                     tracing::info!("capture: camera found: {}", s.name());
                     set_state(status, CaptureState::Running, Some(s.name()));
                     primary_ever_opened = true;
-                    presence.reset();
+                    look_again(&mut presence, &mut faces);
                     source = Some((s, true));
                 }
             }
@@ -372,7 +396,15 @@ impl CaptureThread {
                     backoff.reset();
                     bad_in_a_row = 0;
                     seq += 1;
-                    let frame = Frame { image: Arc::new(img), seq, captured_at: Instant::now() };
+                    let captured_at = Instant::now();
+                    let (found, fresh_faces) = match &mut faces {
+                        Some(watch) => {
+                            let seen = watch.look(&img, captured_at);
+                            (seen.faces.to_vec(), seen.fresh)
+                        }
+                        None => (Vec::new(), false),
+                    };
+                    let frame = Frame { image: Arc::new(img), seq, captured_at, faces: found };
                     let mut dropped = 0;
                     match tx.try_send(frame.clone()) {
                         Ok(()) => {}
@@ -385,10 +417,13 @@ impl CaptureThread {
                         Err(TrySendError::Disconnected(_)) => break,
                     }
                     fps_window.1 += 1;
-                    let reading = presence.look(&frame);
+                    let seen = faces.as_ref().map(|_| FacesSeen { faces: &frame.faces, fresh: fresh_faces });
+                    let reading = presence.look(&frame, seen);
                     let mut s = status.lock().expect("lock");
                     s.presence = reading;
                     s.presence_cost_us = presence.cost_us;
+                    s.faces.clone_from(&frame.faces);
+                    s.face_cost_us = faces.as_ref().map_or(0.0, |f| f.cost_us);
                     s.frames += 1;
                     s.dropped += dropped;
                     s.latest = Some(frame);
@@ -424,7 +459,7 @@ impl CaptureThread {
                     if *is_primary {
                         set_state(status, CaptureState::Lost { reason: e.to_string(), retry_in }, None);
                     }
-                    presence.reset();
+                    look_again(&mut presence, &mut faces);
                     source = None;
                     if !backoff.wait(stop) {
                         break;

@@ -69,6 +69,8 @@ pub struct SyntheticScene {
     fps: f64,
     pacer: Option<Pacer>,
     visitor: SyntheticVisitor,
+    /// A photo of a face the figure wears (a real face, for the face detector).
+    face: Option<std::sync::Arc<RgbImage>>,
 }
 
 fn hash01(seed: u64, k: u64) -> f32 {
@@ -91,7 +93,15 @@ impl SyntheticScene {
             fps: fps.max(1.0),
             pacer,
             visitor: SyntheticVisitor::Always,
+            face: None,
         }
+    }
+
+    /// The figure wears this photo as its head (a head-and-shoulders portrait: its middle
+    /// is drawn over the head, the size of a visitor's face at the kiosk).
+    pub fn with_face(mut self, face: Option<std::sync::Arc<RgbImage>>) -> SyntheticScene {
+        self.face = face;
+        self
     }
 
     pub fn with_visitor(mut self, visitor: SyntheticVisitor) -> SyntheticScene {
@@ -149,7 +159,16 @@ impl SyntheticScene {
             if body < 1.0 {
                 c = coat;
             }
-            if head < k * h * 0.06 {
+            if let Some(face) = &self.face {
+                // The portrait, a square of 4 head radii centred on the head.
+                let side = 4.0 * k * h * 0.06;
+                let (fx, fy) = (x - (figure_x - side / 2.0), y - (figure_y - k * h * 0.17 - side / 2.0));
+                if (0.0..side).contains(&fx) && (0.0..side).contains(&fy) {
+                    let (u, v) = ((fx / side * face.width() as f32) as u32, (fy / side * face.height() as f32) as u32);
+                    let p = face.get_pixel(u.min(face.width() - 1), v.min(face.height() - 1));
+                    return *p;
+                }
+            } else if head < k * h * 0.06 {
                 c = [235.0, 195.0, 160.0];
                 let eye_y = figure_y - k * h * 0.19;
                 if (y - eye_y).abs() < 2.0 * k && ((x - figure_x).abs() - k * h * 0.022).abs() < 3.0 * k {

@@ -73,7 +73,12 @@ pub fn capture_to_first_painting(
         let mut latencies = Vec::new();
         for k in 0..frames.max(1) as u64 {
             let image = std::sync::Arc::new(scene.render(5.0 + k as f32));
-            let _ = w.commands.send(Command::PaintFrame(Frame { image, seq: k + 1, captured_at: Instant::now() }));
+            let _ = w.commands.send(Command::PaintFrame(Frame {
+                image,
+                seq: k + 1,
+                captured_at: Instant::now(),
+                faces: Vec::new(),
+            }));
             let end = Instant::now() + Duration::from_secs(120);
             while Instant::now() < end {
                 if let Ok(Event::Snapshot(s)) = w.events.recv_timeout(Duration::from_millis(200))

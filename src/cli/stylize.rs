@@ -9,6 +9,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use super::EngineArgs;
 use super::OptimizerArg;
+use crate::capture::faces::{FaceDetectionConfig, FaceDetector, FaceModel};
 use crate::engine::{InitKind, LayerWeight, Painter, Pooling, StyleImage, StyleParams, Vgg, imageio};
 
 #[derive(Args, Debug)]
@@ -66,6 +67,18 @@ pub struct StylizeArgs {
     /// Start from these parameters (RON, as in config/installation.ron's `engine.style`).
     #[arg(long)]
     pub params: Option<PathBuf>,
+    /// Find the faces in the photo (SeetaFace) and paint them face-aware (`faces` gains).
+    #[arg(long)]
+    pub faces: bool,
+    /// Content gain inside faces (with --faces; 1 = plain objective).
+    #[arg(long)]
+    pub face_content_gain: Option<f64>,
+    /// Style gain inside faces (with --faces; 1 = plain objective).
+    #[arg(long)]
+    pub face_style_gain: Option<f64>,
+    /// The face detector's model.
+    #[arg(long, default_value = "assets/models/seeta_fd_frontal_v1.0.bin")]
+    pub face_model: PathBuf,
     #[command(flatten)]
     pub engine: EngineArgs,
 }
@@ -111,6 +124,7 @@ impl StylizeArgs {
             tv_weight: self.tv_weight,
             preserve_colors: self.preserve_colors.then_some(true),
             style_scale: self.style_scale,
+            faces: None,
         };
         p = overrides.apply(&p);
         if let Some(optimizer) = self.optimizer {
@@ -134,9 +148,30 @@ impl StylizeArgs {
         if self.avg_pool {
             p.pooling = Pooling::Avg
         }
+        if let Some(v) = self.face_content_gain {
+            p.faces.content_gain = v
+        }
+        if let Some(v) = self.face_style_gain {
+            p.faces.style_gain = v
+        }
         p.validate().map_err(|e| anyhow::anyhow!("invalid parameters: {e}"))?;
         Ok(p)
     }
+}
+
+/// The faces in `photo`, said on stderr (a face-aware painting without a face is plain).
+pub fn find_faces(model: &Path, photo: &image::RgbImage) -> anyhow::Result<Vec<crate::engine::FaceBox>> {
+    let model = FaceModel::load(model)?;
+    let cfg = FaceDetectionConfig::default();
+    let faces = FaceDetector::new(&model, cfg).detect(photo);
+    if faces.is_empty() {
+        eprintln!("faces: none found; the painting is the plain one");
+    }
+    for f in &faces {
+        let (x, y, w, h) = f.pixels(photo.width(), photo.height());
+        eprintln!("face: {w:.0}x{h:.0} px at ({x:.0}, {y:.0}), score {:.1}", f.score);
+    }
+    Ok(faces)
 }
 
 fn numbered(out: &Path, n: u32) -> PathBuf {
@@ -165,7 +200,9 @@ pub fn run(args: StylizeArgs) -> anyhow::Result<()> {
     let vgg = Vgg::load(&args.engine.weights, device.device, params.pooling)?;
     eprintln!("engine: {:?} ({}) on {}", vgg.arch(), vgg.source(), device.describe());
     let save_every = args.save_every;
+    let faces = if args.faces { find_faces(&args.face_model, &content)? } else { Vec::new() };
     let mut painter = Painter::new(vgg, device, params)?;
+    painter.set_faces(faces);
     painter.set_content(content);
     painter.set_styles(styles)?;
     painter.restart(init_image.as_ref())?;

@@ -3,6 +3,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::{ConfigError, load_ron};
+use crate::capture::faces::FaceDetectionConfig;
 use crate::capture::presence::PresenceConfig;
 use crate::capture::synthetic::SyntheticVisitor;
 use crate::engine::{DevicePreference, GpuOptions, LiveSettings, Precision, StyleParams};
@@ -12,6 +13,8 @@ use crate::engine::{DevicePreference, GpuOptions, LiveSettings, Precision, Style
 pub const MAX_SECONDS: f64 = 86_400.0;
 /// The longest frame edge a source may produce, px.
 pub const MAX_FRAME_EDGE: u32 = 8192;
+/// The public-domain portrait the demo's visitor wears (provenance: assets/faces/PROVENANCE.md).
+pub const DEMO_FACE: &str = "assets/faces/hopper.png";
 /// Most finished paintings the attract loop keeps in memory.
 pub const MAX_RECENT_PAINTINGS: usize = 20;
 
@@ -32,8 +35,10 @@ pub struct InstallationConfig {
     pub engine: EngineConfig,
     /// The visitor's moment: noticed, counted down, captured, painted, revealed.
     pub journey: JourneyConfig,
-    /// Who is in front of the camera (background model + frame differencing, no ML).
+    /// Who is in front of the camera (faces, background model and frame differencing).
     pub presence: PresenceConfig,
+    /// The face detector (SeetaFace): presence, and face-aware painting.
+    pub faces: FaceDetectionConfig,
     pub kiosk: KioskConfig,
     pub keepsake: KeepsakeConfig,
     /// Running unattended: the health endpoint.
@@ -51,6 +56,7 @@ impl Default for InstallationConfig {
             engine: EngineConfig::default(),
             journey: JourneyConfig::default(),
             presence: PresenceConfig::default(),
+            faces: FaceDetectionConfig::default(),
             kiosk: KioskConfig::default(),
             keepsake: KeepsakeConfig::default(),
             service: ServiceConfig::default(),
@@ -135,6 +141,9 @@ pub enum SourceConfig {
         /// The figure: `Always` in view, or `Scripted(..)`, a visitor who comes and goes.
         #[serde(default)]
         visitor: SyntheticVisitor,
+        /// A portrait the figure wears as its face, so the face detector sees a visitor.
+        #[serde(default)]
+        face: Option<PathBuf>,
     },
 }
 
@@ -147,6 +156,7 @@ impl SourceConfig {
             width: 640,
             height: 480,
             visitor: SyntheticVisitor::Scripted { away_s: 8.0, still_s: 8.0, stay_s: 90.0 },
+            face: Some(PathBuf::from(DEMO_FACE)),
         }
     }
 }
@@ -482,6 +492,10 @@ impl InstallationConfig {
             let field = m.trim_start_matches("presence.").split_whitespace().next().unwrap_or("presence");
             let field = format!("presence.{field}");
             return bad(&field, m, "correct the value in presence: (..)");
+        }
+        if let Err(m) = self.faces.validate() {
+            let field = m.trim_start_matches("faces.").split_whitespace().next().unwrap_or("faces");
+            return bad(&format!("faces.{field}"), m, "correct the value in faces: (..)");
         }
         let j = &self.journey;
         for (name, v) in [

@@ -35,6 +35,8 @@ struct Key {
     width: u32,
     height: u32,
     temporal: bool,
+    /// Face gain maps present (their shapes follow the size).
+    faces: bool,
     weights: [u64; 4],
 }
 
@@ -45,6 +47,7 @@ impl Key {
             width: targets.width,
             height: targets.height,
             temporal,
+            faces: targets.faces.is_some(),
             weights: [weights.content, weights.style, weights.tv, if temporal { weights.temporal } else { 0.0 }]
                 .map(f64::to_bits),
         }
@@ -84,6 +87,7 @@ fn deep_copy(t: &Targets) -> Targets {
         content_features: t.content_features.iter().map(Tensor::copy).collect(),
         style_grams: t.style_grams.iter().map(Tensor::copy).collect(),
         temporal: t.temporal.as_ref().map(|tt| TemporalTarget { previous: tt.previous.copy(), mask: tt.mask.copy() }),
+        faces: t.faces.as_ref().map(|f| f.copy()),
         version: t.version,
     }
 }
@@ -102,6 +106,14 @@ fn copy_into(into: &mut Targets, from: &Targets) {
         if let (Some(dst), Some(src)) = (&mut into.temporal, &from.temporal) {
             dst.previous.copy_(&src.previous);
             dst.mask.copy_(&src.mask);
+        }
+        if let (Some(dst), Some(src)) = (&mut into.faces, &from.faces) {
+            let maps = dst.content.iter_mut().zip(&src.content).chain(dst.style.iter_mut().zip(&src.style));
+            for (d, s) in maps {
+                if let (Some(d), Some(s)) = (d, s) {
+                    d.copy_(s);
+                }
+            }
         }
     });
     into.version = from.version;

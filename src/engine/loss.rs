@@ -2,6 +2,7 @@
 
 use tch::{Kind, Tensor};
 
+use super::faces::{weighted_content_loss, weighted_gram};
 use super::live::temporal_loss;
 use super::optim::Evaluation;
 use super::targets::{LayerPlan, Targets};
@@ -72,14 +73,24 @@ pub fn objective(
     let feats = vgg.features(&vgg.preprocess(&xg), &plan.taps);
     let device = xg.device();
     let mut lc = Tensor::zeros([], (Kind::Float, device));
-    for ((pos, wgt), target) in plan.content.iter().zip(&targets.content_features) {
-        lc += content_loss(&feats[*pos].to_kind(Kind::Float), target) * *wgt;
+    let faces = targets.faces.as_ref();
+    for (i, ((pos, wgt), target)) in plan.content.iter().zip(&targets.content_features).enumerate() {
+        let f = feats[*pos].to_kind(Kind::Float);
+        let loss = match faces.and_then(|m| m.content[i].as_ref()) {
+            Some(gain) => weighted_content_loss(&f, target, gain),
+            None => content_loss(&f, target),
+        };
+        lc += loss * *wgt;
     }
     let mut ls = Tensor::zeros([], (Kind::Float, device));
-    for ((pos, wgt), target) in plan.style.iter().zip(&targets.style_grams) {
+    for (i, ((pos, wgt), target)) in plan.style.iter().zip(&targets.style_grams).enumerate() {
         let f = feats[*pos].to_kind(Kind::Float);
         let s = f.size();
-        ls += style_layer_loss(&gram(&f), target, s[1], s[2] * s[3]) * *wgt;
+        let g = match faces.and_then(|m| m.style[i].as_ref()) {
+            Some(gain) => weighted_gram(&f, gain),
+            None => gram(&f),
+        };
+        ls += style_layer_loss(&g, target, s[1], s[2] * s[3]) * *wgt;
     }
     let tv = total_variation(&xg);
     let mut total = &lc * weights.content + &ls * weights.style + &tv * weights.tv;

@@ -4,6 +4,7 @@
 pub mod cuda;
 pub mod device;
 mod error;
+pub mod faces;
 pub mod graphed;
 pub mod imageio;
 pub mod live;
@@ -16,6 +17,7 @@ pub mod vgg;
 
 pub use device::{DevicePreference, EngineDevice, GpuOptions, Precision};
 pub use error::{EngineError, catch_torch};
+pub use faces::{FaceBox, FaceWeights};
 pub use live::LiveSettings;
 pub use painter::{Follow, LossParts, Painter, Progress, StyleImage};
 pub use params::{InitKind, LayerWeight, StyleParams};

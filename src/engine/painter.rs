@@ -9,6 +9,7 @@ use image::RgbImage;
 use tch::{Device, Kind, Tensor};
 
 use super::device::{EngineDevice, Precision};
+use super::faces::FaceBox;
 use super::graphed::Evaluator;
 use super::imageio::{fit_long_edge, from_tensor, keep_chroma, resize, resize_tensor, to_tensor};
 use super::live::{LiveMemory, LiveSettings};
@@ -82,6 +83,8 @@ pub struct Painter {
     params: StyleParams,
     plan: LayerPlan,
     content: Option<RgbImage>,
+    /// The faces in the content photo (fractions of its size).
+    faces: Vec<FaceBox>,
     styles: Vec<StyleImage>,
     gram_cache: GramCache,
     targets: Option<Targets>,
@@ -124,6 +127,7 @@ impl Painter {
             params,
             plan,
             content: None,
+            faces: Vec::new(),
             styles: Vec::new(),
             gram_cache: GramCache::default(),
             targets: None,
@@ -217,6 +221,20 @@ impl Painter {
         self.targets = None;
     }
 
+    /// The faces in the photo (from a detector, in fractions of the photo's size): the
+    /// content term holds them closer ([`StyleParams::faces`]). Empty: none, the plain
+    /// objective. Takes effect at the next step; set it before [`Painter::follow`] in Live.
+    pub fn set_faces(&mut self, faces: Vec<FaceBox>) {
+        if faces != self.faces {
+            self.faces = faces;
+            self.targets = None;
+        }
+    }
+
+    pub fn faces(&self) -> &[FaceBox] {
+        &self.faces
+    }
+
     /// Sets the style(s) and their blend weights; takes effect at the next step.
     pub fn set_styles(&mut self, styles: Vec<StyleImage>) -> Result<(), EngineError> {
         if styles.is_empty() || styles.iter().all(|s| s.weight <= 0.0) {
@@ -236,6 +254,7 @@ impl Painter {
     /// Style Grams stay cached: they belong to the artworks.
     pub fn forget(&mut self) {
         self.content = None;
+        self.faces.clear();
         self.targets = None;
         self.x = None;
         self.live_memory = None;
@@ -390,10 +409,10 @@ impl Painter {
             &self.vgg,
             &self.plan,
             &mut self.gram_cache,
-            content,
+            targets::Photo { image: content, faces: &self.faces },
             &self.styles,
             (w, h),
-            self.params.style_scale,
+            &self.params,
             device,
         )?);
         Ok(())

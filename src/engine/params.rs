@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::faces::FaceWeights;
 use super::optim::OptimizerKind;
 use super::vgg::Pooling;
 
@@ -59,6 +60,9 @@ pub struct StyleParams {
     /// Seed for random init and anything else random.
     pub seed: u64,
     pub pooling: Pooling,
+    /// Faces found in the photo get their own gains (content up, style relaxed). Gains of 1
+    /// give the paper's objective everywhere.
+    pub faces: FaceWeights,
 }
 
 impl Default for StyleParams {
@@ -82,6 +86,7 @@ impl Default for StyleParams {
             style_scale: 1.0,
             seed: 0,
             pooling: Pooling::Max,
+            faces: FaceWeights::default(),
         }
     }
 }
@@ -126,6 +131,7 @@ impl StyleParams {
                 return Err(format!("layer {name}: weight {w} must be a finite number >= 0"));
             }
         }
+        self.faces.validate()?;
         if let super::optim::OptimizerKind::Lbfgs { history } = self.optimizer
             && !(1..=MAX_LBFGS_HISTORY).contains(&history)
         {

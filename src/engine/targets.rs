@@ -8,6 +8,7 @@ use image::RgbImage;
 use tch::{Device, Kind, Tensor};
 
 use super::EngineError;
+use super::faces::{FaceBox, FaceMaps, FaceWeights};
 use super::imageio::{fit_long_edge, resize, to_tensor};
 use super::live::TemporalTarget;
 use super::loss::gram;
@@ -65,6 +66,8 @@ pub struct Targets {
     pub style_grams: Vec<Tensor>,
     /// Live video: the previous painting and where it still holds (set by the painter).
     pub temporal: Option<TemporalTarget>,
+    /// Gains inside the visitors' faces (None: no faces, or gains of 1).
+    pub faces: Option<FaceMaps>,
     /// Changes whenever any target tensor does (a CUDA graph copies them in only then).
     pub version: u64,
 }
@@ -121,18 +124,25 @@ impl GramCache {
     }
 }
 
-/// Builds the targets for painting `content` at `w` x `h` in the blend of `styles`.
+/// The photo to paint and the faces in it.
+pub struct Photo<'a> {
+    pub image: &'a RgbImage,
+    pub faces: &'a [FaceBox],
+}
+
+/// Builds the targets for painting `photo` at `w` x `h` in the blend of `styles`.
 #[allow(clippy::too_many_arguments)] // the inputs of one pure computation
 pub fn build(
     vgg: &Vgg,
     plan: &LayerPlan,
     cache: &mut GramCache,
-    content: &RgbImage,
+    photo: Photo,
     styles: &[StyleImage],
     (w, h): (u32, u32),
-    style_scale: f64,
+    params: &StyleParams,
     device: Device,
 ) -> Result<Targets, EngineError> {
+    let (content, style_scale) = (photo.image, params.style_scale);
     if styles.is_empty() && !plan.style.is_empty() {
         return Err(EngineError::NotReady("no style image"));
     }
@@ -169,6 +179,31 @@ pub fn build(
         content_features,
         style_grams,
         temporal: None,
+        faces: face_maps(vgg, plan, photo.faces, &params.faces, (w, h), device),
         version: next_version(),
     })
+}
+
+/// The face gain maps on each tapped layer's grid (None: no face, or gains of 1).
+fn face_maps(
+    vgg: &Vgg,
+    plan: &LayerPlan,
+    faces: &[FaceBox],
+    weights: &FaceWeights,
+    (w, h): (u32, u32),
+    device: Device,
+) -> Option<FaceMaps> {
+    if faces.is_empty() || weights.is_plain() {
+        return None;
+    }
+    let grids = |layers: &[usize]| -> Vec<(usize, usize)> {
+        layers
+            .iter()
+            .map(|&l| {
+                let (gw, gh) = vgg.grid(l, h as i64, w as i64);
+                (gw.max(1) as usize, gh.max(1) as usize)
+            })
+            .collect()
+    };
+    Some(FaceMaps::new(faces, weights, &grids(&plan.content_layers), &grids(&plan.style_layers), device))
 }

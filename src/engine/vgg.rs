@@ -310,8 +310,14 @@ impl Vgg {
     /// Height x width (M) of layer `index`'s output for an `h` x `w` input: each 2x2 pool
     /// halves (rounding down), convolutions keep the size.
     pub fn positions(&self, index: usize, h: i64, w: i64) -> i64 {
+        let (gw, gh) = self.grid(index, h, w);
+        gw * gh
+    }
+
+    /// (width, height) of layer `index`'s activation for an `h` x `w` input.
+    pub fn grid(&self, index: usize, h: i64, w: i64) -> (i64, i64) {
         let pools = self.ops[..=index].iter().filter(|op| **op == Op::Pool).count() as u32;
-        (h >> pools) * (w >> pools)
+        (w >> pools, h >> pools)
     }
 
     /// Number of convolution layers this network has (13 or 16).

@@ -94,6 +94,8 @@ pub struct StyleOverrides {
     pub tv_weight: Option<f64>,
     pub preserve_colors: Option<bool>,
     pub style_scale: Option<f64>,
+    /// How this artwork treats faces, e.g. `faces: Some((content_gain: 6.0, style_gain: 0.3))`.
+    pub faces: Option<crate::engine::FaceWeights>,
 }
 
 impl StyleOverrides {
@@ -122,6 +124,9 @@ impl StyleOverrides {
         }
         if let Some(v) = self.style_scale {
             p.style_scale = v
+        }
+        if let Some(v) = self.faces {
+            p.faces = v
         }
         p
     }

@@ -222,6 +222,8 @@ impl Policy {
 
     /// A new frame: paint it from the start (Paint) or carry the painting over to it (Live).
     fn start_frame(self, cfg: &WorkerConfig, painter: &mut Painter, frame: &Frame) -> Result<(), EngineError> {
+        // Live: the face map follows the faces, frame by frame.
+        painter.set_faces(frame.faces.clone());
         match self {
             Policy::Live => painter.follow((*frame.image).clone(), &cfg.live).map(|_| ()),
             Policy::Paint => {
@@ -308,6 +310,7 @@ impl Worker<'_> {
     fn take_frame(&mut self) -> bool {
         let cfg = &self.link.cfg;
         if let Some(frame) = self.canvas.handed_over.take() {
+            self.painter.set_faces(frame.faces.clone());
             self.painter.set_content((*frame.image).clone());
             if let Err(e) = self.painter.restart(None) {
                 self.link.notice(true, format!("cannot start painting: {e}"));

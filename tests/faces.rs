@@ -1,0 +1,241 @@
+//! Faces: SeetaFace finds the face of a real portrait (the project's public-domain fixture)
+//! and none in a landscape; presence is held by a face and not started by light; face-aware
+//! painting keeps the face closer to the photo and is the plain objective at gains of 1.
+
+mod common;
+
+use std::sync::Arc;
+
+use gallery_painter::capture::faces::{FaceDetectionConfig, FaceDetector, FaceModel, FacesSeen};
+use gallery_painter::capture::presence::{PresenceConfig, PresenceDetector, PresenceEvent};
+use gallery_painter::capture::synthetic::{SyntheticScene, SyntheticVisitor};
+use gallery_painter::engine::faces::face_map;
+use gallery_painter::engine::{FaceBox, FaceWeights, Painter, StyleImage, StyleParams};
+use image::{Rgb, RgbImage};
+
+fn model() -> FaceModel {
+    FaceModel::load(&common::root().join("assets/models/seeta_fd_frontal_v1.0.bin")).unwrap()
+}
+
+fn detector() -> FaceDetector {
+    FaceDetector::new(&model(), FaceDetectionConfig::default())
+}
+
+fn portrait() -> Arc<RgbImage> {
+    Arc::new(image::open(common::root().join("assets/faces/hopper.png")).unwrap().to_rgb8())
+}
+
+/// The portrait at twice its size in the middle of a larger, plain frame (a visitor at the
+/// kiosk's distance: a face of ~100 px in a 640 px frame).
+fn portrait_in_frame(w: u32, h: u32) -> RgbImage {
+    let p = image::imageops::resize(&*portrait(), 256, 256, image::imageops::FilterType::Triangle);
+    let mut frame = RgbImage::from_pixel(w, h, Rgb([120, 130, 140]));
+    image::imageops::overlay(&mut frame, &p, ((w - p.width()) / 2) as i64, ((h - p.height()) / 3) as i64);
+    frame
+}
+
+#[test]
+fn the_detector_finds_the_portraits_face_where_it_is_and_none_in_a_landscape() {
+    let mut d = detector();
+    let faces = d.detect(&portrait());
+    assert_eq!(faces.len(), 1, "{faces:?}");
+    let f = faces[0];
+    // Hopper's face is in the upper middle of the 128 px portrait.
+    let (cx, cy) = (f.x + f.w / 2.0, f.y + f.h / 2.0);
+    assert!((0.35..0.65).contains(&cx) && (0.2..0.6).contains(&cy), "{f:?}");
+    assert!((0.2..0.7).contains(&f.w), "{f:?}");
+
+    let framed = d.detect(&portrait_in_frame(640, 480));
+    assert_eq!(framed.len(), 1, "{framed:?}");
+
+    let away = SyntheticVisitor::Scripted { away_s: 100.0, still_s: 1.0, stay_s: 1.0 };
+    for seed in [1, 7, 42] {
+        let landscape = SyntheticScene::new(seed, 0.0, 640, 480).with_visitor(away).render(1.0);
+        assert!(d.detect(&landscape).is_empty(), "a face in landscape {seed}");
+    }
+}
+
+#[test]
+fn the_synthetic_visitor_wearing_the_portrait_is_seen_by_the_detector_and_a_faceless_one_is_not() {
+    let script = SyntheticVisitor::Scripted { away_s: 2.0, still_s: 6.0, stay_s: 6.0 };
+    let with_face = SyntheticScene::new(7, 0.0, 640, 480).with_visitor(script).with_face(Some(portrait()));
+    let faceless = SyntheticScene::new(7, 0.0, 640, 480).with_visitor(script);
+    let mut d = detector();
+    // t = 5 s: walked in (2 s away + 1.5 s walk) and holding still.
+    assert_eq!(d.detect(&with_face.render(5.0)).len(), 1);
+    assert!(d.detect(&with_face.render(1.0)).is_empty(), "nobody there yet");
+    assert!(d.detect(&faceless.render(5.0)).is_empty());
+}
+
+#[test]
+fn the_face_map_is_one_inside_the_face_zero_far_away_and_soft_between() {
+    let face = FaceBox { x: 0.4, y: 0.3, w: 0.2, h: 0.2, score: 5.0 };
+    let weights = FaceWeights { grow: 1.0, feather: 0.5, ..FaceWeights::default() };
+    let (w, h) = (100, 100);
+    let map = face_map(&[face], w, h, &weights);
+    let at = |x: usize, y: usize| map[y * w + x];
+    assert_eq!(at(50, 39), 1.0, "the face's centre");
+    assert_eq!(at(5, 5), 0.0, "the far corner");
+    // Along a row through the centre, the map falls monotonically to 0 past the rim.
+    let row: Vec<f32> = (50..100).map(|x| at(x, 39)).collect();
+    assert!(row.windows(2).all(|p| p[1] <= p[0]), "{row:?}");
+    assert!(row.iter().any(|v| *v > 0.05 && *v < 0.95), "no soft edge: {row:?}");
+    // No face: nothing anywhere.
+    assert!(face_map(&[], w, h, &weights).iter().all(|v| *v == 0.0));
+}
+
+/// Feeds `seconds` of `render(t)` at `fps` to a presence detector, with the face detector
+/// run every 0.2 s as the capture thread does; returns the events with their times.
+fn watch_at(
+    fps: f64,
+    presence: &mut PresenceDetector,
+    faces: Option<&mut FaceDetector>,
+    seconds: f64,
+    render: impl Fn(f64) -> RgbImage,
+) -> Vec<(f64, PresenceEvent)> {
+    let mut faces = faces;
+    let mut latest: Vec<FaceBox> = Vec::new();
+    let mut out = Vec::new();
+    let every = (0.2 * fps).round().max(1.0) as usize;
+    for i in 0..(seconds * fps) as usize {
+        let t = i as f64 / fps;
+        let frame = render(t);
+        let seen = match faces.as_deref_mut() {
+            Some(d) => {
+                let fresh = i % every == 0;
+                if fresh {
+                    latest = d.detect(&frame);
+                }
+                Some(FacesSeen { faces: &latest, fresh })
+            }
+            None => None,
+        };
+        for e in presence.update_with_faces(&frame, t, seen) {
+            out.push((t, e));
+        }
+    }
+    out
+}
+
+/// [`watch_at`] a camera's 15 fps.
+fn watch(
+    presence: &mut PresenceDetector,
+    faces: Option<&mut FaceDetector>,
+    seconds: f64,
+    render: impl Fn(f64) -> RgbImage,
+) -> Vec<(f64, PresenceEvent)> {
+    watch_at(15.0, presence, faces, seconds, render)
+}
+
+/// A textured room; `patch` (0..1) brightens a sunlit square on the right.
+fn room(w: u32, h: u32, patch: f32) -> RgbImage {
+    RgbImage::from_fn(w, h, |x, y| {
+        let base = 40.0 + 100.0 * (y as f32 / h as f32) + 25.0 * ((x as f32 * 0.15).sin());
+        let sun = if x > w / 2 && y > h / 3 && x < w * 9 / 10 { 1.0 + 0.9 * patch } else { 1.0 };
+        let v = (base * sun).clamp(0.0, 255.0) as u8;
+        Rgb([v, (v as f32 * 0.9) as u8, (v as f32 * 0.8) as u8])
+    })
+}
+
+#[test]
+fn a_sun_patch_with_no_face_starts_nothing_but_without_faces_it_counted_down() {
+    // The patch grows in over two seconds, then stays.
+    let light = |t: f64| room(320, 240, ((t - 3.0) / 2.0).clamp(0.0, 1.0) as f32);
+    let mut plain = PresenceDetector::new(PresenceConfig::default());
+    let before = watch(&mut plain, None, 20.0, light);
+    assert!(before.iter().any(|(_, e)| *e == PresenceEvent::Still), "the old detector's false start: {before:?}");
+    let mut with_faces = PresenceDetector::new(PresenceConfig::default());
+    let mut d = detector();
+    let after = watch(&mut with_faces, Some(&mut d), 20.0, light);
+    assert!(!after.iter().any(|(_, e)| *e == PresenceEvent::Still), "a countdown for a sun patch: {after:?}");
+}
+
+#[test]
+fn a_visitor_who_holds_still_for_minutes_stays_present_with_faces_and_fades_without() {
+    // Walks in at 2 s, then stands still (the synthetic figure holds still for still_s).
+    let script = SyntheticVisitor::Scripted { away_s: 2.0, still_s: 1000.0, stay_s: 1000.0 };
+    let scene = SyntheticScene::new(7, 0.0, 320, 240).with_visitor(script).with_face(Some(portrait()));
+    // A slow camera (5 fps): ten minutes in fewer frames; every frame gets a detection.
+    let seconds = 600.0;
+    let mut with_faces = PresenceDetector::new(PresenceConfig::default());
+    let mut d = detector();
+    let after = watch_at(5.0, &mut with_faces, Some(&mut d), seconds, |t| scene.render(t as f32));
+    let kinds: Vec<PresenceEvent> = after.iter().map(|(_, e)| *e).collect();
+    assert_eq!(kinds, [PresenceEvent::Entered, PresenceEvent::Still], "{after:?}");
+    assert!(with_faces.reading().present);
+
+    // The same ten minutes without the face detector: the visitor fades into the background.
+    let mut plain = PresenceDetector::new(PresenceConfig::default());
+    let before = watch_at(5.0, &mut plain, None, seconds, |t| scene.render(t as f32));
+    assert!(before.iter().any(|(_, e)| *e == PresenceEvent::Left), "the old detector kept them: {before:?}");
+}
+
+#[test]
+fn a_visitor_who_turns_away_but_stays_is_kept_and_one_who_leaves_is_let_go() {
+    let script = SyntheticVisitor::Scripted { away_s: 2.0, still_s: 400.0, stay_s: 400.0 };
+    let facing = SyntheticScene::new(3, 0.0, 320, 240).with_visitor(script).with_face(Some(portrait()));
+    // Turned away: the same figure with a plain head (no face to detect), still standing.
+    let turned = SyntheticScene::new(3, 0.0, 320, 240).with_visitor(script);
+    let empty = SyntheticScene::new(3, 0.0, 320, 240)
+        .with_visitor(SyntheticVisitor::Scripted { away_s: 1e6, still_s: 1.0, stay_s: 1.0 });
+    let mut presence = PresenceDetector::new(PresenceConfig::default());
+    let mut d = detector();
+    let render = |t: f64| match t {
+        t if t < 12.0 => facing.render(t as f32),
+        t if t < 30.0 => turned.render(t as f32),
+        t => empty.render(t as f32),
+    };
+    let events = watch(&mut presence, Some(&mut d), 40.0, render);
+    let left: Vec<f64> = events.iter().filter(|(_, e)| *e == PresenceEvent::Left).map(|(t, _)| *t).collect();
+    assert_eq!(events.first().map(|(_, e)| *e), Some(PresenceEvent::Entered), "{events:?}");
+    assert_eq!(left.len(), 1, "{events:?}");
+    assert!(left[0] >= 30.0 && left[0] < 36.0, "left at {} (the visitor went at 30 s): {events:?}", left[0]);
+}
+
+fn style(name: &str) -> StyleImage {
+    StyleImage { id: name.into(), image: Arc::new(common::style(name)), weight: 1.0 }
+}
+
+/// Mean absolute difference between two images inside a box (fractions).
+fn diff_in(a: &RgbImage, b: &RgbImage, f: &FaceBox) -> f64 {
+    let (x, y, w, h) = f.pixels(a.width(), a.height());
+    let (mut sum, mut n) = (0.0, 0.0);
+    for py in y as u32..(y + h) as u32 {
+        for px in x as u32..(x + w) as u32 {
+            for c in 0..3 {
+                sum += (a.get_pixel(px, py)[c] as f64 - b.get_pixel(px, py)[c] as f64).abs();
+                n += 1.0;
+            }
+        }
+    }
+    sum / n
+}
+
+fn paint(faces: Vec<FaceBox>, weights: FaceWeights) -> (RgbImage, gallery_painter::engine::LossParts) {
+    let params = StyleParams { size: 96, iterations: 15, levels: 1, faces: weights, ..StyleParams::default() };
+    let mut p = Painter::new(common::vgg(), common::cpu(), params).unwrap();
+    p.set_content((*portrait()).clone());
+    p.set_faces(faces);
+    p.set_styles(vec![style("primary_rhythm.png")]).unwrap();
+    p.restart(None).unwrap();
+    let mut last = Default::default();
+    while !p.is_finished() {
+        last = p.step().unwrap().losses;
+    }
+    (p.painting().unwrap(), last)
+}
+
+#[test]
+fn face_aware_painting_keeps_the_face_closer_to_the_photo_and_gains_of_one_are_the_plain_objective() {
+    let faces = detector().detect(&portrait());
+    assert_eq!(faces.len(), 1);
+    let photo = image::imageops::resize(&*portrait(), 96, 96, image::imageops::FilterType::Triangle);
+    let (plain, plain_loss) = paint(Vec::new(), FaceWeights::default());
+    let (aware, _) = paint(faces.clone(), FaceWeights { content_gain: 6.0, style_gain: 0.5, ..FaceWeights::default() });
+    let (d_plain, d_aware) = (diff_in(&plain, &photo, &faces[0]), diff_in(&aware, &photo, &faces[0]));
+    assert!(d_aware < 0.85 * d_plain, "face region vs photo: plain {d_plain:.1}, face-aware {d_aware:.1}");
+
+    let (ones, ones_loss) = paint(faces, FaceWeights { content_gain: 1.0, style_gain: 1.0, ..FaceWeights::default() });
+    assert_eq!(ones.as_raw(), plain.as_raw(), "gains of 1 must paint exactly the plain painting");
+    assert_eq!(ones_loss, plain_loss);
+}
