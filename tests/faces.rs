@@ -176,8 +176,11 @@ fn a_visitor_who_turns_away_but_stays_is_kept_and_one_who_leaves_is_let_go() {
     let facing = SyntheticScene::new(3, 0.0, 320, 240).with_visitor(script).with_face(Some(portrait()));
     // Turned away: the same figure with a plain head (no face to detect), still standing.
     let turned = SyntheticScene::new(3, 0.0, 320, 240).with_visitor(script);
-    let empty = SyntheticScene::new(3, 0.0, 320, 240)
-        .with_visitor(SyntheticVisitor::Scripted { away_s: 1e6, still_s: 1.0, stay_s: 1.0 });
+    let empty = SyntheticScene::new(3, 0.0, 320, 240).with_visitor(SyntheticVisitor::Scripted {
+        away_s: 1e6,
+        still_s: 1.0,
+        stay_s: 1.0,
+    });
     let mut presence = PresenceDetector::new(PresenceConfig::default());
     let mut d = detector();
     let render = |t: f64| match t {

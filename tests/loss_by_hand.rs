@@ -232,3 +232,79 @@ fn the_engine_reports_the_loss_computed_by_hand_from_the_weights_file() {
     eprintln!("{report}");
     assert!(ok, "{report}");
 }
+
+/// `G = F diag(S) F^T / mean(S)`.
+fn weighted_gram(f: &Planes, s: &[f64]) -> Vec<f64> {
+    let m = f.h * f.w;
+    let mean = s.iter().sum::<f64>() / m as f64;
+    let mut g = vec![0.0; f.c * f.c];
+    for a in 0..f.c {
+        for b in a..f.c {
+            let v: f64 = (0..m).map(|k| s[k] * f.v[a * m + k] * f.v[b * m + k]).sum::<f64>() / mean;
+            g[a * f.c + b] = v;
+            g[b * f.c + a] = v;
+        }
+    }
+    g
+}
+
+#[test]
+fn the_face_aware_objective_is_the_weighted_form_computed_by_hand() {
+    use gallery_painter::engine::faces::face_map;
+    use gallery_painter::engine::{FaceBox, FaceWeights};
+
+    let bytes = std::fs::read(common::weights()).unwrap();
+    let st = SafeTensors::deserialize(&bytes).unwrap();
+    let (c11, c12) = (load_conv(&st, 0), load_conv(&st, 2));
+    let (w, h) = (32usize, 24usize);
+    let content = pattern(32, 24, 1);
+    let style = pattern(32, 24, 2);
+    let (alpha, beta, lambda, seed) = (1.3, 700.0, 0.02, 9u64);
+    let faces = [FaceBox { x: 0.3, y: 0.2, w: 0.3, h: 0.4, score: 5.0 }];
+    let weights = FaceWeights { content_gain: 5.0, style_gain: 0.4, grow: 1.2, feather: 0.6 };
+    let params = StyleParams {
+        size: 32,
+        levels: 1,
+        iterations: 1,
+        content_layers: vec![LayerWeight("relu1_2".into(), 1.0)],
+        style_layers: vec![LayerWeight("relu1_1".into(), 1.0)],
+        content_weight: alpha,
+        style_weight: beta,
+        tv_weight: lambda,
+        init: InitKind::Random,
+        seed,
+        optimizer: OptimizerKind::Adam { lr: 1.0 },
+        faces: weights,
+        ..StyleParams::default()
+    };
+    let mut painter = Painter::new(common::vgg(), common::cpu(), params).unwrap();
+    painter.set_content(content.clone());
+    painter.set_faces(faces.to_vec());
+    painter.set_styles(vec![StyleImage { id: "s".into(), image: Arc::new(style.clone()), weight: 1.0 }]).unwrap();
+    painter.restart(None).unwrap();
+    let engine = painter.step().unwrap().losses;
+
+    // relu1_x has the painting's own grid: the map at 32x24.
+    let map = face_map(&faces, w, h, &weights);
+    assert!(map.iter().any(|m| *m == 1.0) && map.iter().any(|m| *m == 0.0), "the face covers part of the grid");
+    let gain = |g: f64| -> Vec<f64> { map.iter().map(|m| 1.0 + (g - 1.0) * *m as f64).collect() };
+    let (wc, ws) = (gain(weights.content_gain), gain(weights.style_gain));
+
+    let x = Planes { c: 3, h, w, v: seeded_noise(seed, 3 * h * w).into_iter().map(f64::from).collect() };
+    let (x11, x12) = features(&x, &c11, &c12);
+    let (_, p12) = features(&planes(&content), &c11, &c12);
+    let m = h * w;
+    let lc = 0.5 * (0..x12.v.len()).map(|i| wc[i % m] * (x12.v[i] - p12.v[i]).powi(2)).sum::<f64>();
+    let (s11, _) = features(&planes(&style), &c11, &c12);
+    let n = x11.c as f64;
+    let mf = m as f64;
+    let ls = weighted_gram(&x11, &ws).iter().zip(gram(&s11)).map(|(g, a)| (g - a).powi(2)).sum::<f64>()
+        / (4.0 * n * n * mf * mf);
+    let rel = |engine: f64, hand: f64| (engine - hand).abs() / hand.abs().max(1e-12);
+    let report = format!(
+        "weighted content: engine {:.6e}, by hand {lc:.6e}\nweighted style: engine {:.6e}, by hand {ls:.6e}",
+        engine.content, engine.style
+    );
+    eprintln!("{report}");
+    assert!(rel(engine.content, lc) < 1e-5 && rel(engine.style, ls) < 1e-5, "{report}");
+}

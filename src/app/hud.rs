@@ -178,6 +178,14 @@ fn update_hud(
             None => s.push_str(&format!("\njourney: {:?} | presence detection off", j.get())),
         }
     }
+    if let Some(c) = status.capture.as_ref() {
+        s.push_str(&if c.face_cost_us > 0.0 {
+            let ms = c.face_cost_us / 1000.0;
+            format!("\nfaces: {} in view ({ms:.1} ms/detection; boxes on the camera view)", c.faces.len())
+        } else {
+            "\nfaces: detector off".to_string()
+        });
+    }
     if let Some(problem) = keepsake.and_then(|k| k.0.lock().expect("keepsake problem lock").clone()) {
         s.push_str(&format!("\nKEEPSAKE: {problem}"));
     }

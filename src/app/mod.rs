@@ -3,6 +3,7 @@
 mod camera_texture;
 pub mod caption;
 pub mod display;
+mod face_view;
 mod hud;
 pub mod image_loader;
 pub mod journey;
@@ -75,6 +76,7 @@ pub fn view_plugins(app: &mut App) {
     picker::plugin(app);
     preview::plugin(app);
     hud::plugin(app);
+    face_view::plugin(app);
     keepsake::plugin(app);
     status_file::plugin(app);
     pacing::plugin(app);

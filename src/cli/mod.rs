@@ -1,6 +1,7 @@
 //! The command line: `run` starts the installation; the rest are tools for technicians.
 
 pub mod bench;
+pub mod bench_faces;
 mod bench_journey;
 mod bench_mirror;
 pub mod bench_step;
@@ -41,6 +42,8 @@ pub enum Command {
     Bench(bench_step::BenchArgs),
     /// Live pipeline: capture-to-painting latency, snapshot rate, flicker.
     BenchLive(bench::BenchLiveArgs),
+    /// Face-aware painting vs plain on portraits: content in faces, style outside, time.
+    BenchFaces(bench_faces::BenchFacesArgs),
     /// One engine timing run (used by `bench`).
     #[command(hide = true)]
     BenchEngine(bench_step::BenchEngineArgs),
