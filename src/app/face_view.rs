@@ -26,6 +26,7 @@ pub(super) fn plugin(app: &mut App) {
     app.add_systems(Update, update_face_view.in_set(AppSystems::Present));
 }
 
+#[allow(clippy::too_many_arguments)] // a Bevy system: one parameter per resource and query it reads
 fn update_face_view(
     mut commands: Commands,
     hud: Res<HudVisible>,

@@ -94,7 +94,7 @@ pub fn bench_live(args: BenchLiveArgs) -> anyhow::Result<()> {
     live_mirror_numbers(&args, device, &style)?;
 
     // The visitor journey (Paint policy).
-    super::bench_journey::presence_cost();
+    super::bench_journey::presence_cost(&root);
     super::bench_journey::capture_to_first_painting(device, &args.engine.weights, &root, &args.sizes, args.frames);
     #[cfg(feature = "gui")]
     super::bench_journey::still_to_countdown(&root, 3)?;

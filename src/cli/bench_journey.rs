@@ -21,7 +21,7 @@ fn median(mut v: Vec<f64>) -> f64 {
 }
 
 /// Presence detection on 640x480 frames of the scripted visitor, one core.
-pub fn presence_cost() {
+pub fn presence_cost(root: &std::path::Path) {
     let scene = SyntheticScene::new(7, 0.0, 640, 480).with_visitor(SCRIPT);
     let frames: Vec<RgbImage> = (0..150).map(|i| scene.render(i as f32 / 15.0)).collect();
     let mut detector = PresenceDetector::new(PresenceConfig::default());
@@ -33,6 +33,40 @@ pub fn presence_cost() {
     }
     let max = ms.iter().cloned().fold(0.0, f64::max);
     println!("presence detection at 640x480: median {:.2} ms/frame, max {:.2} ms (target < 2 ms)", median(ms), max);
+    face_cost(root);
+}
+
+/// The face detector on the demo visitor wearing the portrait fixture, per detection and
+/// per frame at the capture thread's rate (one detection per `interval_s`).
+fn face_cost(root: &std::path::Path) {
+    use crate::capture::faces::{FaceDetectionConfig, FaceDetector, FaceModel};
+    let cfg = FaceDetectionConfig::default();
+    let (model, face) = match (
+        FaceModel::load(&root.join(&cfg.model)),
+        crate::engine::imageio::load_rgb(&root.join(crate::config::DEMO_FACE)),
+    ) {
+        (Ok(m), Ok(f)) => (m, f),
+        (Err(e), _) => return println!("face detection: not measured ({e})"),
+        (_, Err(e)) => return println!("face detection: not measured ({e})"),
+    };
+    let scene = SyntheticScene::new(7, 0.0, 640, 480).with_visitor(SCRIPT).with_face(Some(std::sync::Arc::new(face)));
+    let frames: Vec<RgbImage> = (0..60).map(|i| scene.render(i as f32 / 5.0)).collect();
+    let interval = cfg.interval_s as f64;
+    let mut detector = FaceDetector::new(&model, cfg);
+    let (mut ms, mut found) = (Vec::new(), 0);
+    for f in &frames {
+        let t = Instant::now();
+        found += detector.detect(f).len();
+        ms.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    let med = median(ms.clone());
+    let max = ms.iter().cloned().fold(0.0, f64::max);
+    println!(
+        "face detection at 640x480 (320 px analysed): median {med:.1} ms/detection, max {max:.1} ms; one every {interval} s \
+         = {:.2} ms per frame at 15 fps ({found} faces in {} frames of the demo visitor)",
+        med / (interval * 15.0).max(1.0),
+        frames.len()
+    );
 }
 
 /// Frozen frame handed to the worker -> first snapshot, with the installation's default
