@@ -599,3 +599,38 @@ fn after_kill_9_the_restart_continues_with_the_artwork_and_the_pick() {
     assert!(third.log().contains("ignoring the saved state") && third.log().contains("corrupt"), "{}", third.log());
     third.quit();
 }
+
+#[test]
+fn a_visitor_already_in_view_of_the_camera_is_noticed_by_their_face_and_painted() {
+    // The test camera serves one picture: the synthetic visitor wearing the public-domain
+    // portrait, standing still, there from the first frame. The background model alone takes
+    // them for the room; the face detector notices them, and the journey paints them.
+    let pictures = tempfile::tempdir().unwrap();
+    let visitor = pictures.path().join("visitor.png");
+    let face = image::open(common::root().join("assets/faces/hopper.png")).unwrap().to_rgb8();
+    let script =
+        gallery_painter::capture::synthetic::SyntheticVisitor::Scripted { away_s: 0.0, still_s: 100.0, stay_s: 100.0 };
+    gallery_painter::capture::synthetic::SyntheticScene::new(5, 0.0, 320, 240)
+        .with_visitor(script)
+        .with_face(Some(std::sync::Arc::new(face)))
+        .render(10.0)
+        .save(&visitor)
+        .unwrap();
+    let picture = visitor.display().to_string();
+    let mut session = Session::start_with_camera(
+        r#"(
+            display: (fullscreen: true, crossfade_ms: 150, attract_after_s: 1000.0),
+            source: Camera(index: 0, width: 320, height: 240, fps: 15, mirror: false),
+            engine: (threads: 1, snapshot_every: 1, style: (size: 64, iterations: 20, levels: 1)),
+            journey: (countdown_s: 1.0, reveal_s: 400.0),
+        )"#,
+        4,
+        Some(&["--picture", &picture, "--sizes", "320x240", "--fps", "15"]),
+    );
+    session.wait("the camera", Duration::from_secs(60), |s| s.field("capture_state") == "Running");
+    session.wait("the visitor noticed and painted", Duration::from_secs(240), |s| {
+        matches!(s.field("journey").as_str(), "Painting" | "Reveal")
+    });
+    assert!(session.log().contains("presence: Entered"), "{}", session.log());
+    session.quit();
+}

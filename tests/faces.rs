@@ -242,3 +242,40 @@ fn face_aware_painting_keeps_the_face_closer_to_the_photo_and_gains_of_one_are_t
     assert_eq!(ones.as_raw(), plain.as_raw(), "gains of 1 must paint exactly the plain painting");
     assert_eq!(ones_loss, plain_loss);
 }
+
+#[test]
+fn face_maps_follow_the_faces_across_levels_and_live_frames() {
+    // Two levels (the map is made for each size) and Live frames whose face moves.
+    let params = StyleParams { size: 64, iterations: 3, levels: 2, ..StyleParams::default() };
+    let mut p = Painter::new(common::vgg(), common::cpu(), params).unwrap();
+    p.set_styles(vec![style("ink_waves.png")]).unwrap();
+    let script = SyntheticVisitor::Scripted { away_s: 0.0, still_s: 0.5, stay_s: 20.0 };
+    let scene = SyntheticScene::new(5, 0.0, 320, 240).with_visitor(script).with_face(Some(portrait()));
+    let mut d = detector();
+    let first = scene.render(3.0);
+    let faces = d.detect(&first);
+    assert_eq!(faces.len(), 1);
+    p.set_content(first);
+    p.set_faces(faces.clone());
+    p.restart(None).unwrap();
+    while !p.is_finished() {
+        p.step().unwrap();
+    }
+    let live = gallery_painter::engine::LiveSettings::default();
+    let mut moved = false;
+    for k in 1..=4 {
+        // Looking around: the figure (and its face) moves between frames.
+        let frame = scene.render(3.0 + k as f32 * 0.6);
+        let now = d.detect(&frame);
+        assert_eq!(now.len(), 1, "frame {k}");
+        moved |= (now[0].x - faces[0].x).abs() > 0.01;
+        p.set_faces(now);
+        p.follow(frame, &live).unwrap();
+        for _ in 0..2 {
+            let losses = p.step().unwrap().losses;
+            assert!(losses.total.is_finite() && losses.content > 0.0, "frame {k}: {losses:?}");
+        }
+    }
+    assert!(moved, "the face should have moved between the frames");
+    assert_eq!(p.painting().unwrap().dimensions(), (64, 48));
+}

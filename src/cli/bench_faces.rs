@@ -2,10 +2,11 @@
 //! with a face (found by the detector) and each style, paints the plain objective and the
 //! face-aware one with the same parameters (the installation's defaults), then measures the
 //! finished paintings with the same VGG:
-//! - the content loss inside the faces (`1/2 sum (F - P)^2` over the face positions of the
-//!   content layers): lower = the visitor's features kept;
-//! - the style loss outside the faces (each style layer's Gram over the positions outside,
-//!   against the artwork's): it must not get worse by more than a few percent;
+//! - the content loss inside the faces (`1/2 sum (F - P)^2` over the content layers'
+//!   positions inside the ellipse around each detector box): lower = the features kept;
+//! - the style loss outside the faces (each style layer's Gram over the positions the face
+//!   map does not reach, against the artwork's): it must not get worse by more than a few
+//!   percent;
 //! - the time per painting.
 //!
 //! Writes a contact sheet per photo (photo with the face boxes | plain | face-aware, one row
@@ -84,12 +85,17 @@ fn measure(
         params,
         device,
     )?;
-    // A hard face mask: the ellipses with no feather.
-    let hard = FaceWeights { feather: 0.0, ..params.faces };
+    // Inside: the face proper (the ellipse around the detector's box, no growth, no feather).
+    // Outside: everywhere the face-aware objective is the plain one (beyond the feathered map).
+    let face_proper = FaceWeights { grow: 1.0, feather: 0.0, ..params.faces };
     let mask = |layer: usize, inside: bool| -> Tensor {
         let (gw, gh) = vgg.grid(layer, h as i64, w as i64);
         let (gw, gh) = (gw.max(1) as usize, gh.max(1) as usize);
-        let m: Vec<f32> = face_map(faces, gw, gh, &hard).iter().map(|v| if inside { *v } else { 1.0 - v }).collect();
+        let m: Vec<f32> = if inside {
+            face_map(faces, gw, gh, &face_proper)
+        } else {
+            face_map(faces, gw, gh, &params.faces).iter().map(|v| if *v > 0.0 { 0.0 } else { 1.0 }).collect()
+        };
         Tensor::from_slice(&m).view([1, 1, gh as i64, gw as i64]).to_device(device)
     };
     tch::no_grad(|| {

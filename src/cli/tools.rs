@@ -147,6 +147,15 @@ pub fn check_config(args: CheckArgs) -> anyhow::Result<()> {
         failures += 1;
         println!("FAIL weights {} missing\n  fix: run scripts/setup.sh", weights.display());
     }
+    if cfg.faces.enabled {
+        match crate::capture::faces::FaceModel::load(&crate::paths::resolve(&root, &cfg.faces.model)) {
+            Ok(_) => println!("ok   face detector {}", cfg.faces.model.display()),
+            Err(e) => {
+                failures += 1;
+                println!("FAIL {e}");
+            }
+        }
+    }
     let mut scenes = args.scenes.clone();
     if scenes.is_empty() {
         scenes.push(cfg.scene.clone());
