@@ -9,7 +9,9 @@
 //!   seen during the visit.
 //! - **Held**: a face seen within `face_hold_s` keeps the visitor present, and nothing fades
 //!   into the background meanwhile, so a visitor who holds still stays noticed. A face that
-//!   turns away leaves the body, which the foreground still sees.
+//!   turns away leaves the body, which the foreground still sees. A visit that never showed
+//!   a face fades into the background at `faceless_absorb_rate` (a sun patch ends in ~half a
+//!   minute).
 //! - A visitor already in view at start is part of the background: noticed by the face; when
 //!   their face is gone the background is learnt again from the frame.
 //!
@@ -72,6 +74,9 @@ pub struct PresenceConfig {
     /// With faces: without one, the share of the region that must differ for "someone came
     /// close" (children below the camera, profiles). Above enter_area: a light patch is smaller.
     pub close_area: f32,
+    /// With faces: how fast a visit with no face seen (a sun patch, a bag, a child below the
+    /// camera standing still) fades into the background, per second.
+    pub faceless_absorb_rate: f32,
 }
 
 impl Default for PresenceConfig {
@@ -92,6 +97,7 @@ impl Default for PresenceConfig {
             face_frames: 2,
             face_hold_s: 3.0,
             close_area: 0.15,
+            faceless_absorb_rate: 0.05,
         }
     }
 }
@@ -124,6 +130,7 @@ impl PresenceConfig {
             ("background_rate", self.background_rate),
             ("absorb_rate", self.absorb_rate),
             ("close_area", self.close_area),
+            ("faceless_absorb_rate", self.faceless_absorb_rate),
         ] {
             if !(0.0..=1.0).contains(&v) {
                 return Err(format!("presence.{name} {v} must be a share within 0..1"));
@@ -288,8 +295,14 @@ impl PresenceDetector {
         let (x0, y0, x1, y1) = self.roi;
         let roi_pixels = ((x1 - x0) * (y1 - y0)).max(1) as f32;
         let fast = 1.0 - (-self.cfg.background_rate * dt).exp();
-        // Someone looking at the kiosk does not fade into the background, however still.
-        let slow = if face_recent { 0.0 } else { 1.0 - (-self.cfg.absorb_rate * dt).exp() };
+        // Someone looking at the kiosk does not fade into the background, however still; a
+        // visit that never showed a face (light, a bag) fades faster than the room's objects.
+        let absorb = match (self.faces_on && self.reading.present && !self.face_in_visit, face_recent) {
+            (_, true) => 0.0,
+            (true, false) => self.cfg.faceless_absorb_rate.max(self.cfg.absorb_rate),
+            (false, false) => self.cfg.absorb_rate,
+        };
+        let slow = 1.0 - (-absorb * dt).exp();
         if self.in_background && self.reading.present && !face_recent {
             // The visitor was part of the background and their face is gone (they left, or
             // turned away and are background anyway): learn the room again from this frame.
