@@ -239,3 +239,36 @@ fn graph_bookkeeping_matches_eager_through_style_switches_levels_and_live_frames
     });
     assert!(status.starts_with("emulated (3 captured, 6 made)"), "{status}");
 }
+
+#[test]
+fn graph_bookkeeping_matches_eager_when_the_face_map_moves() {
+    use gallery_painter::engine::graphed::Evaluator;
+    use gallery_painter::engine::{FaceBox, LiveSettings};
+    let make = |emulated: bool| {
+        let params = StyleParams { size: 64, iterations: 3, levels: 1, ..StyleParams::default() };
+        let mut p = night_painter(GpuOptions::default(), params);
+        if emulated {
+            p.set_evaluator(Evaluator::emulated());
+        }
+        p
+    };
+    let (mut graphed, mut eager) = (make(true), make(false));
+    let pixels = |p: &Painter| Vec::<f32>::try_from(&p.iterate().unwrap().reshape([-1])).unwrap();
+    let face = |x: f32| FaceBox { x, y: 0.2, w: 0.3, h: 0.4, score: 5.0 };
+    let live = LiveSettings::default();
+    let scene = gallery_painter::capture::synthetic::SyntheticScene::new(11, 0.0, 128, 96);
+    // The same size and key each frame: the moved face map must be copied into the graph.
+    for (k, x) in [0.2f32, 0.45, 0.6].into_iter().enumerate() {
+        for p in [&mut graphed, &mut eager] {
+            p.set_faces(vec![face(x)]);
+            p.follow(scene.render(k as f32 * 0.5), &live).unwrap();
+            (0..2).for_each(|_| {
+                p.step().unwrap();
+            });
+        }
+        let (a, b) = (pixels(&graphed), pixels(&eager));
+        let diff = a.iter().zip(&b).map(|(x, y)| (x - y).abs()).fold(0.0f32, f32::max);
+        assert!(diff == 0.0, "frame {k}: the graphed painting differs from the eager one by up to {diff}");
+    }
+    assert!(graphed.evaluator_status().starts_with("emulated"), "{}", graphed.evaluator_status());
+}

@@ -54,7 +54,7 @@ impl Default for FaceWeights {
     fn default() -> Self {
         // Measured on the portraits of ../shared/testdata (README "Faces"): faces keep their
         // features while the rest of the picture is painted as before.
-        FaceWeights { content_gain: 4.0, style_gain: 0.5, grow: 1.5, feather: 0.5 }
+        FaceWeights { content_gain: 3.0, style_gain: 0.2, grow: 1.3, feather: 0.4 }
     }
 }
 
