@@ -373,3 +373,26 @@ fn numbers_that_used_to_panic_or_exhaust_memory_are_refused_with_the_line_and_a_
     );
     check("crossfade_ms: 400", "crossfade_ms: 4000000", "crossfade_ms");
 }
+
+#[test]
+fn an_artwork_can_set_its_own_face_gains_and_a_bad_one_is_refused_at_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("s.ron");
+    let scene = |faces: &str| {
+        format!(
+            "(\n  name: \"x\",\n  entries: [\n    (\n      styles: [(path: \"assets/styles/ink_waves.png\")],\n      title: \"Ink\",\n      overrides: (faces: {faces}),\n    ),\n  ],\n)\n"
+        )
+    };
+    std::fs::write(&p, scene("(content_gain: 5.0, style_gain: 0.1)")).unwrap();
+    let base = StyleParams::default();
+    let loaded = Scene::load(&p, &common::root(), &base).unwrap();
+    let params = loaded.entries[0].overrides.apply(&base);
+    assert_eq!((params.faces.content_gain, params.faces.style_gain), (5.0, 0.1));
+    // Unset fields keep the face defaults.
+    assert_eq!(params.faces.grow, gallery_painter::engine::FaceWeights::default().grow);
+    std::fs::write(&p, scene("(content_gain: 5.0, style_gain: 0.0)")).unwrap();
+    let err = Scene::load(&p, &common::root(), &base).unwrap_err();
+    let msg = err.to_string();
+    assert!(msg.contains("faces.style_gain 0") && msg.contains("fix:"), "{msg}");
+    assert_eq!(err.line, 7, "{msg}");
+}

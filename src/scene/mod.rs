@@ -94,7 +94,7 @@ pub struct StyleOverrides {
     pub tv_weight: Option<f64>,
     pub preserve_colors: Option<bool>,
     pub style_scale: Option<f64>,
-    /// How this artwork treats faces, e.g. `faces: Some((content_gain: 6.0, style_gain: 0.3))`.
+    /// How this artwork treats faces, e.g. `faces: (content_gain: 6.0, style_gain: 0.3)`.
     pub faces: Option<crate::engine::FaceWeights>,
 }
 
