@@ -62,7 +62,7 @@ fn face_cost(root: &std::path::Path) {
     let med = median(ms.clone());
     let max = ms.iter().cloned().fold(0.0, f64::max);
     println!(
-        "face detection at 640x480 (320 px analysed): median {med:.1} ms/detection, max {max:.1} ms; one every {interval} s \
+        "face detection at 640x480 (320 px analysed): median {med:.1} ms/detection, max {max:.1} ms; one every {interval:.2} s \
          = {:.2} ms per frame at 15 fps ({found} faces in {} frames of the demo visitor)",
         med / (interval * 15.0).max(1.0),
         frames.len()
