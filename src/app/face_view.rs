@@ -36,6 +36,7 @@ fn update_face_view(
     texture: Option<ResMut<FaceViewTexture>>,
     mut views: Query<(Entity, &mut ImageNode, &mut Visibility), With<FaceView>>,
     marks: Query<Entity, With<FaceMark>>,
+    mut shown: Local<Option<Vec<crate::engine::FaceBox>>>,
 ) {
     let capture = status.capture.as_ref();
     let frame = capture.and_then(|c| c.latest.clone());
@@ -82,10 +83,15 @@ fn update_face_view(
         }
     };
     let Some(view) = view else { return };
+    let faces = capture.map(|c| c.faces.clone()).unwrap_or_default();
+    // The boxes change a few times a second at most: rebuild them only then.
+    if shown.as_ref() == Some(&faces) && !marks.is_empty() {
+        return;
+    }
     for m in &marks {
         commands.entity(m).despawn();
     }
-    let faces = capture.map(|c| c.faces.clone()).unwrap_or_default();
+    *shown = Some(faces.clone());
     commands.entity(view).with_children(|p| {
         for f in faces {
             p.spawn((
