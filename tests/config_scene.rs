@@ -390,6 +390,10 @@ fn an_artwork_can_set_its_own_face_gains_and_a_bad_one_is_refused_at_its_line() 
     assert_eq!((params.faces.content_gain, params.faces.style_gain), (5.0, 0.1));
     // Unset fields keep the face defaults.
     assert_eq!(params.faces.grow, gallery_painter::engine::FaceWeights::default().grow);
+    // `Some((..))`, as plain RON would have it: this project's RON leaves `Some` out.
+    std::fs::write(&p, scene("Some((content_gain: 5.0))")).unwrap();
+    let msg = Scene::load(&p, &common::root(), &base).unwrap_err().to_string();
+    assert!(msg.contains("s.ron:7:") && msg.contains("leave `Some` out"), "{msg}");
     std::fs::write(&p, scene("(content_gain: 5.0, style_gain: 0.0)")).unwrap();
     let err = Scene::load(&p, &common::root(), &base).unwrap_err();
     let msg = err.to_string();

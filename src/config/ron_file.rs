@@ -98,12 +98,21 @@ pub fn to_ron_string<T: serde::Serialize>(value: &T) -> String {
 /// Parses RON text that came from `path` (used in messages).
 pub fn parse_ron<T: DeserializeOwned>(text: &str, path: &Path) -> Result<T, ConfigError> {
     let options = ron::Options::default().with_default_extension(EXTENSIONS);
-    options.from_str(text).map_err(|e| ConfigError {
-        path: path.to_path_buf(),
-        line: e.span.start.line,
-        col: e.span.start.col,
-        message: e.code.to_string(),
-        fix: fix_for(&e.code),
+    options.from_str(text).map_err(|e| {
+        let line_text = text.lines().nth(e.span.start.line.saturating_sub(1)).unwrap_or("");
+        let fix = if e.code == ron::Error::ExpectedIdentifier && line_text.contains("Some((") {
+            // IMPLICIT_SOME reads `Some(` as the name of a struct: a group goes in without it.
+            "leave `Some` out before a group in ( ): write e.g. `faces: (content_gain: 5.0)`".to_string()
+        } else {
+            fix_for(&e.code)
+        };
+        ConfigError {
+            path: path.to_path_buf(),
+            line: e.span.start.line,
+            col: e.span.start.col,
+            message: e.code.to_string(),
+            fix,
+        }
     })
 }
 
