@@ -302,6 +302,8 @@ fn status_prints_one_screen_from_the_status_file() {
         bad_frames: 3,
         journey: "Attract".into(),
         visitors: 9,
+        faces_in_view: 1,
+        face_detection_ms: 15.7,
         ..StatusReport::default()
     };
     std::fs::write(&path, ron::ser::to_string_pretty(&report, Default::default()).unwrap()).unwrap();
@@ -316,6 +318,7 @@ fn status_prints_one_screen_from_the_status_file() {
         "4200 frames",
         "3 bad",
         "journey    Attract, presence , 9 visitors",
+        "faces      1 in view (15.7 ms per detection)",
     ] {
         assert!(out.contains(want), "`{want}` missing:\n{out}");
     }

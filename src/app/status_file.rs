@@ -83,6 +83,8 @@ fn write_status(
         presence: presence.map(|p| p.describe().to_string()).unwrap_or_default(),
         presence_foreground: presence.map(|p| p.foreground).unwrap_or(0.0),
         presence_cost_ms: status.capture.as_ref().map(|c| c.presence_cost_us / 1000.0).unwrap_or(0.0),
+        faces_in_view: status.capture.as_ref().map(|c| c.faces.len()).unwrap_or(0),
+        face_detection_ms: status.capture.as_ref().map(|c| c.face_cost_us / 1000.0).unwrap_or(0.0),
         visitors: timings.as_ref().map(|t| t.visitors).unwrap_or(0),
         still_to_countdown_ms: timings.and_then(|t| t.still_to_countdown).map(|d| d.as_secs_f64() * 1000.0),
     };

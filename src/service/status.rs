@@ -40,6 +40,10 @@ pub struct StatusReport {
     /// Share of the region that differs from the background.
     pub presence_foreground: f32,
     pub presence_cost_ms: f64,
+    /// Faces the detector sees now (a count: nothing of a face is written).
+    pub faces_in_view: usize,
+    /// Mean time of one face detection, ms (0: the detector is off).
+    pub face_detection_ms: f64,
     pub visitors: u64,
     /// From "still" seen by the camera to the countdown's start, ms.
     pub still_to_countdown_ms: Option<f64>,
@@ -95,6 +99,15 @@ impl StatusReport {
             ),
         );
         row(&mut out, "display", format!("{:.1} fps, {} paintings shown", self.display_fps, self.painting_updates));
+        row(
+            &mut out,
+            "faces",
+            if self.face_detection_ms > 0.0 {
+                format!("{} in view ({:.1} ms per detection)", self.faces_in_view, self.face_detection_ms)
+            } else {
+                "detector off".to_string()
+            },
+        );
         if !self.journey.is_empty() {
             row(
                 &mut out,
