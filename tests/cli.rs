@@ -96,40 +96,21 @@ fn stylize_paints_a_tiny_picture() {
 fn stylize_with_faces_finds_the_portraits_face_and_paints_it() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("portrait.png");
-    let (ok, log) = output(bin().args([
-        "stylize",
-        "--content",
-        "assets/faces/hopper.png",
-        "--style",
-        "assets/styles/ember_field.png",
-        "--size",
-        "64",
-        "--iters",
-        "3",
-        "--levels",
-        "1",
-        "--faces",
-        "--threads",
-        "1",
-        "--out",
-        out.to_str().unwrap(),
-    ]));
+    let stylize = |more: &[&str]| {
+        let mut c = bin();
+        c.args(["stylize", "--content", "assets/faces/hopper.png", "--style", "assets/styles/ember_field.png"])
+            .args(["--faces", "--size", "64", "--iters", "3", "--levels", "1", "--threads", "1"])
+            .args(more)
+            .arg("--out")
+            .arg(&out);
+        output(&mut c)
+    };
+    let (ok, log) = stylize(&[]);
     assert!(ok, "{log}");
     assert_eq!(log.lines().filter(|l| l.starts_with("face: ")).count(), 1, "{log}");
     assert_eq!(image::open(&out).unwrap().to_rgb8().dimensions(), (64, 64));
     // The model missing: a clear error with its fix.
-    let (ok, log) = output(bin().args([
-        "stylize",
-        "--content",
-        "assets/faces/hopper.png",
-        "--style",
-        "assets/styles/ember_field.png",
-        "--faces",
-        "--face-model",
-        "nowhere/model.bin",
-        "--out",
-        out.to_str().unwrap(),
-    ]));
+    let (ok, log) = stylize(&["--face-model", "nowhere/model.bin"]);
     assert!(!ok && log.contains("nowhere/model.bin") && log.contains("fix: run scripts/setup.sh"), "{log}");
 }
 

@@ -113,7 +113,7 @@ impl FaceDetector {
         }
         let w = self.cfg.analysis_width.min(fw);
         let h = ((fh as u64 * w as u64) / fw as u64).max(1) as u32;
-        let grey = image::DynamicImage::ImageRgb8(frame.clone()).into_luma8();
+        let grey = image::imageops::grayscale(frame);
         let grey = if w == fw { grey } else { image::imageops::resize(&grey, w, h, FilterType::Triangle) };
         // SeetaFace's smallest window is 20 px.
         let min_px = ((self.cfg.min_face * w as f32).round() as u32).max(20);
@@ -146,7 +146,6 @@ pub struct FaceWatch {
     interval: Duration,
     last_run: Option<Instant>,
     latest: Vec<FaceBox>,
-    runs: u64,
     /// Exponential mean of one detection, microseconds.
     pub cost_us: f64,
 }
@@ -162,7 +161,7 @@ pub struct FacesSeen<'a> {
 impl FaceWatch {
     pub fn new(detector: FaceDetector) -> FaceWatch {
         let interval = Duration::from_secs_f32(detector.cfg.interval_s);
-        FaceWatch { detector, interval, last_run: None, latest: Vec::new(), runs: 0, cost_us: 0.0 }
+        FaceWatch { detector, interval, last_run: None, latest: Vec::new(), cost_us: 0.0 }
     }
 
     /// Runs the detector on `frame` if it is due; returns the latest faces.
@@ -174,14 +173,8 @@ impl FaceWatch {
             let cost = started.elapsed().as_secs_f64() * 1e6;
             self.cost_us = if self.cost_us == 0.0 { cost } else { 0.9 * self.cost_us + 0.1 * cost };
             self.last_run = Some(now);
-            self.runs += 1;
         }
         FacesSeen { faces: &self.latest, fresh: due }
-    }
-
-    /// Detections run so far.
-    pub fn runs(&self) -> u64 {
-        self.runs
     }
 
     /// Another source or view: nothing seen yet.

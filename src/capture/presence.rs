@@ -182,8 +182,6 @@ pub struct PresenceReading {
     pub foreground: f32,
     /// Share of the region that changed since the previous frame (0..1).
     pub motion: f32,
-    /// Faces in the latest detection (0 without the detector).
-    pub faces: u32,
 }
 
 impl PresenceReading {
@@ -268,7 +266,6 @@ impl PresenceDetector {
         let mut events = Vec::new();
         if let Some(seen) = faces {
             self.faces_on = true;
-            self.reading.faces = seen.faces.len() as u32;
             if seen.fresh {
                 if seen.faces.is_empty() {
                     self.face_streak = 0;

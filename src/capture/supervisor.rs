@@ -167,7 +167,6 @@ pub fn spawn_capture(
     let (presence_tx, presence_rx) = crossbeam_channel::bounded(64);
     let presence = Presence {
         detector: options.presence.clone().map(PresenceDetector::new),
-        face_model: options.faces.clone(),
         events: presence_tx,
         drain: presence_rx.clone(),
         origin: Instant::now(),
@@ -184,8 +183,6 @@ pub fn spawn_capture(
 /// The presence detector and where its events go, owned by the capture thread.
 struct Presence {
     detector: Option<PresenceDetector>,
-    /// Made into a [`FaceWatch`] on the capture thread (a face detector is not `Send`).
-    face_model: Option<(FaceModel, FaceDetectionConfig)>,
     events: Sender<PresenceSignal>,
     drain: Receiver<PresenceSignal>,
     origin: Instant,
@@ -300,9 +297,10 @@ struct CaptureThread {
 
 impl CaptureThread {
     fn run(self) {
-        let CaptureThread { mut primary, mut fallback, options, tx, drain, status, stop, mut presence } = self;
+        let CaptureThread { mut primary, mut fallback, mut options, tx, drain, status, stop, mut presence } = self;
+        // Made here: a face detector is not `Send`, so it lives on this thread.
         let mut faces: Option<FaceWatch> =
-            presence.face_model.take().map(|(model, cfg)| FaceWatch::new(FaceDetector::new(&model, cfg)));
+            options.faces.take().map(|(model, cfg)| FaceWatch::new(FaceDetector::new(&model, cfg)));
         // The loop only borrows the shared status and the stop flag.
         let (status, stop): (&Mutex<CaptureStatus>, &AtomicBool) = (&status, &stop);
         let mut seq = 0u64;

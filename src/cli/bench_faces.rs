@@ -58,7 +58,7 @@ fn images_in(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
     Ok(v)
 }
 
-/// Content loss inside the faces and style loss outside them, of `painting`.
+/// Content loss inside the faces and style loss outside them, of one painting.
 struct Measured {
     content_in_faces: f64,
     style_outside: f64,
@@ -70,10 +70,11 @@ fn measure(
     photo: &RgbImage,
     faces: &[FaceBox],
     style: &StyleImage,
-    painting: &RgbImage,
-) -> anyhow::Result<Measured> {
+    paintings: &[&RgbImage],
+) -> anyhow::Result<Vec<Measured>> {
+    // One set of targets and masks for paintings of the same photo, style and size.
     let plan = LayerPlan::new(vgg, params)?;
-    let (w, h) = painting.dimensions();
+    let (w, h) = paintings.first().context("no painting to measure")?.dimensions();
     let device = vgg.device();
     let t = targets::build(
         vgg,
@@ -98,22 +99,28 @@ fn measure(
         };
         Tensor::from_slice(&m).view([1, 1, gh as i64, gw as i64]).to_device(device)
     };
+    let inside: Vec<Tensor> = plan.content_layers.iter().map(|&l| mask(l, true)).collect();
+    let outside: Vec<Tensor> = plan.style_layers.iter().map(|&l| mask(l, false).clamp_min(1e-6)).collect();
     tch::no_grad(|| {
-        let x = to_tensor(painting, device);
-        let feats = vgg.features(&vgg.preprocess(&x), &plan.taps);
-        let mut lc = 0.0;
-        for (i, ((pos, wgt), target)) in plan.content.iter().zip(&t.content_features).enumerate() {
-            let f = feats[*pos].to_kind(Kind::Float);
-            lc += wgt * weighted_content_loss(&f, target, &mask(plan.content_layers[i], true)).double_value(&[]);
-        }
-        let mut ls = 0.0;
-        for (i, ((pos, wgt), target)) in plan.style.iter().zip(&t.style_grams).enumerate() {
-            let f = feats[*pos].to_kind(Kind::Float);
-            let s = f.size();
-            let g = weighted_gram(&f, &mask(plan.style_layers[i], false).clamp_min(1e-6));
-            ls += wgt * style_layer_loss(&g, target, s[1], s[2] * s[3]).double_value(&[]);
-        }
-        Ok(Measured { content_in_faces: lc, style_outside: ls })
+        paintings
+            .iter()
+            .map(|painting| {
+                let x = to_tensor(painting, device);
+                let feats = vgg.features(&vgg.preprocess(&x), &plan.taps);
+                let mut lc = 0.0;
+                for (((pos, wgt), target), m) in plan.content.iter().zip(&t.content_features).zip(&inside) {
+                    let f = feats[*pos].to_kind(Kind::Float);
+                    lc += wgt * weighted_content_loss(&f, target, m).double_value(&[]);
+                }
+                let mut ls = 0.0;
+                for (((pos, wgt), target), m) in plan.style.iter().zip(&t.style_grams).zip(&outside) {
+                    let f = feats[*pos].to_kind(Kind::Float);
+                    let s = f.size();
+                    ls += wgt * style_layer_loss(&weighted_gram(&f, m), target, s[1], s[2] * s[3]).double_value(&[]);
+                }
+                Ok(Measured { content_in_faces: lc, style_outside: ls })
+            })
+            .collect()
     })
 }
 
@@ -193,8 +200,10 @@ pub fn bench_faces(args: BenchFacesArgs) -> anyhow::Result<()> {
             painter.set_styles(vec![style.clone()])?;
             let (plain, t_plain) = paint(&mut painter, Vec::new())?;
             let (aware, t_aware) = paint(&mut painter, faces.clone())?;
-            let m_plain = measure(painter.vgg(), &params, &photo, &faces, &style, &plain)?;
-            let m_aware = measure(painter.vgg(), &params, &photo, &faces, &style, &aware)?;
+            let [m_plain, m_aware]: [Measured; 2] =
+                measure(painter.vgg(), &params, &photo, &faces, &style, &[&plain, &aware])?
+                    .try_into()
+                    .map_err(|_| anyhow::anyhow!("two paintings measured, not two results"))?;
             let dc = m_aware.content_in_faces / m_plain.content_in_faces - 1.0;
             let ds = m_aware.style_outside / m_plain.style_outside - 1.0;
             content_changes.push(dc);
