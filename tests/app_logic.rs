@@ -70,7 +70,7 @@ impl Harness {
                 hud_key: KeyCode::F12,
                 ignore_close_requests: ignore_close,
             })
-            .insert_resource(Engagement { last_input: 0.0, attract_after_s: 1000.0, hint: String::new() })
+            .insert_resource(Engagement { last_input: 0.0, attract_after_s: 1000.0, show_hint: false })
             .init_state::<Picker>()
             .add_systems(Update, app::picker::pick.in_set(AppSystems::Input));
         app::logic_plugins(&mut app);

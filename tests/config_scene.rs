@@ -400,3 +400,57 @@ fn an_artwork_can_set_its_own_face_gains_and_a_bad_one_is_refused_at_its_line() 
     assert!(msg.contains("faces.style_gain 0") && msg.contains("fix:"), "{msg}");
     assert_eq!(err.line, 7, "{msg}");
 }
+
+#[test]
+fn visitor_texts_moved_to_fluent_and_take_home_links_need_an_address_phones_use() {
+    // A config from before the translations: the fix says where the wording lives now.
+    let text = "(\n    journey: (\n        invitation: \"Step up\",\n    ),\n)\n";
+    let err = parse_ron::<InstallationConfig>(text, Path::new("installation.ron")).unwrap_err();
+    assert_eq!(err.line, 3, "{err}");
+    assert!(err.to_string().contains("assets/i18n/<language>/kiosk.ftl"), "{err}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("installation.ron");
+    std::fs::write(&p, "(\n    share: (\n        enabled: true,\n        listen: \"0.0.0.0:8470\",\n    ),\n)\n")
+        .unwrap();
+    let err = InstallationConfig::load(&p).unwrap_err();
+    let msg = err.to_string();
+    assert!(msg.contains("share.public_url") && msg.contains("fix:") && msg.contains("guest network"), "{msg}");
+    std::fs::write(
+        &p,
+        "(\n    share: (enabled: true, listen: \"127.0.0.1:9107\", public_url: \"http://10.0.0.5:9107\"),\n    service: (health_address: Some(\"127.0.0.1:9107\")),\n)\n",
+    )
+    .unwrap();
+    let msg = InstallationConfig::load(&p).unwrap_err().to_string();
+    assert!(msg.contains("staff") && msg.contains("port of its own"), "{msg}");
+}
+
+#[test]
+fn a_scene_entry_carries_its_title_and_credit_per_language() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("s.ron");
+    let entry = |translations: &str| {
+        format!(
+            "(\n  name: \"x\",\n  entries: [\n    (\n      styles: [(path: \"assets/styles/ink_waves.png\")],\n      title: \"Ink Waves\",\n      credit: \"Studio collection\",\n      translations: {translations},\n    ),\n  ],\n)\n"
+        )
+    };
+    std::fs::write(&p, entry("{\"fr\": (title: \"Vagues d’encre\"), \"de\": (credit: \"Sammlung des Studios\")}"))
+        .unwrap();
+    let scene = Scene::load(&p, &common::root(), &StyleParams::default()).unwrap();
+    let e = &scene.entries[0];
+    assert_eq!((e.title_in("fr"), e.credit_in("fr")), ("Vagues d’encre", "Studio collection"));
+    assert_eq!((e.title_in("de"), e.credit_in("de")), ("Ink Waves", "Sammlung des Studios"));
+    assert_eq!((e.title_in("es"), e.credit_in("es")), ("Ink Waves", "Studio collection"));
+    std::fs::write(&p, entry("{\"french!\": (title: \"x\")}")).unwrap();
+    let err = Scene::load(&p, &common::root(), &StyleParams::default()).unwrap_err();
+    assert_eq!(err.line, 8, "{err}");
+    assert!(err.to_string().contains("not a language tag"), "{err}");
+    // The shipped scene's titles are translated into every offered language.
+    let shipped =
+        Scene::load(&common::root().join("scenes/default.ron"), &common::root(), &StyleParams::default()).unwrap();
+    for e in &shipped.entries {
+        for lang in ["de", "fr", "es"] {
+            assert_ne!(e.title_in(lang), e.title, "{} has no {lang} title", e.title);
+        }
+    }
+}

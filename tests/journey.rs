@@ -98,7 +98,7 @@ impl Harness {
                 hud_key: KeyCode::F12,
                 ignore_close_requests: true,
             })
-            .insert_resource(Engagement { last_input: 0.0, attract_after_s: 1000.0, hint: String::new() })
+            .insert_resource(Engagement { last_input: 0.0, attract_after_s: 1000.0, show_hint: false })
             .insert_resource(JourneySettings::new(config, true, false))
             .init_state::<Picker>();
         app::logic_plugins(&mut app);
@@ -393,8 +393,11 @@ fn an_artwork_the_worker_cannot_use_ends_the_visitors_wait_at_once_with_an_apolo
     h.run(0.3);
     assert_eq!(h.journey(), Journey::Attract, "no visitor waits painting_timeout_s for nothing");
     let now = h.app.world().resource::<Time>().elapsed_secs_f64();
-    let apology = h.app.world().resource::<JourneyApology>().current(now).map(str::to_string);
-    assert!(apology.is_some_and(|a| a.contains("could not be made")), "the visitor is told why");
+    let apology = h.app.world().resource::<JourneyApology>().current(now);
+    assert_eq!(apology, Some("attract-sorry"), "the visitor is told why");
+    let texts = gallery_painter::i18n::Catalog::load(&Default::default(), &common::root()).unwrap();
+    assert!(texts.text("en", "attract-sorry").contains("could not be made"));
+    assert!(texts.text("fr", "attract-sorry").contains("n’a pas pu être peint"));
     assert_eq!(h.forgets(), forgets_before + 1, "the photo is dropped");
 }
 
@@ -422,4 +425,24 @@ fn without_a_camera_nobody_is_invited_and_a_touch_only_picks_an_artwork() {
     h.request_touch();
     h.run(0.3);
     assert_eq!(h.journey(), Journey::Noticed);
+}
+
+#[test]
+fn choosing_a_language_in_attract_is_not_asking_to_be_painted_but_any_other_touch_is() {
+    use gallery_painter::app::language::LanguageButton;
+    let mut h = Harness::new(CaptureTrigger::Auto);
+    h.camera_frame(3);
+    h.run(0.3);
+    assert_eq!(h.journey(), Journey::Attract);
+    // The finger lands on a language button (UI focus sets its Interaction that frame).
+    let button = h.app.world_mut().spawn((LanguageButton("fr".into()), Interaction::None)).id();
+    *h.app.world_mut().get_mut::<Interaction>(button).unwrap() = Interaction::Pressed;
+    h.request_touch();
+    h.run(0.5);
+    assert_eq!(h.journey(), Journey::Attract, "the visitor reads the invitation in French first");
+    *h.app.world_mut().get_mut::<Interaction>(button).unwrap() = Interaction::None;
+    h.run(0.1);
+    h.request_touch();
+    h.run(0.3);
+    assert_eq!(h.journey(), Journey::Noticed, "a touch anywhere else still means someone is there");
 }

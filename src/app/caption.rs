@@ -5,6 +5,7 @@ use bevy::prelude::*;
 
 use super::AppSystems;
 use super::journey::Journey;
+use super::language::Localized;
 use super::pipeline::LatestPainting;
 use super::rotation::{ArtworkChanged, Playlist};
 use super::theme;
@@ -22,20 +23,25 @@ struct ProgressRow;
 #[derive(Component)]
 struct ProgressPhrase;
 
-/// What the painter is doing, in a visitor's words. `level` counts from 0 of `levels`.
+/// What the painter is doing, in a visitor's words (a Fluent message). `level` counts from
+/// 0 of `levels`.
 pub fn progress_phrase(level: u32, levels: u32, iteration: u32, total: u32, finished: bool) -> &'static str {
     if finished {
-        return "Finished";
+        return "progress-finished";
     }
     let share = iteration as f32 / total.max(1) as f32;
     if level + 1 < levels || (levels <= 1 && share < 0.35) {
-        "Sketching the composition..."
+        "progress-sketching"
     } else if share < 0.85 {
-        "Painting the details..."
+        "progress-details"
     } else {
-        "Adding the final touches..."
+        "progress-final-touches"
     }
 }
+
+/// The credit line under the label.
+#[derive(Component)]
+struct CreditText;
 
 #[derive(Resource, Clone, Copy)]
 pub struct CaptionSettings {
@@ -64,7 +70,11 @@ fn spawn(mut commands: Commands, settings: Res<CaptionSettings>) {
             visibility,
         ))
         .with_children(|c| {
-            c.spawn((CaptionText, Text::new(""), TextFont::from_font_size(28.0), TextColor(theme::TEXT)));
+            // Clear of the language buttons at the top right: a long label wraps. The limit is
+            // on the texts, not the panel, so that the panel grows with their lines.
+            let wrap = || Node { max_width: vw(50), ..default() };
+            c.spawn((CaptionText, theme::localized_strong(Localized::EntryLabel(0), 30.0, theme::TEXT), wrap()));
+            c.spawn((CreditText, theme::localized(Localized::EntryCredit(0), 18.0, theme::SOFT_TEXT), wrap()));
             c.spawn((ProgressRow, Node { flex_direction: FlexDirection::Column, row_gap: px(6), ..default() }))
                 .with_children(|row| {
                     row.spawn((Node { width: px(260), height: px(4), ..default() }, BackgroundColor(theme::FAINT)))
@@ -75,20 +85,28 @@ fn spawn(mut commands: Commands, settings: Res<CaptionSettings>) {
                                 BackgroundColor(theme::ACCENT),
                             ));
                         });
-                    row.spawn((ProgressPhrase, theme::text("", 20.0, theme::ACCENT)));
+                    row.spawn((ProgressPhrase, theme::label("progress-sketching", 22.0, theme::ACCENT)));
                 });
         });
 }
 
+#[allow(clippy::type_complexity)] // a Bevy query: the filters keep the two text queries apart
 fn update_caption(
     mut changes: MessageReader<ArtworkChanged>,
     playlist: Option<Res<Playlist>>,
-    mut text: Query<&mut Text, With<CaptionText>>,
+    mut label: Query<&mut Localized, With<CaptionText>>,
+    mut credit: Query<(&mut Localized, &mut Node), (With<CreditText>, Without<CaptionText>)>,
 ) {
     let (Some(change), Some(playlist)) = (changes.read().last(), playlist) else { return };
-    let caption = playlist.scene.entries[change.index].caption();
-    for mut t in &mut text {
-        t.0 = caption.clone();
+    for mut l in &mut label {
+        *l = Localized::EntryLabel(change.index);
+    }
+    // No credit line, no empty row under the label.
+    let has_credit = !playlist.scene.entries[change.index].credit.is_empty()
+        || playlist.scene.entries[change.index].translations.values().any(|t| t.credit.is_some());
+    for (mut c, mut node) in &mut credit {
+        *c = Localized::EntryCredit(change.index);
+        node.display = if has_credit { Display::Flex } else { Display::None };
     }
 }
 
@@ -97,7 +115,7 @@ fn update_progress(
     journey: Option<Res<State<Journey>>>,
     mut row: Query<&mut Node, (With<ProgressRow>, Without<ProgressFill>)>,
     mut fill: Query<&mut Node, With<ProgressFill>>,
-    mut phrase: Query<&mut Text, With<ProgressPhrase>>,
+    mut phrase: Query<&mut Localized, With<ProgressPhrase>>,
 ) {
     // With the visitor journey, progress belongs to a visitor's painting only.
     let painting = journey.as_ref().is_none_or(|j| matches!(j.get(), Journey::Painting | Journey::Reveal));
@@ -115,10 +133,10 @@ fn update_progress(
     for mut n in &mut fill {
         n.width = percent(100.0 * share);
     }
-    let words = progress_phrase(s.level, s.levels, s.iteration, s.total_iterations, s.finished);
+    let words = Localized::key(progress_phrase(s.level, s.levels, s.iteration, s.total_iterations, s.finished));
     for mut t in &mut phrase {
-        if t.0 != words {
-            t.0 = words.to_string();
+        if *t != words {
+            *t = words.clone();
         }
     }
 }

@@ -8,6 +8,7 @@ use super::AppSystems;
 use super::journey::Journey;
 use super::keepsake::KeepsakeProblem;
 use super::kiosk::KioskSettings;
+use super::language::Localized;
 use super::pipeline::PipelineStatus;
 use super::rotation::{Opening, Playlist, SceneProblem};
 use super::theme;
@@ -58,7 +59,7 @@ fn spawn(mut commands: Commands) {
             HudText,
         ))
         .with_children(|p| {
-            p.spawn((Text::new(""), TextFont::from_font_size(16.0), TextColor(theme::STAFF_TEXT)));
+            p.spawn(theme::staff_text(16.0, theme::STAFF_TEXT));
         });
     commands
         .spawn((
@@ -75,7 +76,7 @@ fn spawn(mut commands: Commands) {
             GlobalZIndex(theme::z::BANNER),
         ))
         .with_children(|p| {
-            p.spawn((Text::new(""), TextFont::from_font_size(18.0), TextColor(Color::WHITE)));
+            p.spawn(theme::localized(Localized::key("banner-camera-lost"), 20.0, Color::WHITE));
         });
     commands
         .spawn((
@@ -93,11 +94,7 @@ fn spawn(mut commands: Commands) {
             GlobalZIndex(theme::z::CLOSED),
         ))
         .with_children(|p| {
-            p.spawn((
-                Text::new("The painter is resting. See you during opening hours."),
-                TextFont::from_font_size(36.0),
-                TextColor(theme::TEXT),
-            ));
+            p.spawn(theme::localized_strong(Localized::key("closed-resting"), 40.0, theme::TEXT));
         });
 }
 
@@ -155,6 +152,7 @@ fn update_hud(
     journey: Option<Res<State<Journey>>>,
     keepsake: Option<Res<KeepsakeProblem>>,
     status_file: Option<Res<super::status_file::StatusFileProblem>>,
+    visitor: (Option<Res<super::language::Language>>, Option<Res<super::share::ShareDesk>>),
     hud: Query<&Children, With<HudText>>,
     mut texts: Query<&mut Text>,
 ) {
@@ -186,6 +184,19 @@ fn update_hud(
             "\nfaces: detector off".to_string()
         });
     }
+    let (language, share) = visitor;
+    if let Some(l) = language {
+        s.push_str(&format!("\nlanguage: {} (the next visitor starts in {})", l.current, l.default));
+    }
+    if let Some(desk) = share {
+        let c = desk.0.config();
+        s.push_str(&format!(
+            "\ntake-home: {} paintings on offer at {}, each deleted after {} min",
+            desk.0.offered(),
+            c.public_url,
+            c.expire_min
+        ));
+    }
     if let Some(problem) = keepsake.and_then(|k| k.0.lock().expect("keepsake problem lock").clone()) {
         s.push_str(&format!("\nKEEPSAKE: {problem}"));
     }
@@ -206,15 +217,13 @@ fn update_banner(
     status: Res<PipelineStatus>,
     banner: Query<(Entity, &Children), With<Banner>>,
     mut vis: Query<&mut Visibility>,
-    mut texts: Query<&mut Text>,
+    mut texts: Query<&mut Localized>,
 ) {
     let message = match (&status.capture.as_ref().map(|c| &c.state), &status.worker.state) {
-        (_, WorkerState::Failed(_)) => Some("The painter has stopped - staff: see the status overlay".to_string()),
-        (Some(CaptureState::Lost { .. }), _) => Some("Camera lost - reconnecting...".to_string()),
-        (Some(CaptureState::Missing { .. }), _) => {
-            Some("No camera connected - staff: see the status overlay".to_string())
-        }
-        (Some(CaptureState::Stalled { .. }), _) => Some("The camera sends no pictures - waiting for it...".to_string()),
+        (_, WorkerState::Failed(_)) => Some("banner-painter-stopped"),
+        (Some(CaptureState::Lost { .. }), _) => Some("banner-camera-lost"),
+        (Some(CaptureState::Missing { .. }), _) => Some("banner-no-camera"),
+        (Some(CaptureState::Stalled { .. }), _) => Some("banner-camera-stalled"),
         _ => None,
     };
     for (e, children) in &banner {
@@ -224,12 +233,13 @@ fn update_banner(
                 *v = want;
             }
         }
-        if let Some(m) = &message {
+        if let Some(key) = message {
+            let want = Localized::key(key);
             for c in children.iter() {
                 if let Ok(mut t) = texts.get_mut(c)
-                    && t.0 != *m
+                    && *t != want
                 {
-                    t.0 = m.clone();
+                    *t = want.clone();
                 }
             }
         }

@@ -10,6 +10,8 @@ pub mod journey;
 pub mod keepsake;
 pub mod keys;
 pub mod kiosk;
+pub mod language;
+pub mod layout_report;
 pub mod pacing;
 pub mod picker;
 pub mod pipeline;
@@ -17,8 +19,10 @@ mod preview;
 pub mod rotation;
 pub mod saved_state;
 pub mod service;
+pub mod share;
 pub mod status_file;
 pub mod theme;
+pub mod typeface;
 
 use std::path::{Path, PathBuf};
 
@@ -68,8 +72,11 @@ pub fn logic_plugins(app: &mut App) {
 
 /// Everything that draws.
 pub fn view_plugins(app: &mut App) {
+    typeface::plugin(app);
+    language::plugin(app);
     if app.world().contains_resource::<JourneySettings>() {
         journey::view_plugin(app);
+        share::plugin(app);
     }
     display::plugin(app);
     caption::plugin(app);
@@ -80,6 +87,7 @@ pub fn view_plugins(app: &mut App) {
     keepsake::plugin(app);
     status_file::plugin(app);
     pacing::plugin(app);
+    layout_report::plugin(app);
 }
 
 #[derive(Debug, Clone, Default)]
@@ -103,6 +111,7 @@ pub fn kiosk_settings(cfg: &InstallationConfig) -> KioskSettings {
 pub fn run(cfg: InstallationConfig, root: &Path, options: RunOptions) -> anyhow::Result<()> {
     let scene_path = crate::paths::resolve(root, &cfg.scene);
     let scene = Scene::load(&scene_path, root, &cfg.engine.style)?;
+    let texts = std::sync::Arc::new(crate::i18n::Catalog::load(&cfg.language, root)?);
     let weights = crate::paths::resolve(root, &cfg.engine.weights);
     // Fail before opening a window if the network cannot be loaded at all.
     std::fs::metadata(&weights)
@@ -147,6 +156,28 @@ pub fn run(cfg: InstallationConfig, root: &Path, options: RunOptions) -> anyhow:
         },
         capture.frames.clone(),
     );
+
+    // The guest listener, bound before the window opens like /health: a taken port is seen at once.
+    let share = match (cfg.share.enabled, journey) {
+        (true, true) => {
+            let store = std::sync::Arc::new(
+                crate::share::ShareStore::new(cfg.share.clone(), root, texts.clone())
+                    .context("cannot prepare the folder for take-home paintings (share.folder)")?,
+            );
+            let server = crate::share::server::serve(store.clone()).with_context(|| {
+                format!(
+                    "cannot serve take-home pages on {}\n  fix: another program uses the port; choose another share.listen",
+                    cfg.share.listen
+                )
+            })?;
+            Some((store, server))
+        }
+        (true, false) => {
+            tracing::warn!("share: take-home links need the visitor journey (engine.policy: Paint); not offered");
+            None
+        }
+        _ => None,
+    };
 
     let fullscreen = cfg.display.fullscreen && !options.windowed;
     let window = Window {
@@ -194,11 +225,19 @@ pub fn run(cfg: InstallationConfig, root: &Path, options: RunOptions) -> anyhow:
             last_input: 0.0,
             attract_after_s: cfg.display.attract_after_s,
             // The journey's attract screen has its own invitation.
-            hint: if journey { String::new() } else { cfg.display.attract_hint.clone() },
+            show_hint: !journey,
         })
-        .insert_resource(ClearColor(Color::BLACK));
+        .insert_resource(ClearColor(Color::BLACK))
+        .insert_resource(language::Texts(texts.clone()))
+        .insert_resource(language::Language {
+            current: cfg.language.default.clone(),
+            default: cfg.language.default.clone(),
+        });
     if journey {
         app.insert_resource(JourneySettings::new(cfg.journey.clone(), cfg.presence.enabled, cfg.keepsake.enabled));
+    }
+    if let Some((store, _)) = &share {
+        app.insert_resource(share::ShareDesk(store.clone()));
     }
     if cfg.keepsake.enabled {
         app.insert_resource(keepsake::KeepsakeSettings {

@@ -8,6 +8,7 @@ use bevy::render::render_resource::{Extent3d, TextureDimension, TextureFormat};
 use bevy::tasks::{AsyncComputeTaskPool, Task, futures::check_ready};
 
 use super::AppSystems;
+use super::language::Localized;
 use super::rotation::{Playlist, SceneReloaded, StyleRequest};
 use super::theme;
 
@@ -38,7 +39,9 @@ pub enum Picker {
 pub struct Engagement {
     pub last_input: f64,
     pub attract_after_s: f64,
-    pub hint: String,
+    /// Whether the attract hint shows when the strip hides (not with the visitor journey,
+    /// whose attract screen invites instead).
+    pub show_hint: bool,
 }
 
 const THUMB_W: u32 = 176;
@@ -205,11 +208,7 @@ fn rebuild_strip(
                             BackgroundColor(theme::PANEL),
                         ))
                         .with_children(|label| {
-                            label.spawn((
-                                Text::new(entry.title.clone()),
-                                TextFont::from_font_size(14.0),
-                                TextColor(Color::WHITE),
-                            ));
+                            label.spawn(theme::localized(Localized::EntryTitle(i), 15.0, Color::WHITE));
                         });
                     });
             }
@@ -243,8 +242,8 @@ fn highlight_current(playlist: Option<Res<Playlist>>, mut thumbs: Query<(&Thumbn
 }
 
 fn spawn_hint(mut commands: Commands, engagement: Res<Engagement>) {
-    if engagement.hint.is_empty() {
-        return; // the visitor journey's attract screen invites instead
+    if !engagement.show_hint {
+        return;
     }
     commands
         .spawn((
@@ -262,11 +261,7 @@ fn spawn_hint(mut commands: Commands, engagement: Res<Engagement>) {
         .with_children(|n| {
             n.spawn((Node { padding: UiRect::axes(px(24), px(12)), ..default() }, BackgroundColor(theme::PANEL)))
                 .with_children(|b| {
-                    b.spawn((
-                        Text::new(engagement.hint.clone()),
-                        TextFont::from_font_size(30.0),
-                        TextColor(theme::TEXT),
-                    ));
+                    b.spawn(theme::label("picker-hint", 30.0, theme::TEXT));
                 });
         });
 }

@@ -59,7 +59,8 @@ fn update_preview(
                 ImageNode::new(t.handle.clone()),
                 Node {
                     position_type: PositionType::Absolute,
-                    top: px(24),
+                    // Under the language buttons.
+                    top: px(super::theme::BELOW_LANGUAGES),
                     right: px(24),
                     width: px(t.size.x),
                     height: px(t.size.y),

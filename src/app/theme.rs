@@ -3,8 +3,15 @@
 
 use bevy::prelude::*;
 
+use super::language::Localized;
+use super::typeface;
+
 /// Warm white for text on dark panels.
 pub const TEXT: Color = Color::srgb(1.0, 0.96, 0.88);
+/// Quieter text: the credit line under the label.
+pub const SOFT_TEXT: Color = Color::srgba(1.0, 0.96, 0.88, 0.78);
+/// Dark text on a white panel (the take-home QR code).
+pub const INK: Color = Color::srgb(0.08, 0.07, 0.05);
 /// Gold: the selected thumbnail, progress, buttons.
 pub const ACCENT: Color = Color::srgb(0.98, 0.82, 0.35);
 /// Dark translucent panel behind text over the painting.
@@ -34,6 +41,7 @@ pub mod z {
     pub const LIVE_VIEW: i32 = 18;
     pub const COUNTDOWN: i32 = 22;
     pub const CAPTURE_INDICATOR: i32 = 24;
+    pub const LANGUAGES: i32 = 26;
     pub const FLASH: i32 = 30;
     pub const BANNER: i32 = 40;
     pub const HUD: i32 = 50;
@@ -68,9 +76,34 @@ pub fn panel(padding_x: f32, padding_y: f32) -> (Node, BackgroundColor) {
     )
 }
 
-pub fn text(s: impl Into<String>, size: f32, color: Color) -> (Text, TextFont, TextColor) {
-    (Text::new(s), TextFont::from_font_size(size), TextColor(color))
+/// A visitor text in the current language (see [`Localized`]). Its `Text` starts empty and
+/// is filled from the Fluent catalog: visitor texts are never literals in code.
+pub fn localized(what: Localized, size: f32, color: Color) -> (Localized, Text, TextFont, TextColor) {
+    (what, Text::new(""), typeface::regular(size), TextColor(color))
 }
+
+/// [`localized`] for a message without variables.
+pub fn label(key: &'static str, size: f32, color: Color) -> (Localized, Text, TextFont, TextColor) {
+    localized(Localized::key(key), size, color)
+}
+
+/// [`localized`] in the semibold face: headlines, buttons, the countdown.
+pub fn localized_strong(what: Localized, size: f32, color: Color) -> (Localized, Text, TextFont, TextColor) {
+    (what, Text::new(""), typeface::semibold(size), TextColor(color))
+}
+
+/// [`label`] in the semibold face.
+pub fn headline(key: &'static str, size: f32, color: Color) -> (Localized, Text, TextFont, TextColor) {
+    localized_strong(Localized::key(key), size, color)
+}
+
+/// Text only staff read (the F12 overlay), filled by its own system in English.
+pub fn staff_text(size: f32, color: Color) -> (Text, TextFont, TextColor) {
+    (Text::new(""), typeface::regular(size), TextColor(color))
+}
+
+/// Top of what sits under the language buttons (top right).
+pub const BELOW_LANGUAGES: f32 = 92.0;
 
 /// Height of the picker strip at the bottom of the screen; prompts sit above it.
 pub const ABOVE_PICKER: f32 = 176.0;

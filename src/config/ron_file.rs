@@ -70,6 +70,9 @@ fn find_name(text: &str, name: &str, from: usize) -> Option<usize> {
 fn fix_for(code: &ron::Error) -> String {
     use ron::Error as E;
     match code {
+        E::NoSuchStructField { found, .. } if found == "invitation" || found == "attract_hint" => {
+            "visitor texts are translated now: remove this line and change the wording in assets/i18n/<language>/kiosk.ftl (attract-invitation, picker-hint)".into()
+        }
         E::NoSuchStructField { expected, .. } => {
             format!("remove or rename this field; valid fields here are: {}", expected.join(", "))
         }

@@ -41,6 +41,10 @@ pub struct InstallationConfig {
     pub faces: FaceDetectionConfig,
     pub kiosk: KioskConfig,
     pub keepsake: KeepsakeConfig,
+    /// The languages a visitor can choose; every visitor text is in `assets/i18n/<lang>/kiosk.ftl`.
+    pub language: crate::i18n::LanguageConfig,
+    /// Take it home: a QR code at the reveal opens the painting on the visitor's phone.
+    pub share: crate::share::ShareConfig,
     /// Running unattended: the health endpoint.
     pub service: ServiceConfig,
 }
@@ -59,6 +63,8 @@ impl Default for InstallationConfig {
             faces: FaceDetectionConfig::default(),
             kiosk: KioskConfig::default(),
             keepsake: KeepsakeConfig::default(),
+            language: crate::i18n::LanguageConfig::default(),
+            share: crate::share::ShareConfig::default(),
             service: ServiceConfig::default(),
         }
     }
@@ -78,8 +84,6 @@ pub struct DisplayConfig {
     pub camera_preview: bool,
     /// Title, artist and year of the current artwork.
     pub caption: bool,
-    /// Text shown while nobody interacts.
-    pub attract_hint: String,
     /// Seconds without a touch before the picker hides and the hint shows.
     pub attract_after_s: f64,
 }
@@ -93,7 +97,6 @@ impl Default for DisplayConfig {
             crossfade_ms: 400,
             camera_preview: true,
             caption: true,
-            attract_hint: "Step in front of the camera - touch the screen to choose a painting".into(),
             attract_after_s: 30.0,
         }
     }
@@ -194,8 +197,6 @@ pub struct JourneyConfig {
     pub show_recent_paintings: usize,
     /// Seconds each picture stays in the attract loop.
     pub attract_cycle_s: f64,
-    /// Invitation shown while nobody is there.
-    pub invitation: String,
 }
 
 impl Default for JourneyConfig {
@@ -210,7 +211,6 @@ impl Default for JourneyConfig {
             painting_timeout_s: 300.0,
             show_recent_paintings: 0,
             attract_cycle_s: 8.0,
-            invitation: "Step up and hold still - you will be painted".into(),
         }
     }
 }
@@ -350,6 +350,16 @@ impl InstallationConfig {
                 field,
                 format!("engine.{m}"),
                 "correct the value in engine.live (the defaults are in the README)",
+            );
+        }
+        if let Err((field, m, fix)) = self.share.check() {
+            return bad(field, m, fix);
+        }
+        if self.share.enabled && self.service.health_address.as_deref() == Some(self.share.listen.as_str()) {
+            return bad(
+                "share.listen",
+                "share.listen is the staff's health address: visitors must never reach a staff interface".into(),
+                "give the guest listener a port of its own",
             );
         }
         if let Some(address) = &self.service.health_address

@@ -3,6 +3,7 @@
 
 mod hours;
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -42,6 +43,13 @@ pub struct SceneEntry {
     pub artist: String,
     #[serde(default)]
     pub year: String,
+    /// Credit line under the label, e.g. "Public domain, courtesy of ...".
+    #[serde(default)]
+    pub credit: String,
+    /// Title and credit in other languages, by language tag: `{"fr": (title: "...")}`.
+    /// A language without an entry here shows the title and credit above.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub translations: BTreeMap<String, EntryTranslation>,
     /// Seconds this artwork stays before the rotation moves on.
     #[serde(default = "default_duration")]
     pub duration_s: f64,
@@ -49,6 +57,14 @@ pub struct SceneEntry {
     pub transition: Transition,
     #[serde(default)]
     pub overrides: StyleOverrides,
+}
+
+/// An entry's title and credit in one language.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EntryTranslation {
+    pub title: Option<String>,
+    pub credit: Option<String>,
 }
 
 fn default_duration() -> f64 {
@@ -133,6 +149,16 @@ impl StyleOverrides {
 }
 
 impl SceneEntry {
+    /// The title in `lang`, or the scene's own when it has no translation.
+    pub fn title_in(&self, lang: &str) -> &str {
+        self.translations.get(lang).and_then(|t| t.title.as_deref()).unwrap_or(&self.title)
+    }
+
+    pub fn credit_in(&self, lang: &str) -> &str {
+        self.translations.get(lang).and_then(|t| t.credit.as_deref()).unwrap_or(&self.credit)
+    }
+
+    /// The label as the technician's status shows it (the display localises its own).
     pub fn caption(&self) -> String {
         match (self.artist.is_empty(), self.year.is_empty()) {
             (true, _) => self.title.clone(),
@@ -169,6 +195,13 @@ impl Scene {
             );
         }
         for (i, e) in self.entries.iter().enumerate() {
+            if let Some(tag) = e.translations.keys().find(|t| t.parse::<unic_langid::LanguageIdentifier>().is_err()) {
+                return err(
+                    &format!("\"{tag}\""),
+                    format!("entry {} ({}): `{tag}` is not a language tag", i + 1, e.title),
+                    "key translations by a tag such as \"fr\", \"de\" or \"es\"".into(),
+                );
+            }
             if e.styles.is_empty() {
                 return err(
                     &e.title,

@@ -3,6 +3,9 @@
 
 use std::path::PathBuf;
 
+#[cfg(feature = "gui")]
+pub mod xvfb;
+
 use gallery_painter::capture::synthetic::SyntheticScene;
 use gallery_painter::engine::{self, EngineDevice, Pooling, Vgg};
 use image::RgbImage;

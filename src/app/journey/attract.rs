@@ -47,16 +47,11 @@ pub(super) fn plugin(app: &mut App) {
         );
 }
 
-fn spawn_invitation(
-    mut commands: Commands,
-    settings: Res<JourneySettings>,
-    apology: Option<Res<JourneyApology>>,
-    time: Res<Time>,
-) {
+fn spawn_invitation(mut commands: Commands, apology: Option<Res<JourneyApology>>, time: Res<Time>) {
     // After a painting that could not be made, the visitor still in front reads why first.
     let (headline, hint) = match apology.as_ref().and_then(|a| a.current(time.elapsed_secs_f64())) {
-        Some(sorry) => (sorry.to_string(), "touch the screen to choose another painting"),
-        None => (settings.config.invitation.clone(), "or touch the screen to choose a painting"),
+        Some(sorry) => (sorry, "attract-sorry-hint"),
+        None => ("attract-invitation", "attract-hint"),
     };
     commands
         .spawn((
@@ -66,8 +61,8 @@ fn spawn_invitation(
         ))
         .with_children(|row| {
             row.spawn((Invitation, theme::panel(36.0, 18.0))).with_children(|p| {
-                p.spawn(theme::text(headline, 40.0, theme::TEXT));
-                p.spawn(theme::text(hint, 22.0, theme::ACCENT));
+                p.spawn(theme::headline(headline, 42.0, theme::TEXT));
+                p.spawn(theme::label(hint, 26.0, theme::ACCENT));
             });
         });
 }

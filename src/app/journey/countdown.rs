@@ -6,7 +6,9 @@ use bevy::text::FontSize;
 
 use super::{Journey, JourneyClock, JourneySettings, live_view, spawn_capture_indicator};
 use crate::app::AppSystems;
+use crate::app::language::Localized;
 use crate::app::theme;
+use crate::i18n::Arg;
 
 #[derive(Component)]
 struct Numeral;
@@ -37,30 +39,33 @@ fn spawn(mut commands: Commands, time: Res<Time>, settings: Res<JourneySettings>
         .with_children(|c| {
             c.spawn((
                 Numeral,
-                Text::new(format!("{}", settings.config.countdown_s.ceil().max(1.0) as u32)),
-                TextFont::from_font_size(260.0),
-                TextColor(theme::TEXT),
+                theme::localized_strong(seconds_left(settings.config.countdown_s), 260.0, theme::TEXT),
                 TextShadow { offset: Vec2::new(6.0, 6.0), color: Color::srgba(0.0, 0.0, 0.0, 0.8) },
             ));
         });
-    spawn_capture_indicator(&mut commands, Journey::Countdown, "Your photo is being taken");
+    spawn_capture_indicator(&mut commands, Journey::Countdown, "countdown-photo-taken");
+}
+
+/// The numeral for `left` seconds (at least 1 while counting).
+fn seconds_left(left: f64) -> Localized {
+    Localized::with("countdown-seconds", vec![("seconds", Arg::Number(left.ceil().max(1.0)))])
 }
 
 fn count(
     time: Res<Time>,
     clock: Res<JourneyClock>,
     settings: Res<JourneySettings>,
-    mut numerals: Query<(&mut Text, &mut TextFont), With<Numeral>>,
+    mut numerals: Query<(&mut Localized, &mut TextFont), With<Numeral>>,
 ) {
     let elapsed = time.elapsed_secs_f64() - clock.entered;
     let left = (settings.config.countdown_s - elapsed).max(0.0);
-    let shown = left.ceil().max(1.0) as u32;
+
     // Each numeral lands a little larger and settles: a beat the visitor can feel.
     let within = (left - left.floor()) as f32;
-    for (mut text, mut font) in &mut numerals {
-        let s = shown.to_string();
-        if text.0 != s {
-            text.0 = s;
+    for (mut numeral, mut font) in &mut numerals {
+        let want = seconds_left(left);
+        if *numeral != want {
+            *numeral = want;
         }
         let want = 240.0 + 40.0 * within * within;
         if !matches!(font.font_size, FontSize::Px(now) if (now - want).abs() <= 2.0) {

@@ -12,6 +12,7 @@ use super::{
 };
 use crate::app::AppSystems;
 use crate::app::display::ShowOnCanvas;
+use crate::app::language::LanguageButton;
 use crate::app::pipeline::{PaintingGate, PaintingUpdated, PipelineStatus, PresenceSeen, SendCommand, StyleUnusable};
 use crate::app::rotation::{ArtworkChanged, Playlist, StyleRequest};
 use crate::capture::presence::PresenceEvent;
@@ -22,7 +23,8 @@ const UNTOUCHED_GONE_S: f64 = 30.0;
 
 /// What a visitor reads when their painting cannot be made, and for how long.
 /// Set like the invitation it replaces: a short headline (it must fit one line at 40 px).
-pub const APOLOGY: &str = "Sorry - this painting could not be made";
+/// The Fluent message of the apology.
+pub const APOLOGY: &str = "attract-sorry";
 const APOLOGY_S: f64 = 8.0;
 
 pub(super) fn plugin(app: &mut App) {
@@ -68,6 +70,7 @@ fn track_presence(
     mut presence: ResMut<VisitorPresence>,
     touches: Res<Touches>,
     mouse: Res<ButtonInput<MouseButton>>,
+    language_buttons: Query<&Interaction, (Changed<Interaction>, With<LanguageButton>)>,
 ) {
     let now = time.elapsed_secs_f64();
     for PresenceSeen(signal) in signals.read() {
@@ -90,7 +93,10 @@ fn track_presence(
             }
         }
     }
-    presence.touched = touches.any_just_pressed() || mouse.get_just_pressed().next().is_some();
+    // Choosing a language is not asking to be painted: the visitor reads the invitation in
+    // their language first (the camera still notices them as usual).
+    let chose_language = language_buttons.iter().any(|i| *i == Interaction::Pressed);
+    presence.touched = !chose_language && (touches.any_just_pressed() || mouse.get_just_pressed().next().is_some());
     if presence.touched {
         presence.last_touch = now;
     }
@@ -164,7 +170,12 @@ fn from_countdown(
     *gate = PaintingGate::Frame(frame.seq);
     show.write(ShowOnCanvas(frame.image.clone()));
     out.write(SendCommand(Command::PaintFrame(frame.clone())));
-    commands.insert_resource(VisitorCapture { frame, finished: None, finished_title: String::new() });
+    commands.insert_resource(VisitorCapture {
+        frame,
+        finished: None,
+        finished_title: String::new(),
+        finished_entry: None,
+    });
     next.set(Journey::Painting);
 }
 
@@ -190,7 +201,7 @@ fn from_painting(
     // The worker cannot paint this artwork: the visitor must not stand and wait for nothing.
     if let Some(u) = unusable.read().find(|u| playlist.is_none() || u.key == title) {
         tracing::error!("the painting in \"{}\" cannot be made ({}): back to attract", u.key, u.reason);
-        *apology = JourneyApology { text: Some(APOLOGY.into()), until: time.elapsed_secs_f64() + APOLOGY_S };
+        *apology = JourneyApology { key: Some(APOLOGY), until: time.elapsed_secs_f64() + APOLOGY_S };
         next.set(Journey::Attract);
         return;
     }
@@ -198,6 +209,7 @@ fn from_painting(
         if s.finished && s.frame_seq == capture.frame.seq && (playlist.is_none() || s.style_key == title) {
             capture.finished = Some(s.image.clone());
             capture.finished_title = title.clone();
+            capture.finished_entry = playlist.as_ref().map(|p| p.current);
             next.set(Journey::Reveal);
             return;
         }

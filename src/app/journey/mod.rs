@@ -97,6 +97,8 @@ pub struct VisitorCapture {
     pub finished: Option<Arc<RgbImage>>,
     /// Title of the artwork the finished painting is in.
     pub finished_title: String,
+    /// The scene entry the finished painting is in (its label, in the visitor's language).
+    pub finished_entry: Option<usize>,
 }
 
 /// Whether a visitor can be photographed now: the capture has frames to give (a camera, or
@@ -111,13 +113,14 @@ pub fn camera_available(status: &crate::app::pipeline::PipelineStatus) -> bool {
 /// artwork turned out unusable), until `until` (app seconds).
 #[derive(Resource, Default, Debug, Clone)]
 pub struct JourneyApology {
-    pub text: Option<String>,
+    /// The Fluent message that says why.
+    pub key: Option<&'static str>,
     pub until: f64,
 }
 
 impl JourneyApology {
-    pub fn current(&self, now: f64) -> Option<&str> {
-        self.text.as_deref().filter(|_| now < self.until)
+    pub fn current(&self, now: f64) -> Option<&'static str> {
+        self.key.filter(|_| now < self.until)
     }
 }
 
@@ -167,7 +170,7 @@ pub fn view_plugin(app: &mut App) {
 
 /// A small red dot and a line of text: visitors always see when their picture is taken
 /// and what happens to it.
-pub(crate) fn spawn_capture_indicator(commands: &mut Commands, state: Journey, text: &str) {
+pub(crate) fn spawn_capture_indicator(commands: &mut Commands, state: Journey, key: &'static str) {
     use super::theme;
     commands
         .spawn((
@@ -191,6 +194,6 @@ pub(crate) fn spawn_capture_indicator(commands: &mut Commands, state: Journey, t
                 Node { width: px(16), height: px(16), border_radius: BorderRadius::MAX, ..default() },
                 BackgroundColor(theme::CAPTURE_RED),
             ));
-            p.spawn(theme::text(text, 18.0, theme::TEXT));
+            p.spawn(theme::label(key, 20.0, theme::TEXT));
         });
 }

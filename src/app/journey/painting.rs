@@ -11,10 +11,6 @@ pub(super) fn plugin(app: &mut App) {
 }
 
 fn spawn(mut commands: Commands, settings: Res<JourneySettings>) {
-    let text = if settings.keepsake {
-        "Painting your photo - finished paintings are kept"
-    } else {
-        "Painting your photo - it is deleted when you leave"
-    };
+    let text = if settings.keepsake { "painting-photo-kept" } else { "painting-photo-deleted" };
     spawn_capture_indicator(&mut commands, Journey::Painting, text);
 }

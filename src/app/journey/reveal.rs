@@ -7,6 +7,7 @@ use bevy::prelude::*;
 use super::{Journey, JourneyClock, JourneyRequest, JourneySettings, VisitorCapture};
 use crate::app::AppSystems;
 use crate::app::display::{fit, rgba_image, to_rgba};
+use crate::app::language::Localized;
 use crate::app::picker::{Engagement, Picker};
 use crate::app::theme;
 
@@ -40,7 +41,7 @@ fn spawn_button(mut commands: Commands, settings: Res<JourneySettings>) {
         ))
         .with_children(|c| {
             c.spawn((PaintAgainButton, theme::touch_button(34.0))).with_children(|b| {
-                b.spawn(theme::text("Paint me again", 34.0, theme::TEXT));
+                b.spawn(theme::headline("reveal-paint-again", 34.0, theme::TEXT));
             });
         });
 }
@@ -60,7 +61,11 @@ fn spawn_side_by_side(
     let photo = &capture.frame.image;
     // Each pane in half the screen, clear of the picker strip below.
     let half = Vec2::new(600.0, 430.0);
-    let panes = [(photo.clone(), "Your photo".to_string()), (painting, capture.finished_title.clone())];
+    let painting_label = match capture.finished_entry {
+        Some(i) => Localized::EntryTitle(i),
+        None => Localized::key("progress-finished"),
+    };
+    let panes = [(photo.clone(), Localized::key("reveal-your-photo")), (painting, painting_label)];
     commands
         .spawn((
             SideBySide,
@@ -90,7 +95,7 @@ fn spawn_side_by_side(
                 })
                 .with_children(|pane| {
                     pane.spawn((ImageNode::new(handle), Node { width: px(shown.x), height: px(shown.y), ..default() }));
-                    pane.spawn(theme::text(label, 26.0, theme::TEXT));
+                    pane.spawn(theme::localized(label, 28.0, theme::TEXT));
                 });
             }
         });

@@ -1,0 +1,166 @@
+//! The kiosk speaks the visitor's language: every visitor text is a [`Localized`] node that
+//! this plugin fills from the Fluent [`Catalog`], again whenever the language changes. A row
+//! of buttons at the top right, each language named in itself, switches it; the next
+//! visitor starts in the configured default (reset at Attract).
+
+use std::sync::Arc;
+
+use bevy::prelude::*;
+
+use super::AppSystems;
+use super::rotation::Playlist;
+use super::theme;
+use crate::i18n::{Arg, Catalog};
+
+/// The Fluent catalog (shared with the take-home page).
+#[derive(Resource, Clone)]
+pub struct Texts(pub Arc<Catalog>);
+
+/// The language the kiosk speaks now, and the one it returns to for the next visitor.
+#[derive(Resource, Clone, Debug, PartialEq)]
+pub struct Language {
+    pub current: String,
+    pub default: String,
+}
+
+/// A visitor text: what it says, in whatever language is current.
+#[derive(Component, Clone, Debug, PartialEq)]
+pub enum Localized {
+    Message {
+        key: &'static str,
+        args: Vec<(&'static str, Arg)>,
+    },
+    /// The title of scene entry `0`.
+    EntryTitle(usize),
+    /// The museum label of scene entry `0`: title, artist and year.
+    EntryLabel(usize),
+    /// The credit line of scene entry `0` (empty when it has none).
+    EntryCredit(usize),
+    /// A message in one fixed language, whatever is current: a language's own name.
+    InLanguage {
+        lang: String,
+        key: &'static str,
+    },
+}
+
+impl Localized {
+    pub fn key(key: &'static str) -> Localized {
+        Localized::Message { key, args: Vec::new() }
+    }
+
+    pub fn with(key: &'static str, args: Vec<(&'static str, Arg)>) -> Localized {
+        Localized::Message { key, args }
+    }
+
+    /// The text in `lang`.
+    pub fn render(&self, texts: &Catalog, lang: &str, playlist: Option<&Playlist>) -> String {
+        let entry = |i: &usize| playlist.and_then(|p| p.scene.entries.get(*i));
+        match self {
+            Localized::Message { key, args } => texts.text_with(lang, key, args),
+            Localized::InLanguage { lang, key } => texts.text(lang, key),
+            Localized::EntryTitle(i) => entry(i).map(|e| e.title_in(lang).to_string()).unwrap_or_default(),
+            Localized::EntryCredit(i) => entry(i).map(|e| e.credit_in(lang).to_string()).unwrap_or_default(),
+            Localized::EntryLabel(i) => {
+                let Some(e) = entry(i) else { return String::new() };
+                let title = e.title_in(lang);
+                match (e.artist.is_empty(), e.year.is_empty()) {
+                    (true, _) => title.to_string(),
+                    (false, true) => texts.text_with(
+                        lang,
+                        "label-title-artist",
+                        &[("title", title.into()), ("artist", e.artist.as_str().into())],
+                    ),
+                    (false, false) => texts.text_with(
+                        lang,
+                        "label-title-artist-year",
+                        &[
+                            ("title", title.into()),
+                            ("artist", e.artist.as_str().into()),
+                            ("year", e.year.as_str().into()),
+                        ],
+                    ),
+                }
+            }
+        }
+    }
+}
+
+/// A language button; its text is the language's own name.
+#[derive(Component, Clone, Debug)]
+pub struct LanguageButton(pub String);
+
+pub(super) fn plugin(app: &mut App) {
+    if app.world().contains_resource::<super::JourneySettings>() {
+        app.add_systems(OnEnter(super::Journey::Attract), reset);
+    }
+    app.add_systems(Startup, spawn_buttons)
+        .add_systems(Update, choose.in_set(AppSystems::Input))
+        .add_systems(Update, (translate, highlight).in_set(AppSystems::Present));
+}
+
+/// Back to the default language for the next visitor.
+pub fn reset(mut language: ResMut<Language>) {
+    if language.current != language.default {
+        language.current = language.default.clone();
+    }
+}
+
+fn translate(
+    language: Res<Language>,
+    texts: Res<Texts>,
+    playlist: Option<Res<Playlist>>,
+    mut nodes: Query<(Ref<Localized>, &mut Text)>,
+) {
+    let all = language.is_changed() || playlist.as_ref().is_some_and(|p| p.is_changed());
+    for (what, mut text) in &mut nodes {
+        if all || what.is_changed() {
+            let s = what.render(&texts.0, &language.current, playlist.as_deref());
+            if text.0 != s {
+                text.0 = s;
+            }
+        }
+    }
+}
+
+fn spawn_buttons(mut commands: Commands, texts: Res<Texts>) {
+    if texts.0.languages().count() < 2 {
+        return;
+    }
+    commands
+        .spawn((
+            Node { position_type: PositionType::Absolute, top: px(20), right: px(20), column_gap: px(10), ..default() },
+            GlobalZIndex(theme::z::LANGUAGES),
+        ))
+        .with_children(|row| {
+            for lang in texts.0.languages() {
+                // Named in itself, so it reads the same whatever the kiosk speaks now.
+                let name = Localized::InLanguage { lang: lang.to_string(), key: "language-name" };
+                row.spawn((LanguageButton(lang.to_string()), theme::touch_button(20.0))).with_children(|b| {
+                    b.spawn(theme::localized(name, 20.0, theme::TEXT));
+                });
+            }
+        });
+}
+
+fn choose(buttons: Query<(&Interaction, &LanguageButton), Changed<Interaction>>, mut language: ResMut<Language>) {
+    for (interaction, button) in &buttons {
+        if *interaction == Interaction::Pressed && language.current != button.0 {
+            tracing::info!("visitor chose the language {}", button.0);
+            language.current = button.0.clone();
+        }
+    }
+}
+
+fn highlight(language: Res<Language>, mut buttons: Query<(&LanguageButton, &mut BorderColor, &mut BackgroundColor)>) {
+    for (button, mut border, mut background) in &mut buttons {
+        let chosen = button.0 == language.current;
+        let (want_border, want_background) =
+            if chosen { (theme::ACCENT, theme::PANEL) } else { (theme::FAINT, theme::LABEL) };
+        if border.top != want_border {
+            *border = BorderColor::all(want_border);
+        }
+        if background.0 != want_background {
+            background.0 = want_background;
+        }
+    }
+}

@@ -1,0 +1,159 @@
+//! Take it home, on the display: at the reveal (once photo and painting have been shown side
+//! by side) a QR code with "Scan to take your painting home" in the visitor's language. Each
+//! finished painting of the visit ("Paint me again", another pick) gets a link of its own.
+//! The link's page is served by the guest listener (`crate::share`).
+
+use std::sync::Arc;
+
+use bevy::image::ImageSampler;
+use bevy::prelude::*;
+
+use super::AppSystems;
+use super::display::rgba_image;
+use super::journey::{Journey, JourneyClock, JourneySettings, VisitorCapture};
+use super::language::{Language, Localized};
+use super::rotation::Playlist;
+use super::theme;
+use crate::share::{ShareLabel, ShareStore};
+
+/// The paintings on offer and the guest listener behind them.
+#[derive(Resource, Clone)]
+pub struct ShareDesk(pub Arc<ShareStore>);
+
+/// The painting offered during this reveal (by image identity) and its link.
+#[derive(Resource, Default, Debug, Clone)]
+pub struct SharedNow {
+    painting: Option<usize>,
+    pub url: Option<String>,
+}
+
+#[derive(Component)]
+struct ShareCode;
+
+/// Pixels per QR module and modules of white border (the standard's quiet zone).
+const MODULE_PX: u32 = 6;
+const QUIET_ZONE: u32 = 4;
+
+pub(super) fn plugin(app: &mut App) {
+    app.init_resource::<SharedNow>()
+        .add_systems(OnExit(Journey::Reveal), |mut s: ResMut<SharedNow>| *s = SharedNow::default())
+        .add_systems(
+            Update,
+            (offer_finished, show_after_side_by_side)
+                .chain()
+                .in_set(AppSystems::Present)
+                .run_if(in_state(Journey::Reveal).and_then(resource_exists::<ShareDesk>)),
+        );
+}
+
+/// The QR code of `url` as an image, black on white, `MODULE_PX` pixels per module.
+pub fn qr_image(url: &str) -> Option<Image> {
+    let code = qrcode::QrCode::new(url.as_bytes()).ok()?;
+    let modules = code.width() as u32;
+    let colors = code.to_colors();
+    let side = (modules + 2 * QUIET_ZONE) * MODULE_PX;
+    let mut rgba = vec![255u8; (side * side * 4) as usize];
+    for (i, c) in colors.iter().enumerate() {
+        if *c != qrcode::Color::Dark {
+            continue;
+        }
+        let (mx, my) = (i as u32 % modules + QUIET_ZONE, i as u32 / modules + QUIET_ZONE);
+        for y in my * MODULE_PX..(my + 1) * MODULE_PX {
+            for x in mx * MODULE_PX..(mx + 1) * MODULE_PX {
+                let at = ((y * side + x) * 4) as usize;
+                rgba[at..at + 3].fill(0);
+            }
+        }
+    }
+    let mut image = rgba_image(UVec2::splat(side), rgba);
+    // Crisp module edges, whatever the scale factor.
+    image.sampler = ImageSampler::nearest();
+    Some(image)
+}
+
+#[allow(clippy::too_many_arguments)] // a Bevy system: each parameter is one input
+fn offer_finished(
+    mut commands: Commands,
+    desk: Res<ShareDesk>,
+    capture: Option<Res<VisitorCapture>>,
+    playlist: Option<Res<Playlist>>,
+    language: Res<Language>,
+    mut shared: ResMut<SharedNow>,
+    mut images: ResMut<Assets<Image>>,
+    old: Query<Entity, With<ShareCode>>,
+) {
+    let Some(capture) = capture else { return };
+    let Some(painting) = capture.finished.clone() else { return };
+    let identity = Arc::as_ptr(&painting) as usize;
+    if shared.painting == Some(identity) {
+        return;
+    }
+    let lang = language.current.as_str();
+    let label = match (capture.finished_entry, playlist.as_deref()) {
+        (Some(i), Some(p)) if i < p.scene.entries.len() => {
+            let e = &p.scene.entries[i];
+            ShareLabel {
+                title: e.title_in(lang).to_string(),
+                artist: e.artist.clone(),
+                year: e.year.clone(),
+                credit: e.credit_in(lang).to_string(),
+            }
+        }
+        _ => ShareLabel { title: capture.finished_title.clone(), ..default() },
+    };
+    let offered = desk.0.offer(painting, label, lang);
+    *shared = SharedNow { painting: Some(identity), url: Some(offered.url.clone()) };
+    for e in &old {
+        commands.entity(e).despawn();
+    }
+    let Some(code) = qr_image(&offered.url) else {
+        tracing::error!("share: the link {} does not fit a QR code; check share.public_url", offered.url);
+        return;
+    };
+    let side = code.width() as f32;
+    let handle = images.add(code);
+    commands
+        .spawn((
+            ShareCode,
+            DespawnOnExit(Journey::Reveal),
+            Node {
+                position_type: PositionType::Absolute,
+                left: px(28),
+                bottom: px(theme::ABOVE_PICKER + 14.0),
+                width: px(side + 24.0),
+                padding: UiRect::all(px(12)),
+                flex_direction: FlexDirection::Column,
+                align_items: AlignItems::Center,
+                row_gap: px(8),
+                border_radius: BorderRadius::all(px(14)),
+                ..default()
+            },
+            BackgroundColor(Color::WHITE),
+            GlobalZIndex(theme::z::JOURNEY_PROMPT),
+            Visibility::Hidden,
+        ))
+        .with_children(|panel| {
+            panel.spawn((ImageNode::new(handle), Node { width: px(side), height: px(side), ..default() }));
+            panel.spawn((
+                theme::localized_strong(Localized::key("share-scan"), 20.0, theme::INK),
+                TextLayout::justify(Justify::Center),
+            ));
+        });
+}
+
+/// The code appears with the "Paint me again" button, after photo and painting side by side.
+fn show_after_side_by_side(
+    time: Res<Time>,
+    clock: Res<JourneyClock>,
+    settings: Res<JourneySettings>,
+    mut codes: Query<&mut Visibility, With<ShareCode>>,
+) {
+    if time.elapsed_secs_f64() - clock.entered < settings.config.side_by_side_s {
+        return;
+    }
+    for mut v in &mut codes {
+        if *v != Visibility::Inherited {
+            *v = Visibility::Inherited;
+        }
+    }
+}

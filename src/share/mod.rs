@@ -1,0 +1,359 @@
+//! Take it home: each finished painting can be offered to its visitor through a QR code. The
+//! code opens a small page on the **guest listener** ([`server`]), a server of its own that
+//! is separate from every staff interface and answers nothing but `/p/<token>` and
+//! `/p/<token>/painting.png`.
+//!
+//! What is kept, and for how long: the painting as a PNG file in a private folder (0700),
+//! and in memory its token, label and expiry time. After `expire_min` both are deleted; a
+//! token is 128 random bits, there is no listing of any kind, and wrong tokens from one
+//! address are answered 429 once they pass `misses_per_minute`. No Bevy here.
+
+pub mod page;
+pub mod server;
+
+use std::collections::{HashMap, VecDeque};
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+
+use image::RgbImage;
+use serde::{Deserialize, Serialize};
+
+use crate::i18n::Catalog;
+
+/// `share:` in `config/installation.ron`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ShareConfig {
+    /// Off by default: the museum must provide a guest network that reaches the kiosk (or a
+    /// public URL in front of it) and tell visitors what is kept.
+    pub enabled: bool,
+    /// The guest listener's address, e.g. "0.0.0.0:8470" (all interfaces of the kiosk).
+    pub listen: String,
+    /// The address phones use, put in the QR code: e.g. "http://10.20.0.5:8470" on the guest
+    /// network, or "https://paint.museum.example" for a proxy in front of the kiosk.
+    pub public_url: String,
+    /// Minutes a painting stays downloadable; then its file and token are deleted.
+    pub expire_min: f64,
+    /// Folder for the painting files (emptied at start). None: a private temporary folder,
+    /// removed when the installation stops.
+    pub folder: Option<PathBuf>,
+    /// Wrong links one address may try in a minute; beyond, every answer to it is 429.
+    pub misses_per_minute: u32,
+    /// Paintings kept at most (the oldest goes first): a bound on disk and memory.
+    pub max_paintings: usize,
+}
+
+impl Default for ShareConfig {
+    fn default() -> Self {
+        ShareConfig {
+            enabled: false,
+            listen: "0.0.0.0:8470".into(),
+            public_url: String::new(),
+            expire_min: 30.0,
+            folder: None,
+            misses_per_minute: 20,
+            max_paintings: 500,
+        }
+    }
+}
+
+impl ShareConfig {
+    /// Checks an enabled config; `Err((field, message, fix))`.
+    pub fn check(&self) -> Result<(), (&'static str, String, &'static str)> {
+        if !self.enabled {
+            return Ok(());
+        }
+        self.listen.parse::<SocketAddr>().map_err(|e| {
+            (
+                "share.listen",
+                format!("share.listen `{}` is not IP:PORT ({e})", self.listen),
+                "use e.g. \"0.0.0.0:8470\"",
+            )
+        })?;
+        let url = self.public_url.trim_end_matches('/');
+        if !(url.starts_with("http://") || url.starts_with("https://")) || url.len() < "http://x".len() {
+            return Err((
+                "share.public_url",
+                format!("share.public_url `{}` is not an http(s) address", self.public_url),
+                "give the address phones on the guest network use, e.g. \"http://10.20.0.5:8470\"",
+            ));
+        }
+        if !(self.expire_min > 0.0 && self.expire_min <= 24.0 * 60.0) {
+            return Err((
+                "share.expire_min",
+                format!("share.expire_min {} is out of range", self.expire_min),
+                "use minutes between 1 and 1440 (the default is 30)",
+            ));
+        }
+        if self.misses_per_minute == 0 || self.max_paintings == 0 {
+            return Err((
+                "share.misses_per_minute",
+                "share limits must be at least 1".into(),
+                "use the defaults (20, 500)",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The artwork a painting was made in, as the page's label shows it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ShareLabel {
+    pub title: String,
+    pub artist: String,
+    pub year: String,
+    pub credit: String,
+}
+
+/// A painting just offered: what the QR code carries.
+#[derive(Clone, Debug)]
+pub struct Offered {
+    pub token: String,
+    pub url: String,
+    pub expires: SystemTime,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct Entry {
+    /// The PNG, once written (it is encoded off the display thread).
+    pub file: Option<PathBuf>,
+    pub label: ShareLabel,
+    pub lang: String,
+    pub expires_at: Instant,
+    pub expires: SystemTime,
+    pub offered_at: Instant,
+}
+
+/// What a token leads to.
+pub(crate) enum Lookup {
+    Found(Entry),
+    /// It existed and has expired: the page says so (410).
+    Gone,
+    Unknown,
+}
+
+#[derive(Default)]
+struct Inner {
+    entries: HashMap<String, Entry>,
+    /// Expired tokens, kept a day so that a late scan reads "deleted" rather than "no such".
+    gone: HashMap<String, Instant>,
+    /// Wrong links per address in the last minute.
+    misses: HashMap<IpAddr, VecDeque<Instant>>,
+}
+
+/// The paintings on offer. Shared by the display (which offers) and the guest listener.
+pub struct ShareStore {
+    config: ShareConfig,
+    folder: PathBuf,
+    /// Removes the private folder when the store goes (None for a configured folder).
+    _temporary: Option<tempfile::TempDir>,
+    pub(crate) texts: Arc<Catalog>,
+    inner: Mutex<Inner>,
+}
+
+const GONE_KEPT: Duration = Duration::from_secs(24 * 3600);
+const MISS_WINDOW: Duration = Duration::from_secs(60);
+/// Addresses whose misses are remembered at most (a flood of addresses cannot grow memory).
+const MAX_TRACKED_ADDRESSES: usize = 10_000;
+
+/// 128 random bits from the operating system, as 32 hex digits.
+pub fn new_token() -> String {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).expect("the operating system's random source");
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A token as the server accepts it: exactly 32 lowercase hex digits.
+pub fn well_formed(token: &str) -> bool {
+    token.len() == 32 && token.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+fn private_folder(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::create_dir_all(path)?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o700))
+}
+
+impl ShareStore {
+    /// Prepares the folder: a configured one is emptied of PNGs left by an earlier run (their
+    /// tokens died with it), a private temporary one is made otherwise.
+    pub fn new(config: ShareConfig, root: &Path, texts: Arc<Catalog>) -> std::io::Result<ShareStore> {
+        let (folder, temporary) = match &config.folder {
+            Some(f) => {
+                let folder = crate::paths::resolve(root, f);
+                private_folder(&folder)?;
+                let mut removed = 0;
+                for entry in std::fs::read_dir(&folder)?.flatten() {
+                    if entry.path().extension().is_some_and(|e| e == "png")
+                        && std::fs::remove_file(entry.path()).is_ok()
+                    {
+                        removed += 1;
+                    }
+                }
+                if removed > 0 {
+                    tracing::info!("share: deleted {removed} paintings left by an earlier run in {}", folder.display());
+                }
+                (folder, None)
+            }
+            None => {
+                let dir = tempfile::Builder::new().prefix("gallery-painter-share-").tempdir()?;
+                (dir.path().to_path_buf(), Some(dir))
+            }
+        };
+        Ok(ShareStore { config, folder, _temporary: temporary, texts, inner: Mutex::new(Inner::default()) })
+    }
+
+    pub fn config(&self) -> &ShareConfig {
+        &self.config
+    }
+
+    pub fn folder(&self) -> &Path {
+        &self.folder
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Offers a painting: a token at once (for the QR code), the file a moment later (the PNG
+    /// is encoded on a thread of its own; the page waits for it).
+    pub fn offer(self: &Arc<Self>, painting: Arc<RgbImage>, label: ShareLabel, lang: &str) -> Offered {
+        let token = new_token();
+        let ttl = Duration::from_secs_f64(self.config.expire_min * 60.0);
+        let now = Instant::now();
+        let expires = SystemTime::now() + ttl;
+        let entry =
+            Entry { file: None, label, lang: lang.to_string(), expires_at: now + ttl, expires, offered_at: now };
+        {
+            let mut inner = self.lock();
+            inner.entries.insert(token.clone(), entry);
+            // Over the bound: the oldest goes, file and all.
+            while inner.entries.len() > self.config.max_paintings {
+                let Some(oldest) = inner.entries.iter().min_by_key(|(_, e)| e.offered_at).map(|(t, _)| t.clone())
+                else {
+                    break;
+                };
+                if let Some(e) = inner.entries.remove(&oldest) {
+                    remove_file(e.file.as_deref());
+                }
+            }
+        }
+        let (store, key) = (self.clone(), token.clone());
+        // The file name is not the token: the folder reveals nothing a link could use.
+        let path = self.folder.join(format!("{}.png", new_token()));
+        std::thread::Builder::new()
+            .name("take-home-png".into())
+            .spawn(move || {
+                let written = painting.save_with_format(&path, image::ImageFormat::Png);
+                let mut inner = store.lock();
+                match (written, inner.entries.get_mut(&key)) {
+                    (Ok(()), Some(e)) => e.file = Some(path),
+                    (Ok(()), None) => remove_file(Some(&path)), // expired or replaced meanwhile
+                    (Err(e), _) => {
+                        tracing::error!("share: cannot write {}: {e}", path.display());
+                        inner.entries.remove(&key);
+                    }
+                }
+            })
+            .expect("spawn the take-home-png thread");
+        let url = format!("{}/p/{token}", self.config.public_url.trim_end_matches('/'));
+        tracing::info!("share: painting offered, deleted in {} min", self.config.expire_min);
+        Offered { token, url, expires }
+    }
+
+    pub(crate) fn lookup(&self, token: &str) -> Lookup {
+        let inner = self.lock();
+        match inner.entries.get(token) {
+            Some(e) if e.expires_at > Instant::now() => Lookup::Found(e.clone()),
+            Some(_) => Lookup::Gone, // expired, not reaped yet
+            None if inner.gone.contains_key(token) => Lookup::Gone,
+            None => Lookup::Unknown,
+        }
+    }
+
+    /// Deletes expired paintings (files and tokens); returns how many.
+    pub fn reap(&self) -> usize {
+        let now = Instant::now();
+        let mut inner = self.lock();
+        let expired: Vec<String> =
+            inner.entries.iter().filter(|(_, e)| e.expires_at <= now).map(|(t, _)| t.clone()).collect();
+        for token in &expired {
+            if let Some(e) = inner.entries.remove(token) {
+                remove_file(e.file.as_deref());
+            }
+            inner.gone.insert(token.clone(), now);
+        }
+        inner.gone.retain(|_, at| now.duration_since(*at) < GONE_KEPT);
+        inner.misses.retain(|_, times| times.back().is_some_and(|t| now.duration_since(*t) < MISS_WINDOW));
+        if !expired.is_empty() {
+            tracing::info!("share: {} expired paintings deleted", expired.len());
+        }
+        expired.len()
+    }
+
+    /// Paintings on offer now.
+    pub fn offered(&self) -> usize {
+        self.lock().entries.len()
+    }
+
+    /// Whether `peer` has used up its wrong links for this minute.
+    pub(crate) fn limited(&self, peer: IpAddr) -> bool {
+        let now = Instant::now();
+        let mut inner = self.lock();
+        let Some(times) = inner.misses.get_mut(&peer) else { return false };
+        while times.front().is_some_and(|t| now.duration_since(*t) >= MISS_WINDOW) {
+            times.pop_front();
+        }
+        times.len() >= self.config.misses_per_minute as usize
+    }
+
+    /// Counts a wrong link from `peer`.
+    pub(crate) fn missed(&self, peer: IpAddr) {
+        let mut inner = self.lock();
+        if inner.misses.len() >= MAX_TRACKED_ADDRESSES && !inner.misses.contains_key(&peer) {
+            // Forget the quietest address rather than grow without bound.
+            if let Some(quiet) = inner.misses.iter().min_by_key(|(_, t)| t.len()).map(|(a, _)| *a) {
+                inner.misses.remove(&quiet);
+            }
+        }
+        let times = inner.misses.entry(peer).or_default();
+        times.push_back(Instant::now());
+        if times.len() > 1000 {
+            times.pop_front();
+        }
+    }
+}
+
+fn remove_file(path: Option<&Path>) {
+    if let Some(p) = path
+        && let Err(e) = std::fs::remove_file(p)
+        && e.kind() != std::io::ErrorKind::NotFound
+    {
+        tracing::error!("share: cannot delete {}: {e}", p.display());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_128_random_bits_in_hex() {
+        let (a, b) = (new_token(), new_token());
+        assert!(well_formed(&a) && well_formed(&b), "{a} {b}");
+        assert_ne!(a, b);
+        assert!(!well_formed("../etc/passwd") && !well_formed(&a[..31]) && !well_formed(&a.to_uppercase()));
+    }
+
+    #[test]
+    fn an_enabled_share_needs_an_address_phones_can_use() {
+        let c = ShareConfig { enabled: true, ..ShareConfig::default() };
+        assert_eq!(c.check().unwrap_err().0, "share.public_url");
+        let c = ShareConfig { public_url: "http://10.0.0.5:8470".into(), ..c };
+        assert!(c.check().is_ok());
+        let c = ShareConfig { expire_min: 0.0, ..c };
+        assert_eq!(c.check().unwrap_err().0, "share.expire_min");
+    }
+}

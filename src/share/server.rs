@@ -1,0 +1,221 @@
+//! The guest listener: HTTP/1.1 (hyper on a one-thread tokio runtime, on a thread of its own),
+//! separate from the staff's `/health` server. It answers `/p/<token>` (the page) and
+//! `/p/<token>/painting.png` (the file; `?download=1` as an attachment), nothing else.
+//!
+//! Against guessing and crowding: an address that sent `misses_per_minute` wrong links gets
+//! 429 for everything, after a pause, until its minute is over; at most [`PER_ADDRESS`]
+//! connections per address and [`MAX_CONNECTIONS`] in all, each with header and total
+//! time limits. Expired paintings are deleted every second.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use http_body_util::Full;
+use hyper::body::{Bytes, Incoming};
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::{TokioIo, TokioTimer};
+
+use super::{Lookup, ShareStore, page, well_formed};
+
+pub const MAX_CONNECTIONS: usize = 64;
+pub const PER_ADDRESS: usize = 8;
+const CONNECTION_TIMEOUT: Duration = Duration::from_secs(30);
+/// Answers to an address over its limit wait this long: guessing gets slower still.
+const LIMITED_PAUSE: Duration = Duration::from_millis(500);
+
+pub struct GuestServer {
+    pub address: SocketAddr,
+    _thread: std::thread::JoinHandle<()>,
+}
+
+fn respond(status: StatusCode, content_type: &str, body: impl Into<Bytes>) -> Response<Full<Bytes>> {
+    Response::builder()
+        .status(status)
+        .header("content-type", content_type)
+        .header("cache-control", "no-store")
+        .header("referrer-policy", "no-referrer")
+        .header("x-content-type-options", "nosniff")
+        .header("x-robots-tag", "noindex")
+        .header(
+            "content-security-policy",
+            "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+        )
+        .body(Full::new(body.into()))
+        .expect("a valid response")
+}
+
+/// The first offered language the phone asks for (Accept-Language), else the reference one.
+fn phone_language(req: &Request<Incoming>, store: &ShareStore) -> String {
+    let wanted = req.headers().get("accept-language").and_then(|v| v.to_str().ok()).unwrap_or("");
+    for tag in wanted.split(',') {
+        let tag = tag.split(';').next().unwrap_or("").trim();
+        let primary = tag.split('-').next().unwrap_or("").to_ascii_lowercase();
+        if let Some(lang) = store.texts.languages().find(|l| l.eq_ignore_ascii_case(tag) || *l == primary) {
+            return lang.to_string();
+        }
+    }
+    store.texts.languages().next().unwrap_or("en").to_string()
+}
+
+fn html(status: StatusCode, body: String) -> Response<Full<Bytes>> {
+    respond(status, "text/html; charset=utf-8", body)
+}
+
+async fn answer(req: Request<Incoming>, peer: IpAddr, store: Arc<ShareStore>) -> Response<Full<Bytes>> {
+    let lang = phone_language(&req, &store);
+    if store.limited(peer) {
+        tokio::time::sleep(LIMITED_PAUSE).await;
+        let mut r = html(
+            StatusCode::TOO_MANY_REQUESTS,
+            page::message(&store.texts, &lang, "share-page-title", "share-page-slow-down"),
+        );
+        r.headers_mut().insert("retry-after", "60".parse().expect("a header value"));
+        return r;
+    }
+    if !matches!(*req.method(), Method::GET | Method::HEAD) {
+        let mut r = respond(StatusCode::METHOD_NOT_ALLOWED, "text/plain", "only GET\n");
+        r.headers_mut().insert("allow", "GET, HEAD".parse().expect("a header value"));
+        return r;
+    }
+    let path = req.uri().path();
+    let (token, file) = match path.strip_prefix("/p/").map(|rest| rest.split_once('/').unwrap_or((rest, ""))) {
+        Some((token, "")) => (token, false),
+        Some((token, "painting.png")) => (token, true),
+        _ => ("", false),
+    };
+    // Only a link under /p/ is a try at a token: a phone's own /favicon.ico is not a guess.
+    let guess = path.starts_with("/p/");
+    let not_found = || {
+        if guess {
+            store.missed(peer);
+        }
+        html(StatusCode::NOT_FOUND, page::message(&store.texts, &lang, "share-page-title", "share-page-not-found"))
+    };
+    if !well_formed(token) {
+        return not_found();
+    }
+    let entry = match store.lookup(token) {
+        Lookup::Found(e) => e,
+        Lookup::Gone => {
+            return html(
+                StatusCode::GONE,
+                page::message(&store.texts, &lang, "share-page-gone-title", "share-page-gone"),
+            );
+        }
+        Lookup::Unknown => return not_found(),
+    };
+    if !file {
+        return html(StatusCode::OK, page::painting(&store.texts, token, &entry, SystemTime::now()));
+    }
+    let Some(path) = entry.file else {
+        // Still being written (a second at most): the phone asks again.
+        let mut r = respond(StatusCode::SERVICE_UNAVAILABLE, "text/plain", "one moment\n");
+        r.headers_mut().insert("retry-after", "1".parse().expect("a header value"));
+        return r;
+    };
+    // A painting is a few hundred kB: read in place rather than pull in tokio's fs.
+    match std::fs::read(&path) {
+        Ok(bytes) => {
+            let mut r = respond(StatusCode::OK, "image/png", bytes);
+            if req.uri().query().is_some_and(|q| q.split('&').any(|p| p == "download=1")) {
+                r.headers_mut().insert(
+                    "content-disposition",
+                    "attachment; filename=\"painting.png\"".parse().expect("a header value"),
+                );
+            }
+            r
+        }
+        // Deleted between the lookup and the read: it has just expired.
+        Err(_) => {
+            html(StatusCode::GONE, page::message(&store.texts, &lang, "share-page-gone-title", "share-page-gone"))
+        }
+    }
+}
+
+/// Connections open per address.
+#[derive(Default)]
+struct OpenConnections(Mutex<HashMap<IpAddr, usize>>);
+
+struct Slot {
+    open: Arc<OpenConnections>,
+    peer: IpAddr,
+}
+
+impl OpenConnections {
+    fn take(self: &Arc<Self>, peer: IpAddr) -> Option<Slot> {
+        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let n = map.entry(peer).or_default();
+        if *n >= PER_ADDRESS {
+            return None;
+        }
+        *n += 1;
+        Some(Slot { open: self.clone(), peer })
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut map = self.open.0.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = map.get_mut(&self.peer) {
+            *n -= 1;
+            if *n == 0 {
+                map.remove(&self.peer);
+            }
+        }
+    }
+}
+
+/// Binds `share.listen` and serves until the process ends.
+pub fn serve(store: Arc<ShareStore>) -> std::io::Result<GuestServer> {
+    let addr: SocketAddr = store
+        .config()
+        .listen
+        .parse()
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("share.listen: {e}")))?;
+    let listener = std::net::TcpListener::bind(addr)?;
+    listener.set_nonblocking(true)?;
+    let address = listener.local_addr()?;
+    let thread = std::thread::Builder::new().name("guest-listener".into()).spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a tokio runtime");
+        runtime.block_on(async move {
+            let reaper = store.clone();
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(Duration::from_secs(1));
+                loop {
+                    tick.tick().await;
+                    reaper.reap();
+                }
+            });
+            let listener = tokio::net::TcpListener::from_std(listener).expect("a tokio listener");
+            let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
+            let open = Arc::new(OpenConnections::default());
+            crate::service::http::accept_loop(
+                || listener.accept(),
+                |(stream, peer): (tokio::net::TcpStream, SocketAddr)| {
+                    // Over a limit: close at once rather than queue.
+                    let Some(slot) = open.take(peer.ip()) else { return };
+                    let Ok(permit) = slots.clone().try_acquire_owned() else { return };
+                    let store = store.clone();
+                    tokio::spawn(async move {
+                        let service = hyper::service::service_fn(move |req| {
+                            let store = store.clone();
+                            async move { Ok::<_, Infallible>(answer(req, peer.ip(), store).await) }
+                        });
+                        let conn = hyper::server::conn::http1::Builder::new()
+                            .timer(TokioTimer::new())
+                            .header_read_timeout(Duration::from_secs(5))
+                            .serve_connection(TokioIo::new(stream), service);
+                        let _ = tokio::time::timeout(CONNECTION_TIMEOUT, conn).await;
+                        drop((permit, slot));
+                    });
+                },
+            )
+            .await
+        });
+    })?;
+    tracing::info!("share: the guest listener serves take-home pages on http://{address}/p/<token>");
+    Ok(GuestServer { address, _thread: thread })
+}

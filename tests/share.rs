@@ -1,0 +1,197 @@
+//! The take-home links, against the real guest listener on 127.0.0.1: the page and the file,
+//! wrong and malformed links, the rate limit on guessing, expiry that deletes the file, and
+//! the folder emptied at start.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use gallery_painter::i18n::{Catalog, LanguageConfig};
+use gallery_painter::share::server::{GuestServer, serve};
+use gallery_painter::share::{ShareConfig, ShareLabel, ShareStore};
+
+struct Reply {
+    status: u16,
+    headers: String,
+    body: Vec<u8>,
+}
+
+fn get(addr: SocketAddr, path: &str, extra: &str) -> Reply {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(s, "GET {path} HTTP/1.1\r\nHost: kiosk\r\nConnection: close\r\n{extra}\r\n").unwrap();
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).unwrap();
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("a complete HTTP reply");
+    let head = String::from_utf8_lossy(&raw[..split]).to_string();
+    let status = head.split_whitespace().nth(1).unwrap().parse().unwrap();
+    let mut body = raw[split + 4..].to_vec();
+    if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+        body = unchunk(&body);
+    }
+    Reply { status, headers: head.to_ascii_lowercase(), body }
+}
+
+fn unchunk(mut data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let line_end = data.windows(2).position(|w| w == b"\r\n").unwrap();
+        let size = usize::from_str_radix(std::str::from_utf8(&data[..line_end]).unwrap().trim(), 16).unwrap();
+        if size == 0 {
+            return out;
+        }
+        out.extend_from_slice(&data[line_end + 2..line_end + 2 + size]);
+        data = &data[line_end + 4 + size..];
+    }
+}
+
+fn start(config: ShareConfig) -> (Arc<ShareStore>, GuestServer) {
+    let texts = Arc::new(Catalog::load(&LanguageConfig::default(), &common::root()).unwrap());
+    let config = ShareConfig {
+        enabled: true,
+        listen: "127.0.0.1:0".into(),
+        public_url: "http://kiosk.example:8470".into(),
+        ..config
+    };
+    let store = Arc::new(ShareStore::new(config, &common::root(), texts).unwrap());
+    let server = serve(store.clone()).unwrap();
+    (store, server)
+}
+
+fn painting() -> Arc<image::RgbImage> {
+    Arc::new(image::RgbImage::from_fn(64, 48, |x, y| image::Rgb([(x * 4) as u8, (y * 5) as u8, 120])))
+}
+
+fn token_of(url: &str) -> String {
+    url.rsplit('/').next().unwrap().to_string()
+}
+
+/// The file is written off the caller's thread: wait for it.
+fn fetch_png(addr: SocketAddr, token: &str, query: &str) -> Reply {
+    let end = Instant::now() + Duration::from_secs(10);
+    loop {
+        let r = get(addr, &format!("/p/{token}/painting.png{query}"), "");
+        if r.status != 503 || Instant::now() > end {
+            return r;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn a_link_opens_the_page_and_the_painting_in_the_language_it_was_made_in() {
+    let (store, server) = start(ShareConfig::default());
+    let label = ShareLabel {
+        title: "Nuit <script>alert(1)</script>".into(),
+        artist: "Studio".into(),
+        year: "2026".into(),
+        credit: "Domaine public".into(),
+    };
+    let offered = store.offer(painting(), label, "fr");
+    assert!(offered.url.starts_with("http://kiosk.example:8470/p/"), "{}", offered.url);
+    let token = token_of(&offered.url);
+    assert_eq!(token.len(), 32);
+
+    let page = get(server.address, &format!("/p/{token}"), "");
+    assert_eq!(page.status, 200);
+    let html = String::from_utf8(page.body).unwrap();
+    assert!(html.contains("<html lang=\"fr\">") && html.contains("Télécharger le tableau"), "{html}");
+    assert!(html.contains("Nuit &lt;script&gt;alert(1)&lt;/script&gt;") && !html.contains("<script>"), "{html}");
+    assert!(html.contains(&format!("/p/{token}/painting.png")) && html.contains("dans 30 minutes"), "{html}");
+    for header in
+        ["cache-control: no-store", "referrer-policy: no-referrer", "content-security-policy: default-src 'none'"]
+    {
+        assert!(page.headers.contains(header), "{header} missing: {}", page.headers);
+    }
+
+    let png = fetch_png(server.address, &token, "");
+    assert_eq!(png.status, 200, "{}", png.headers);
+    assert!(png.headers.contains("content-type: image/png") && !png.headers.contains("attachment"));
+    let decoded = image::load_from_memory(&png.body).unwrap().to_rgb8();
+    assert_eq!(decoded, *painting(), "the file is the painting, pixel for pixel");
+    let download = fetch_png(server.address, &token, "?download=1");
+    assert!(download.headers.contains("content-disposition: attachment"), "{}", download.headers);
+    assert_eq!(download.body, png.body);
+    // The folder holds the file under a name that is not the token.
+    let files: Vec<_> = std::fs::read_dir(store.folder()).unwrap().flatten().map(|e| e.file_name()).collect();
+    assert_eq!(files.len(), 1);
+    assert!(!files[0].to_string_lossy().contains(&token));
+}
+
+#[test]
+fn wrong_or_malformed_links_find_nothing_and_nothing_is_listed() {
+    let (store, server) = start(ShareConfig::default());
+    let token = token_of(&store.offer(painting(), ShareLabel::default(), "en").url);
+    let other = gallery_painter::share::new_token();
+    for path in [
+        "/".to_string(),
+        "/p/".to_string(),
+        "/p".to_string(),
+        format!("/p/{other}"),
+        format!("/p/{}", token.to_uppercase()),
+        format!("/p/{}", &token[..31]),
+        format!("/p/{token}/../../etc/passwd"),
+        format!("/p/{token}/other.png"),
+        "/p/..%2f..%2fetc%2fpasswd".into(),
+        "/health".into(),
+    ] {
+        let r = get(server.address, &path, "");
+        assert_eq!(r.status, 404, "{path}");
+        assert!(!String::from_utf8_lossy(&r.body).contains(&token), "{path} leaks the token");
+    }
+    // The not-found page speaks the phone's language.
+    let r = get(server.address, &format!("/p/{other}"), "Accept-Language: es-ES,es;q=0.9,en;q=0.5\r\n");
+    assert!(String::from_utf8_lossy(&r.body).contains("Aquí no hay ningún cuadro"));
+    assert_eq!(get(server.address, &format!("/p/{token}"), "").status, 200, "the real link still works");
+}
+
+#[test]
+fn many_wrong_links_from_one_address_are_slowed_down() {
+    let (store, server) = start(ShareConfig { misses_per_minute: 5, ..ShareConfig::default() });
+    let token = token_of(&store.offer(painting(), ShareLabel::default(), "en").url);
+    // A browser's own requests are not guesses.
+    for path in ["/favicon.ico", "/robots.txt", "/", "/apple-touch-icon.png"] {
+        assert_eq!(get(server.address, path, "").status, 404);
+    }
+    for _ in 0..5 {
+        let wrong = gallery_painter::share::new_token();
+        assert_eq!(get(server.address, &format!("/p/{wrong}"), "").status, 404);
+    }
+    // Over the limit every answer is 429, the right link too: a guesser learns nothing more.
+    for path in [format!("/p/{}", gallery_painter::share::new_token()), format!("/p/{token}")] {
+        let asked = Instant::now();
+        let r = get(server.address, &path, "");
+        assert_eq!(r.status, 429, "{path}");
+        assert!(r.headers.contains("retry-after: 60"), "{}", r.headers);
+        assert!(asked.elapsed() >= Duration::from_millis(450), "the answer was not slowed down");
+    }
+}
+
+#[test]
+fn an_expired_link_gives_410_and_its_file_is_deleted() {
+    let (store, server) = start(ShareConfig { expire_min: 1.5 / 60.0, ..ShareConfig::default() });
+    let token = token_of(&store.offer(painting(), ShareLabel::default(), "de").url);
+    assert_eq!(fetch_png(server.address, &token, "").status, 200);
+    assert_eq!(std::fs::read_dir(store.folder()).unwrap().count(), 1);
+    std::thread::sleep(Duration::from_millis(3000)); // 1.5 s to expire, then the 1 s reaper
+    let page = get(server.address, &format!("/p/{token}"), "Accept-Language: de\r\n");
+    assert_eq!(page.status, 410);
+    assert!(String::from_utf8_lossy(&page.body).contains("wie versprochen gelöscht"));
+    assert_eq!(fetch_png(server.address, &token, "").status, 410);
+    assert_eq!(std::fs::read_dir(store.folder()).unwrap().count(), 0, "the file is gone from disk");
+    assert_eq!(store.offered(), 0, "and from memory");
+}
+
+#[test]
+fn a_configured_folder_is_emptied_of_paintings_left_by_an_earlier_run() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("left-over.png"), b"x").unwrap();
+    std::fs::write(dir.path().join("README"), b"kept").unwrap();
+    let (store, _server) = start(ShareConfig { folder: Some(dir.path().to_path_buf()), ..ShareConfig::default() });
+    assert!(!dir.path().join("left-over.png").exists() && dir.path().join("README").exists());
+    let mode = std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(store.folder()).unwrap().permissions());
+    assert_eq!(mode & 0o777, 0o700, "only the installation reads the paintings");
+}
