@@ -43,6 +43,7 @@ fn check_config_accepts_the_shipped_files_and_locates_errors() {
     let (ok, out) = output(bin().arg("check-config"));
     assert!(ok, "{out}");
     assert!(out.contains("ok   scenes/default.ron") && out.contains("ok   scenes/evening-blends.ron"), "{out}");
+    assert!(out.contains("ok   visitor texts in en, de, fr, es (default en)"), "{out}");
     let dir = tempfile::tempdir().unwrap();
     let scene = dir.path().join("broken.ron");
     std::fs::write(&scene, "(\n  name: \"b\",\n  entries: [(styles: [(path: \"assets/styles/ink_waves.png\")], title: \"t\", duration: 5.0)],\n)\n").unwrap();

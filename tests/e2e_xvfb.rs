@@ -204,8 +204,9 @@ fn the_camera_path_paints_what_the_camera_serves_and_survives_an_unplug() {
     session.wait("the camera", Duration::from_secs(60), |s| s.field("capture_state") == "Running");
     session.wait("a painting", Duration::from_secs(240), |s| s.updates() >= 3);
     let shot = session.shot("camera.png");
-    // The corner preview shows the chart as served: 240x180 at the top right, inside a border.
-    let (x0, y0, w, h) = (1280 - 24 - 240 + 3, 24 + 3, 234, 174);
+    // The corner preview shows the chart as served: 240x180 at the top right under the
+    // language buttons, inside a border.
+    let (x0, y0, w, h) = (1280 - 24 - 240 + 3, 92 + 3, 234, 174);
     for (k, want) in gallery_painter::cli::test_camera::CHART.iter().enumerate() {
         let (cx, cy) = (x0 + w * (2 * (k as u32 % 3) + 1) / 6, y0 + h * (2 * (k as u32 / 3) + 1) / 4);
         let got = mean_color(&shot, cx - 8, cy - 8, cx + 8, cy + 8);

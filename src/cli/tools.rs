@@ -156,6 +156,18 @@ pub fn check_config(args: CheckArgs) -> anyhow::Result<()> {
             }
         }
     }
+    match crate::i18n::Catalog::load(&cfg.language, &root) {
+        Ok(texts) => println!(
+            "ok   visitor texts in {} (default {}): {} messages each",
+            texts.languages().collect::<Vec<_>>().join(", "),
+            cfg.language.default,
+            texts.keys().len()
+        ),
+        Err(e) => {
+            failures += 1;
+            println!("FAIL {e}");
+        }
+    }
     let mut scenes = args.scenes.clone();
     if scenes.is_empty() {
         scenes.push(cfg.scene.clone());
