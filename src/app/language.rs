@@ -8,7 +8,7 @@ use std::sync::Arc;
 use bevy::prelude::*;
 
 use super::AppSystems;
-use super::rotation::Playlist;
+use super::rotation::{Playlist, SceneReloaded};
 use super::theme;
 use crate::i18n::{Arg, Catalog};
 
@@ -109,9 +109,13 @@ fn translate(
     language: Res<Language>,
     texts: Res<Texts>,
     playlist: Option<Res<Playlist>>,
+    mut reloads: MessageReader<SceneReloaded>,
     mut nodes: Query<(Ref<Localized>, &mut Text)>,
 ) {
-    let all = language.is_changed() || playlist.as_ref().is_some_and(|p| p.is_changed());
+    // Texts change with the language, or with the scene's titles when the file is reloaded;
+    // the playlist itself changes every frame of a visit and is no reason to format again.
+    let reloaded = reloads.read().any(|r| r.0.is_ok());
+    let all = language.is_changed() || reloaded;
     for (what, mut text) in &mut nodes {
         if all || what.is_changed() {
             let s = what.render(&texts.0, &language.current, playlist.as_deref());
