@@ -13,6 +13,7 @@ pub mod artworks;
 pub mod capture;
 pub mod cli;
 pub mod config;
+pub mod console;
 pub mod engine;
 pub mod i18n;
 pub mod paths;

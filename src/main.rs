@@ -8,6 +8,8 @@ fn main() -> std::process::ExitCode {
                 .unwrap_or_else(|_| "info,wgpu=error,naga=warn,bevy_render=warn".into()),
         )
         .with_writer(std::io::stderr)
+        // Colour codes only on a terminal: a log file or the journal gets plain text.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()) && std::env::var_os("NO_COLOR").is_none())
         .init();
     let cli = Cli::parse();
     let result = (|| -> anyhow::Result<()> {
@@ -35,6 +37,7 @@ fn main() -> std::process::ExitCode {
             Some(Command::ListCameras) => tools::list_cameras(),
             Some(Command::CheckCamera(args)) => tools::check_camera(args),
             Some(Command::Status(args)) => tools::status(args),
+            Some(Command::Console(args)) => gallery_painter::cli::console::run(args),
             Some(Command::TestCamera(args)) => gallery_painter::cli::test_camera::run(args),
             Some(Command::CheckConfig(args)) => tools::check_config(args),
             Some(Command::MakeArtworks { out, width, height }) => {

@@ -420,3 +420,30 @@ fn a_status_file_that_cannot_be_written_is_reported_and_recovers_without_leftove
     let names: Vec<_> = std::fs::read_dir(&blocker).unwrap().map(|e| e.unwrap().file_name()).collect();
     assert_eq!(names, vec![std::ffi::OsString::from("status.ron")], "no temporary file is left behind");
 }
+
+#[test]
+fn console_buttons_move_pause_and_resume_the_rotation_and_restart_the_painter() {
+    use gallery_painter::console::{Board, StaffCommand};
+    let mut h = Harness::new(true);
+    let health = std::sync::Arc::new(std::sync::Mutex::new(gallery_painter::service::health::Health::new(
+        std::time::Instant::now(),
+    )));
+    let (board, commands) = Board::new(health);
+    h.app.insert_resource(app::console::ConsoleDesk { board: board.clone(), commands });
+    assert_eq!(h.run(0.5), vec!["Night"]);
+    assert!(board.send(StaffCommand::NextArtwork));
+    assert_eq!(h.run(0.2), vec!["Waves"], "at once");
+    assert!(board.send(StaffCommand::PreviousArtwork));
+    assert!(board.send(StaffCommand::PreviousArtwork));
+    assert_eq!(h.run(0.2), vec!["Night", "Embers"], "back past the first to the last");
+    assert!(board.send(StaffCommand::PauseRotation));
+    assert_eq!(h.run(5.0), Vec::<String>::new(), "paused: the 2 s turn is long over");
+    assert!(board.now_view().rotation_paused);
+    assert!(board.send(StaffCommand::ResumeRotation));
+    assert_eq!(h.run(1.5), Vec::<String>::new(), "a full turn from the resume");
+    assert_eq!(h.run(1.0), vec!["Night"]);
+    assert!(!board.now_view().rotation_paused);
+    assert!(board.send(StaffCommand::RestartPainter));
+    h.app.update();
+    assert!(h.commands.try_iter().any(|c| matches!(c, Command::Restart)));
+}

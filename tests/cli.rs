@@ -188,3 +188,41 @@ fn shipped_artworks_are_exactly_what_the_generator_makes() {
         assert!(made == shipped, "{} differs from `gallery-painter make-artworks`", a.file);
     }
 }
+
+#[test]
+fn console_set_password_stores_a_private_hash_and_logs_carry_no_colour_codes() {
+    use std::io::Write;
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("installation.ron");
+    let state = dir.path().join("state");
+    std::fs::write(&config, format!("(\n    console: (state_dir: \"{}\"),\n)\n", state.display())).unwrap();
+    let set = |password: &str| {
+        let mut child = bin()
+            .args(["console", "set-password", "--password-stdin", "--config"])
+            .arg(&config)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
+        let o = child.wait_with_output().unwrap();
+        (o.status.success(), format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr)))
+    };
+    let (ok, out) = set("short");
+    assert!(!ok && out.contains("at least 10") && out.contains("fix:"), "{out}");
+    let (ok, out) = set("the night watch at noon");
+    assert!(ok, "{out}");
+    // The audit line, as a log file or the journal gets it: plain text, no colour codes.
+    assert!(out.contains("audit") && out.contains("staff password set"), "{out}");
+    assert!(!out.contains('\u{1b}'), "colour codes in a log file: {out:?}");
+    assert!(out.contains("console-password") && out.contains("the console is off"), "{out}");
+    let file = state.join("console-password");
+    assert_eq!(std::fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600);
+    assert!(std::fs::read_to_string(&file).unwrap().starts_with("$argon2id$"));
+    assert_eq!(
+        gallery_painter::console::auth::check_password(&state, "the night watch at noon"),
+        gallery_painter::console::auth::Check::Right
+    );
+}

@@ -260,6 +260,7 @@ fn derive_everything(cfg: &InstallationConfig) {
     let _ = gallery_painter::app::JourneySettings::new(cfg.journey.clone(), cfg.presence.enabled, false);
     let _ = gallery_painter::app::kiosk_settings(cfg);
     let _ = std::time::Duration::from_secs_f64(cfg.keepsake.command_timeout_s);
+    let _ = cfg.console.session_times();
     let mut presence = PresenceDetector::new(cfg.presence.clone());
     let frame = image::RgbImage::from_pixel(64, 48, image::Rgb([90, 90, 90]));
     for t in 0..3 {
@@ -423,6 +424,26 @@ fn visitor_texts_moved_to_fluent_and_take_home_links_need_an_address_phones_use(
     .unwrap();
     let msg = InstallationConfig::load(&p).unwrap_err().to_string();
     assert!(msg.contains("staff") && msg.contains("port of its own"), "{msg}");
+}
+
+#[test]
+fn the_console_needs_an_address_and_never_shares_the_guests_port() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("installation.ron");
+    std::fs::write(&p, "(\n    console: (\n        enabled: true,\n        listen: \"everywhere\",\n    ),\n)\n")
+        .unwrap();
+    let msg = InstallationConfig::load(&p).unwrap_err().to_string();
+    assert!(msg.contains(":4:") && msg.contains("console.listen") && msg.contains("fix:"), "{msg}");
+    std::fs::write(
+        &p,
+        "(\n    share: (enabled: true, listen: \"0.0.0.0:8470\", public_url: \"http://10.0.0.5:8470\"),\n    console: (enabled: true, listen: \"0.0.0.0:8470\"),\n)\n",
+    )
+    .unwrap();
+    let msg = InstallationConfig::load(&p).unwrap_err().to_string();
+    assert!(msg.contains("console") && msg.contains("port of its own"), "{msg}");
+    std::fs::write(&p, "(\n    console: (\n        session_idle_minutes: 0.0,\n    ),\n)\n").unwrap();
+    let msg = InstallationConfig::load(&p).unwrap_err().to_string();
+    assert!(msg.contains(":3:") && msg.contains("session_idle_minutes"), "{msg}");
 }
 
 #[test]

@@ -10,18 +10,14 @@ use std::collections::BTreeSet;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::xvfb::{Killer, Session, need};
+use common::browser::{chromedriver, free_port, runtime};
+use common::xvfb::Session;
 use gallery_painter::app::layout_report::Report;
 use gallery_painter::i18n::{Catalog, LanguageConfig};
 use gallery_painter::scene::Scene;
 use image::RgbImage;
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
 
 /// The QR codes in a screenshot, decoded.
 fn qr_codes(img: &RgbImage) -> Vec<String> {
@@ -44,50 +40,16 @@ fn http_status(url: &str) -> u16 {
     String::from_utf8_lossy(&head[9..12]).parse().unwrap()
 }
 
-/// chromedriver on a free loopback port, stopped on drop.
-fn chromedriver() -> (Killer, String) {
-    for tool in ["chromium", "chromedriver"] {
-        need(tool);
-    }
-    let port = free_port();
-    let child = Command::new("chromedriver")
-        .arg(format!("--port={port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let url = format!("http://127.0.0.1:{port}");
-    let end = Instant::now() + Duration::from_secs(20);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < end, "chromedriver did not start");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    (Killer(vec![child]), url)
-}
-
 /// A phone: headless Chromium with a 390x844 viewport that saves downloads in `downloads`.
 async fn phone(driver: &str, downloads: &Path) -> fantoccini::Client {
-    let caps = serde_json::json!({
-        "goog:chromeOptions": {
-            "binary": "/usr/bin/chromium",
-            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--lang=fr-FR"],
-            "mobileEmulation": { "deviceMetrics": { "width": 390, "height": 844, "pixelRatio": 2.0 } },
-            "prefs": {
-                "download.default_directory": downloads.display().to_string(),
-                "download.prompt_for_download": false,
-            },
-        }
+    let extra = serde_json::json!({
+        "mobileEmulation": { "deviceMetrics": { "width": 390, "height": 844, "pixelRatio": 2.0 } },
+        "prefs": {
+            "download.default_directory": downloads.display().to_string(),
+            "download.prompt_for_download": false,
+        },
     });
-    let serde_json::Value::Object(caps) = caps else { unreachable!() };
-    fantoccini::ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-        .capabilities(caps)
-        .connect(driver)
-        .await
-        .expect("a Chromium session through chromedriver")
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
+    common::browser::chromium(driver, &["--lang=fr-FR"], extra).await
 }
 
 fn pngs(dir: &Path) -> Vec<PathBuf> {

@@ -421,3 +421,66 @@ fn a_visitor_already_in_view_of_the_camera_is_noticed_by_their_face_and_painted(
     assert!(session.log().contains("presence: Entered"), "{}", session.log());
     session.quit();
 }
+
+#[test]
+fn from_a_browser_staff_see_the_screen_and_show_the_next_artwork_on_the_display() {
+    let state = tempfile::tempdir().unwrap();
+    let password = "the night watch at noon";
+    gallery_painter::console::auth::set_password(state.path(), password).unwrap();
+    let port = common::browser::free_port();
+    let session = Session::start(
+        &format!(
+            r#"(
+            display: (fullscreen: true, crossfade_ms: 150, attract_after_s: 1000.0),
+            source: Synthetic(seed: 3, fps: 10.0, width: 320, height: 240),
+            engine: (threads: 1, snapshot_every: 1, hold_finished_s: 1000.0,
+                     style: (size: 96, iterations: 60, levels: 1)),
+            journey: (enabled: false),
+            console: (enabled: true, listen: "127.0.0.1:{port}", state_dir: "{}"),
+        )"#,
+            state.path().display()
+        ),
+        6,
+    );
+    session.wait("a painting on screen", Duration::from_secs(240), |s| s.updates() >= 1);
+    assert!(session.field("caption").starts_with("Swirling Night"), "{}", session.field("caption"));
+    let before = session.shot("console-before.png");
+    let (_driver, driver_url) = common::browser::chromedriver();
+    common::browser::runtime().block_on(async {
+        use fantoccini::Locator::Css;
+        let client = common::browser::chromium(&driver_url, &["--window-size=1024,900"], serde_json::json!({})).await;
+        client.goto(&format!("http://127.0.0.1:{port}/now")).await.unwrap();
+        client.find(Css("#password")).await.unwrap().send_keys(password).await.unwrap();
+        client.find(Css("form.login button")).await.unwrap().click().await.unwrap();
+        client.wait().for_element(Css("#screen")).await.unwrap();
+        // The picture of the display comes from the render (scaled to 640 px) within seconds.
+        let end = Instant::now() + Duration::from_secs(30);
+        loop {
+            let width = client
+                .execute("const i = document.getElementById('screen'); return i.complete ? i.naturalWidth : 0;", vec![])
+                .await
+                .unwrap();
+            if width.as_u64() == Some(640) {
+                break;
+            }
+            assert!(Instant::now() < end, "no picture of the display on the Now page; app log:\n{}", session.log());
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+        if let Some(dir) = std::env::var_os("E2E_SCREENSHOTS").map(std::path::PathBuf::from) {
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(dir.join("console-now-live.png"), client.screenshot().await.unwrap()).unwrap();
+        }
+        client.find(Css("form[action='/now/next-artwork'] button")).await.unwrap().click().await.unwrap();
+        client.accept_alert().await.unwrap();
+        client.wait().for_element(Css(".done")).await.unwrap();
+        client.close().await.unwrap();
+    });
+    session.wait("the next artwork on the display", Duration::from_secs(30), |s| {
+        !s.field("caption").starts_with("Swirling Night")
+    });
+    let after = session.shot("console-after.png");
+    assert!(region_diff(&before, &after, 30, 30, 420, 70) > 2.0, "the caption on screen did not change");
+    let log = session.log();
+    assert!(log.contains("signed in by staff session #1 from 127.0.0.1"), "no audit line: {log}");
+    assert!(log.contains("next-artwork by staff session #1 from 127.0.0.1"), "no audit line: {log}");
+}

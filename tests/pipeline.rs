@@ -139,6 +139,26 @@ fn a_worker_panic_restarts_it_and_painting_resumes_promptly() {
 }
 
 #[test]
+fn a_restart_asked_by_staff_loads_the_network_again_keeps_the_artwork_and_is_not_a_crash() {
+    let _serial = serial();
+    let mut capture = spawn_capture(synthetic(20.0), None, CaptureOptions::default());
+    let mut w = worker(Policy::Paint, params(64, 30), capture.frames.clone());
+    snapshot(wait_for(&w, Duration::from_secs(30), |e| matches!(e, Event::Snapshot(_))));
+    let first_run = w.status().run_started.expect("the worker started");
+    w.commands.send(Command::Restart).unwrap();
+    let end = Instant::now() + Duration::from_secs(20);
+    while w.status().run_started == Some(first_run) {
+        assert!(Instant::now() < end, "no new run");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    snapshot(wait_for(&w, Duration::from_secs(30), |e| matches!(e, Event::Snapshot(_))));
+    assert_eq!(w.status().restarts, 0, "a restart on request is not counted as a crash");
+    assert_eq!(w.status().style_key, "night", "the selection survives the restart");
+    w.shutdown();
+    capture.stop();
+}
+
+#[test]
 fn out_of_memory_retries_at_a_smaller_size() {
     let _serial = serial();
     let mut capture = spawn_capture(synthetic(20.0), None, CaptureOptions::default());

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use gallery_painter::service::faults::{FaultKind, parse};
 use gallery_painter::service::health::{Health, WORKER_STALE};
-use gallery_painter::service::http::{MAX_CONNECTIONS, check_address, serve};
+use gallery_painter::service::http::{LIMITS, check_address, health_routes, serve};
 
 fn healthy(now: Instant) -> Health {
     let mut h = Health::new(now);
@@ -87,10 +87,12 @@ fn only_loopback_addresses_unless_allowed() {
     assert!(check_address("localhost", false).unwrap_err().contains("IP:PORT"));
 }
 
-/// Sends raw bytes, returns the status line and body.
+/// Sends raw bytes (one request: the connection closes after it), returns the status line and body.
 fn exchange(addr: std::net::SocketAddr, request: &str) -> (String, String) {
     let mut s = TcpStream::connect(addr).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    // The server keeps connections alive for browsers: ask it to close after this one.
+    let request = request.replacen("\r\n", "\r\nConnection: close\r\n", 1);
     s.write_all(request.as_bytes()).unwrap();
     let mut out = String::new();
     let _ = s.read_to_string(&mut out);
@@ -102,7 +104,7 @@ fn exchange(addr: std::net::SocketAddr, request: &str) -> (String, String) {
 #[test]
 fn the_endpoint_answers_health_and_metrics_and_rejects_the_rest() {
     let board = Arc::new(Mutex::new(healthy(Instant::now())));
-    let server = serve("127.0.0.1:0".parse().unwrap(), board.clone()).unwrap();
+    let server = serve("127.0.0.1:0".parse().unwrap(), health_routes(board.clone(), false)).unwrap();
     let addr = server.address;
     let get = |path: &str| exchange(addr, &format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n"));
     let (status, body) = get("/health");
@@ -128,10 +130,10 @@ fn the_endpoint_answers_health_and_metrics_and_rejects_the_rest() {
 #[test]
 fn slow_clients_cannot_hold_the_endpoint() {
     let board = Arc::new(Mutex::new(healthy(Instant::now())));
-    let server = serve("127.0.0.1:0".parse().unwrap(), board).unwrap();
+    let server = serve("127.0.0.1:0".parse().unwrap(), health_routes(board, false)).unwrap();
     let addr = server.address;
-    // Connections that never send a request fill every slot ...
-    let idle: Vec<TcpStream> = (0..MAX_CONNECTIONS).map(|_| TcpStream::connect(addr).unwrap()).collect();
+    // Connections that never send a request fill every slot of this address ...
+    let idle: Vec<TcpStream> = (0..LIMITS.per_address).map(|_| TcpStream::connect(addr).unwrap()).collect();
     std::thread::sleep(Duration::from_millis(300));
     // ... one more is closed at once instead of queueing ...
     let (status, _) = exchange(addr, "GET /health HTTP/1.1\r\nHost: x\r\n\r\n");

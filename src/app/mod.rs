@@ -2,6 +2,7 @@
 
 mod camera_texture;
 pub mod caption;
+pub mod console;
 pub mod display;
 mod face_view;
 mod hud;
@@ -65,6 +66,7 @@ pub fn logic_plugins(app: &mut App) {
     rotation::plugin(app);
     kiosk::plugin(app);
     service::plugin(app);
+    console::plugin(app);
     if app.world().contains_resource::<JourneySettings>() {
         journey::logic_plugin(app);
     }
@@ -107,6 +109,45 @@ pub fn kiosk_settings(cfg: &InstallationConfig) -> KioskSettings {
     }
 }
 
+type ConsoleLink = (std::sync::Arc<crate::console::Board>, crossbeam_channel::Receiver<crate::console::StaffCommand>);
+
+/// The staff's HTTP servers: `/health` and `/metrics` on `service.health_address`, and the
+/// console (with `/health` and `/metrics` as routes of it) on `console.listen`; one server when
+/// both are the same address.
+fn start_staff_servers(
+    cfg: &InstallationConfig,
+    root: &Path,
+    health: &service::HealthBoard,
+) -> anyhow::Result<(Vec<crate::service::http::HealthServer>, Option<ConsoleLink>)> {
+    use crate::service::http;
+    let mut servers = Vec::new();
+    let health_routes = || http::health_routes(health.0.clone(), cfg.service.allow_remote_health);
+    let mut console_link = None;
+    if cfg.console.enabled {
+        let addr: std::net::SocketAddr = cfg.console.listen.parse().context("console.listen")?;
+        let (board, commands) = crate::console::Board::new(health.0.clone());
+        let console = crate::console::server::Console::new(&cfg.console, cfg.console.state_dir(root), board.clone());
+        let router = health_routes().merge(crate::console::server::router(console));
+        let server = http::serve(addr, router).with_context(|| {
+            format!("cannot serve the console on {addr}\n  fix: another program uses the port; choose another console.listen")
+        })?;
+        tracing::info!("console on http://{}/ (with /health and /metrics)", server.address);
+        servers.push(server);
+        console_link = Some((board, commands));
+    }
+    if let Some(address) = &cfg.service.health_address
+        && !(cfg.console.enabled && *address == cfg.console.listen)
+    {
+        let addr = http::check_address(address, cfg.service.allow_remote_health).map_err(anyhow::Error::msg)?;
+        let server = http::serve(addr, health_routes()).with_context(|| {
+            format!("cannot serve /health on {addr}\n  fix: another program uses the port; choose another service.health_address")
+        })?;
+        tracing::info!("health and metrics on http://{}/health and /metrics", server.address);
+        servers.push(server);
+    }
+    Ok((servers, console_link))
+}
+
 /// Starts capture, worker and the display; returns when the admin quits.
 pub fn run(cfg: InstallationConfig, root: &Path, options: RunOptions) -> anyhow::Result<()> {
     let scene_path = crate::paths::resolve(root, &cfg.scene);
@@ -125,16 +166,7 @@ pub fn run(cfg: InstallationConfig, root: &Path, options: RunOptions) -> anyhow:
     };
     let health = service::HealthBoard::default();
     // Bound before the window opens: a taken port is a configuration error to see at once.
-    let _health_server = match &cfg.service.health_address {
-        Some(address) => {
-            let addr = crate::service::http::check_address(address, cfg.service.allow_remote_health)
-                .map_err(anyhow::Error::msg)?;
-            Some(crate::service::http::serve(addr, health.0.clone()).with_context(|| {
-                format!("cannot serve /health on {addr}\n  fix: another program uses the port; choose another service.health_address")
-            })?)
-        }
-        None => None,
-    };
+    let (staff_servers, console_board) = start_staff_servers(&cfg, root, &health)?;
 
     // The visitor journey belongs to the Paint policy: Live follows the camera continuously.
     let journey = cfg.journey.enabled && cfg.engine.policy == crate::config::Policy::Paint;
@@ -257,6 +289,10 @@ pub fn run(cfg: InstallationConfig, root: &Path, options: RunOptions) -> anyhow:
         app.insert_resource(service::WatchdogState(watchdog));
     }
     app.insert_resource(health).insert_resource(service::FaultSchedule(faults));
+    if let Some((board, commands)) = console_board {
+        app.insert_resource(console::ConsoleDesk { board, commands });
+    }
+    let _staff_servers = staff_servers;
     logic_plugins(&mut app);
     view_plugins(&mut app);
     saved_state::plugin(&mut app);

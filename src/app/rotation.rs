@@ -36,6 +36,8 @@ pub struct Playlist {
     pub idle_timeout_s: f64,
     /// A visitor is being noticed, painted or shown their painting: the artwork stays.
     pub held_by_journey: bool,
+    /// Staff paused the rotation from the console: the artwork stays until they resume.
+    pub paused_by_staff: bool,
     /// Restored from a saved state: (seconds already on show, pick still holding for),
     /// applied when the rotation starts.
     resume: Option<(f64, Option<f64>)>,
@@ -63,6 +65,7 @@ impl Playlist {
             visitor_hold_until: None,
             idle_timeout_s,
             held_by_journey: false,
+            paused_by_staff: false,
             resume: None,
             order: Vec::new(),
             order_pos: 0,
@@ -131,6 +134,13 @@ impl Playlist {
         }
     }
 
+    /// The entry before the current one in play order (the last one before the first).
+    pub fn back(&mut self) -> usize {
+        self.order_pos = self.order_pos.checked_sub(1).unwrap_or(self.order.len() - 1);
+        self.current = self.order[self.order_pos];
+        self.current
+    }
+
     /// The entry after the current one in play order.
     pub fn advance(&mut self) -> usize {
         self.order_pos += 1;
@@ -154,6 +164,15 @@ pub struct ArtworkChanged {
 }
 
 /// The scene file was reloaded (Ok) or rejected (Err, with file:line:col and the fix).
+/// Staff change the rotation (from the console).
+#[derive(Message, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StaffRotation {
+    Next,
+    Previous,
+    Pause,
+    Resume,
+}
+
 #[derive(Message, Clone, Debug)]
 pub struct SceneReloaded(pub Result<(), String>);
 
@@ -180,10 +199,11 @@ pub(super) fn plugin(app: &mut App) {
         .add_message::<StyleRequest>()
         .add_message::<ArtworkChanged>()
         .add_message::<SceneReloaded>()
+        .add_message::<StaffRotation>()
         .init_resource::<SceneProblem>()
         .add_systems(
             Update,
-            (watch_scene_file, check_opening_hours, handle_visitor_picks, rotate)
+            (watch_scene_file, check_opening_hours, handle_visitor_picks, handle_staff, rotate)
                 .chain()
                 .in_set(AppSystems::Logic)
                 .run_if(resource_exists::<Playlist>),
@@ -235,6 +255,34 @@ fn handle_visitor_picks(
     }
 }
 
+fn handle_staff(
+    time: Res<Time>,
+    mut playlist: ResMut<Playlist>,
+    mut staff: MessageReader<StaffRotation>,
+    mut out: MessageWriter<SendCommand>,
+    mut changed: MessageWriter<ArtworkChanged>,
+) {
+    let now = time.elapsed_secs_f64();
+    for &what in staff.read() {
+        match what {
+            StaffRotation::Next | StaffRotation::Previous => {
+                // Staff override a visitor's pick: the rotation goes on from their choice.
+                playlist.visitor_hold_until = None;
+                let index = if what == StaffRotation::Next { playlist.advance() } else { playlist.back() };
+                select(&mut playlist, index, now, false, &mut out, &mut changed);
+            }
+            StaffRotation::Pause => playlist.paused_by_staff = true,
+            StaffRotation::Resume => {
+                if playlist.paused_by_staff {
+                    playlist.paused_by_staff = false;
+                    // The artwork on show gets a full turn from now.
+                    playlist.entry_started = now;
+                }
+            }
+        }
+    }
+}
+
 fn rotate(
     time: Res<Time>,
     state: Res<State<Opening>>,
@@ -253,7 +301,7 @@ fn rotate(
         }
         return;
     }
-    if *state.get() == Opening::Closed || playlist.held_by_journey {
+    if *state.get() == Opening::Closed || playlist.held_by_journey || playlist.paused_by_staff {
         return;
     }
     if let Some(until) = playlist.visitor_hold_until {

@@ -5,6 +5,7 @@ pub mod bench_faces;
 mod bench_journey;
 mod bench_mirror;
 pub mod bench_step;
+pub mod console;
 pub mod stylize;
 pub mod test_camera;
 pub mod tools;
@@ -38,6 +39,8 @@ pub enum Command {
     Status(tools::StatusArgs),
     /// Validate the config and scene files without starting anything.
     CheckConfig(tools::CheckArgs),
+    /// The curator console: `console set-password`.
+    Console(console::ConsoleArgs),
     /// Engine vs PyTorch reference, same math, same machine, same run.
     Bench(bench_step::BenchArgs),
     /// Live pipeline: capture-to-painting latency, snapshot rate, flicker.

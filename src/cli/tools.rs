@@ -55,6 +55,9 @@ pub struct RunArgs {
     /// them at the next start (the service uses one).
     #[arg(long)]
     pub state_file: Option<PathBuf>,
+    /// Serve the curator console on this address (IP:PORT), whatever the config says.
+    #[arg(long, value_name = "ADDR")]
+    pub console: Option<String>,
 }
 
 impl Default for RunArgs {
@@ -69,6 +72,7 @@ impl Default for RunArgs {
             camera_required: false,
             status_file: None,
             state_file: None,
+            console: None,
         }
     }
 }
@@ -111,6 +115,10 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     }
     if args.camera_required {
         cfg.camera_required = true;
+    }
+    if let Some(address) = args.console {
+        cfg.console.enabled = true;
+        cfg.console.listen = address;
     }
     // The overrides go through the same bounds as the file.
     cfg.validate(&crate::paths::resolve(&root, &args.config))?;

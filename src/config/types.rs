@@ -47,6 +47,8 @@ pub struct InstallationConfig {
     pub share: crate::share::ShareConfig,
     /// Running unattended: the health endpoint.
     pub service: ServiceConfig,
+    /// The curator console: the installation run from a browser (off by default).
+    pub console: crate::console::ConsoleConfig,
 }
 
 impl Default for InstallationConfig {
@@ -65,6 +67,7 @@ impl Default for InstallationConfig {
             keepsake: KeepsakeConfig::default(),
             language: crate::i18n::LanguageConfig::default(),
             share: crate::share::ShareConfig::default(),
+            console: crate::console::ConsoleConfig::default(),
             service: ServiceConfig::default(),
         }
     }
@@ -359,6 +362,16 @@ impl InstallationConfig {
             return bad(
                 "share.listen",
                 "share.listen is the staff's health address: visitors must never reach a staff interface".into(),
+                "give the guest listener a port of its own",
+            );
+        }
+        if let Err((field, m, fix)) = self.console.validate() {
+            return bad(field, m, fix);
+        }
+        if self.share.enabled && self.console.enabled && self.console.listen == self.share.listen {
+            return bad(
+                "share.listen",
+                "share.listen is the console's address: visitors must never reach a staff interface".into(),
                 "give the guest listener a port of its own",
             );
         }

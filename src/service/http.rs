@@ -1,23 +1,24 @@
-//! `GET /health` and `GET /metrics` over HTTP/1.1 (hyper on a one-thread tokio runtime, on a
-//! thread of its own): 200 or 503 with the reason, and Prometheus text. Loopback only unless
-//! explicitly allowed; at most [`MAX_CONNECTIONS`] at once, each closed after
-//! [`CONNECTION_TIMEOUT`], so a slow or hostile client cannot pile up work. The app never
+//! The staff's HTTP server (axum on hyper, a one-thread tokio runtime on a thread of its own):
+//! `GET /health` (200 or 503 with the reason) and `GET /metrics` (Prometheus text), and the
+//! curator console when it is on. `/health` and `/metrics` answer loopback peers only unless
+//! explicitly allowed. Connections are limited per address and in all, with time limits
+//! ([`crate::service::listener`]), so idle or slow clients cannot lock staff out. The app never
 //! waits for it: it only reads the [`Health`] snapshot.
 
-use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use http_body_util::Full;
-use hyper::body::{Bytes, Incoming};
-use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::{TokioIo, TokioTimer};
+use axum::Router;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use tower::ServiceExt;
 
 use super::health::Health;
-
-pub const MAX_CONNECTIONS: usize = 8;
-pub const CONNECTION_TIMEOUT: Duration = Duration::from_secs(5);
+use super::listener::{self, Limits};
 
 /// Checks the configured address: loopback, unless `allow_remote`.
 pub fn check_address(address: &str, allow_remote: bool) -> Result<SocketAddr, String> {
@@ -32,35 +33,40 @@ pub fn check_address(address: &str, allow_remote: bool) -> Result<SocketAddr, St
     Ok(addr)
 }
 
-fn respond(status: StatusCode, content_type: &str, body: String) -> Response<Full<Bytes>> {
-    Response::builder()
-        .status(status)
-        .header("content-type", content_type)
-        .header("cache-control", "no-store")
-        .body(Full::new(Bytes::from(body)))
-        .expect("a valid response")
+fn plain(status: StatusCode, content_type: &'static str, body: String) -> Response {
+    (status, [(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "no-store")], body).into_response()
 }
 
-fn answer(req: &Request<Incoming>, health: &Mutex<Health>) -> Response<Full<Bytes>> {
-    let h = health.lock().expect("health lock").clone();
-    let now = Instant::now();
-    match (req.method(), req.uri().path()) {
-        (&Method::GET | &Method::HEAD, "/health") => match h.verdict(now) {
-            Ok(what) => respond(StatusCode::OK, "text/plain; charset=utf-8", format!("ok: {what}\n")),
-            Err(why) => {
-                respond(StatusCode::SERVICE_UNAVAILABLE, "text/plain; charset=utf-8", format!("unhealthy: {why}\n"))
-            }
-        },
-        (&Method::GET | &Method::HEAD, "/metrics") => {
-            respond(StatusCode::OK, "text/plain; version=0.0.4; charset=utf-8", h.prometheus(now))
-        }
-        (_, "/health" | "/metrics") => {
-            let mut r = respond(StatusCode::METHOD_NOT_ALLOWED, "text/plain", "only GET\n".into());
-            r.headers_mut().insert("allow", "GET, HEAD".parse().expect("a header value"));
-            r
-        }
-        _ => respond(StatusCode::NOT_FOUND, "text/plain", "try /health or /metrics\n".into()),
+async fn health(State(h): State<Arc<Mutex<Health>>>) -> Response {
+    let h = h.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    match h.verdict(Instant::now()) {
+        Ok(what) => plain(StatusCode::OK, "text/plain; charset=utf-8", format!("ok: {what}\n")),
+        Err(why) => plain(StatusCode::SERVICE_UNAVAILABLE, "text/plain; charset=utf-8", format!("unhealthy: {why}\n")),
     }
+}
+
+async fn metrics(State(h): State<Arc<Mutex<Health>>>) -> Response {
+    let h = h.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    plain(StatusCode::OK, "text/plain; version=0.0.4; charset=utf-8", h.prometheus(Instant::now()))
+}
+
+/// `/health` and `/metrics`: loopback peers only, unless `allow_remote`.
+pub fn health_routes(board: Arc<Mutex<Health>>, allow_remote: bool) -> Router {
+    let loopback_rule = move |ConnectInfo(peer): ConnectInfo<SocketAddr>, req: Request, next: Next| async move {
+        if !allow_remote && !peer.ip().is_loopback() {
+            return plain(
+                StatusCode::FORBIDDEN,
+                "text/plain; charset=utf-8",
+                "/health and /metrics answer this machine only (service.allow_remote_health)\n".into(),
+            );
+        }
+        next.run(req).await
+    };
+    Router::new()
+        .route("/health", get(health))
+        .route("/metrics", get(metrics))
+        .with_state(board)
+        .route_layer(axum::middleware::from_fn(loopback_rule))
 }
 
 pub struct HealthServer {
@@ -68,89 +74,30 @@ pub struct HealthServer {
     _thread: std::thread::JoinHandle<()>,
 }
 
-/// After a failed accept (out of file descriptors, most often), wait this long: the error
-/// repeats at once otherwise, and the loop would spin a core.
-pub const ACCEPT_ERROR_PAUSE: Duration = Duration::from_millis(100);
+/// Limits of the staff server: a browser opens up to 6 connections at once; 50 idle ones from
+/// one address leave everybody else answered.
+pub const LIMITS: Limits = Limits {
+    per_address: 12,
+    total: 64,
+    header_timeout: Duration::from_secs(5),
+    connection_timeout: Duration::from_secs(120),
+    keep_alive: true,
+};
 
-/// Accepts connections for ever, handing each to `handle`; errors are logged (the first and
-/// then every power of two) and followed by [`ACCEPT_ERROR_PAUSE`].
-pub async fn accept_loop<S, F>(mut accept: impl FnMut() -> F, mut handle: impl FnMut(S))
-where
-    F: std::future::Future<Output = std::io::Result<S>>,
-{
-    let mut errors = 0u64;
-    loop {
-        match accept().await {
-            Ok(connection) => handle(connection),
-            Err(e) => {
-                errors += 1;
-                if errors.is_power_of_two() {
-                    tracing::warn!("health endpoint: cannot accept a connection ({e}); {errors} times so far");
-                }
-                tokio::time::sleep(ACCEPT_ERROR_PAUSE).await;
-            }
-        }
-    }
-}
-
-/// Binds `addr` and serves until the process ends.
-pub fn serve(addr: SocketAddr, health: Arc<Mutex<Health>>) -> std::io::Result<HealthServer> {
-    let listener = std::net::TcpListener::bind(addr)?;
-    listener.set_nonblocking(true)?;
-    let address = listener.local_addr()?;
-    let thread = std::thread::Builder::new().name("health-http".into()).spawn(move || {
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a tokio runtime");
-        runtime.block_on(async move {
-            let listener = tokio::net::TcpListener::from_std(listener).expect("a tokio listener");
-            let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
-            accept_loop(
-                || listener.accept(),
-                |(stream, _)| {
-                    // Over the limit: close at once rather than queue.
-                    let Ok(permit) = slots.clone().try_acquire_owned() else { return };
-                    let health = health.clone();
-                    tokio::spawn(async move {
-                        let service = hyper::service::service_fn(move |req| {
-                            let r = answer(&req, &health);
-                            async move { Ok::<_, Infallible>(r) }
-                        });
-                        let conn = hyper::server::conn::http1::Builder::new()
-                            .timer(TokioTimer::new())
-                            .header_read_timeout(Duration::from_secs(2))
-                            .keep_alive(false)
-                            .serve_connection(TokioIo::new(stream), service);
-                        let _ = tokio::time::timeout(CONNECTION_TIMEOUT, conn).await;
-                        drop(permit);
-                    });
-                },
-            )
-            .await
-        });
+/// Binds `addr` and serves `router` until the process ends.
+pub fn serve(addr: SocketAddr, router: Router) -> std::io::Result<HealthServer> {
+    let (listener, address) = listener::bind(addr)?;
+    let thread = listener::spawn_thread("staff-http", move || async move {
+        let listener = tokio::net::TcpListener::from_std(listener).expect("a tokio listener");
+        listener::serve(listener, LIMITS, |peer| {
+            let router = router.clone();
+            hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
+                // Handlers and layers read the peer's address as axum's ConnectInfo.
+                req.extensions_mut().insert(ConnectInfo(peer));
+                router.clone().oneshot(req)
+            })
+        })
+        .await
     })?;
-    tracing::info!("health and metrics on http://{address}/health and /metrics");
     Ok(HealthServer { address, _thread: thread })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn an_accept_error_pauses_the_loop_instead_of_spinning() {
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-        let attempts = std::cell::Cell::new(0u32);
-        let handled = std::cell::Cell::new(0u32);
-        runtime.block_on(async {
-            // Every accept fails, as with no file descriptors left.
-            let accept = || {
-                attempts.set(attempts.get() + 1);
-                async { Err::<(), _>(std::io::Error::from_raw_os_error(24)) }
-            };
-            let run = accept_loop(accept, |()| handled.set(handled.get() + 1));
-            let _ = tokio::time::timeout(Duration::from_millis(450), run).await;
-        });
-        // 450 ms at one attempt per 100 ms pause: 5; a spinning loop makes millions.
-        assert!((3..=6).contains(&attempts.get()), "{} attempts", attempts.get());
-        assert_eq!(handled.get(), 0);
-    }
 }

@@ -4,6 +4,7 @@
 pub mod faults;
 pub mod health;
 pub mod http;
+pub mod listener;
 pub mod state;
 pub mod status;
 pub mod watchdog;

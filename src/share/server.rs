@@ -7,16 +7,14 @@
 //! connections per address and [`MAX_CONNECTIONS`] in all, each with header and total
 //! time limits. Expired paintings are deleted every second.
 
-use std::collections::HashMap;
 use std::convert::Infallible;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use http_body_util::Full;
 use hyper::body::{Bytes, Incoming};
 use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::{TokioIo, TokioTimer};
 
 use super::{Lookup, ShareStore, page, well_formed};
 
@@ -135,86 +133,41 @@ async fn answer(req: Request<Incoming>, peer: IpAddr, store: Arc<ShareStore>) ->
     }
 }
 
-/// Connections open per address.
-#[derive(Default)]
-struct OpenConnections(Mutex<HashMap<IpAddr, usize>>);
-
-struct Slot {
-    open: Arc<OpenConnections>,
-    peer: IpAddr,
-}
-
-impl OpenConnections {
-    fn take(self: &Arc<Self>, peer: IpAddr) -> Option<Slot> {
-        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        let n = map.entry(peer).or_default();
-        if *n >= PER_ADDRESS {
-            return None;
-        }
-        *n += 1;
-        Some(Slot { open: self.clone(), peer })
-    }
-}
-
-impl Drop for Slot {
-    fn drop(&mut self) {
-        let mut map = self.open.0.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(n) = map.get_mut(&self.peer) {
-            *n -= 1;
-            if *n == 0 {
-                map.remove(&self.peer);
-            }
-        }
-    }
-}
+const LIMITS: crate::service::listener::Limits = crate::service::listener::Limits {
+    per_address: PER_ADDRESS,
+    total: MAX_CONNECTIONS,
+    header_timeout: Duration::from_secs(5),
+    connection_timeout: CONNECTION_TIMEOUT,
+    keep_alive: true,
+};
 
 /// Binds `share.listen` and serves until the process ends.
 pub fn serve(store: Arc<ShareStore>) -> std::io::Result<GuestServer> {
+    use crate::service::listener;
     let addr: SocketAddr = store
         .config()
         .listen
         .parse()
         .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("share.listen: {e}")))?;
-    let listener = std::net::TcpListener::bind(addr)?;
-    listener.set_nonblocking(true)?;
-    let address = listener.local_addr()?;
-    let thread = std::thread::Builder::new().name("guest-listener".into()).spawn(move || {
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a tokio runtime");
-        runtime.block_on(async move {
-            let reaper = store.clone();
-            tokio::spawn(async move {
-                let mut tick = tokio::time::interval(Duration::from_secs(1));
-                loop {
-                    tick.tick().await;
-                    reaper.reap();
-                }
-            });
-            let listener = tokio::net::TcpListener::from_std(listener).expect("a tokio listener");
-            let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
-            let open = Arc::new(OpenConnections::default());
-            crate::service::http::accept_loop(
-                || listener.accept(),
-                |(stream, peer): (tokio::net::TcpStream, SocketAddr)| {
-                    // Over a limit: close at once rather than queue.
-                    let Some(slot) = open.take(peer.ip()) else { return };
-                    let Ok(permit) = slots.clone().try_acquire_owned() else { return };
-                    let store = store.clone();
-                    tokio::spawn(async move {
-                        let service = hyper::service::service_fn(move |req| {
-                            let store = store.clone();
-                            async move { Ok::<_, Infallible>(answer(req, peer.ip(), store).await) }
-                        });
-                        let conn = hyper::server::conn::http1::Builder::new()
-                            .timer(TokioTimer::new())
-                            .header_read_timeout(Duration::from_secs(5))
-                            .serve_connection(TokioIo::new(stream), service);
-                        let _ = tokio::time::timeout(CONNECTION_TIMEOUT, conn).await;
-                        drop((permit, slot));
-                    });
-                },
-            )
-            .await
+    let (listener, address) = listener::bind(addr)?;
+    let thread = listener::spawn_thread("guest-listener", move || async move {
+        let reaper = store.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(1));
+            loop {
+                tick.tick().await;
+                reaper.reap();
+            }
         });
+        let listener = tokio::net::TcpListener::from_std(listener).expect("a tokio listener");
+        listener::serve(listener, LIMITS, |peer| {
+            let store = store.clone();
+            hyper::service::service_fn(move |req| {
+                let store = store.clone();
+                async move { Ok::<_, Infallible>(answer(req, peer.ip(), store).await) }
+            })
+        })
+        .await
     })?;
     tracing::info!("share: the guest listener serves take-home pages on http://{address}/p/<token>");
     Ok(GuestServer { address, _thread: thread })

@@ -39,6 +39,8 @@ pub enum Command {
     /// Drop the photo and the painting (the visitor left): nothing of them stays in memory.
     Forget,
     InjectFault(Fault),
+    /// Load the network again and go on painting (staff, from the console).
+    Restart,
     Shutdown,
 }
 

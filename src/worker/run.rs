@@ -120,7 +120,8 @@ fn supervise(link: Link) {
     loop {
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(&link, &mut persist)));
         match outcome {
-            Ok(()) => break,
+            Ok(RunEnd::Shutdown) => break,
+            Ok(RunEnd::Restart) => tracing::info!("worker: restarting as asked (the network loads again)"),
             Err(p) => {
                 let msg = panic_message(&*p);
                 tracing::error!("worker crashed: {msg}; restarting in {:?}", link.cfg.restart_delay);
@@ -146,7 +147,14 @@ fn params_for(cfg: &WorkerConfig, persist: &Persistent) -> StyleParams {
 }
 
 /// One run of the worker: loads the network, then paints until shutdown (or a panic).
-fn run(link: &Link, persist: &mut Persistent) {
+/// Why one run of the worker ended.
+enum RunEnd {
+    Shutdown,
+    /// Asked to restart: load the network again.
+    Restart,
+}
+
+fn run(link: &Link, persist: &mut Persistent) -> RunEnd {
     link.set_state(WorkerState::Starting);
     {
         let mut s = link.status();
@@ -163,10 +171,10 @@ fn run(link: &Link, persist: &mut Persistent) {
     // Losses are shown with snapshots only: no need to wait for the GPU more often.
     painter.set_loss_readback_every(link.cfg.snapshot_every);
     let mut worker = Worker { link, persist, painter, library: StyleLibrary::default(), canvas: Canvas::default() };
-    worker.run();
+    worker.run()
 }
 
-fn fail_until_shutdown(link: &Link, reason: String) {
+fn fail_until_shutdown(link: &Link, reason: String) -> RunEnd {
     tracing::error!("worker cannot paint: {reason}");
     link.set_state(WorkerState::Failed(reason.clone()));
     link.status().last_error = Some(reason.clone());
@@ -175,7 +183,9 @@ fn fail_until_shutdown(link: &Link, reason: String) {
         // Failed, but alive: the heartbeat goes on (a restart would not load the weights either).
         link.status().heartbeat = Some(Instant::now());
         match link.commands.recv_timeout(Duration::from_secs(1)) {
-            Ok(Command::Shutdown) | Err(crossbeam_channel::RecvTimeoutError::Disconnected) => return,
+            Ok(Command::Shutdown) | Err(crossbeam_channel::RecvTimeoutError::Disconnected) => return RunEnd::Shutdown,
+            // The weights may have been fixed meanwhile: try again.
+            Ok(Command::Restart) => return RunEnd::Restart,
             _ => {}
         }
     }
@@ -244,7 +254,7 @@ impl Policy {
 
 enum Flow {
     Continue,
-    Exit,
+    Exit(RunEnd),
 }
 
 /// Everything one run of the worker works with.
@@ -257,7 +267,7 @@ struct Worker<'a> {
 }
 
 impl Worker<'_> {
-    fn run(&mut self) {
+    fn run(&mut self) -> RunEnd {
         if let Some(sel) = self.persist.selection.clone() {
             self.apply_selection(sel);
         }
@@ -275,8 +285,8 @@ impl Worker<'_> {
             let commands = &self.link.commands;
             let first = if wait.is_zero() { commands.try_recv().ok() } else { commands.recv_timeout(wait).ok() };
             for cmd in first.into_iter().chain(commands.try_iter()) {
-                if let Flow::Exit = self.handle(cmd) {
-                    return;
+                if let Flow::Exit(end) = self.handle(cmd) {
+                    return end;
                 }
             }
             if self.persist.paused {
@@ -484,7 +494,8 @@ impl Worker<'_> {
                 self.link.set_state(WorkerState::WaitingForFrame);
             }
             Command::InjectFault(f) => self.persist.fault = Some(f),
-            Command::Shutdown => return Flow::Exit,
+            Command::Restart => return Flow::Exit(RunEnd::Restart),
+            Command::Shutdown => return Flow::Exit(RunEnd::Shutdown),
         }
         Flow::Continue
     }

@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+pub mod browser;
 #[cfg(feature = "gui")]
 pub mod xvfb;
 

@@ -7,25 +7,7 @@ use std::time::{Duration, Instant};
 
 use image::RgbImage;
 
-pub struct Killer(pub Vec<Child>);
-impl Drop for Killer {
-    fn drop(&mut self) {
-        for c in self.0.iter_mut().rev() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-}
-
-pub fn need(tool: &str) {
-    let ok = Command::new("sh")
-        .arg("-c")
-        .arg(format!("command -v {tool}"))
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    assert!(ok, "{tool} is missing: run scripts/setup.sh (it installs the window test tools)");
-}
+pub use super::browser::{Killer, need};
 
 pub fn screenshot(display: &str, path: &Path) -> RgbImage {
     let st = Command::new("import").args(["-window", "root"]).arg(path).env("DISPLAY", display).status().unwrap();

@@ -1,0 +1,184 @@
+//! The curator console: the installation run from a browser on the museum network. Served by
+//! the staff's HTTP server beside `/health` and `/metrics`, off by default, and closed to
+//! everybody until a password is set (`gallery-painter console set-password`).
+//!
+//! Knows nothing of Bevy: the display fills the [`Board`] (what is on screen, the journey) and
+//! drains the [`StaffCommand`]s the console sends.
+
+pub mod auth;
+pub mod pages;
+pub mod server;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+
+use serde::{Deserialize, Serialize};
+
+use crate::service::health::Health;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ConsoleConfig {
+    pub enabled: bool,
+    /// IP:PORT of the console; "0.0.0.0:9180" for the museum network (`run --console` overrides).
+    pub listen: String,
+    /// Where the password hash is kept (relative paths from the project root).
+    pub state_dir: PathBuf,
+    /// The console is reached through a TLS proxy: cookies are sent over HTTPS only.
+    pub behind_tls: bool,
+    /// A session ends after this long without a request.
+    pub session_idle_minutes: f64,
+    /// ... and after this long in any case.
+    pub session_longest_hours: f64,
+}
+
+impl Default for ConsoleConfig {
+    fn default() -> Self {
+        ConsoleConfig {
+            enabled: false,
+            listen: "127.0.0.1:9180".into(),
+            state_dir: "state".into(),
+            behind_tls: false,
+            session_idle_minutes: 30.0,
+            session_longest_hours: 12.0,
+        }
+    }
+}
+
+impl ConsoleConfig {
+    /// `Err((field, what is wrong, fix))`.
+    pub fn validate(&self) -> Result<(), (&'static str, String, &'static str)> {
+        // Checked even when off: `run --console` turns it on.
+        if !(self.session_idle_minutes > 0.0 && self.session_idle_minutes <= 24.0 * 60.0) {
+            return Err((
+                "console.session_idle_minutes",
+                format!("console.session_idle_minutes {} must be within 0..1440", self.session_idle_minutes),
+                "use e.g. session_idle_minutes: 30",
+            ));
+        }
+        if !(self.session_longest_hours > 0.0 && self.session_longest_hours <= 24.0 * 31.0) {
+            return Err((
+                "console.session_longest_hours",
+                format!("console.session_longest_hours {} must be within 0..744", self.session_longest_hours),
+                "use e.g. session_longest_hours: 12",
+            ));
+        }
+        if !self.enabled {
+            return Ok(());
+        }
+        if self.listen.parse::<std::net::SocketAddr>().is_err() {
+            return Err((
+                "console.listen",
+                format!("console.listen `{}` is not IP:PORT", self.listen),
+                "use e.g. listen: \"0.0.0.0:9180\" (the museum network) or \"127.0.0.1:9180\" (this machine)",
+            ));
+        }
+        Ok(())
+    }
+
+    /// (a session ends after this long idle, and after this long in any case).
+    pub fn session_times(&self) -> (Duration, Duration) {
+        (
+            Duration::from_secs_f64(self.session_idle_minutes * 60.0),
+            Duration::from_secs_f64(self.session_longest_hours * 3600.0),
+        )
+    }
+
+    pub fn state_dir(&self, root: &Path) -> PathBuf {
+        crate::paths::resolve(root, &self.state_dir)
+    }
+}
+
+/// What staff can do from the console's Now page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StaffCommand {
+    NextArtwork,
+    PreviousArtwork,
+    PauseRotation,
+    ResumeRotation,
+    RestartPainter,
+}
+
+impl StaffCommand {
+    /// The name in the console's URLs and in the audit log.
+    pub fn name(self) -> &'static str {
+        match self {
+            StaffCommand::NextArtwork => "next-artwork",
+            StaffCommand::PreviousArtwork => "previous-artwork",
+            StaffCommand::PauseRotation => "pause-rotation",
+            StaffCommand::ResumeRotation => "resume-rotation",
+            StaffCommand::RestartPainter => "restart-painter",
+        }
+    }
+
+    pub const ALL: [StaffCommand; 5] = [
+        StaffCommand::PreviousArtwork,
+        StaffCommand::NextArtwork,
+        StaffCommand::PauseRotation,
+        StaffCommand::ResumeRotation,
+        StaffCommand::RestartPainter,
+    ];
+
+    pub fn from_name(name: &str) -> Option<StaffCommand> {
+        StaffCommand::ALL.into_iter().find(|c| c.name() == name)
+    }
+}
+
+/// What the display reports for the Now page.
+#[derive(Clone, Debug, Default)]
+pub struct NowView {
+    /// The screen, scaled, as JPEG.
+    pub screen_jpeg: Option<Arc<Vec<u8>>>,
+    pub screen_taken: Option<SystemTime>,
+    /// The journey's moment (Attract, Countdown, Painting, Reveal, ...).
+    pub journey: String,
+    pub rotation_paused: bool,
+}
+
+/// Shared between the display and the console.
+pub struct Board {
+    pub health: Arc<Mutex<Health>>,
+    pub now: Mutex<NowView>,
+    /// When somebody last looked at the screen picture: the display takes pictures only while
+    /// somebody is looking.
+    screen_wanted: Mutex<Option<Instant>>,
+    commands: crossbeam_channel::Sender<StaffCommand>,
+}
+
+/// Screen pictures are taken while a Now page asked for one this recently.
+pub const SCREEN_WANTED_FOR: Duration = Duration::from_secs(20);
+
+impl Board {
+    pub fn new(health: Arc<Mutex<Health>>) -> (Arc<Board>, crossbeam_channel::Receiver<StaffCommand>) {
+        // Bounded: a display that stopped reading cannot make the console grow memory.
+        let (tx, rx) = crossbeam_channel::bounded(64);
+        let board = Board { health, now: Mutex::default(), screen_wanted: Mutex::new(None), commands: tx };
+        (Arc::new(board), rx)
+    }
+
+    /// Hands a command to the display; false when the display is not taking them.
+    pub fn send(&self, command: StaffCommand) -> bool {
+        self.commands.try_send(command).is_ok()
+    }
+
+    pub fn want_screen(&self, now: Instant) {
+        *self.screen_wanted.lock().unwrap_or_else(|e| e.into_inner()) = Some(now);
+    }
+
+    /// Is somebody looking at the screen picture?
+    pub fn screen_wanted(&self, now: Instant) -> bool {
+        self.screen_wanted
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_some_and(|t| now.duration_since(t) < SCREEN_WANTED_FOR)
+    }
+
+    pub fn now_view(&self) -> NowView {
+        self.now.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    pub fn health(&self) -> Health {
+        self.health.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}

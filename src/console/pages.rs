@@ -1,0 +1,129 @@
+//! The console's pages as maud templates: checked when the crate compiles, every value escaped.
+
+use maud::{DOCTYPE, Markup, html};
+
+use super::{NowView, StaffCommand};
+use crate::service::health::Health;
+
+/// Every page: the title, the navigation (when signed in) and the body.
+fn layout(title: &str, csrf: Option<&str>, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · Gallery Painter console" }
+                link rel="stylesheet" href="/static/console.css";
+                script src="/static/console.js" defer {}
+            }
+            body {
+                header {
+                    span.brand { "Gallery Painter" }
+                    @if let Some(csrf) = csrf {
+                        nav aria-label="Console" {
+                            a href="/now" aria-current=[(title == "Now").then_some("page")] { "Now" }
+                        }
+                        form.signout method="post" action="/logout" {
+                            input type="hidden" name="csrf" value=(csrf);
+                            button type="submit" { "Sign out" }
+                        }
+                    }
+                }
+                main { (body) }
+            }
+        }
+    }
+}
+
+/// The sign-in form; `problem` says why the last try failed.
+pub fn login(login_csrf: &str, problem: Option<&str>) -> Markup {
+    layout(
+        "Sign in",
+        None,
+        html! {
+            h1 { "Sign in" }
+            @if let Some(problem) = problem {
+                p.problem role="alert" { (problem) }
+            }
+            form.login method="post" action="/login" {
+                input type="hidden" name="csrf" value=(login_csrf);
+                label for="password" { "Staff password" }
+                input #password type="password" name="password" autocomplete="current-password" required autofocus;
+                button type="submit" { "Sign in" }
+            }
+        },
+    )
+}
+
+fn command_label(c: StaffCommand) -> (&'static str, &'static str) {
+    // (button, the question asked before it is sent)
+    match c {
+        StaffCommand::PreviousArtwork => ("Previous artwork", "Show the previous artwork now?"),
+        StaffCommand::NextArtwork => ("Next artwork", "Show the next artwork now?"),
+        StaffCommand::PauseRotation => ("Pause the rotation", "Keep this artwork on show until you resume?"),
+        StaffCommand::ResumeRotation => ("Resume the rotation", "Let the artworks rotate again?"),
+        StaffCommand::RestartPainter => {
+            ("Restart the painter", "Restart the painter? The painting on screen starts again in a few seconds.")
+        }
+    }
+}
+
+/// The Now page: what the display shows and the buttons that change it.
+pub fn now(
+    csrf: &str,
+    health: &Health,
+    view: &NowView,
+    verdict: &Result<String, String>,
+    done: Option<&str>,
+) -> Markup {
+    layout(
+        "Now",
+        Some(csrf),
+        html! {
+            h1 { "Now" }
+            @if let Some(done) = done {
+                p.done role="status" { (done) }
+            }
+            div.now {
+                figure.screen {
+                    img #screen src="/now/screen.jpg" alt="What the display shows now" width="640" height="360";
+                    figcaption { "The display, refreshed every few seconds." }
+                }
+                dl.facts {
+                    dt { "Health" }
+                    dd #health class=(if verdict.is_ok() { "ok" } else { "bad" }) {
+                        (match verdict { Ok(v) => format!("OK: {v}"), Err(e) => format!("Needs attention: {e}") })
+                    }
+                    dt { "Artwork" } dd #artwork { (health.artwork) }
+                    dt { "Visitor" } dd #journey { (view.journey) }
+                    dt { "Rotation" } dd #rotation { (if view.rotation_paused { "paused by staff" } else { "rotating" }) }
+                    dt { "Painter" } dd #painter { (health.worker_state) ", " (format!("{:.1}", health.iterations_per_second)) " steps/s" }
+                    dt { "Camera" } dd #camera { (health.camera_state) }
+                    dt { "Visitors since start" } dd #visitors { (health.visitors) }
+                }
+            }
+            h2 { "Change what is on show" }
+            div.actions {
+                @for c in StaffCommand::ALL {
+                    @let (label, question) = command_label(c);
+                    form method="post" action={ "/now/" (c.name()) } data-confirm=(question) {
+                        input type="hidden" name="csrf" value=(csrf);
+                        button type="submit" class=(if c == StaffCommand::RestartPainter { "danger" } else { "" }) { (label) }
+                    }
+                }
+            }
+        },
+    )
+}
+
+/// What was done, for the line at the top of the Now page after a button.
+pub fn done_message(c: StaffCommand) -> &'static str {
+    match c {
+        StaffCommand::PreviousArtwork => "The previous artwork is on show.",
+        StaffCommand::NextArtwork => "The next artwork is on show.",
+        StaffCommand::PauseRotation => "The rotation is paused: this artwork stays until you resume.",
+        StaffCommand::ResumeRotation => "The artworks rotate again.",
+        StaffCommand::RestartPainter => "The painter is restarting.",
+    }
+}

@@ -1,0 +1,332 @@
+//! The console's routes (axum). Signing in is the only way past [`staff_only`], which guards
+//! every route but the sign-in page and the static files: a session cookie (`HttpOnly`,
+//! `SameSite=Strict`, `Secure` behind TLS) and, on every request that changes something, the
+//! session's CSRF token. Each staff action writes one audit line (target `audit`).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Form, Path, Query, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::{Next, from_fn_with_state, map_response};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+
+use super::auth::{self, Check, LoginLimiter, Session, Sessions};
+use super::{Board, ConsoleConfig, StaffCommand, pages};
+
+pub const SESSION_COOKIE: &str = "gp_session";
+/// The sign-in form's own CSRF token (there is no session yet to hold one).
+pub const LOGIN_COOKIE: &str = "gp_login";
+/// Forms are small: a larger body is refused with 413 before it is read.
+pub const FORM_LIMIT: usize = 16 * 1024;
+/// Password checks at once (argon2id takes ~19 MiB and tens of milliseconds each).
+const PARALLEL_CHECKS: usize = 2;
+
+/// The console's state, shared by its routes.
+pub struct Console {
+    pub board: Arc<Board>,
+    state_dir: PathBuf,
+    behind_tls: bool,
+    sessions: Mutex<Sessions>,
+    limiter: Mutex<LoginLimiter>,
+    checks: tokio::sync::Semaphore,
+}
+
+impl Console {
+    pub fn new(config: &ConsoleConfig, state_dir: PathBuf, board: Arc<Board>) -> Arc<Console> {
+        let (idle, longest) = config.session_times();
+        if !auth::password_path(&state_dir).exists() {
+            tracing::warn!(
+                "console: no staff password in {}; nobody can sign in until one is set with `gallery-painter console set-password`",
+                state_dir.display()
+            );
+        }
+        Arc::new(Console {
+            board,
+            state_dir,
+            behind_tls: config.behind_tls,
+            sessions: Mutex::new(Sessions::new(idle, longest)),
+            limiter: Mutex::default(),
+            checks: tokio::sync::Semaphore::new(PARALLEL_CHECKS),
+        })
+    }
+
+    fn cookie(&self, name: &str, value: &str, max_age: Option<u64>) -> HeaderValue {
+        let secure = if self.behind_tls { "; Secure" } else { "" };
+        let age = max_age.map(|s| format!("; Max-Age={s}")).unwrap_or_default();
+        HeaderValue::from_str(&format!("{name}={value}; Path=/; HttpOnly; SameSite=Strict{secure}{age}"))
+            .expect("tokens are hex digits")
+    }
+}
+
+/// One line per staff action: what, and from where (the log line carries when).
+fn audit(peer: SocketAddr, who: &str, what: &str) {
+    tracing::info!(target: "audit", "{what} by {who} from {}", peer.ip());
+}
+
+/// The value of cookie `name` in the request.
+fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|pair| pair.trim().strip_prefix(name)?.strip_prefix('='))
+}
+
+fn text(status: StatusCode, body: &str) -> Response {
+    (status, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], format!("{body}\n")).into_response()
+}
+
+/// The signed-in staff member of a request (put there by [`staff_only`]).
+#[derive(Clone)]
+struct Staff {
+    token: String,
+    session: Session,
+}
+
+impl Staff {
+    fn who(&self) -> String {
+        format!("staff session #{}", self.session.number)
+    }
+}
+
+/// Refuses a request without a valid session (a page: to the sign-in; anything else: 401) and
+/// a request that changes something without the session's CSRF token (403).
+async fn staff_only(State(c): State<Arc<Console>>, mut req: Request, next: Next) -> Response {
+    let token = cookie(req.headers(), SESSION_COOKIE).map(str::to_owned);
+    let session =
+        token.as_deref().and_then(|t| c.sessions.lock().unwrap_or_else(|e| e.into_inner()).touch(t, Instant::now()));
+    let (Some(token), Some(session)) = (token, session) else {
+        return if matches!(*req.method(), Method::GET | Method::HEAD) && !req.uri().path().ends_with(".json") {
+            Redirect::to("/login").into_response()
+        } else {
+            text(StatusCode::UNAUTHORIZED, "sign in first: /login")
+        };
+    };
+    if !matches!(*req.method(), Method::GET | Method::HEAD) {
+        let (parts, body) = req.into_parts();
+        let declared = parts.headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
+        if declared.is_some_and(|n| n > FORM_LIMIT) {
+            return text(StatusCode::PAYLOAD_TOO_LARGE, "the request is larger than the console accepts");
+        }
+        let Ok(bytes) = axum::body::to_bytes(body, FORM_LIMIT).await else {
+            return text(StatusCode::PAYLOAD_TOO_LARGE, "the request is larger than the console accepts");
+        };
+        let from_header = parts.headers.get("x-csrf-token").and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let sent = from_header
+            .or_else(|| form_urlencoded::parse(&bytes).find(|(k, _)| k == "csrf").map(|(_, v)| v.into_owned()));
+        if !sent.is_some_and(|s| auth::same(&s, &session.csrf)) {
+            return text(
+                StatusCode::FORBIDDEN,
+                "this form is out of date or did not come from the console: reload the page",
+            );
+        }
+        req = Request::from_parts(parts, Body::from(bytes));
+    }
+    req.extensions_mut().insert(Staff { token, session });
+    next.run(req).await
+}
+
+/// Headers on every console answer: nothing from elsewhere, never framed, never cached.
+async fn security_headers(mut r: Response) -> Response {
+    let h = r.headers_mut();
+    let set = |h: &mut HeaderMap, name: &'static str, value: &'static str| {
+        h.insert(name, HeaderValue::from_static(value));
+    };
+    set(
+        h,
+        "content-security-policy",
+        "default-src 'self'; img-src 'self'; style-src 'self'; script-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    );
+    set(h, "x-content-type-options", "nosniff");
+    set(h, "referrer-policy", "same-origin");
+    set(h, "x-frame-options", "DENY");
+    if !h.contains_key(header::CACHE_CONTROL) {
+        set(h, "cache-control", "no-store");
+    }
+    r
+}
+
+async fn login_page(State(c): State<Arc<Console>>, headers: HeaderMap) -> Response {
+    let signed_in = cookie(&headers, SESSION_COOKIE)
+        .is_some_and(|t| c.sessions.lock().unwrap_or_else(|e| e.into_inner()).touch(t, Instant::now()).is_some());
+    if signed_in {
+        return Redirect::to("/now").into_response();
+    }
+    let token = cookie(&headers, LOGIN_COOKIE).filter(|t| crate::share::well_formed(t)).map(str::to_owned);
+    let token = token.unwrap_or_else(crate::share::new_token);
+    ([(header::SET_COOKIE, c.cookie(LOGIN_COOKIE, &token, None))], pages::login(&token, None)).into_response()
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    password: String,
+}
+
+async fn login_submit(
+    State(c): State<Arc<Console>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> Response {
+    let retry_page = |c: &Console, wait: Duration| {
+        let minutes = wait.as_secs().div_ceil(60).max(1);
+        let token = cookie(&headers, LOGIN_COOKIE).unwrap_or_default().to_owned();
+        let problem = format!("Too many wrong passwords from this device. Try again in {minutes} min.");
+        let mut r = (StatusCode::TOO_MANY_REQUESTS, pages::login(&token, Some(&problem))).into_response();
+        r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(wait.as_secs().max(1)));
+        let _ = c;
+        r
+    };
+    let limited = c.limiter.lock().unwrap_or_else(|e| e.into_inner()).wait(peer.ip(), Instant::now());
+    if let Some(wait) = limited {
+        audit(peer, "somebody", "sign-in refused (too many wrong passwords)");
+        return retry_page(&c, wait);
+    }
+    let expected = cookie(&headers, LOGIN_COOKIE).unwrap_or_default();
+    if expected.is_empty() || !auth::same(expected, &form.csrf) {
+        audit(peer, "somebody", "sign-in refused (no valid form token)");
+        return text(StatusCode::FORBIDDEN, "this sign-in form is out of date: open /login again");
+    }
+    let check = {
+        let _permit = c.checks.acquire().await;
+        let state_dir = c.state_dir.clone();
+        tokio::task::spawn_blocking(move || auth::check_password(&state_dir, &form.password))
+            .await
+            .unwrap_or_else(|e| Check::NotSet(format!("the check failed: {e}")))
+    };
+    match check {
+        Check::Right => {
+            c.limiter.lock().unwrap_or_else(|e| e.into_inner()).succeeded(peer.ip());
+            let (token, session) = c.sessions.lock().unwrap_or_else(|e| e.into_inner()).start(Instant::now());
+            audit(peer, &format!("staff session #{}", session.number), "signed in");
+            let mut r = Redirect::to("/now").into_response();
+            r.headers_mut().append(header::SET_COOKIE, c.cookie(SESSION_COOKIE, &token, None));
+            r.headers_mut().append(header::SET_COOKIE, c.cookie(LOGIN_COOKIE, "", Some(0)));
+            r
+        }
+        Check::Wrong => {
+            let wait = {
+                let mut limiter = c.limiter.lock().unwrap_or_else(|e| e.into_inner());
+                limiter.failed(peer.ip(), Instant::now());
+                limiter.wait(peer.ip(), Instant::now())
+            };
+            audit(peer, "somebody", "wrong password");
+            match wait {
+                Some(wait) => retry_page(&c, wait),
+                None => (StatusCode::UNAUTHORIZED, pages::login(expected, Some("That password is not right.")))
+                    .into_response(),
+            }
+        }
+        Check::NotSet(why) => {
+            tracing::warn!("console: nobody can sign in: {why}");
+            let problem =
+                "No staff password is set on this kiosk. On the kiosk, run: gallery-painter console set-password";
+            (StatusCode::SERVICE_UNAVAILABLE, pages::login(expected, Some(problem))).into_response()
+        }
+    }
+}
+
+async fn logout(
+    State(c): State<Arc<Console>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    axum::Extension(staff): axum::Extension<Staff>,
+) -> Response {
+    c.sessions.lock().unwrap_or_else(|e| e.into_inner()).end(&staff.token);
+    audit(peer, &staff.who(), "signed out");
+    let mut r = Redirect::to("/login").into_response();
+    r.headers_mut().append(header::SET_COOKIE, c.cookie(SESSION_COOKIE, "", Some(0)));
+    r
+}
+
+#[derive(Deserialize)]
+struct NowQuery {
+    done: Option<String>,
+}
+
+async fn now_page(
+    State(c): State<Arc<Console>>,
+    axum::Extension(staff): axum::Extension<Staff>,
+    Query(q): Query<NowQuery>,
+) -> Response {
+    let health = c.board.health();
+    let verdict = health.verdict(Instant::now());
+    let done = q.done.as_deref().and_then(StaffCommand::from_name).map(pages::done_message);
+    pages::now(&staff.session.csrf, &health, &c.board.now_view(), &verdict, done).into_response()
+}
+
+async fn now_status(State(c): State<Arc<Console>>) -> Response {
+    let health = c.board.health();
+    let view = c.board.now_view();
+    let verdict = health.verdict(Instant::now());
+    let status = serde_json::json!({
+        "healthy": verdict.is_ok(),
+        "health": match &verdict { Ok(v) => format!("OK: {v}"), Err(e) => format!("Needs attention: {e}") },
+        "artwork": health.artwork,
+        "journey": view.journey,
+        "rotation": if view.rotation_paused { "paused by staff" } else { "rotating" },
+        "painter": format!("{}, {:.1} steps/s", health.worker_state, health.iterations_per_second),
+        "camera": health.camera_state,
+        "visitors": health.visitors.to_string(),
+    });
+    ([(header::CONTENT_TYPE, "application/json")], status.to_string()).into_response()
+}
+
+async fn now_screen(State(c): State<Arc<Console>>) -> Response {
+    c.board.want_screen(Instant::now());
+    match c.board.now_view().screen_jpeg {
+        Some(jpeg) => ([(header::CONTENT_TYPE, "image/jpeg")], jpeg.to_vec()).into_response(),
+        // The display takes a picture within seconds of being asked; the page asks again.
+        None => text(StatusCode::SERVICE_UNAVAILABLE, "no picture of the display yet"),
+    }
+}
+
+async fn now_action(
+    State(c): State<Arc<Console>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    axum::Extension(staff): axum::Extension<Staff>,
+    Path(action): Path<String>,
+) -> Response {
+    let Some(command) = StaffCommand::from_name(&action) else {
+        return text(StatusCode::NOT_FOUND, "no such action");
+    };
+    if !c.board.send(command) {
+        return text(StatusCode::SERVICE_UNAVAILABLE, "the display is not taking commands; see /health");
+    }
+    audit(peer, &staff.who(), command.name());
+    Redirect::to(&format!("/now?done={}", command.name())).into_response()
+}
+
+fn static_file(content_type: &'static str, body: &'static str) -> Response {
+    ([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "no-cache")], body).into_response()
+}
+
+/// The console's routes. Merge with [`crate::service::http::health_routes`] on one server.
+pub fn router(console: Arc<Console>) -> Router {
+    let staff = Router::new()
+        .route("/", get(|| async { Redirect::to("/now") }))
+        .route("/now", get(now_page))
+        .route("/now/status.json", get(now_status))
+        .route("/now/screen.jpg", get(now_screen))
+        .route("/now/{action}", post(now_action))
+        .route("/logout", post(logout))
+        .route_layer(from_fn_with_state(console.clone(), staff_only));
+    let open = Router::new()
+        .route("/login", get(login_page).post(login_submit))
+        .route("/static/console.css", get(|| async { static_file("text/css", include_str!("static/console.css")) }))
+        .route(
+            "/static/console.js",
+            get(|| async { static_file("text/javascript", include_str!("static/console.js")) }),
+        );
+    open.merge(staff).with_state(console).layer(DefaultBodyLimit::max(FORM_LIMIT)).layer(map_response(security_headers))
+}

@@ -1,0 +1,399 @@
+//! The curator console against its real server on 127.0.0.x (the same axum router and
+//! connection limits the app serves, without the display): nothing without a session, CSRF
+//! on every change, the cookie's flags, wrong passwords limited per address, bodies over the
+//! limit, escaping, idle connections that must not lock staff out, and a real Chromium that
+//! signs in and presses a button.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::{IpAddr, SocketAddr, TcpStream};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use gallery_painter::console::server::{Console, router};
+use gallery_painter::console::{Board, ConsoleConfig, StaffCommand, auth};
+use gallery_painter::service::health::Health;
+use gallery_painter::service::http::{HealthServer, health_routes, serve};
+
+const PASSWORD: &str = "the night watch at noon";
+
+struct Kiosk {
+    server: HealthServer,
+    commands: crossbeam_channel::Receiver<StaffCommand>,
+    health: Arc<Mutex<Health>>,
+    _state: tempfile::TempDir,
+}
+
+fn kiosk(config: ConsoleConfig, with_password: bool) -> Kiosk {
+    let state = tempfile::tempdir().unwrap();
+    if with_password {
+        auth::set_password(state.path(), PASSWORD).unwrap();
+    }
+    let health = Arc::new(Mutex::new(Health::new(Instant::now())));
+    {
+        let mut h = health.lock().unwrap();
+        h.artwork = "The Starry Night".into();
+        h.worker_heartbeat = Some(Instant::now() + Duration::from_secs(3600));
+        h.render_heartbeat = Instant::now() + Duration::from_secs(3600);
+    }
+    let (board, commands) = Board::new(health.clone());
+    let console = Console::new(&config, state.path().to_path_buf(), board);
+    let routes = health_routes(health.clone(), false).merge(router(console));
+    let server = serve("127.0.0.1:0".parse().unwrap(), routes).unwrap();
+    Kiosk { server, commands, health, _state: state }
+}
+
+fn enabled() -> ConsoleConfig {
+    ConsoleConfig { enabled: true, ..ConsoleConfig::default() }
+}
+
+/// A connection from `from` (any 127.x.y.z address is this machine on Linux).
+fn connect(from: IpAddr, to: SocketAddr) -> TcpStream {
+    let runtime = common::browser::runtime();
+    let stream = runtime.block_on(async {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.bind(SocketAddr::new(from, 0)).unwrap();
+        socket.connect(to).await.unwrap()
+    });
+    let stream = stream.into_std().unwrap();
+    stream.set_nonblocking(false).unwrap();
+    stream
+}
+
+struct Reply {
+    status: u16,
+    head: String,
+    body: String,
+}
+
+impl Reply {
+    fn header(&self, name: &str) -> Vec<String> {
+        self.head
+            .lines()
+            .filter_map(|l| l.split_once(':'))
+            .filter(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.trim().to_owned())
+            .collect()
+    }
+
+    /// The value a `Set-Cookie` gives `name`.
+    fn cookie(&self, name: &str) -> Option<String> {
+        self.header("set-cookie")
+            .iter()
+            .find_map(|c| c.strip_prefix(&format!("{name}="))?.split(';').next().map(str::to_owned))
+    }
+}
+
+fn request(from: IpAddr, to: SocketAddr, method: &str, path: &str, cookies: &str, body: &str) -> Reply {
+    let mut s = connect(from, to);
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let cookie = if cookies.is_empty() { String::new() } else { format!("Cookie: {cookies}\r\n") };
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: kiosk\r\nConnection: close\r\n{cookie}Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut raw = Vec::new();
+    let _ = s.read_to_end(&mut raw);
+    let text = String::from_utf8_lossy(&raw).to_string();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    Reply { status, head: head.to_owned(), body: body.to_owned() }
+}
+
+fn here() -> IpAddr {
+    "127.0.0.1".parse().unwrap()
+}
+
+/// The hidden CSRF field of a page.
+fn csrf_in(page: &str) -> String {
+    let at = page.find("name=\"csrf\" value=\"").expect("a CSRF field") + 19;
+    page[at..at + 32].to_owned()
+}
+
+fn form(pairs: &[(&str, &str)]) -> String {
+    form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish()
+}
+
+/// Signs in from `from`: (the session cookie header value, the session's CSRF token).
+fn sign_in(k: &Kiosk, from: IpAddr) -> (String, String) {
+    let login = request(from, k.server.address, "GET", "/login", "", "");
+    let token = login.cookie("gp_login").unwrap();
+    let cookies = format!("gp_login={token}");
+    let r =
+        request(from, k.server.address, "POST", "/login", &cookies, &form(&[("csrf", &token), ("password", PASSWORD)]));
+    assert_eq!(r.status, 303, "{}", r.head);
+    let session = format!("gp_session={}", r.cookie("gp_session").unwrap());
+    let now = request(from, k.server.address, "GET", "/now", &session, "");
+    assert_eq!(now.status, 200);
+    (session, csrf_in(&now.body))
+}
+
+#[test]
+fn every_console_route_refuses_a_request_without_a_session() {
+    let k = kiosk(enabled(), true);
+    let a = k.server.address;
+    for path in ["/", "/now", "/now/screen.jpg"] {
+        let r = request(here(), a, "GET", path, "", "");
+        assert_eq!((r.status, r.header("location")), (303, vec!["/login".to_owned()]), "GET {path}");
+    }
+    assert_eq!(request(here(), a, "GET", "/now/status.json", "", "").status, 401);
+    let forged = "gp_session=0123456789abcdef0123456789abcdef";
+    for path in ["/now/next-artwork", "/now/restart-painter", "/logout"] {
+        assert_eq!(request(here(), a, "POST", path, "", "csrf=x").status, 401, "POST {path}");
+        assert_eq!(
+            request(here(), a, "POST", path, forged, "csrf=x").status,
+            401,
+            "POST {path} with a made-up session"
+        );
+    }
+    assert!(k.commands.try_recv().is_err(), "nothing reached the display");
+    // The sign-in page, its files and /health stay open.
+    assert_eq!(request(here(), a, "GET", "/login", "", "").status, 200);
+    assert_eq!(request(here(), a, "GET", "/static/console.css", "", "").status, 200);
+    assert_eq!(request(here(), a, "GET", "/health", "", "").status, 200);
+}
+
+#[test]
+fn signing_in_gives_a_strict_cookie_and_every_change_needs_the_csrf_token() {
+    let k = kiosk(enabled(), true);
+    let a = k.server.address;
+    let login = request(here(), a, "GET", "/login", "", "");
+    let token = login.cookie("gp_login").unwrap();
+    assert_eq!(csrf_in(&login.body), token);
+    assert!(login.header("content-security-policy")[0].contains("default-src 'self'"));
+    // The sign-in form itself needs its token.
+    let no_token = request(here(), a, "POST", "/login", "", &form(&[("csrf", &token), ("password", PASSWORD)]));
+    assert_eq!(no_token.status, 403, "no login cookie");
+    let wrong = request(
+        here(),
+        a,
+        "POST",
+        "/login",
+        &format!("gp_login={token}"),
+        &form(&[("csrf", "0123456789abcdef0123456789abcdef"), ("password", PASSWORD)]),
+    );
+    assert_eq!(wrong.status, 403, "a token that is not the cookie's");
+    let ok = request(
+        here(),
+        a,
+        "POST",
+        "/login",
+        &format!("gp_login={token}"),
+        &form(&[("csrf", &token), ("password", PASSWORD)]),
+    );
+    assert_eq!(ok.status, 303);
+    let cookie = ok.header("set-cookie").into_iter().find(|c| c.starts_with("gp_session=")).unwrap();
+    for flag in ["HttpOnly", "SameSite=Strict", "Path=/"] {
+        assert!(cookie.contains(flag), "{cookie} lacks {flag}");
+    }
+    assert!(!cookie.contains("Secure"), "plain HTTP on the museum network: {cookie}");
+    let session = format!("gp_session={}", ok.cookie("gp_session").unwrap());
+
+    let now = request(here(), a, "GET", "/now", &session, "");
+    assert_eq!(now.status, 200);
+    assert!(now.body.contains("The Starry Night"));
+    let csrf = csrf_in(&now.body);
+    assert_ne!(csrf, token, "the session has a token of its own");
+    let next = "/now/next-artwork";
+    assert_eq!(request(here(), a, "POST", next, &session, "").status, 403, "no token");
+    assert_eq!(request(here(), a, "POST", next, &session, "csrf=0123456789abcdef0123456789abcdef").status, 403);
+    assert!(k.commands.try_recv().is_err());
+    let r = request(here(), a, "POST", next, &session, &form(&[("csrf", &csrf)]));
+    assert_eq!((r.status, r.header("location")), (303, vec!["/now?done=next-artwork".to_owned()]));
+    assert_eq!(k.commands.try_recv(), Ok(StaffCommand::NextArtwork));
+    assert!(
+        request(here(), a, "GET", "/now?done=next-artwork", &session, "").body.contains("The next artwork is on show.")
+    );
+    for c in StaffCommand::ALL {
+        let r = request(here(), a, "POST", &format!("/now/{}", c.name()), &session, &form(&[("csrf", &csrf)]));
+        assert_eq!(r.status, 303);
+        assert_eq!(k.commands.try_recv(), Ok(c));
+    }
+    assert_eq!(request(here(), a, "POST", "/now/format-disk", &session, &form(&[("csrf", &csrf)])).status, 404);
+
+    // Signing out ends the session.
+    assert_eq!(request(here(), a, "POST", "/logout", &session, &form(&[("csrf", &csrf)])).status, 303);
+    assert_eq!(request(here(), a, "GET", "/now", &session, "").status, 303);
+    assert_eq!(request(here(), a, "POST", next, &session, &form(&[("csrf", &csrf)])).status, 401);
+}
+
+#[test]
+fn behind_tls_the_session_cookie_is_secure() {
+    let k = kiosk(ConsoleConfig { behind_tls: true, ..enabled() }, true);
+    let login = request(here(), k.server.address, "GET", "/login", "", "");
+    assert!(login.header("set-cookie")[0].contains("; Secure"));
+    let token = login.cookie("gp_login").unwrap();
+    let ok = request(
+        here(),
+        k.server.address,
+        "POST",
+        "/login",
+        &format!("gp_login={token}"),
+        &form(&[("csrf", &token), ("password", PASSWORD)]),
+    );
+    let cookie = ok.header("set-cookie").into_iter().find(|c| c.starts_with("gp_session=")).unwrap();
+    assert!(cookie.contains("; Secure"), "{cookie}");
+}
+
+#[test]
+fn twenty_wrong_passwords_from_one_address_give_429_and_another_address_still_signs_in() {
+    let k = kiosk(enabled(), true);
+    let a = k.server.address;
+    let guesser: IpAddr = "127.0.0.2".parse().unwrap();
+    let login = request(guesser, a, "GET", "/login", "", "");
+    let token = login.cookie("gp_login").unwrap();
+    let cookies = format!("gp_login={token}");
+    let mut statuses = Vec::new();
+    for i in 0..auth::MAX_FAILURES {
+        let r = request(
+            guesser,
+            a,
+            "POST",
+            "/login",
+            &cookies,
+            &form(&[("csrf", &token), ("password", &format!("guess {i}"))]),
+        );
+        statuses.push(r.status);
+    }
+    let expected: Vec<u16> =
+        (0..auth::MAX_FAILURES).map(|i| if i + 1 < auth::MAX_FAILURES { 401 } else { 429 }).collect();
+    assert_eq!(statuses, expected);
+    // Now even the right password waits, from that address.
+    let right = request(guesser, a, "POST", "/login", &cookies, &form(&[("csrf", &token), ("password", PASSWORD)]));
+    assert_eq!(right.status, 429);
+    assert!(right.header("retry-after")[0].parse::<u64>().unwrap() > 60);
+    assert!(right.cookie("gp_session").is_none());
+    // Staff at another machine are not locked out.
+    sign_in(&k, here());
+}
+
+#[test]
+fn without_a_password_nobody_signs_in_and_the_page_says_how_to_set_one() {
+    let k = kiosk(enabled(), false);
+    let login = request(here(), k.server.address, "GET", "/login", "", "");
+    let token = login.cookie("gp_login").unwrap();
+    for password in ["", "anything at all", PASSWORD] {
+        let r = request(
+            here(),
+            k.server.address,
+            "POST",
+            "/login",
+            &format!("gp_login={token}"),
+            &form(&[("csrf", &token), ("password", password)]),
+        );
+        assert_eq!(r.status, 503);
+        assert!(r.body.contains("gallery-painter console set-password"));
+        assert!(r.cookie("gp_session").is_none());
+    }
+}
+
+#[test]
+fn a_body_over_the_limit_gets_413() {
+    let k = kiosk(enabled(), true);
+    let (session, csrf) = sign_in(&k, here());
+    let big = format!("csrf={csrf}&pad={}", "x".repeat(100_000));
+    assert_eq!(request(here(), k.server.address, "POST", "/now/next-artwork", &session, &big).status, 413);
+    assert!(k.commands.try_recv().is_err());
+    let big_login = format!("csrf=x&password={}", "x".repeat(100_000));
+    assert_eq!(request(here(), k.server.address, "POST", "/login", "", &big_login).status, 413);
+}
+
+#[test]
+fn a_title_with_markup_shows_escaped_on_the_now_page() {
+    let k = kiosk(enabled(), true);
+    k.health.lock().unwrap().artwork = "<script>alert(1)</script> & \"friends\"".into();
+    let (session, _) = sign_in(&k, here());
+    let page = request(here(), k.server.address, "GET", "/now", &session, "").body;
+    assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;friends&quot;"), "{page}");
+    assert!(!page.contains("<script>alert"));
+    let json = request(here(), k.server.address, "GET", "/now/status.json", &session, "").body;
+    let status: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(status["artwork"], "<script>alert(1)</script> & \"friends\"");
+}
+
+#[test]
+fn fifty_idle_connections_from_one_address_leave_the_console_and_health_answering_another() {
+    let k = kiosk(enabled(), true);
+    let crowd: IpAddr = "127.0.0.3".parse().unwrap();
+    // Connected and silent, as a stuck or hostile client would be.
+    let idle: Vec<TcpStream> = (0..50).map(|_| connect(crowd, k.server.address)).collect();
+    std::thread::sleep(Duration::from_millis(200));
+    let t0 = Instant::now();
+    assert_eq!(request(here(), k.server.address, "GET", "/health", "", "").status, 200);
+    assert_eq!(request(here(), k.server.address, "GET", "/login", "", "").status, 200);
+    sign_in(&k, here());
+    assert!(t0.elapsed() < Duration::from_secs(3), "answered in {:?}", t0.elapsed());
+    drop(idle);
+}
+
+#[test]
+fn health_and_metrics_answer_this_machine_only_unless_allowed() {
+    use tower::ServiceExt;
+    let health = Arc::new(Mutex::new(Health::new(Instant::now())));
+    let runtime = common::browser::runtime();
+    let ask = |allow_remote: bool, peer: &str, path: &str| {
+        let req = axum::http::Request::get(path)
+            .extension(axum::extract::ConnectInfo(peer.parse::<SocketAddr>().unwrap()))
+            .body(axum::body::Body::empty())
+            .unwrap();
+        runtime.block_on(health_routes(health.clone(), allow_remote).oneshot(req)).unwrap().status().as_u16()
+    };
+    assert_eq!(ask(false, "127.0.0.1:5000", "/metrics"), 200);
+    assert_eq!(ask(false, "192.168.1.20:5000", "/metrics"), 403);
+    assert_eq!(ask(false, "192.168.1.20:5000", "/health"), 403);
+    assert_eq!(ask(true, "192.168.1.20:5000", "/metrics"), 200);
+}
+
+#[test]
+fn in_a_real_browser_staff_sign_in_see_the_kiosk_and_show_the_next_artwork() {
+    let k = kiosk(enabled(), true);
+    let base = format!("http://{}", k.server.address);
+    let (_driver, driver_url) = common::browser::chromedriver();
+    let shots = std::env::var_os("E2E_SCREENSHOTS").map(std::path::PathBuf::from);
+    common::browser::runtime().block_on(async {
+        use fantoccini::Locator::Css;
+        let tablet = serde_json::json!({});
+        let client = common::browser::chromium(&driver_url, &["--window-size=1024,900"], tablet).await;
+        client.goto(&format!("{base}/now")).await.unwrap();
+        assert!(client.current_url().await.unwrap().path().ends_with("/login"), "sent to sign in first");
+        client.find(Css("#password")).await.unwrap().send_keys("not it at all").await.unwrap();
+        client.find(Css("form.login button")).await.unwrap().click().await.unwrap();
+        let problem = client.find(Css(".problem")).await.unwrap().text().await.unwrap();
+        assert_eq!(problem, "That password is not right.");
+        client.find(Css("#password")).await.unwrap().send_keys(PASSWORD).await.unwrap();
+        client.find(Css("form.login button")).await.unwrap().click().await.unwrap();
+        client.wait().for_element(Css("#artwork")).await.unwrap();
+        assert_eq!(client.find(Css("#artwork")).await.unwrap().text().await.unwrap(), "The Starry Night");
+        // The script keeps the page current.
+        k.health.lock().unwrap().artwork = "Wheat Field with Cypresses".into();
+        let end = Instant::now() + Duration::from_secs(10);
+        while client.find(Css("#artwork")).await.unwrap().text().await.unwrap() != "Wheat Field with Cypresses" {
+            assert!(Instant::now() < end, "the Now page did not refresh");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        if let Some(dir) = &shots {
+            std::fs::create_dir_all(dir).unwrap();
+            std::fs::write(dir.join("console-now.png"), client.screenshot().await.unwrap()).unwrap();
+        }
+        // A button asks first; "Cancel" sends nothing.
+        let next = Css("form[action='/now/next-artwork'] button");
+        client.find(next).await.unwrap().click().await.unwrap();
+        assert_eq!(client.get_alert_text().await.unwrap(), "Show the next artwork now?");
+        client.dismiss_alert().await.unwrap();
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert!(k.commands.try_recv().is_err());
+        client.find(next).await.unwrap().click().await.unwrap();
+        client.accept_alert().await.unwrap();
+        client.wait().for_element(Css(".done")).await.unwrap();
+        assert_eq!(client.find(Css(".done")).await.unwrap().text().await.unwrap(), "The next artwork is on show.");
+        assert_eq!(k.commands.try_recv(), Ok(StaffCommand::NextArtwork));
+        client.find(Css(".signout button")).await.unwrap().click().await.unwrap();
+        client.wait().for_element(Css("#password")).await.unwrap();
+        client.goto(&format!("{base}/now")).await.unwrap();
+        assert!(client.current_url().await.unwrap().path().ends_with("/login"), "signed out");
+        client.close().await.unwrap();
+    });
+}
