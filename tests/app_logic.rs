@@ -429,7 +429,12 @@ fn console_buttons_move_pause_and_resume_the_rotation_and_restart_the_painter() 
         std::time::Instant::now(),
     )));
     let (board, commands) = Board::new(health);
-    h.app.insert_resource(app::console::ConsoleDesk { board: board.clone(), commands });
+    let state = tempfile::tempdir().unwrap();
+    h.app.insert_resource(app::console::ConsoleDesk {
+        board: board.clone(),
+        commands,
+        state_dir: state.path().to_path_buf(),
+    });
     assert_eq!(h.run(0.5), vec!["Night"]);
     assert!(board.send(StaffCommand::NextArtwork));
     assert_eq!(h.run(0.2), vec!["Waves"], "at once");
@@ -446,4 +451,41 @@ fn console_buttons_move_pause_and_resume_the_rotation_and_restart_the_painter() 
     assert!(board.send(StaffCommand::RestartPainter));
     h.app.update();
     assert!(h.commands.try_iter().any(|c| matches!(c, Command::Restart)));
+}
+
+#[test]
+fn visitors_paintings_and_picks_are_counted_against_the_artwork_on_show_and_kept_on_disk() {
+    use gallery_painter::console::Board;
+    use gallery_painter::console::stats::Stats;
+    let mut h = Harness::new(true);
+    let health = std::sync::Arc::new(std::sync::Mutex::new(gallery_painter::service::health::Health::new(
+        std::time::Instant::now(),
+    )));
+    // Totals restored from a saved state are not counted again.
+    health.lock().unwrap().visitors = 40;
+    let (board, commands) = Board::new(health.clone());
+    let state = tempfile::tempdir().unwrap();
+    h.app.insert_resource(app::console::ConsoleDesk {
+        board: board.clone(),
+        commands,
+        state_dir: state.path().to_path_buf(),
+    });
+    h.run(0.5);
+    assert!(board.stats().counts.is_empty());
+    {
+        let mut hb = health.lock().unwrap();
+        hb.visitors = 42;
+        hb.paintings_finished = 1;
+    }
+    h.run(0.2);
+    h.app.world_mut().spawn((Thumbnail(2), Interaction::Pressed));
+    h.run(0.2);
+    let by_artwork = board.stats().by_artwork();
+    let night = by_artwork.iter().find(|(a, _)| a == "Night").unwrap().1;
+    assert_eq!((night.visitors, night.paintings, night.picks), (2, 1, 0));
+    let embers = by_artwork.iter().find(|(a, _)| a == "Embers").unwrap().1;
+    assert_eq!(embers.picks, 1);
+    // Written at the first change; the rest within a minute.
+    let on_disk = Stats::load(state.path());
+    assert_eq!(on_disk.by_artwork().iter().find(|(a, _)| a == "Night").unwrap().1.visitors, 2);
 }

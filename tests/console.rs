@@ -20,6 +20,7 @@ const PASSWORD: &str = "the night watch at noon";
 
 struct Kiosk {
     server: HealthServer,
+    board: Arc<Board>,
     commands: crossbeam_channel::Receiver<StaffCommand>,
     health: Arc<Mutex<Health>>,
     _state: tempfile::TempDir,
@@ -38,10 +39,10 @@ fn kiosk(config: ConsoleConfig, with_password: bool) -> Kiosk {
         h.render_heartbeat = Instant::now() + Duration::from_secs(3600);
     }
     let (board, commands) = Board::new(health.clone());
-    let console = Console::new(&config, state.path().to_path_buf(), board);
+    let console = Console::new(&config, state.path().to_path_buf(), board.clone());
     let routes = health_routes(health.clone(), false).merge(router(console));
     let server = serve("127.0.0.1:0".parse().unwrap(), routes).unwrap();
-    Kiosk { server, commands, health, _state: state }
+    Kiosk { server, board, commands, health, _state: state }
 }
 
 fn enabled() -> ConsoleConfig {
@@ -135,11 +136,12 @@ fn sign_in(k: &Kiosk, from: IpAddr) -> (String, String) {
 fn every_console_route_refuses_a_request_without_a_session() {
     let k = kiosk(enabled(), true);
     let a = k.server.address;
-    for path in ["/", "/now", "/now/screen.jpg"] {
+    for path in ["/", "/now", "/now/screen.jpg", "/statistics"] {
         let r = request(here(), a, "GET", path, "", "");
         assert_eq!((r.status, r.header("location")), (303, vec!["/login".to_owned()]), "GET {path}");
     }
     assert_eq!(request(here(), a, "GET", "/now/status.json", "", "").status, 401);
+    assert_eq!(request(here(), a, "GET", "/statistics.csv", "", "").status, 401);
     let forged = "gp_session=0123456789abcdef0123456789abcdef";
     for path in ["/now/next-artwork", "/now/restart-painter", "/logout"] {
         assert_eq!(request(here(), a, "POST", path, "", "csrf=x").status, 401, "POST {path}");
@@ -315,6 +317,37 @@ fn a_title_with_markup_shows_escaped_on_the_now_page() {
 }
 
 #[test]
+fn statistics_show_30_days_as_svg_charts_and_download_as_csv() {
+    use gallery_painter::console::stats::Happening;
+    let k = kiosk(enabled(), true);
+    let now = chrono::Local::now().naive_local();
+    {
+        let mut s = k.board.stats();
+        for _ in 0..7 {
+            s.record(Happening::Visitor, "The Starry Night", now);
+        }
+        s.record(Happening::Painting, "The Starry Night", now);
+        s.record(Happening::Pick, "<b>Waves</b>", now - chrono::Duration::days(3));
+    }
+    let (session, _) = sign_in(&k, here());
+    let page = request(here(), k.server.address, "GET", "/statistics", &session, "");
+    assert_eq!(page.status, 200);
+    assert_eq!(page.body.matches("<svg").count(), 2, "by day and by hour");
+    assert!(
+        page.body
+            .contains("<strong>7</strong> visitors, <strong>1</strong> paintings, <strong>1</strong> artworks picked")
+    );
+    assert!(page.body.contains(": 7 visitors</title>"), "a bar says its number");
+    assert!(page.body.contains("&lt;b&gt;Waves&lt;/b&gt;") && !page.body.contains("<b>Waves"));
+    let csv = request(here(), k.server.address, "GET", "/statistics.csv", &session, "");
+    assert_eq!(csv.status, 200);
+    assert!(csv.header("content-disposition")[0].starts_with("attachment"));
+    let lines: Vec<&str> = csv.body.lines().collect();
+    assert_eq!(lines[0], "day,hour,artwork,visitors,paintings,picks");
+    assert!(lines.iter().any(|l| l.ends_with(",\"The Starry Night\",7,1,0")), "{lines:?}");
+}
+
+#[test]
 fn fifty_idle_connections_from_one_address_leave_the_console_and_health_answering_another() {
     let k = kiosk(enabled(), true);
     let crowd: IpAddr = "127.0.0.3".parse().unwrap();
@@ -361,7 +394,8 @@ fn in_a_real_browser_staff_sign_in_see_the_kiosk_and_show_the_next_artwork() {
         assert!(client.current_url().await.unwrap().path().ends_with("/login"), "sent to sign in first");
         client.find(Css("#password")).await.unwrap().send_keys("not it at all").await.unwrap();
         client.find(Css("form.login button")).await.unwrap().click().await.unwrap();
-        let problem = client.find(Css(".problem")).await.unwrap().text().await.unwrap();
+        // The form posts and a new page loads: wait for it rather than read the old one.
+        let problem = client.wait().for_element(Css(".problem")).await.unwrap().text().await.unwrap();
         assert_eq!(problem, "That password is not right.");
         client.find(Css("#password")).await.unwrap().send_keys(PASSWORD).await.unwrap();
         client.find(Css("form.login button")).await.unwrap().click().await.unwrap();
@@ -390,6 +424,28 @@ fn in_a_real_browser_staff_sign_in_see_the_kiosk_and_show_the_next_artwork() {
         client.wait().for_element(Css(".done")).await.unwrap();
         assert_eq!(client.find(Css(".done")).await.unwrap().text().await.unwrap(), "The next artwork is on show.");
         assert_eq!(k.commands.try_recv(), Ok(StaffCommand::NextArtwork));
+        // The numbers, from the navigation.
+        {
+            use gallery_painter::console::stats::Happening;
+            let mut s = k.board.stats();
+            let now = chrono::Local::now().naive_local();
+            for day in 0..30i64 {
+                for v in 0..(day * 7 % 23 + 3) {
+                    let at = now - chrono::Duration::days(day) - chrono::Duration::hours(v % 9);
+                    s.record(Happening::Visitor, if v % 3 == 0 { "Wheat Field" } else { "The Starry Night" }, at);
+                    if v % 2 == 0 {
+                        s.record(Happening::Painting, "The Starry Night", at);
+                    }
+                }
+            }
+        }
+        client.find(Css("nav a[href='/statistics']")).await.unwrap().click().await.unwrap();
+        client.wait().for_element(Css("svg.chart")).await.unwrap();
+        let rows = client.find_all(Css("table.artworks tbody tr")).await.unwrap();
+        assert_eq!(rows.len(), 2);
+        if let Some(dir) = &shots {
+            std::fs::write(dir.join("console-statistics.png"), client.screenshot().await.unwrap()).unwrap();
+        }
         client.find(Css(".signout button")).await.unwrap().click().await.unwrap();
         client.wait().for_element(Css("#password")).await.unwrap();
         client.goto(&format!("{base}/now")).await.unwrap();

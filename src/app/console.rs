@@ -12,7 +12,7 @@ use bevy::render::view::window::screenshot::{Screenshot, ScreenshotCaptured};
 use super::AppSystems;
 use super::journey::Journey;
 use super::pipeline::SendCommand;
-use super::rotation::{Playlist, StaffRotation};
+use super::rotation::{ArtworkChanged, Playlist, StaffRotation};
 use crate::console::{Board, StaffCommand};
 use crate::worker::Command;
 
@@ -21,6 +21,8 @@ use crate::worker::Command;
 pub struct ConsoleDesk {
     pub board: Arc<Board>,
     pub commands: crossbeam_channel::Receiver<StaffCommand>,
+    /// Where the statistics are kept.
+    pub state_dir: std::path::PathBuf,
 }
 
 /// A picture of the screen at most this often.
@@ -30,7 +32,8 @@ pub const SCREEN_WIDTH: u32 = 640;
 
 pub(super) fn plugin(app: &mut App) {
     app.add_systems(Update, carry_out_staff_commands.in_set(AppSystems::Input).run_if(resource_exists::<ConsoleDesk>))
-        .add_systems(Last, (report_now, take_screen_picture).run_if(resource_exists::<ConsoleDesk>));
+        .add_systems(Last, (report_now, take_screen_picture).run_if(resource_exists::<ConsoleDesk>))
+        .add_systems(Update, count_for_statistics.after(AppSystems::Logic).run_if(resource_exists::<ConsoleDesk>));
 }
 
 fn carry_out_staff_commands(
@@ -105,3 +108,46 @@ pub fn screen_jpeg(screen: &image::RgbImage) -> image::ImageResult<Vec<u8>> {
     image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 80).encode_image(&small)?;
     Ok(out)
 }
+
+/// Counts visitors and paintings (from the health counters) and visitors' picks against the
+/// artwork on show, and writes the numbers to the state directory at most once a minute.
+pub fn count_for_statistics(
+    desk: Res<ConsoleDesk>,
+    playlist: Option<Res<Playlist>>,
+    mut changed: MessageReader<ArtworkChanged>,
+    mut seen: Local<Option<(u64, u64)>>,
+    mut saved: Local<Option<Instant>>,
+    mut unsaved: Local<bool>,
+) {
+    use crate::console::stats::Happening;
+    let Some(playlist) = playlist else { return };
+    let h = desk.board.health();
+    let now = chrono::Local::now().naive_local();
+    let mut stats = desk.board.stats();
+    // The first look is the baseline: totals restored from a saved state are not new visitors.
+    let (visitors, paintings) = seen.unwrap_or((h.visitors, h.paintings_finished));
+    let mut happened: Vec<(Happening, String)> = Vec::new();
+    let title = &playlist.entry().title;
+    happened.extend((visitors..h.visitors.max(visitors)).map(|_| (Happening::Visitor, title.clone())));
+    happened.extend((paintings..h.paintings_finished.max(paintings)).map(|_| (Happening::Painting, title.clone())));
+    *seen = Some((h.visitors, h.paintings_finished));
+    for c in changed.read().filter(|c| c.by_visitor) {
+        if let Some(e) = playlist.scene.entries.get(c.index) {
+            happened.push((Happening::Pick, e.title.clone()));
+        }
+    }
+    for (what, artwork) in &happened {
+        stats.record(*what, artwork, now);
+    }
+    *unsaved |= !happened.is_empty();
+    if *unsaved && saved.is_none_or(|t| t.elapsed() >= STATS_SAVE_EVERY) {
+        *saved = Some(Instant::now());
+        *unsaved = false;
+        if let Err(e) = stats.save(&desk.state_dir) {
+            tracing::warn!("statistics: cannot write {}: {e}", desk.state_dir.display());
+        }
+    }
+}
+
+/// The numbers are written at most this often (a crash loses less than this).
+pub const STATS_SAVE_EVERY: Duration = Duration::from_secs(60);

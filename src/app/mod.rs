@@ -126,6 +126,7 @@ fn start_staff_servers(
     if cfg.console.enabled {
         let addr: std::net::SocketAddr = cfg.console.listen.parse().context("console.listen")?;
         let (board, commands) = crate::console::Board::new(health.0.clone());
+        *board.stats() = crate::console::stats::Stats::load(&cfg.console.state_dir(root));
         let console = crate::console::server::Console::new(&cfg.console, cfg.console.state_dir(root), board.clone());
         let router = health_routes().merge(crate::console::server::router(console));
         let server = http::serve(addr, router).with_context(|| {
@@ -290,7 +291,7 @@ pub fn run(cfg: InstallationConfig, root: &Path, options: RunOptions) -> anyhow:
     }
     app.insert_resource(health).insert_resource(service::FaultSchedule(faults));
     if let Some((board, commands)) = console_board {
-        app.insert_resource(console::ConsoleDesk { board, commands });
+        app.insert_resource(console::ConsoleDesk { board, commands, state_dir: cfg.console.state_dir(root) });
     }
     let _staff_servers = staff_servers;
     logic_plugins(&mut app);

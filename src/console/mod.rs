@@ -8,6 +8,7 @@
 pub mod auth;
 pub mod pages;
 pub mod server;
+pub mod stats;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -140,6 +141,8 @@ pub struct NowView {
 pub struct Board {
     pub health: Arc<Mutex<Health>>,
     pub now: Mutex<NowView>,
+    /// The exhibition's numbers (the display counts, the console shows).
+    pub stats: Mutex<stats::Stats>,
     /// When somebody last looked at the screen picture: the display takes pictures only while
     /// somebody is looking.
     screen_wanted: Mutex<Option<Instant>>,
@@ -153,7 +156,13 @@ impl Board {
     pub fn new(health: Arc<Mutex<Health>>) -> (Arc<Board>, crossbeam_channel::Receiver<StaffCommand>) {
         // Bounded: a display that stopped reading cannot make the console grow memory.
         let (tx, rx) = crossbeam_channel::bounded(64);
-        let board = Board { health, now: Mutex::default(), screen_wanted: Mutex::new(None), commands: tx };
+        let board = Board {
+            health,
+            now: Mutex::default(),
+            stats: Mutex::default(),
+            screen_wanted: Mutex::new(None),
+            commands: tx,
+        };
         (Arc::new(board), rx)
     }
 
@@ -176,6 +185,10 @@ impl Board {
 
     pub fn now_view(&self) -> NowView {
         self.now.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    pub fn stats(&self) -> std::sync::MutexGuard<'_, stats::Stats> {
+        self.stats.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     pub fn health(&self) -> Health {

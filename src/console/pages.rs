@@ -2,6 +2,7 @@
 
 use maud::{DOCTYPE, Markup, html};
 
+use super::stats::{self, Stats};
 use super::{NowView, StaffCommand};
 use crate::service::health::Health;
 
@@ -23,6 +24,7 @@ fn layout(title: &str, csrf: Option<&str>, body: Markup) -> Markup {
                     @if let Some(csrf) = csrf {
                         nav aria-label="Console" {
                             a href="/now" aria-current=[(title == "Now").then_some("page")] { "Now" }
+                            a href="/statistics" aria-current=[(title == "Statistics").then_some("page")] { "Statistics" }
                         }
                         form.signout method="post" action="/logout" {
                             input type="hidden" name="csrf" value=(csrf);
@@ -126,4 +128,42 @@ pub fn done_message(c: StaffCommand) -> &'static str {
         StaffCommand::ResumeRotation => "The artworks rotate again.",
         StaffCommand::RestartPainter => "The painter is restarting.",
     }
+}
+
+/// The Statistics page: the last 30 days by day, by hour of the day, and by artwork.
+pub fn statistics(csrf: &str, s: &Stats, today: chrono::NaiveDate) -> Markup {
+    let days: Vec<(String, stats::Counts)> =
+        s.by_day(today).into_iter().map(|(d, c)| (d.format("%d %b").to_string(), c)).collect();
+    let hours: Vec<(String, stats::Counts)> =
+        s.by_hour().into_iter().enumerate().map(|(h, c)| (format!("{h:02}"), c)).collect();
+    let artworks = s.by_artwork();
+    let total = days.iter().fold((0, 0, 0), |t, (_, c)| (t.0 + c.visitors, t.1 + c.paintings, t.2 + c.picks));
+    layout(
+        "Statistics",
+        Some(csrf),
+        html! {
+            h1 { "Statistics" }
+            p { "The last 30 days: " strong { (total.0) } " visitors, " strong { (total.1) } " paintings, "
+                strong { (total.2) } " artworks picked by visitors. "
+                a href="/statistics.csv" download="gallery-statistics.csv" { "Download all of it (CSV)" } }
+            (stats::legend())
+            h2 { "By day" }
+            (stats::bar_chart("Visitors and paintings by day, last 30 days", &days, 5))
+            h2 { "By hour of the day" }
+            (stats::bar_chart("Visitors and paintings by hour of the day, last 30 days", &hours, 2))
+            h2 { "By artwork" }
+            @if artworks.is_empty() {
+                p { "No visitors counted yet." }
+            } @else {
+                table.artworks {
+                    thead { tr { th scope="col" { "Artwork" } th scope="col" { "Visitors" } th scope="col" { "Paintings" } th scope="col" { "Picked" } } }
+                    tbody {
+                        @for (artwork, c) in &artworks {
+                            tr { th scope="row" { (artwork) } td { (c.visitors) } td { (c.paintings) } td { (c.picks) } }
+                        }
+                    }
+                }
+            }
+        },
+    )
 }

@@ -104,7 +104,10 @@ async fn staff_only(State(c): State<Arc<Console>>, mut req: Request, next: Next)
     let session =
         token.as_deref().and_then(|t| c.sessions.lock().unwrap_or_else(|e| e.into_inner()).touch(t, Instant::now()));
     let (Some(token), Some(session)) = (token, session) else {
-        return if matches!(*req.method(), Method::GET | Method::HEAD) && !req.uri().path().ends_with(".json") {
+        return if matches!(*req.method(), Method::GET | Method::HEAD)
+            && !req.uri().path().ends_with(".json")
+            && !req.uri().path().ends_with(".csv")
+        {
             Redirect::to("/login").into_response()
         } else {
             text(StatusCode::UNAUTHORIZED, "sign in first: /login")
@@ -307,6 +310,23 @@ async fn now_action(
     Redirect::to(&format!("/now?done={}", command.name())).into_response()
 }
 
+async fn statistics_page(State(c): State<Arc<Console>>, axum::Extension(staff): axum::Extension<Staff>) -> Response {
+    let today = chrono::Local::now().date_naive();
+    pages::statistics(&staff.session.csrf, &c.board.stats(), today).into_response()
+}
+
+async fn statistics_csv(State(c): State<Arc<Console>>) -> Response {
+    let csv = c.board.stats().csv();
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (header::CONTENT_DISPOSITION, "attachment; filename=\"gallery-statistics.csv\""),
+        ],
+        csv,
+    )
+        .into_response()
+}
+
 fn static_file(content_type: &'static str, body: &'static str) -> Response {
     ([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "no-cache")], body).into_response()
 }
@@ -319,6 +339,8 @@ pub fn router(console: Arc<Console>) -> Router {
         .route("/now/status.json", get(now_status))
         .route("/now/screen.jpg", get(now_screen))
         .route("/now/{action}", post(now_action))
+        .route("/statistics", get(statistics_page))
+        .route("/statistics.csv", get(statistics_csv))
         .route("/logout", post(logout))
         .route_layer(from_fn_with_state(console.clone(), staff_only));
     let open = Router::new()
