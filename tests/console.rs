@@ -11,8 +11,10 @@ use std::net::{IpAddr, SocketAddr, TcpStream};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use gallery_painter::console::scenes::SceneDesk;
 use gallery_painter::console::server::{Console, router};
 use gallery_painter::console::{Board, ConsoleConfig, StaffCommand, auth};
+use gallery_painter::scene::Scene;
 use gallery_painter::service::health::Health;
 use gallery_painter::service::http::{HealthServer, health_routes, serve};
 
@@ -27,6 +29,10 @@ struct Kiosk {
 }
 
 fn kiosk(config: ConsoleConfig, with_password: bool) -> Kiosk {
+    kiosk_with_scene(config, with_password, None)
+}
+
+fn kiosk_with_scene(config: ConsoleConfig, with_password: bool, scene: Option<&std::path::Path>) -> Kiosk {
     let state = tempfile::tempdir().unwrap();
     if with_password {
         auth::set_password(state.path(), PASSWORD).unwrap();
@@ -39,7 +45,10 @@ fn kiosk(config: ConsoleConfig, with_password: bool) -> Kiosk {
         h.render_heartbeat = Instant::now() + Duration::from_secs(3600);
     }
     let (board, commands) = Board::new(health.clone());
-    let console = Console::new(&config, state.path().to_path_buf(), board.clone());
+    let scenes = scene.map(|p| {
+        SceneDesk::new(p.to_path_buf(), common::root(), gallery_painter::engine::StyleParams::default(), state.path())
+    });
+    let console = Console::new(&config, state.path().to_path_buf(), board.clone(), scenes);
     let routes = health_routes(health.clone(), false).merge(router(console));
     let server = serve("127.0.0.1:0".parse().unwrap(), routes).unwrap();
     Kiosk { server, board, commands, health, _state: state }
@@ -452,4 +461,144 @@ fn in_a_real_browser_staff_sign_in_see_the_kiosk_and_show_the_next_artwork() {
         assert!(client.current_url().await.unwrap().path().ends_with("/login"), "signed out");
         client.close().await.unwrap();
     });
+}
+
+const SCENE: &str = r#"// The test scene.
+(
+    name: "Test",
+    entries: [
+        (styles: [(path: "assets/styles/swirling_night.png")], title: "Night", duration_s: 60.0),
+        (styles: [(path: "assets/styles/ink_waves.png"), (path: "assets/styles/ember_field.png", weight: 0.5)],
+         title: "Waves", duration_s: 60.0, overrides: (style_scale: 1.5)),
+        (styles: [(path: "assets/styles/ember_field.png")], title: "Embers", duration_s: 60.0),
+    ],
+)
+"#;
+
+fn scene_file() -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("scene.ron");
+    std::fs::write(&path, SCENE).unwrap();
+    (dir, path)
+}
+
+fn played(path: &std::path::Path) -> Scene {
+    Scene::load(path, &common::root(), &gallery_painter::engine::StyleParams::default()).unwrap()
+}
+
+#[test]
+fn a_scene_edit_is_checked_like_a_hot_reload_a_refused_one_writes_nothing_and_versions_come_back() {
+    let (_dir, path) = scene_file();
+    let k = kiosk_with_scene(enabled(), true, Some(&path));
+    let a = k.server.address;
+    let (session, csrf) = sign_in(&k, here());
+    let page = request(here(), a, "GET", "/scenes", &session, "");
+    assert_eq!(page.status, 200);
+    for title in ["Night", "Waves", "Embers", "style_scale: 1.5"] {
+        assert!(page.body.contains(title), "{title}");
+    }
+    let post = |path: &str, fields: &[(&str, &str)]| {
+        let mut all = vec![("csrf", csrf.as_str())];
+        all.extend_from_slice(fields);
+        request(here(), a, "POST", path, &session, &form(&all))
+    };
+
+    // Refused, each with the file, line, column and a fix; the file is untouched.
+    let typo = SCENE.replace(
+        "duration_s: 60.0),\n        (styles: [(path: \"assets/styles/ink",
+        "duration: 60.0),\n        (styles: [(path: \"assets/styles/ink",
+    );
+    let r = post("/scenes/text", &[("text", &typo)]);
+    assert_eq!(r.status, 422);
+    assert!(r.body.contains("scene.ron:5:") && r.body.contains("fix:") && r.body.contains("duration_s"), "{}", r.body);
+    assert!(r.body.contains("Not saved: nothing was changed."));
+    let missing = SCENE.replace("ember_field.png\")], title: \"Embers\"", "gone.png\")], title: \"Embers\"");
+    let r = post("/scenes/text", &[("text", &missing)]);
+    assert_eq!(r.status, 422);
+    assert!(r.body.contains("gone.png") && r.body.contains("does not exist"), "{}", r.body);
+    assert!(
+        r.body.contains("gone.png\")], title: &quot;Embers&quot;") || r.body.contains("gone.png&quot;)]"),
+        "the edit stays to be fixed"
+    );
+    let r =
+        post("/scenes/entry/0", &[("title", "Night"), ("duration_s", "0.5"), ("transition", "cut"), ("weight0", "1")]);
+    assert_eq!(r.status, 422);
+    assert!(r.body.contains("below 1 second"), "{}", r.body);
+    let r = post("/scenes/entry/0", &[("title", "Night"), ("duration_s", "soon"), ("weight0", "1")]);
+    assert_eq!(r.status, 422);
+    assert!(r.body.contains("On show (seconds): `soon` is not a number"), "{}", r.body);
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), SCENE, "nothing was written");
+    assert!(!request(here(), a, "GET", "/scenes", &session, "").body.contains("Restore"), "no version kept");
+
+    // Accepted: the text editor keeps comments; the forms change one thing each.
+    let longer = SCENE.replace("title: \"Night\", duration_s: 60.0", "title: \"Night\", duration_s: 90.0");
+    let r = post("/scenes/text", &[("text", &longer.replace('\n', "\r\n"))]);
+    assert_eq!((r.status, r.header("location")), (303, vec!["/scenes?done=saved".to_owned()]));
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), longer);
+    assert_eq!(played(&path).entries[0].duration_s, 90.0);
+    assert_eq!(post("/scenes/move", &[("from", "2"), ("to", "0")]).status, 303);
+    let titles: Vec<String> = played(&path).entries.iter().map(|e| e.title.clone()).collect();
+    assert_eq!(titles, ["Embers", "Night", "Waves"]);
+    let r = post(
+        "/scenes/entry/2",
+        &[
+            ("title", "Waves <b>"),
+            ("artist", "Studio"),
+            ("year", "2026"),
+            ("credit", ""),
+            ("duration_s", "45"),
+            ("transition", "cut"),
+            ("transition_ms", "0"),
+            ("weight0", "2"),
+            ("weight1", "0.25"),
+        ],
+    );
+    assert_eq!(r.status, 303);
+    let waves = &played(&path).entries[2];
+    assert_eq!((waves.title.as_str(), waves.duration_s, waves.styles[1].weight), ("Waves <b>", 45.0, 0.25));
+    assert_eq!(waves.transition, gallery_painter::scene::Transition::Cut);
+    assert_eq!(waves.overrides.style_scale, Some(1.5), "settings the form does not show are kept");
+    let r = post(
+        "/scenes/rotation",
+        &[("order", "Shuffle"), ("hours", "on"), ("open", "09:30"), ("close", "17:00"), ("closed_Mon", "on")],
+    );
+    assert_eq!(r.status, 303);
+    let scene = played(&path);
+    assert_eq!(scene.order, gallery_painter::scene::Order::Shuffle);
+    let hours = scene.hours.unwrap();
+    assert_eq!(
+        (hours.open.as_str(), hours.close.as_str(), hours.closed_on),
+        ("09:30", "17:00", vec!["Mon".to_owned()])
+    );
+    let page = request(here(), a, "GET", "/scenes", &session, "").body;
+    assert!(page.contains("Waves &lt;b&gt;") && !page.contains("Waves <b>"));
+
+    // Four saves, four versions; the first is the file as it began.
+    let versions: Vec<String> =
+        page.match_indices("name=\"version\" value=\"").map(|(i, _)| page[i + 22..i + 45].to_owned()).collect();
+    assert_eq!(versions.len(), 4, "{versions:?}");
+    let oldest = versions.last().unwrap();
+    assert_eq!(post("/scenes/restore", &[("version", oldest)]).status, 303);
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), SCENE);
+    for bad in ["../../scene.ron", "20261201-204455-123.ron\0", "/etc/passwd"] {
+        let r = post("/scenes/restore", &[("version", bad)]);
+        assert_eq!(r.status, 422, "{bad:?}");
+        assert!(r.body.contains("is not a version of this scene"), "{}", r.body);
+    }
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), SCENE);
+}
+
+#[test]
+fn the_shipped_scenes_survive_being_written_out_by_the_console() {
+    for name in ["default.ron", "evening-blends.ron"] {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(name);
+        std::fs::copy(common::root().join("scenes").join(name), &path).unwrap();
+        let desk =
+            SceneDesk::new(path.clone(), common::root(), gallery_painter::engine::StyleParams::default(), dir.path());
+        let before = played(&path);
+        desk.save_scene(&before).unwrap();
+        assert_eq!(played(&path), before, "{name}");
+        assert_eq!(desk.versions().len(), 1);
+    }
 }

@@ -427,6 +427,9 @@ fn from_a_browser_staff_see_the_screen_and_show_the_next_artwork_on_the_display(
     let state = tempfile::tempdir().unwrap();
     let password = "the night watch at noon";
     gallery_painter::console::auth::set_password(state.path(), password).unwrap();
+    // A copy of the shipped scene: the console edits it.
+    let scene = state.path().join("scene.ron");
+    std::fs::copy(common::root().join("scenes/default.ron"), &scene).unwrap();
     let port = common::browser::free_port();
     let session = Session::start(
         &format!(
@@ -436,8 +439,10 @@ fn from_a_browser_staff_see_the_screen_and_show_the_next_artwork_on_the_display(
             engine: (threads: 1, snapshot_every: 1, hold_finished_s: 1000.0,
                      style: (size: 96, iterations: 60, levels: 1)),
             journey: (enabled: false),
+            scene: "{}",
             console: (enabled: true, listen: "127.0.0.1:{port}", state_dir: "{}"),
         )"#,
+            scene.display(),
             state.path().display()
         ),
         6,
@@ -473,14 +478,30 @@ fn from_a_browser_staff_see_the_screen_and_show_the_next_artwork_on_the_display(
         client.find(Css("form[action='/now/next-artwork'] button")).await.unwrap().click().await.unwrap();
         client.accept_alert().await.unwrap();
         client.wait().for_element(Css(".done")).await.unwrap();
+        let end = Instant::now() + Duration::from_secs(30);
+        while !session.field("caption").starts_with("Primary Rhythm") {
+            assert!(Instant::now() < end, "the next artwork did not come: {}", session.field("caption"));
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        // The artwork on show gets a new title in the scene editor; the display takes it.
+        client.find(Css("nav a[href='/scenes']")).await.unwrap().click().await.unwrap();
+        let title = client.wait().for_element(Css("form[action='/scenes/entry/1'] input[name='title']")).await.unwrap();
+        title.clear().await.unwrap();
+        title.send_keys("Primary Rhythm <retitled>").await.unwrap();
+        client.find(Css("form[action='/scenes/entry/1'] button")).await.unwrap().click().await.unwrap();
+        client.wait().for_element(Css(".done")).await.unwrap();
+        if let Some(dir) = std::env::var_os("E2E_SCREENSHOTS").map(std::path::PathBuf::from) {
+            std::fs::write(dir.join("console-scenes.png"), client.screenshot().await.unwrap()).unwrap();
+        }
         client.close().await.unwrap();
     });
-    session.wait("the next artwork on the display", Duration::from_secs(30), |s| {
-        !s.field("caption").starts_with("Swirling Night")
+    session.wait("the new title on the display", Duration::from_secs(30), |s| {
+        s.field("caption").starts_with("Primary Rhythm <retitled>")
     });
     let after = session.shot("console-after.png");
     assert!(region_diff(&before, &after, 30, 30, 420, 70) > 2.0, "the caption on screen did not change");
     let log = session.log();
     assert!(log.contains("signed in by staff session #1 from 127.0.0.1"), "no audit line: {log}");
     assert!(log.contains("next-artwork by staff session #1 from 127.0.0.1"), "no audit line: {log}");
+    assert!(log.contains("scene entry 2 edited by staff session #1 from 127.0.0.1"), "no audit line: {log}");
 }

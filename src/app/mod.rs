@@ -127,7 +127,14 @@ fn start_staff_servers(
         let addr: std::net::SocketAddr = cfg.console.listen.parse().context("console.listen")?;
         let (board, commands) = crate::console::Board::new(health.0.clone());
         *board.stats() = crate::console::stats::Stats::load(&cfg.console.state_dir(root));
-        let console = crate::console::server::Console::new(&cfg.console, cfg.console.state_dir(root), board.clone());
+        let state_dir = cfg.console.state_dir(root);
+        let scenes = crate::console::scenes::SceneDesk::new(
+            crate::paths::resolve(root, &cfg.scene),
+            root.to_path_buf(),
+            cfg.engine.style.clone(),
+            &state_dir,
+        );
+        let console = crate::console::server::Console::new(&cfg.console, state_dir, board.clone(), Some(scenes));
         let router = health_routes().merge(crate::console::server::router(console));
         let server = http::serve(addr, router).with_context(|| {
             format!("cannot serve the console on {addr}\n  fix: another program uses the port; choose another console.listen")

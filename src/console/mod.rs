@@ -7,6 +7,7 @@
 
 pub mod auth;
 pub mod pages;
+pub mod scenes;
 pub mod server;
 pub mod stats;
 

@@ -24,6 +24,7 @@ fn layout(title: &str, csrf: Option<&str>, body: Markup) -> Markup {
                     @if let Some(csrf) = csrf {
                         nav aria-label="Console" {
                             a href="/now" aria-current=[(title == "Now").then_some("page")] { "Now" }
+                            a href="/scenes" aria-current=[(title == "Scenes").then_some("page")] { "Scenes" }
                             a href="/statistics" aria-current=[(title == "Statistics").then_some("page")] { "Statistics" }
                         }
                         form.signout method="post" action="/logout" {
@@ -160,6 +161,128 @@ pub fn statistics(csrf: &str, s: &Stats, today: chrono::NaiveDate) -> Markup {
                     tbody {
                         @for (artwork, c) in &artworks {
                             tr { th scope="row" { (artwork) } td { (c.visitors) } td { (c.paintings) } td { (c.picks) } }
+                        }
+                    }
+                }
+            }
+        },
+    )
+}
+
+const WEEKDAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+
+/// What the Scenes page shows.
+pub struct ScenesView<'a> {
+    pub file: String,
+    pub scene: Option<&'a crate::scene::Scene>,
+    /// The file's text (or the staff member's rejected edit, to fix and send again).
+    pub text: &'a str,
+    pub versions: &'a [super::scenes::Version],
+    pub problem: Option<String>,
+    pub done: Option<&'a str>,
+}
+
+/// The Scenes page: the artworks in their order with their settings, the rotation and opening
+/// hours, the whole file as text, and the earlier versions.
+pub fn scenes(csrf: &str, v: &ScenesView) -> Markup {
+    use crate::scene::{Order, Transition};
+    let csrf_field = html! { input type="hidden" name="csrf" value=(csrf); };
+    layout(
+        "Scenes",
+        Some(csrf),
+        html! {
+            h1 { "Scenes" }
+            p { "The display plays " code { (v.file) } ". Every change is checked as the display would load it; the display takes it within a second." }
+            @if let Some(problem) = &v.problem {
+                div.problem role="alert" { p { "Not saved: nothing was changed." } pre { (problem) } }
+            }
+            @if let Some(done) = v.done { p.done role="status" { (done) } }
+            @if let Some(scene) = v.scene {
+                h2 { "Artworks, in order" }
+                ol.entries {
+                    @for (i, e) in scene.entries.iter().enumerate() {
+                        li.entry {
+                            form.entry method="post" action={ "/scenes/entry/" (i) } {
+                                (csrf_field)
+                                div.fields {
+                                    label { "Title" input type="text" name="title" value=(e.title) required; }
+                                    label { "Artist" input type="text" name="artist" value=(e.artist); }
+                                    label { "Year" input type="text" name="year" value=(e.year); }
+                                    label { "Credit line" input type="text" name="credit" value=(e.credit); }
+                                    label { "On show (seconds)" input type="number" name="duration_s" min="1" step="any" value=(e.duration_s) required; }
+                                    @let (crossfade, ms) = match e.transition { Transition::Crossfade { ms } => (true, ms), Transition::Cut => (false, 1200) };
+                                    label { "Transition"
+                                        select name="transition" {
+                                            option value="crossfade" selected[crossfade] { "Crossfade" }
+                                            option value="cut" selected[!crossfade] { "Cut" }
+                                        }
+                                    }
+                                    label { "Crossfade (ms)" input type="number" name="transition_ms" min="0" value=(ms); }
+                                    @for (k, s) in e.styles.iter().enumerate() {
+                                        label { "Blend weight of " code { (s.path.display()) }
+                                            input type="number" name={ "weight" (k) } min="0" step="any" value=(s.weight) required; }
+                                    }
+                                }
+                                button type="submit" { "Save this artwork" }
+                            }
+                            div.move {
+                                @if i > 0 {
+                                    form method="post" action="/scenes/move" { (csrf_field)
+                                        input type="hidden" name="from" value=(i); input type="hidden" name="to" value=(i - 1);
+                                        button type="submit" aria-label={ "Move " (e.title) " up" } { "Move up" } }
+                                }
+                                @if i + 1 < scene.entries.len() {
+                                    form method="post" action="/scenes/move" { (csrf_field)
+                                        input type="hidden" name="from" value=(i); input type="hidden" name="to" value=(i + 1);
+                                        button type="submit" aria-label={ "Move " (e.title) " down" } { "Move down" } }
+                                }
+                            }
+                        }
+                    }
+                }
+                h2 { "Rotation and opening hours" }
+                form.rotation method="post" action="/scenes/rotation" {
+                    (csrf_field)
+                    label { "Order"
+                        select name="order" {
+                            option value="InOrder" selected[scene.order == Order::InOrder] { "In order" }
+                            option value="Shuffle" selected[scene.order == Order::Shuffle] { "Shuffled" }
+                        }
+                    }
+                    label.check { input type="checkbox" name="hours" value="on" checked[scene.hours.is_some()]; " Only in opening hours" }
+                    label { "Open" input type="time" name="open" value=(scene.hours.as_ref().map(|h| h.open.as_str()).unwrap_or("10:00")); }
+                    label { "Close" input type="time" name="close" value=(scene.hours.as_ref().map(|h| h.close.as_str()).unwrap_or("18:00")); }
+                    fieldset { legend { "Closed all day on" }
+                        @for d in WEEKDAYS {
+                            label.check { input type="checkbox" name={ "closed_" (d) } value="on"
+                                checked[scene.hours.as_ref().is_some_and(|h| h.closed_on.iter().any(|c| c == d))]; " " (d) }
+                        }
+                    }
+                    button type="submit" { "Save rotation and hours" }
+                }
+            }
+            h2 { "The whole file" }
+            p { "For everything else (engine settings per artwork, translations, new entries). Comments are kept here; the forms above write the file anew." }
+            form.text method="post" action="/scenes/text" {
+                (csrf_field)
+                label for="scene-text" { "Scene file" }
+                textarea #scene-text name="text" rows="24" spellcheck="false" { (v.text) }
+                button type="submit" { "Check and save the file" }
+            }
+            h2 { "Earlier versions" }
+            @if v.versions.is_empty() {
+                p { "None yet: each save keeps the file as it was." }
+            } @else {
+                ul.versions {
+                    @for ver in v.versions.iter().rev() {
+                        li {
+                            form method="post" action="/scenes/restore" data-confirm="Put this version back on the display?" {
+                                (csrf_field)
+                                input type="hidden" name="version" value=(ver.name);
+                                span { (chrono::DateTime::<chrono::Local>::from(ver.saved).format("%a %d %b %Y, %H:%M:%S")) " (" (ver.bytes) " bytes)" }
+                                " "
+                                button type="submit" { "Restore" }
+                            }
                         }
                     }
                 }

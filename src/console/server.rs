@@ -25,12 +25,16 @@ pub const SESSION_COOKIE: &str = "gp_session";
 pub const LOGIN_COOKIE: &str = "gp_login";
 /// Forms are small: a larger body is refused with 413 before it is read.
 pub const FORM_LIMIT: usize = 16 * 1024;
+/// A scene file sent whole from the editor.
+pub const SCENE_TEXT_LIMIT: usize = 256 * 1024;
 /// Password checks at once (argon2id takes ~19 MiB and tens of milliseconds each).
 const PARALLEL_CHECKS: usize = 2;
 
 /// The console's state, shared by its routes.
 pub struct Console {
     pub board: Arc<Board>,
+    /// The running scene's file, when the display plays one.
+    scenes: Option<super::scenes::SceneDesk>,
     state_dir: PathBuf,
     behind_tls: bool,
     sessions: Mutex<Sessions>,
@@ -39,7 +43,12 @@ pub struct Console {
 }
 
 impl Console {
-    pub fn new(config: &ConsoleConfig, state_dir: PathBuf, board: Arc<Board>) -> Arc<Console> {
+    pub fn new(
+        config: &ConsoleConfig,
+        state_dir: PathBuf,
+        board: Arc<Board>,
+        scenes: Option<super::scenes::SceneDesk>,
+    ) -> Arc<Console> {
         let (idle, longest) = config.session_times();
         if !auth::password_path(&state_dir).exists() {
             tracing::warn!(
@@ -49,6 +58,7 @@ impl Console {
         }
         Arc::new(Console {
             board,
+            scenes,
             state_dir,
             behind_tls: config.behind_tls,
             sessions: Mutex::new(Sessions::new(idle, longest)),
@@ -116,10 +126,11 @@ async fn staff_only(State(c): State<Arc<Console>>, mut req: Request, next: Next)
     if !matches!(*req.method(), Method::GET | Method::HEAD) {
         let (parts, body) = req.into_parts();
         let declared = parts.headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
-        if declared.is_some_and(|n| n > FORM_LIMIT) {
+        let limit = if parts.uri.path() == "/scenes/text" { SCENE_TEXT_LIMIT } else { FORM_LIMIT };
+        if declared.is_some_and(|n| n > limit) {
             return text(StatusCode::PAYLOAD_TOO_LARGE, "the request is larger than the console accepts");
         }
-        let Ok(bytes) = axum::body::to_bytes(body, FORM_LIMIT).await else {
+        let Ok(bytes) = axum::body::to_bytes(body, limit).await else {
             return text(StatusCode::PAYLOAD_TOO_LARGE, "the request is larger than the console accepts");
         };
         let from_header = parts.headers.get("x-csrf-token").and_then(|v| v.to_str().ok()).map(str::to_owned);
@@ -327,6 +338,202 @@ async fn statistics_csv(State(c): State<Arc<Console>>) -> Response {
         .into_response()
 }
 
+#[derive(Deserialize)]
+struct DoneQuery {
+    done: Option<String>,
+}
+
+fn scenes_page(c: &Console, csrf: &str, problem: Option<String>, edited: Option<&str>, done: Option<&str>) -> Response {
+    let Some(desk) = &c.scenes else {
+        return text(StatusCode::NOT_FOUND, "this display plays no scene file");
+    };
+    let current = desk.text();
+    let scene = desk.scene();
+    let problem = problem.or_else(|| current.as_ref().err().map(|e| e.to_string()));
+    let file_text = current.unwrap_or_default();
+    let versions = desk.versions();
+    let view = pages::ScenesView {
+        file: desk.path.display().to_string(),
+        scene: scene.as_ref().ok(),
+        text: edited.unwrap_or(&file_text),
+        versions: &versions,
+        problem: problem.clone(),
+        done,
+    };
+    let status = if problem.is_some() && edited.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    (status, pages::scenes(csrf, &view)).into_response()
+}
+
+async fn scenes_get(
+    State(c): State<Arc<Console>>,
+    axum::Extension(staff): axum::Extension<Staff>,
+    Query(q): Query<DoneQuery>,
+) -> Response {
+    let done = match q.done.as_deref() {
+        Some("saved") => Some("Saved. The display plays the new scene."),
+        Some("restored") => Some("Restored. The display plays that version."),
+        _ => None,
+    };
+    scenes_page(&c, &staff.session.csrf, None, None, done)
+}
+
+/// Saves a change made by `change` to the scene, or shows why it was refused.
+fn change_scene(
+    c: &Console,
+    peer: SocketAddr,
+    staff: &Staff,
+    what: &str,
+    change: impl FnOnce(&mut crate::scene::Scene) -> Result<(), String>,
+) -> Response {
+    let Some(desk) = &c.scenes else {
+        return text(StatusCode::NOT_FOUND, "this display plays no scene file");
+    };
+    let result = desk.scene().map_err(|e| e.to_string()).and_then(|mut scene| {
+        change(&mut scene)?;
+        desk.save_scene(&scene).map_err(|e| e.to_string())
+    });
+    match result {
+        Ok(()) => {
+            audit(peer, &staff.who(), what);
+            Redirect::to("/scenes?done=saved").into_response()
+        }
+        Err(problem) => {
+            let mut r = scenes_page(c, &staff.session.csrf, Some(problem), None, None);
+            *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            r
+        }
+    }
+}
+
+type Fields = std::collections::HashMap<String, String>;
+
+fn number(fields: &Fields, name: &str, label: &str) -> Result<f64, String> {
+    let v = fields.get(name).map(|s| s.trim()).unwrap_or("");
+    v.parse::<f64>().ok().filter(|x| x.is_finite()).ok_or_else(|| format!("{label}: `{v}` is not a number"))
+}
+
+async fn scene_entry(
+    State(c): State<Arc<Console>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    axum::Extension(staff): axum::Extension<Staff>,
+    Path(index): Path<usize>,
+    Form(f): Form<Fields>,
+) -> Response {
+    use crate::scene::Transition;
+    let what = format!("scene entry {} edited", index + 1);
+    change_scene(&c, peer, &staff, &what, |scene| {
+        let e = scene.entries.get_mut(index).ok_or("that artwork is no longer in the scene; reload the page")?;
+        let text = |name: &str| f.get(name).map(|s| s.trim().to_owned()).unwrap_or_default();
+        e.title = text("title");
+        if e.title.is_empty() {
+            return Err("Title: an artwork needs a title".into());
+        }
+        e.artist = text("artist");
+        e.year = text("year");
+        e.credit = text("credit");
+        e.duration_s = number(&f, "duration_s", "On show (seconds)")?;
+        e.transition = match f.get("transition").map(String::as_str) {
+            Some("cut") => Transition::Cut,
+            _ => {
+                Transition::Crossfade { ms: number(&f, "transition_ms", "Crossfade (ms)")?.clamp(0.0, 60_000.0) as u32 }
+            }
+        };
+        for (k, s) in e.styles.iter_mut().enumerate() {
+            s.weight = number(&f, &format!("weight{k}"), &format!("Blend weight of {}", s.path.display()))?;
+        }
+        Ok(())
+    })
+}
+
+async fn scene_move(
+    State(c): State<Arc<Console>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    axum::Extension(staff): axum::Extension<Staff>,
+    Form(f): Form<Fields>,
+) -> Response {
+    let from = number(&f, "from", "from").unwrap_or(-1.0);
+    let to = number(&f, "to", "to").unwrap_or(-1.0);
+    let what = format!("scene entry {} moved to {}", from + 1.0, to + 1.0);
+    change_scene(&c, peer, &staff, &what, |scene| {
+        let n = scene.entries.len() as f64;
+        if !(0.0..n).contains(&from) || !(0.0..n).contains(&to) {
+            return Err("that artwork is no longer there; reload the page".into());
+        }
+        let entry = scene.entries.remove(from as usize);
+        scene.entries.insert(to as usize, entry);
+        Ok(())
+    })
+}
+
+async fn scene_rotation(
+    State(c): State<Arc<Console>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    axum::Extension(staff): axum::Extension<Staff>,
+    Form(f): Form<Fields>,
+) -> Response {
+    use crate::scene::{OpeningHours, Order};
+    change_scene(&c, peer, &staff, "scene rotation and hours edited", |scene| {
+        scene.order =
+            if f.get("order").map(String::as_str) == Some("Shuffle") { Order::Shuffle } else { Order::InOrder };
+        scene.hours = match f.get("hours").map(String::as_str) {
+            Some("on") => Some(OpeningHours {
+                open: f.get("open").cloned().unwrap_or_default(),
+                close: f.get("close").cloned().unwrap_or_default(),
+                closed_on: ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+                    .into_iter()
+                    .filter(|d| f.get(&format!("closed_{d}")).is_some_and(|v| v == "on"))
+                    .map(str::to_owned)
+                    .collect(),
+            }),
+            _ => None,
+        };
+        Ok(())
+    })
+}
+
+async fn scene_text(
+    State(c): State<Arc<Console>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    axum::Extension(staff): axum::Extension<Staff>,
+    Form(f): Form<Fields>,
+) -> Response {
+    let Some(desk) = &c.scenes else {
+        return text(StatusCode::NOT_FOUND, "this display plays no scene file");
+    };
+    // Browsers send line ends as CRLF.
+    let edited = f.get("text").map(|t| t.replace("\r\n", "\n")).unwrap_or_default();
+    match desk.save_text(&edited) {
+        Ok(()) => {
+            audit(peer, &staff.who(), "scene file edited");
+            Redirect::to("/scenes?done=saved").into_response()
+        }
+        Err(e) => scenes_page(&c, &staff.session.csrf, Some(e.to_string()), Some(&edited), None),
+    }
+}
+
+async fn scene_restore(
+    State(c): State<Arc<Console>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    axum::Extension(staff): axum::Extension<Staff>,
+    Form(f): Form<Fields>,
+) -> Response {
+    let Some(desk) = &c.scenes else {
+        return text(StatusCode::NOT_FOUND, "this display plays no scene file");
+    };
+    let version = f.get("version").cloned().unwrap_or_default();
+    match desk.restore(&version) {
+        Ok(()) => {
+            audit(peer, &staff.who(), &format!("scene version {version} restored"));
+            Redirect::to("/scenes?done=restored").into_response()
+        }
+        Err(e) => {
+            let mut r = scenes_page(&c, &staff.session.csrf, Some(e.to_string()), None, None);
+            *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            r
+        }
+    }
+}
+
 fn static_file(content_type: &'static str, body: &'static str) -> Response {
     ([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "no-cache")], body).into_response()
 }
@@ -339,6 +546,12 @@ pub fn router(console: Arc<Console>) -> Router {
         .route("/now/status.json", get(now_status))
         .route("/now/screen.jpg", get(now_screen))
         .route("/now/{action}", post(now_action))
+        .route("/scenes", get(scenes_get))
+        .route("/scenes/entry/{index}", post(scene_entry))
+        .route("/scenes/move", post(scene_move))
+        .route("/scenes/rotation", post(scene_rotation))
+        .route("/scenes/text", post(scene_text).layer(DefaultBodyLimit::max(SCENE_TEXT_LIMIT)))
+        .route("/scenes/restore", post(scene_restore))
         .route("/statistics", get(statistics_page))
         .route("/statistics.csv", get(statistics_csv))
         .route("/logout", post(logout))
