@@ -33,6 +33,15 @@ fn kiosk(config: ConsoleConfig, with_password: bool) -> Kiosk {
 }
 
 fn kiosk_with_scene(config: ConsoleConfig, with_password: bool, scene: Option<&std::path::Path>) -> Kiosk {
+    kiosk_with(config, with_password, scene, None)
+}
+
+fn kiosk_with(
+    config: ConsoleConfig,
+    with_password: bool,
+    scene: Option<&std::path::Path>,
+    shelf: Option<gallery_painter::console::artworks::Shelf>,
+) -> Kiosk {
     let state = tempfile::tempdir().unwrap();
     if with_password {
         auth::set_password(state.path(), PASSWORD).unwrap();
@@ -48,7 +57,7 @@ fn kiosk_with_scene(config: ConsoleConfig, with_password: bool, scene: Option<&s
     let scenes = scene.map(|p| {
         SceneDesk::new(p.to_path_buf(), common::root(), gallery_painter::engine::StyleParams::default(), state.path())
     });
-    let console = Console::new(&config, state.path().to_path_buf(), board.clone(), scenes);
+    let console = Console::new(&config, state.path().to_path_buf(), board.clone(), scenes, shelf);
     let routes = health_routes(health.clone(), false).merge(router(console));
     let server = serve("127.0.0.1:0".parse().unwrap(), routes).unwrap();
     Kiosk { server, board, commands, health, _state: state }
@@ -601,4 +610,158 @@ fn the_shipped_scenes_survive_being_written_out_by_the_console() {
         assert_eq!(played(&path), before, "{name}");
         assert_eq!(desk.versions().len(), 1);
     }
+}
+
+/// A multipart form as a browser sends it: (content type, body).
+fn multipart(fields: &[(&str, &str)], file: Option<(&str, &[u8])>) -> (String, Vec<u8>) {
+    let boundary = "----gallery-test-boundary";
+    let mut body = Vec::new();
+    for (k, v) in fields {
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n").as_bytes(),
+        );
+    }
+    if let Some((name, bytes)) = file {
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"image\"; filename=\"{name}\"\r\nContent-Type: image/png\r\n\r\n")
+                .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+fn post_bytes(to: SocketAddr, path: &str, cookies: &str, headers: &str, body: &[u8]) -> Reply {
+    let mut s = connect(here(), to);
+    s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    write!(s, "POST {path} HTTP/1.1\r\nHost: kiosk\r\nConnection: close\r\nCookie: {cookies}\r\n{headers}Content-Length: {}\r\n\r\n", body.len()).unwrap();
+    let _ = s.write_all(body);
+    let mut raw = Vec::new();
+    let _ = s.read_to_end(&mut raw);
+    let text = String::from_utf8_lossy(&raw).to_string();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    Reply { status, head: head.to_owned(), body: body.to_owned() }
+}
+
+fn png(img: &image::RgbImage) -> Vec<u8> {
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png).unwrap();
+    out.into_inner()
+}
+
+/// A small, valid PNG whose header claims `w`x`h` pixels (a decompression bomb's shape).
+fn png_claiming(w: u32, h: u32) -> Vec<u8> {
+    fn crc32(data: &[u8]) -> u32 {
+        let mut crc = 0xffff_ffffu32;
+        for &b in data {
+            crc ^= b as u32;
+            for _ in 0..8 {
+                crc = if crc & 1 != 0 { (crc >> 1) ^ 0xedb8_8320 } else { crc >> 1 };
+            }
+        }
+        !crc
+    }
+    let mut bytes = png(&image::RgbImage::new(16, 16));
+    // IHDR is the first chunk: length (4) "IHDR" (4) width (4) height (4) ... CRC after 13 bytes.
+    bytes[16..20].copy_from_slice(&w.to_be_bytes());
+    bytes[20..24].copy_from_slice(&h.to_be_bytes());
+    let crc = crc32(&bytes[12..29]);
+    bytes[29..33].copy_from_slice(&crc.to_be_bytes());
+    bytes
+}
+
+#[test]
+fn an_artwork_is_uploaded_with_limits_previewed_added_to_the_scene_and_deleted_with_a_warning() {
+    use gallery_painter::console::artworks::Shelf;
+    let (dir, path) = scene_file();
+    let shelf_dir = dir.path().join("artworks");
+    let weights = (common::weights(), common::cpu(), gallery_painter::engine::StyleParams::default());
+    let shelf = Shelf::new(shelf_dir.clone(), common::root(), Some(weights));
+    let k = kiosk_with(enabled(), true, Some(&path), Some(shelf));
+    let a = k.server.address;
+    let (session, csrf) = sign_in(&k, here());
+    let token = format!("x-csrf-token: {csrf}\r\n");
+    let title = "<script>alert(1)</script> Waves";
+    let artwork = common::style("ink_waves.png");
+    let labels = [("title", title), ("artist", "Hokusai's pupil"), ("year", "1831"), ("credit", "Public domain")];
+
+    // Refused: no token, not an image, a bomb, too big a body. Nothing is kept.
+    let (ct, body) = multipart(&labels, Some(("waves.png", &png(&artwork))));
+    assert_eq!(post_bytes(a, "/artworks/upload", &session, &format!("Content-Type: {ct}\r\n"), &body).status, 403);
+    let (ct, body) = multipart(&labels, Some(("notes.png", b"not an image at all")));
+    let r = post_bytes(a, "/artworks/upload", &session, &format!("{token}Content-Type: {ct}\r\n"), &body);
+    assert_eq!(r.status, 422);
+    assert!(r.body.contains("not a PNG or JPEG"), "{}", r.body);
+    let (ct, body) = multipart(&labels, Some(("bomb.png", &png_claiming(20_000, 20_000))));
+    let t0 = Instant::now();
+    let r = post_bytes(a, "/artworks/upload", &session, &format!("{token}Content-Type: {ct}\r\n"), &body);
+    assert!(t0.elapsed() < Duration::from_secs(1), "{:?}", t0.elapsed());
+    assert_eq!(r.status, 422);
+    assert!(r.body.contains("too large") && r.body.contains("8192x8192"), "{}", r.body);
+    let huge = vec![0u8; gallery_painter::console::artworks::UPLOAD_LIMIT + 1024];
+    let (ct, body) = multipart(&labels, Some(("huge.png", &huge)));
+    assert_eq!(
+        post_bytes(a, "/artworks/upload", &session, &format!("{token}Content-Type: {ct}\r\n"), &body).status,
+        413
+    );
+    assert!(std::fs::read_dir(&shelf_dir).map(|d| d.count()).unwrap_or(0) == 0, "nothing kept");
+
+    // Accepted, under a name the server makes; the uploader's name is nowhere.
+    let (ct, body) = multipart(&labels, Some(("../../evil name.png", &png(&artwork))));
+    let r = post_bytes(a, "/artworks/upload", &session, &format!("{token}Content-Type: {ct}\r\n"), &body);
+    assert_eq!((r.status, r.header("location")), (303, vec!["/artworks?done=uploaded".to_owned()]));
+    let files: Vec<String> =
+        std::fs::read_dir(&shelf_dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    assert!(files.iter().all(|f| !f.contains("evil")), "{files:?}");
+    let id = files.iter().find_map(|f| f.strip_suffix(".json")).unwrap().to_owned();
+    assert!(gallery_painter::console::artworks::well_formed_id(&id));
+    let kept = image::open(shelf_dir.join(format!("{id}.png"))).unwrap().to_rgb8();
+    assert_eq!(kept, artwork, "the pixels, written again as PNG");
+
+    // The page escapes the title, and "Add to the scene" waits for the preview.
+    let page = request(here(), a, "GET", "/artworks", &session, "").body;
+    assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt; Waves") && !page.contains("<script>alert"));
+    let end = Instant::now() + Duration::from_secs(180);
+    loop {
+        let page = request(here(), a, "GET", "/artworks", &session, "").body;
+        assert!(!page.contains("No preview"), "{page}");
+        if page.contains(&format!("/artworks/{id}/preview.png")) {
+            assert!(!page.contains("disabled"), "Add is enabled once the preview is there");
+            break;
+        }
+        assert!(page.contains("Painting a preview") && page.contains("disabled"));
+        assert!(Instant::now() < end, "no preview after 180 s");
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let preview = request(here(), a, "GET", &format!("/artworks/{id}/preview.png"), &session, "");
+    assert_eq!(preview.status, 200);
+    let preview = image::open(shelf_dir.join(format!("{id}.preview.png"))).unwrap().to_rgb8();
+    assert_eq!(preview.width().max(preview.height()), 160);
+
+    // Into the scene, at the end, with its label.
+    let r = request(here(), a, "POST", &format!("/artworks/{id}/add-to-scene"), &session, &form(&[("csrf", &csrf)]));
+    assert_eq!(r.status, 303, "{}", r.body);
+    let scene = played(&path);
+    let last = scene.entries.last().unwrap();
+    assert_eq!((last.title.as_str(), last.artist.as_str(), last.year.as_str()), (title, "Hokusai's pupil", "1831"));
+    assert_eq!(last.styles[0].path, shelf_dir.join(format!("{id}.png")));
+
+    // Deleting warns that the scene uses it, then takes it out of the scene too.
+    let page = request(here(), a, "GET", "/artworks", &session, "").body;
+    assert!(page.contains("is in the scene (") && page.contains("Deleting it takes it out of the scene."), "{page}");
+    for bad in ["..%2F..%2Fscene", "0123456789abcde%00", "0123456789abcdef"] {
+        assert_eq!(
+            request(here(), a, "POST", &format!("/artworks/{bad}/delete"), &session, &form(&[("csrf", &csrf)])).status,
+            404,
+            "{bad}"
+        );
+        assert_eq!(request(here(), a, "GET", &format!("/artworks/{bad}/image.png"), &session, "").status, 404, "{bad}");
+    }
+    let r = request(here(), a, "POST", &format!("/artworks/{id}/delete"), &session, &form(&[("csrf", &csrf)]));
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(played(&path).entries.len(), 3);
+    assert!(std::fs::read_dir(&shelf_dir).unwrap().next().is_none(), "its files are gone");
 }

@@ -423,7 +423,7 @@ fn a_visitor_already_in_view_of_the_camera_is_noticed_by_their_face_and_painted(
 }
 
 #[test]
-fn from_a_browser_staff_see_the_screen_and_show_the_next_artwork_on_the_display() {
+fn from_a_browser_staff_see_the_screen_edit_reorder_upload_and_put_an_artwork_on_the_display() {
     let state = tempfile::tempdir().unwrap();
     let password = "the night watch at noon";
     gallery_painter::console::auth::set_password(state.path(), password).unwrap();
@@ -440,10 +440,11 @@ fn from_a_browser_staff_see_the_screen_and_show_the_next_artwork_on_the_display(
                      style: (size: 96, iterations: 60, levels: 1)),
             journey: (enabled: false),
             scene: "{}",
-            console: (enabled: true, listen: "127.0.0.1:{port}", state_dir: "{}"),
+            console: (enabled: true, listen: "127.0.0.1:{port}", state_dir: "{}", artworks_dir: "{}"),
         )"#,
             scene.display(),
-            state.path().display()
+            state.path().display(),
+            state.path().join("artworks").display()
         ),
         6,
     );
@@ -490,18 +491,65 @@ fn from_a_browser_staff_see_the_screen_and_show_the_next_artwork_on_the_display(
         title.send_keys("Primary Rhythm <retitled>").await.unwrap();
         client.find(Css("form[action='/scenes/entry/1'] button")).await.unwrap().click().await.unwrap();
         client.wait().for_element(Css(".done")).await.unwrap();
+        let end = Instant::now() + Duration::from_secs(30);
+        while !session.field("caption").starts_with("Primary Rhythm <retitled>") {
+            assert!(Instant::now() < end, "the new title did not reach the display: {}", session.field("caption"));
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        let retitled = session.shot("console-retitled.png");
+        assert!(region_diff(&before, &retitled, 30, 30, 420, 70) > 2.0, "the caption on screen did not change");
         if let Some(dir) = std::env::var_os("E2E_SCREENSHOTS").map(std::path::PathBuf::from) {
             std::fs::write(dir.join("console-scenes.png"), client.screenshot().await.unwrap()).unwrap();
         }
+        // Reorder: the first artwork moves down one place.
+        client.find(Css("form[action='/scenes/move'] button")).await.unwrap().click().await.unwrap();
+        client.wait().for_element(Css(".done")).await.unwrap();
+        let order = std::fs::read_to_string(&scene).unwrap();
+        assert!(order.find("Primary Rhythm <retitled>").unwrap() < order.find("Swirling Night").unwrap(), "{order}");
+
+        // Upload an artwork, look at its preview, put it in the scene and on the display.
+        let upload = state.path().join("upload.png");
+        image::RgbImage::from_fn(240, 180, |x, y| image::Rgb([(x * 255 / 240) as u8, 40, (y * 255 / 180) as u8]))
+            .save(&upload)
+            .unwrap();
+        client.find(Css("nav a[href='/artworks']")).await.unwrap().click().await.unwrap();
+        client.wait().for_element(Css("#image")).await.unwrap().send_keys(&upload.display().to_string()).await.unwrap();
+        client.find(Css("#upload input[name='title']")).await.unwrap().send_keys("Violet Dawn").await.unwrap();
+        client.find(Css("#upload input[name='artist']")).await.unwrap().send_keys("A visiting artist").await.unwrap();
+        client.find(Css("#upload button")).await.unwrap().click().await.unwrap();
+        client.wait().for_element(Css(".done")).await.unwrap();
+        let end = Instant::now() + Duration::from_secs(240);
+        loop {
+            client.refresh().await.unwrap();
+            if client.find(Css("img[src$='/preview.png']")).await.is_ok() {
+                break;
+            }
+            assert!(Instant::now() < end, "no preview painted; app log:\n{}", session.log());
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+        if let Some(dir) = std::env::var_os("E2E_SCREENSHOTS").map(std::path::PathBuf::from) {
+            std::fs::write(dir.join("console-artworks.png"), client.screenshot().await.unwrap()).unwrap();
+        }
+        client.find(Css("form[action$='/add-to-scene'] button")).await.unwrap().click().await.unwrap();
+        client.wait().for_element(Css(".done")).await.unwrap();
+        // The new artwork is last: "Previous" from the first one reaches it.
+        client.find(Css("nav a[href='/now']")).await.unwrap().click().await.unwrap();
+        let end = Instant::now() + Duration::from_secs(60);
+        while !session.field("caption").starts_with("Violet Dawn") {
+            client.find(Css("form[action='/now/previous-artwork'] button")).await.unwrap().click().await.unwrap();
+            client.accept_alert().await.unwrap();
+            client.wait().for_element(Css(".done")).await.unwrap();
+            tokio::time::sleep(Duration::from_millis(600)).await;
+            assert!(Instant::now() < end, "the uploaded artwork never came on: {}", session.field("caption"));
+        }
         client.close().await.unwrap();
     });
-    session.wait("the new title on the display", Duration::from_secs(30), |s| {
-        s.field("caption").starts_with("Primary Rhythm <retitled>")
-    });
     let after = session.shot("console-after.png");
-    assert!(region_diff(&before, &after, 30, 30, 420, 70) > 2.0, "the caption on screen did not change");
+    // The uploaded artwork's painting: its violet differs from what was on screen before.
+    assert!(region_diff(&before, &after, 170, 130, 1110, 500) > 8.0, "the painting did not change");
     let log = session.log();
     assert!(log.contains("signed in by staff session #1 from 127.0.0.1"), "no audit line: {log}");
     assert!(log.contains("next-artwork by staff session #1 from 127.0.0.1"), "no audit line: {log}");
     assert!(log.contains("scene entry 2 edited by staff session #1 from 127.0.0.1"), "no audit line: {log}");
+    assert!(log.contains("\"Violet Dawn\" uploaded by staff session #1"), "no audit line: {log}");
 }

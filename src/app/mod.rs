@@ -118,6 +118,7 @@ fn start_staff_servers(
     cfg: &InstallationConfig,
     root: &Path,
     health: &service::HealthBoard,
+    device: crate::engine::EngineDevice,
 ) -> anyhow::Result<(Vec<crate::service::http::HealthServer>, Option<ConsoleLink>)> {
     use crate::service::http;
     let mut servers = Vec::new();
@@ -134,7 +135,13 @@ fn start_staff_servers(
             cfg.engine.style.clone(),
             &state_dir,
         );
-        let console = crate::console::server::Console::new(&cfg.console, state_dir, board.clone(), Some(scenes));
+        let shelf = crate::console::artworks::Shelf::new(
+            crate::paths::resolve(root, &cfg.console.artworks_dir),
+            root.to_path_buf(),
+            Some((crate::paths::resolve(root, &cfg.engine.weights), device, cfg.engine.style.clone())),
+        );
+        let console =
+            crate::console::server::Console::new(&cfg.console, state_dir, board.clone(), Some(scenes), Some(shelf));
         let router = health_routes().merge(crate::console::server::router(console));
         let server = http::serve(addr, router).with_context(|| {
             format!("cannot serve the console on {addr}\n  fix: another program uses the port; choose another console.listen")
@@ -174,7 +181,7 @@ pub fn run(cfg: InstallationConfig, root: &Path, options: RunOptions) -> anyhow:
     };
     let health = service::HealthBoard::default();
     // Bound before the window opens: a taken port is a configuration error to see at once.
-    let (staff_servers, console_board) = start_staff_servers(&cfg, root, &health)?;
+    let (staff_servers, console_board) = start_staff_servers(&cfg, root, &health, device)?;
 
     // The visitor journey belongs to the Paint policy: Live follows the camera continuously.
     let journey = cfg.journey.enabled && cfg.engine.policy == crate::config::Policy::Paint;

@@ -5,6 +5,7 @@
 //! Knows nothing of Bevy: the display fills the [`Board`] (what is on screen, the journey) and
 //! drains the [`StaffCommand`]s the console sends.
 
+pub mod artworks;
 pub mod auth;
 pub mod pages;
 pub mod scenes;
@@ -27,6 +28,8 @@ pub struct ConsoleConfig {
     pub listen: String,
     /// Where the password hash is kept (relative paths from the project root).
     pub state_dir: PathBuf,
+    /// Where uploaded artworks are kept (relative paths from the project root).
+    pub artworks_dir: PathBuf,
     /// The console is reached through a TLS proxy: cookies are sent over HTTPS only.
     pub behind_tls: bool,
     /// A session ends after this long without a request.
@@ -41,6 +44,7 @@ impl Default for ConsoleConfig {
             enabled: false,
             listen: "127.0.0.1:9180".into(),
             state_dir: "state".into(),
+            artworks_dir: "artworks".into(),
             behind_tls: false,
             session_idle_minutes: 30.0,
             session_longest_hours: 12.0,

@@ -24,6 +24,7 @@ fn layout(title: &str, csrf: Option<&str>, body: Markup) -> Markup {
                     @if let Some(csrf) = csrf {
                         nav aria-label="Console" {
                             a href="/now" aria-current=[(title == "Now").then_some("page")] { "Now" }
+                            a href="/artworks" aria-current=[(title == "Artworks").then_some("page")] { "Artworks" }
                             a href="/scenes" aria-current=[(title == "Scenes").then_some("page")] { "Scenes" }
                             a href="/statistics" aria-current=[(title == "Statistics").then_some("page")] { "Statistics" }
                         }
@@ -283,6 +284,83 @@ pub fn scenes(csrf: &str, v: &ScenesView) -> Markup {
                                 " "
                                 button type="submit" { "Restore" }
                             }
+                        }
+                    }
+                }
+            }
+        },
+    )
+}
+
+/// One uploaded artwork as the Artworks page lists it.
+pub struct ArtworkRow {
+    pub artwork: super::artworks::Artwork,
+    pub preview: super::artworks::Preview,
+    /// Titles of the scene entries that paint with it.
+    pub used_by: Vec<String>,
+}
+
+/// The Artworks page: upload, the uploaded artworks with their previews, add and delete.
+pub fn artworks(csrf: &str, rows: &[ArtworkRow], problem: Option<&str>, done: Option<&str>) -> Markup {
+    use super::artworks::{Preview, UPLOAD_LIMIT};
+    let csrf_field = html! { input type="hidden" name="csrf" value=(csrf); };
+    layout(
+        "Artworks",
+        Some(csrf),
+        html! {
+            h1 { "Artworks" }
+            @if let Some(problem) = problem {
+                div.problem role="alert" { p { "Not uploaded: " (problem) } }
+            }
+            @if let Some(done) = done { p.done role="status" { (done) } }
+            h2 { "Add an artwork" }
+            form #upload method="post" action={ "/artworks/upload?csrf=" (csrf) } enctype="multipart/form-data" data-csrf=(csrf) {
+                div #drop.drop {
+                    label for="image" { "A PNG or JPEG, up to " (UPLOAD_LIMIT >> 20) " MB: drop it here or choose it" }
+                    input #image type="file" name="image" accept="image/png,image/jpeg" required;
+                }
+                div.fields {
+                    label { "Title" input type="text" name="title" required; }
+                    label { "Artist" input type="text" name="artist"; }
+                    label { "Year" input type="text" name="year"; }
+                    label { "Credit line" input type="text" name="credit" placeholder="Public domain, courtesy of ..."; }
+                }
+                progress #progress max="100" value="0" hidden {}
+                p #upload-problem.problem role="alert" hidden {}
+                button type="submit" { "Upload" }
+            }
+            p { "Each artwork is first painted on a sample photo at low resolution: look at the preview before it goes on show." }
+            h2 { "Uploaded artworks" }
+            @if rows.is_empty() { p { "None yet." } }
+            ul.artworks {
+                @for row in rows {
+                    @let a = &row.artwork;
+                    li.artwork {
+                        img src={ "/artworks/" (a.id) "/image.png" } alt={ "The artwork " (a.info.label.title) } width="160";
+                        @match &row.preview {
+                            Preview::Ready => img src={ "/artworks/" (a.id) "/preview.png" } alt={ "A sample photo painted in the style of " (a.info.label.title) } width="160";,
+                            Preview::Painting => p.waiting { "Painting a preview…" },
+                            Preview::Failed(why) => p.problem { "No preview: " (why) },
+                        }
+                        div.label {
+                            strong { (a.info.label.title) }
+                            br; (a.info.label.artist) @if !a.info.label.year.is_empty() { ", " (a.info.label.year) }
+                            br; small { (a.info.label.credit) }
+                            br; small { (a.info.width) "×" (a.info.height) " px" }
+                            @if !row.used_by.is_empty() { br; small { "On show in the scene as: " (row.used_by.join(", ")) } }
+                        }
+                        div.actions {
+                            @if row.used_by.is_empty() {
+                                form method="post" action={ "/artworks/" (a.id) "/add-to-scene" } { (csrf_field)
+                                    button type="submit" disabled[row.preview != Preview::Ready] { "Add to the scene" } }
+                            }
+                            @let warning = if row.used_by.is_empty() {
+                                format!("Delete \"{}\"?", a.info.label.title)
+                            } else {
+                                format!("\"{}\" is in the scene ({}). Deleting it takes it out of the scene. Delete?", a.info.label.title, row.used_by.join(", "))
+                            };
+                            form method="post" action={ "/artworks/" (a.id) "/delete" } data-confirm=(warning) { (csrf_field)
+                                button.danger type="submit" { "Delete" } }
                         }
                     }
                 }

@@ -35,6 +35,8 @@ pub struct Console {
     pub board: Arc<Board>,
     /// The running scene's file, when the display plays one.
     scenes: Option<super::scenes::SceneDesk>,
+    /// Uploaded artworks.
+    shelf: Option<Arc<super::artworks::Shelf>>,
     state_dir: PathBuf,
     behind_tls: bool,
     sessions: Mutex<Sessions>,
@@ -48,6 +50,7 @@ impl Console {
         state_dir: PathBuf,
         board: Arc<Board>,
         scenes: Option<super::scenes::SceneDesk>,
+        shelf: Option<super::artworks::Shelf>,
     ) -> Arc<Console> {
         let (idle, longest) = config.session_times();
         if !auth::password_path(&state_dir).exists() {
@@ -59,6 +62,7 @@ impl Console {
         Arc::new(Console {
             board,
             scenes,
+            shelf: shelf.map(Arc::new),
             state_dir,
             behind_tls: config.behind_tls,
             sessions: Mutex::new(Sessions::new(idle, longest)),
@@ -117,6 +121,7 @@ async fn staff_only(State(c): State<Arc<Console>>, mut req: Request, next: Next)
         return if matches!(*req.method(), Method::GET | Method::HEAD)
             && !req.uri().path().ends_with(".json")
             && !req.uri().path().ends_with(".csv")
+            && !req.uri().path().ends_with(".png")
         {
             Redirect::to("/login").into_response()
         } else {
@@ -126,7 +131,11 @@ async fn staff_only(State(c): State<Arc<Console>>, mut req: Request, next: Next)
     if !matches!(*req.method(), Method::GET | Method::HEAD) {
         let (parts, body) = req.into_parts();
         let declared = parts.headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
-        let limit = if parts.uri.path() == "/scenes/text" { SCENE_TEXT_LIMIT } else { FORM_LIMIT };
+        let limit = match parts.uri.path() {
+            "/scenes/text" => SCENE_TEXT_LIMIT,
+            "/artworks/upload" => super::artworks::UPLOAD_LIMIT,
+            _ => FORM_LIMIT,
+        };
         if declared.is_some_and(|n| n > limit) {
             return text(StatusCode::PAYLOAD_TOO_LARGE, "the request is larger than the console accepts");
         }
@@ -534,6 +543,182 @@ async fn scene_restore(
     }
 }
 
+fn artworks_page(c: &Console, csrf: &str, problem: Option<&str>, done: Option<&str>) -> Response {
+    let Some(shelf) = &c.shelf else {
+        return text(StatusCode::NOT_FOUND, "uploads are off on this kiosk");
+    };
+    let scene = c.scenes.as_ref().and_then(|d| d.scene().ok());
+    let rows: Vec<pages::ArtworkRow> = shelf
+        .list()
+        .into_iter()
+        .map(|artwork| pages::ArtworkRow {
+            preview: shelf.preview(&artwork.id),
+            used_by: scene
+                .as_ref()
+                .map(|s| super::artworks::used_by(s, &shelf.scene_path(&artwork.id)))
+                .unwrap_or_default(),
+            artwork,
+        })
+        .collect();
+    let status = if problem.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    (status, pages::artworks(csrf, &rows, problem, done)).into_response()
+}
+
+async fn artworks_get(
+    State(c): State<Arc<Console>>,
+    axum::Extension(staff): axum::Extension<Staff>,
+    Query(q): Query<DoneQuery>,
+) -> Response {
+    let done = match q.done.as_deref() {
+        Some("uploaded") => Some("Uploaded. Its preview is being painted; add it to the scene when you like it."),
+        Some("added") => Some("Added to the end of the scene."),
+        Some("deleted") => Some("Deleted."),
+        _ => None,
+    };
+    artworks_page(&c, &staff.session.csrf, None, done)
+}
+
+async fn artwork_upload(
+    State(c): State<Arc<Console>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    axum::Extension(staff): axum::Extension<Staff>,
+    mut multipart: axum::extract::Multipart,
+) -> Response {
+    let Some(shelf) = c.shelf.clone() else {
+        return text(StatusCode::NOT_FOUND, "uploads are off on this kiosk");
+    };
+    let mut label = super::artworks::Label::default();
+    let mut image: Option<axum::body::Bytes> = None;
+    loop {
+        let field = match multipart.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(e) => {
+                return artworks_page(
+                    &c,
+                    &staff.session.csrf,
+                    Some(&format!("the form did not arrive whole ({e})")),
+                    None,
+                );
+            }
+        };
+        let name = field.name().unwrap_or("").to_owned();
+        let Ok(data) = field.bytes().await else {
+            return artworks_page(&c, &staff.session.csrf, Some("the form did not arrive whole"), None);
+        };
+        let text = || String::from_utf8_lossy(&data).trim().chars().take(300).collect::<String>();
+        match name.as_str() {
+            "image" => image = Some(data.clone()),
+            "title" => label.title = text(),
+            "artist" => label.artist = text(),
+            "year" => label.year = text(),
+            "credit" => label.credit = text(),
+            _ => {}
+        }
+    }
+    let Some(image) = image.filter(|b| !b.is_empty()) else {
+        return artworks_page(&c, &staff.session.csrf, Some("choose an image file"), None);
+    };
+    // Decoding takes time and memory: on the blocking pool, not the server's thread.
+    let added = tokio::task::spawn_blocking(move || shelf.add(&image, label))
+        .await
+        .unwrap_or_else(|e| Err(format!("the upload failed ({e})")));
+    match added {
+        Ok(a) => {
+            audit(peer, &staff.who(), &format!("artwork {} \"{}\" uploaded", a.id, a.info.label.title));
+            Redirect::to("/artworks?done=uploaded").into_response()
+        }
+        Err(why) => artworks_page(&c, &staff.session.csrf, Some(&why), None),
+    }
+}
+
+async fn artwork_file(State(c): State<Arc<Console>>, Path((id, file)): Path<(String, String)>) -> Response {
+    let Some(shelf) = &c.shelf else {
+        return text(StatusCode::NOT_FOUND, "uploads are off on this kiosk");
+    };
+    if !super::artworks::well_formed_id(&id) {
+        return text(StatusCode::NOT_FOUND, "no such artwork");
+    }
+    let path = match file.as_str() {
+        "image.png" => shelf.image_path(&id),
+        "preview.png" => shelf.preview_path(&id),
+        _ => return text(StatusCode::NOT_FOUND, "no such file"),
+    };
+    match std::fs::read(&path) {
+        Ok(bytes) => ([(header::CONTENT_TYPE, "image/png")], bytes).into_response(),
+        Err(_) => text(StatusCode::NOT_FOUND, "no such file"),
+    }
+}
+
+async fn artwork_action(
+    State(c): State<Arc<Console>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    axum::Extension(staff): axum::Extension<Staff>,
+    Path((id, action)): Path<(String, String)>,
+) -> Response {
+    use super::artworks::Preview;
+    let Some(shelf) = c.shelf.clone() else {
+        return text(StatusCode::NOT_FOUND, "uploads are off on this kiosk");
+    };
+    let Some(artwork) = shelf.get(&id) else {
+        return text(StatusCode::NOT_FOUND, "no such artwork");
+    };
+    let path = shelf.scene_path(&id);
+    let label = artwork.info.label.clone();
+    match action.as_str() {
+        "add-to-scene" => {
+            if shelf.preview(&id) != Preview::Ready {
+                return artworks_page(
+                    &c,
+                    &staff.session.csrf,
+                    Some("look at its preview first: it is not painted yet"),
+                    None,
+                );
+            }
+            let r = change_scene(&c, peer, &staff, &format!("artwork {id} added to the scene"), |scene| {
+                scene.entries.push(crate::scene::SceneEntry {
+                    styles: vec![crate::scene::StyleRef { path, weight: 1.0 }],
+                    title: label.title,
+                    artist: label.artist,
+                    year: label.year,
+                    credit: label.credit,
+                    translations: Default::default(),
+                    duration_s: 120.0,
+                    transition: Default::default(),
+                    overrides: Default::default(),
+                });
+                Ok(())
+            });
+            if r.status() == StatusCode::SEE_OTHER { Redirect::to("/artworks?done=added").into_response() } else { r }
+        }
+        "delete" => {
+            let in_scene = c
+                .scenes
+                .as_ref()
+                .and_then(|d| d.scene().ok())
+                .is_some_and(|s| !super::artworks::used_by(&s, &path).is_empty());
+            if in_scene {
+                // Out of the scene first (checked like any save: the last artwork stays).
+                let r = change_scene(&c, peer, &staff, &format!("artwork {id} taken out of the scene"), |scene| {
+                    scene.entries.retain(|e| !e.styles.iter().any(|s| s.path == path));
+                    Ok(())
+                });
+                if r.status() != StatusCode::SEE_OTHER {
+                    return r;
+                }
+            }
+            match shelf.delete(&id) {
+                Ok(()) => {
+                    audit(peer, &staff.who(), &format!("artwork {id} \"{}\" deleted", artwork.info.label.title));
+                    Redirect::to("/artworks?done=deleted").into_response()
+                }
+                Err(why) => artworks_page(&c, &staff.session.csrf, Some(&why), None),
+            }
+        }
+        _ => text(StatusCode::NOT_FOUND, "no such action"),
+    }
+}
+
 fn static_file(content_type: &'static str, body: &'static str) -> Response {
     ([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "no-cache")], body).into_response()
 }
@@ -546,6 +731,9 @@ pub fn router(console: Arc<Console>) -> Router {
         .route("/now/status.json", get(now_status))
         .route("/now/screen.jpg", get(now_screen))
         .route("/now/{action}", post(now_action))
+        .route("/artworks", get(artworks_get))
+        .route("/artworks/upload", post(artwork_upload).layer(DefaultBodyLimit::max(super::artworks::UPLOAD_LIMIT)))
+        .route("/artworks/{id}/{file}", get(artwork_file).post(artwork_action))
         .route("/scenes", get(scenes_get))
         .route("/scenes/entry/{index}", post(scene_entry))
         .route("/scenes/move", post(scene_move))

@@ -41,6 +41,32 @@ pub fn load_rgb(path: &Path) -> Result<RgbImage, EngineError> {
     Ok(img.to_rgb8())
 }
 
+/// Decodes an image held in memory (an upload) with the same limits as [`load_rgb`]; the
+/// error says why in words a curator can act on.
+pub fn decode_rgb(bytes: &[u8]) -> Result<RgbImage, String> {
+    let mut reader = image::ImageReader::new(std::io::Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(|e| format!("cannot read: {e}"))?;
+    if reader.format().is_none() {
+        return Err("this is not a PNG or JPEG image".into());
+    }
+    reader.limits(limits());
+    let img = reader.decode().map_err(|e| match e {
+        image::ImageError::Limits(_) => {
+            format!(
+                "it is too large: at most {MAX_IMAGE_EDGE}x{MAX_IMAGE_EDGE} px and {} MiB decoded",
+                MAX_IMAGE_BYTES >> 20
+            )
+        }
+        image::ImageError::Unsupported(_) => "this is not a PNG or JPEG image".into(),
+        e => format!("it does not decode ({e})"),
+    })?;
+    if img.width() < 8 || img.height() < 8 {
+        return Err(format!("{}x{} px is too small (at least 8x8)", img.width(), img.height()));
+    }
+    Ok(img.to_rgb8())
+}
+
 /// [`load_rgb`], then scaled down once so the longer edge is at most `long_edge` (what is
 /// kept in memory is never larger than what will be used).
 pub fn load_rgb_at_most(path: &Path, long_edge: u32) -> Result<RgbImage, EngineError> {
