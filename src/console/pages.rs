@@ -368,3 +368,57 @@ pub fn artworks(csrf: &str, rows: &[ArtworkRow], problem: Option<&str>, done: Op
         },
     )
 }
+
+#[cfg(test)]
+mod tests {
+    /// WCAG 2 relative luminance of "#rrggbb".
+    fn luminance(hex: &str) -> f64 {
+        let v = u32::from_str_radix(hex.trim_start_matches('#'), 16).unwrap();
+        let channel = |shift: u32| {
+            let c = ((v >> shift) & 0xff) as f64 / 255.0;
+            if c <= 0.04045 { c / 12.92 } else { ((c + 0.055) / 1.055).powf(2.4) }
+        };
+        0.2126 * channel(16) + 0.7152 * channel(8) + 0.0722 * channel(0)
+    }
+
+    fn contrast(a: &str, b: &str) -> f64 {
+        let (x, y) = (luminance(a), luminance(b));
+        (x.max(y) + 0.05) / (x.min(y) + 0.05)
+    }
+
+    /// A colour of the style sheet: a variable (`--ink`) or the first colour of a rule's property.
+    fn css(name: &str) -> String {
+        let sheet = include_str!("static/console.css");
+        let at = sheet.find(&format!("{name}:")).unwrap_or_else(|| panic!("{name} is not in the style sheet"));
+        let rest = &sheet[at..];
+        let hash = rest.find('#').unwrap();
+        rest[hash..hash + 7].to_owned()
+    }
+
+    #[test]
+    fn text_and_buttons_meet_wcag_aa_contrast() {
+        let (ink, paper) = (css("--ink"), css("--paper"));
+        let white = "#ffffff";
+        let pairs = [
+            ("body text", ink.clone(), paper.clone()),
+            ("buttons", white.to_owned(), css("--accent")),
+            ("restart and delete buttons", white.to_owned(), css("--danger")),
+            ("errors", css("--danger"), paper.clone()),
+            ("done messages and healthy", css("--ok"), paper.clone()),
+            (
+                "header",
+                white.to_owned(),
+                css("header { display: flex; gap: 1.5rem; align-items: center; padding: .75rem 1.25rem; background"),
+            ),
+            ("current page in the header", white.to_owned(), css("header nav a[aria-current=\"page\"] { background")),
+            ("move buttons", white.to_owned(), css(".move button { background")),
+            ("disabled buttons", white.to_owned(), css("button:disabled { background")),
+            ("captions", css(".screen figcaption { font-size: .9rem; color"), paper.clone()),
+            ("scene errors", css("--danger"), css("div.problem pre { white-space: pre-wrap; background")),
+        ];
+        for (what, fg, bg) in pairs {
+            let c = contrast(&fg, &bg);
+            assert!(c >= 4.5, "{what}: {fg} on {bg} is {c:.2}:1, below AA's 4.5:1");
+        }
+    }
+}
