@@ -97,13 +97,15 @@ fn numeral_pixels(img: &RgbImage, x0: u32, y0: u32, x1: u32, y1: u32) -> usize {
 
 #[test]
 fn a_visitor_is_noticed_counted_down_painted_and_revealed_and_can_be_painted_again() {
-    // The synthetic visitor comes after 6 s, holds still for 6 s, then stays (looking around).
+    // The synthetic visitor comes 12 s after the camera starts (a cold start of the window under
+    // lavapipe takes up to ~7 s, and the attract screen must be seen first), holds still for
+    // 6 s, then stays (looking around).
     // They wear a real face: the face detector notices them and allows the countdown.
     let mut session = Session::start(
         r#"(
             display: (fullscreen: true, crossfade_ms: 150, attract_after_s: 1000.0),
             source: Synthetic(seed: 3, fps: 10.0, width: 320, height: 240,
-                              visitor: Scripted(away_s: 6.0, still_s: 6.0, stay_s: 400.0),
+                              visitor: Scripted(away_s: 12.0, still_s: 6.0, stay_s: 400.0),
                               face: Some("assets/faces/hopper.png")),
             engine: (threads: 1, snapshot_every: 1, style: (size: 96, iterations: 40, levels: 1)),
             journey: (countdown_s: 3.0, side_by_side_s: 4.0, reveal_s: 400.0),
