@@ -121,16 +121,20 @@ pub fn count_for_statistics(
 ) {
     use crate::console::stats::Happening;
     let Some(playlist) = playlist else { return };
-    let h = desk.board.health();
+    // Two counters under the lock: no copy of the whole report every frame.
+    let (now_visitors, now_paintings) = {
+        let h = desk.board.health.lock().unwrap_or_else(|e| e.into_inner());
+        (h.visitors, h.paintings_finished)
+    };
     let now = chrono::Local::now().naive_local();
     let mut stats = desk.board.stats();
     // The first look is the baseline: totals restored from a saved state are not new visitors.
-    let (visitors, paintings) = seen.unwrap_or((h.visitors, h.paintings_finished));
+    let (visitors, paintings) = seen.unwrap_or((now_visitors, now_paintings));
     let mut happened: Vec<(Happening, String)> = Vec::new();
     let title = &playlist.entry().title;
-    happened.extend((visitors..h.visitors.max(visitors)).map(|_| (Happening::Visitor, title.clone())));
-    happened.extend((paintings..h.paintings_finished.max(paintings)).map(|_| (Happening::Painting, title.clone())));
-    *seen = Some((h.visitors, h.paintings_finished));
+    happened.extend((visitors..now_visitors.max(visitors)).map(|_| (Happening::Visitor, title.clone())));
+    happened.extend((paintings..now_paintings.max(paintings)).map(|_| (Happening::Painting, title.clone())));
+    *seen = Some((now_visitors, now_paintings));
     for c in changed.read().filter(|c| c.by_visitor) {
         if let Some(e) = playlist.scene.entries.get(c.index) {
             happened.push((Happening::Pick, e.title.clone()));

@@ -202,19 +202,18 @@ async fn login_submit(
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Response {
-    let retry_page = |c: &Console, wait: Duration| {
+    let retry_page = |wait: Duration| {
         let minutes = wait.as_secs().div_ceil(60).max(1);
         let token = cookie(&headers, LOGIN_COOKIE).unwrap_or_default().to_owned();
         let problem = format!("Too many wrong passwords from this device. Try again in {minutes} min.");
         let mut r = (StatusCode::TOO_MANY_REQUESTS, pages::login(&token, Some(&problem))).into_response();
         r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(wait.as_secs().max(1)));
-        let _ = c;
         r
     };
     let limited = c.limiter.lock().unwrap_or_else(|e| e.into_inner()).wait(peer.ip(), Instant::now());
     if let Some(wait) = limited {
         audit(peer, "somebody", "sign-in refused (too many wrong passwords)");
-        return retry_page(&c, wait);
+        return retry_page(wait);
     }
     let expected = cookie(&headers, LOGIN_COOKIE).unwrap_or_default();
     if expected.is_empty() || !auth::same(expected, &form.csrf) {
@@ -246,7 +245,7 @@ async fn login_submit(
             };
             audit(peer, "somebody", "wrong password");
             match wait {
-                Some(wait) => retry_page(&c, wait),
+                Some(wait) => retry_page(wait),
                 None => (StatusCode::UNAUTHORIZED, pages::login(expected, Some("That password is not right.")))
                     .into_response(),
             }
