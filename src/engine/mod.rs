@@ -19,6 +19,6 @@ pub use device::{DevicePreference, EngineDevice, GpuOptions, Precision};
 pub use error::{EngineError, catch_torch};
 pub use faces::{FaceBox, FaceWeights};
 pub use live::LiveSettings;
-pub use painter::{Follow, LossParts, Painter, Progress, StyleImage};
-pub use params::{InitKind, LayerWeight, StyleParams};
+pub use painter::{Follow, LossParts, Painter, Progress};
+pub use params::{InitKind, LayerWeight, StyleImage, StyleParams};
 pub use vgg::{Arch, Pooling, Vgg};

@@ -2,7 +2,6 @@
 //! advances one optimiser iteration per [`Painter::step`], so a caller can show, cancel or
 //! retarget the painting between any two steps without reloading the network.
 
-use std::sync::Arc;
 use std::time::Instant;
 
 use image::RgbImage;
@@ -15,18 +14,10 @@ use super::imageio::{fit_long_edge, from_tensor, keep_chroma, resize, resize_ten
 use super::live::{LiveMemory, LiveSettings};
 use super::loss::TermWeights;
 use super::optim::Optimizer;
-use super::params::{InitKind, StyleParams};
+use super::params::{InitKind, StyleImage, StyleParams};
 use super::targets::{self, GramCache, LayerPlan, Targets};
 use super::vgg::Vgg;
 use super::{EngineError, catch_torch};
-
-/// A style image with an identity (for the Gram cache) and its blend weight.
-#[derive(Clone)]
-pub struct StyleImage {
-    pub id: String,
-    pub image: Arc<RgbImage>,
-    pub weight: f64,
-}
 
 /// The loss terms at the last evaluated point: raw Lc, Ls, TV and the weighted total.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]

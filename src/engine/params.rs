@@ -155,3 +155,12 @@ impl StyleParams {
         self.iterations.saturating_mul(self.levels)
     }
 }
+
+/// A style image with an identity (the Gram cache's key) and its blend weight. It lives here,
+/// beside the parameters, because both the targets and the painter use it.
+#[derive(Clone)]
+pub struct StyleImage {
+    pub id: String,
+    pub image: std::sync::Arc<image::RgbImage>,
+    pub weight: f64,
+}

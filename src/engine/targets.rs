@@ -12,8 +12,7 @@ use super::faces::{FaceBox, FaceMaps, FaceWeights};
 use super::imageio::{fit_long_edge, resize, to_tensor};
 use super::live::TemporalTarget;
 use super::loss::gram;
-use super::painter::StyleImage;
-use super::params::StyleParams;
+use super::params::{StyleImage, StyleParams};
 use super::vgg::{Vgg, layer_index};
 
 /// Which VGG layers one forward pass must tap, and what each tap is for.
