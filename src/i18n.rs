@@ -312,6 +312,7 @@ pub const KEYS: &[&str] = &[
     "banner-camera-lost",
     "banner-no-camera",
     "banner-camera-stalled",
+    "banner-painter-waiting",
     "closed-resting",
     "share-page-title",
     "share-page-heading",

@@ -15,6 +15,7 @@ pub mod cli;
 pub mod config;
 pub mod console;
 pub mod engine;
+pub mod farm;
 pub mod i18n;
 pub mod paths;
 pub mod scene;

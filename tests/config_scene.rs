@@ -475,3 +475,45 @@ fn a_scene_entry_carries_its_title_and_credit_per_language() {
         }
     }
 }
+
+#[test]
+fn the_farm_link_needs_a_one_word_kiosk_name_and_a_nats_address_and_round_trips() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("installation.ron");
+    let with = |url: &str, kiosk: &str, extra: &str| {
+        format!(
+            "(\n    engine: (\n        remote: (\n            url: \"{url}\",\n            kiosk: \"{kiosk}\",{extra}\n        ),\n    ),\n)\n"
+        )
+    };
+    std::fs::write(&p, with("nats://10.0.0.5:4222", "hall 2", "")).unwrap();
+    let msg = InstallationConfig::load(&p).unwrap_err().to_string();
+    assert!(msg.contains(":5:") && msg.contains("engine.remote.kiosk") && msg.contains("fix:"), "{msg}");
+    std::fs::write(&p, with("http://10.0.0.5:4222", "hall-2", "")).unwrap();
+    let msg = InstallationConfig::load(&p).unwrap_err().to_string();
+    assert!(msg.contains(":4:") && msg.contains("nats://") && msg.contains("fix:"), "{msg}");
+    std::fs::write(&p, with("tls://10.0.0.5:4222", "hall-2", " user: \"hall-2\",")).unwrap();
+    let msg = InstallationConfig::load(&p).unwrap_err().to_string();
+    assert!(msg.contains("password_file") && msg.contains("fix:"), "{msg}");
+    std::fs::write(&p, with("tls://10.0.0.5:4222", "hall-2", " fallback_after_s: 0.0,")).unwrap();
+    let msg = InstallationConfig::load(&p).unwrap_err().to_string();
+    assert!(msg.contains("fallback_after_s") && msg.contains("fix:"), "{msg}");
+
+    std::fs::write(
+        &p,
+        with(
+            "tls://10.0.0.5:4222",
+            "hall-2",
+            " user: \"hall-2\", password_file: \"/etc/gp/hall-2\", ca: \"/etc/gp/ca.pem\",",
+        ),
+    )
+    .unwrap();
+    let cfg = InstallationConfig::load(&p).unwrap();
+    let remote = cfg.engine.remote.clone().unwrap();
+    assert_eq!((remote.kiosk.as_str(), remote.fallback_after_s), ("hall-2", 3.0));
+    let text = to_ron_string(&cfg);
+    let back: InstallationConfig = parse_ron(&text, Path::new("again.ron")).unwrap();
+    assert_eq!(back.engine.remote, cfg.engine.remote);
+    // The shipped config has no farm: a single kiosk needs no NATS at all.
+    let shipped = InstallationConfig::load(&common::root().join("config/installation.ron")).unwrap();
+    assert_eq!(shipped.engine.remote, None);
+}

@@ -127,6 +127,9 @@ pub fn status_lines(status: &PipelineStatus, fps: Option<f64>, scene_problem: Op
             w.restarts
         ),
     ];
+    if let Some(farm) = &w.farm {
+        lines.push(format!("farm: {}", farm.describe()));
+    }
     if let Some(c) = &status.capture {
         lines.push(format!(
             "source: {} | {:?} | {:.1} fps | frames {} dropped {}",
@@ -224,6 +227,9 @@ fn update_banner(
         (Some(CaptureState::Lost { .. }), _) => Some("banner-camera-lost"),
         (Some(CaptureState::Missing { .. }), _) => Some("banner-no-camera"),
         (Some(CaptureState::Stalled { .. }), _) => Some("banner-camera-stalled"),
+        // The farm: a painting out and no painter heard from for a while (the queue is long,
+        // or a painter died and another takes over); the last picture stays on screen.
+        _ if status.worker.farm.as_ref().is_some_and(|f| f.waiting) => Some("banner-painter-waiting"),
         _ => None,
     };
     for (e, children) in &banner {

@@ -34,7 +34,7 @@ use bevy::window::{CursorOptions, MonitorSelection, WindowMode, WindowResolution
 use crate::capture::{CaptureOptions, factory_for, spawn_capture};
 use crate::config::InstallationConfig;
 use crate::scene::Scene;
-use crate::worker::{WorkerConfig, spawn_worker};
+use crate::worker::WorkerConfig;
 
 pub use journey::{Journey, JourneyRequest, JourneySettings};
 pub use kiosk::KioskSettings;
@@ -196,7 +196,8 @@ pub fn run(cfg: InstallationConfig, root: &Path, options: RunOptions) -> anyhow:
             ..CaptureOptions::default()
         },
     );
-    let worker = spawn_worker(
+    // Local thread, or the painter farm with the local thread as its fallback.
+    let worker = crate::worker::start(
         WorkerConfig {
             intake: if journey { crate::worker::Intake::OnCommand } else { crate::worker::Intake::Stream },
             ..WorkerConfig::from_config(root, &cfg.engine, device)

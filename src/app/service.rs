@@ -114,6 +114,7 @@ fn refresh_health(
     h.paintings_finished = w.paintings_finished;
     h.snapshots = w.snapshots;
     h.gpu_memory = w.gpu_memory;
+    h.farm = w.farm.clone();
     if let Some(c) = &status.capture {
         h.camera_state = format!("{:?}", c.state);
         (h.camera_problem, h.camera_standin) = crate::service::health::camera_report(&c.state);

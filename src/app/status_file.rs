@@ -87,6 +87,7 @@ fn write_status(
         face_detection_ms: status.capture.as_ref().map(|c| c.face_cost_us / 1000.0).unwrap_or(0.0),
         visitors: timings.as_ref().map(|t| t.visitors).unwrap_or(0),
         still_to_countdown_ms: timings.and_then(|t| t.still_to_countdown).map(|d| d.as_secs_f64() * 1000.0),
+        farm: status.worker.farm.as_ref().map(|f| f.describe()).unwrap_or_default(),
     };
     let text = ron::ser::to_string_pretty(&report, ron::ser::PrettyConfig::default()).unwrap_or_default();
     let result = write_atomically(&file.0, text.as_bytes());

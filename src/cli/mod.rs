@@ -6,6 +6,7 @@ mod bench_journey;
 mod bench_mirror;
 pub mod bench_step;
 pub mod console;
+pub mod painter;
 pub mod stylize;
 pub mod test_camera;
 pub mod tools;
@@ -41,6 +42,8 @@ pub enum Command {
     CheckConfig(tools::CheckArgs),
     /// The curator console: `console set-password`.
     Console(console::ConsoleArgs),
+    /// Paint for the kiosks of a painter farm (NATS JetStream); one process per GPU.
+    Painter(painter::PainterArgs),
     /// Engine vs PyTorch reference, same math, same machine, same run.
     Bench(bench_step::BenchArgs),
     /// Live pipeline: capture-to-painting latency, snapshot rate, flicker.

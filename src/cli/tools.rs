@@ -58,6 +58,13 @@ pub struct RunArgs {
     /// Serve the curator console on this address (IP:PORT), whatever the config says.
     #[arg(long, value_name = "ADDR")]
     pub console: Option<String>,
+    /// Paint on the painter farm at this NATS address (nats://HOST:PORT), as this kiosk
+    /// (--kiosk), whatever the config says.
+    #[arg(long, value_name = "URL")]
+    pub farm: Option<String>,
+    /// This kiosk's name on the farm (with --farm).
+    #[arg(long, requires = "farm")]
+    pub kiosk: Option<String>,
 }
 
 impl Default for RunArgs {
@@ -73,6 +80,8 @@ impl Default for RunArgs {
             status_file: None,
             state_file: None,
             console: None,
+            farm: None,
+            kiosk: None,
         }
     }
 }
@@ -119,6 +128,13 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     if let Some(address) = args.console {
         cfg.console.enabled = true;
         cfg.console.listen = address;
+    }
+    if let Some(url) = args.farm {
+        let remote = cfg.engine.remote.get_or_insert_with(Default::default);
+        remote.url = url;
+        if let Some(kiosk) = args.kiosk {
+            remote.kiosk = kiosk;
+        }
     }
     // The overrides go through the same bounds as the file.
     cfg.validate(&crate::paths::resolve(&root, &args.config))?;

@@ -74,7 +74,7 @@ pub fn load_rgb_at_most(path: &Path, long_edge: u32) -> Result<RgbImage, EngineE
 }
 
 /// The image itself when it fits in `long_edge`, else a smaller copy.
-fn shrink_to(img: RgbImage, long_edge: u32) -> RgbImage {
+pub fn shrink_to(img: RgbImage, long_edge: u32) -> RgbImage {
     if img.width().max(img.height()) <= long_edge {
         return img;
     }
@@ -147,4 +147,20 @@ pub fn keep_chroma(painting: &Tensor, photo: &Tensor) -> Tensor {
     let c = apply(&to_yiq, photo);
     let mixed = Tensor::cat(&[p.narrow(1, 0, 1), c.narrow(1, 1, 2)], 1);
     apply(&from_yiq, &mixed).clamp(0.0, 255.0)
+}
+
+/// PNG bytes of an image (lossless: finished paintings, photos sent to a painter).
+pub fn encode_png(img: &RgbImage) -> Vec<u8> {
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png).expect("PNG encoding into memory cannot fail");
+    out.into_inner()
+}
+
+/// JPEG bytes at `quality` (snapshots of a painting in progress: a tenth of the PNG's bytes).
+pub fn encode_jpeg(img: &RgbImage, quality: u8) -> Vec<u8> {
+    let mut out = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, quality)
+        .encode_image(img)
+        .expect("JPEG encoding into memory cannot fail");
+    out
 }

@@ -42,6 +42,8 @@ pub struct Health {
     pub artwork: String,
     /// GPU memory of the engine's device (CUDA only).
     pub gpu_memory: Option<crate::engine::cuda::MemoryStats>,
+    /// With a painter farm: its link, as the worker sees it.
+    pub farm: Option<crate::worker::FarmStatus>,
 }
 
 impl Health {
@@ -70,6 +72,7 @@ impl Health {
             resting: false,
             artwork: String::new(),
             gpu_memory: None,
+            farm: None,
         }
     }
 
@@ -151,6 +154,35 @@ impl Health {
             (self.camera_problem.is_none() && self.camera_standin.is_none()) as u8 as f64,
         );
         metric("visitors_total", "counter", "Visitors noticed.", self.visitors as f64);
+        if let Some(f) = &self.farm {
+            metric("farm_connected", "gauge", "1 while the painter farm's server answers.", f.connected as u8 as f64);
+            metric(
+                "farm_painting_locally",
+                "gauge",
+                "1 while this kiosk paints with its own engine because the farm cannot.",
+                f.painting_locally as u8 as f64,
+            );
+            metric("farm_painters_alive", "gauge", "Painters announced on the farm.", f.painters.len() as f64);
+            metric("farm_jobs_total", "counter", "Paintings sent to the farm.", f.jobs_submitted as f64);
+            metric(
+                "farm_jobs_redelivered_total",
+                "counter",
+                "Paintings another painter took over.",
+                f.redelivered as f64,
+            );
+            metric(
+                "farm_local_fallbacks_total",
+                "counter",
+                "Times the kiosk went to painting locally.",
+                f.fallbacks as f64,
+            );
+            metric(
+                "farm_queue_wait_seconds",
+                "gauge",
+                "From sending the last job to its first snapshot.",
+                f.last_queue_wait.map_or(f64::NAN, |d| d.as_secs_f64()),
+            );
+        }
         if let Some(m) = self.gpu_memory {
             metric("gpu_memory_allocated_bytes", "gauge", "GPU memory held by tensors now.", m.allocated as f64);
             metric(

@@ -47,6 +47,8 @@ pub struct StatusReport {
     pub visitors: u64,
     /// From "still" seen by the camera to the countdown's start, ms.
     pub still_to_countdown_ms: Option<f64>,
+    /// With a painter farm: where the painting is made and which painters are alive.
+    pub farm: String,
 }
 
 impl StatusReport {
@@ -81,6 +83,9 @@ impl StatusReport {
                 None => String::new(),
             };
             row(&mut out, "engine", format!("{}{memory}", self.device));
+        }
+        if !self.farm.is_empty() {
+            row(&mut out, "farm", self.farm.clone());
         }
         if !self.last_error.is_empty() {
             row(&mut out, "last error", self.last_error.clone());

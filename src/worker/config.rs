@@ -33,6 +33,8 @@ pub struct WorkerConfig {
     pub initial: Option<StyleSelection>,
     pub restart_delay: Duration,
     pub intake: Intake,
+    /// Paint on the farm's painters (the local engine is the fallback).
+    pub remote: Option<crate::config::RemoteConfig>,
 }
 
 impl WorkerConfig {
@@ -50,6 +52,7 @@ impl WorkerConfig {
             initial: None,
             restart_delay: Duration::from_millis(300),
             intake: Intake::Stream,
+            remote: engine.remote.clone(),
         }
     }
 }

@@ -63,7 +63,7 @@ pub struct Snapshot {
     pub levels: u32,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Notice {
     pub error: bool,
     pub text: String,
@@ -114,4 +114,68 @@ pub struct WorkerStatus {
     pub run_started: Option<std::time::Instant>,
     /// GPU memory of the engine's device (CUDA with the shim; None on CPU).
     pub gpu_memory: Option<crate::engine::cuda::MemoryStats>,
+    /// With `engine.remote`: how the painter farm is doing.
+    pub farm: Option<FarmStatus>,
+}
+
+/// The kiosk's view of the painter farm.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FarmStatus {
+    pub url: String,
+    pub connected: bool,
+    /// The farm cannot be used now: this kiosk paints with its own engine.
+    pub painting_locally: bool,
+    /// The painter painting this kiosk's job now.
+    pub painter: Option<String>,
+    pub painters: Vec<PainterSeen>,
+    /// Times this kiosk went to painting locally.
+    pub fallbacks: u64,
+    /// Jobs of this kiosk another painter took over (the first one died or stalled).
+    pub redelivered: u64,
+    pub jobs_submitted: u64,
+    /// Submitted to first snapshot of the last job (waiting in the queue, then painting).
+    pub last_queue_wait: Option<Duration>,
+    /// A painting is out and no painter has been heard from for a while.
+    pub waiting: bool,
+}
+
+impl FarmStatus {
+    /// One line for the technician: `status`, the F12 overlay.
+    pub fn describe(&self) -> String {
+        let link = match (self.connected, self.painting_locally) {
+            (_, true) => "painting locally",
+            (true, false) => "painting on the farm",
+            (false, false) => "farm unreachable",
+        };
+        let painters: Vec<String> = self
+            .painters
+            .iter()
+            .map(|p| {
+                format!(
+                    "{} ({}, {:.1} it/s, {})",
+                    p.name,
+                    p.device,
+                    p.iterations_per_second,
+                    if p.busy { "busy" } else { "idle" }
+                )
+            })
+            .collect();
+        format!(
+            "{link} | {} | painters alive: {} | jobs {}, taken over {}, local fallbacks {}",
+            self.url,
+            if painters.is_empty() { "none".to_string() } else { painters.join(", ") },
+            self.jobs_submitted,
+            self.redelivered,
+            self.fallbacks
+        )
+    }
+}
+
+/// A painter announced on the farm.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PainterSeen {
+    pub name: String,
+    pub device: String,
+    pub iterations_per_second: f64,
+    pub busy: bool,
 }

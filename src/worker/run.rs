@@ -2,43 +2,18 @@
 //! policy) after a short delay; the display keeps showing the last painting meanwhile.
 
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, Sender, select};
+use crossbeam_channel::{Receiver, select};
 
 use super::config::{Intake, WorkerConfig};
+use super::handle::WorkerHandle;
 use super::messages::*;
 use super::outbox::Outbox;
 use super::styles::StyleLibrary;
 use crate::capture::Frame;
 use crate::config::Policy;
 use crate::engine::{EngineError, Painter, StyleParams, Vgg};
-
-pub struct WorkerHandle {
-    pub commands: Sender<Command>,
-    pub events: Receiver<Event>,
-    pub status: Arc<Mutex<WorkerStatus>>,
-    thread: Option<JoinHandle<()>>,
-}
-
-impl WorkerHandle {
-    pub fn status(&self) -> WorkerStatus {
-        self.status.lock().expect("worker status lock").clone()
-    }
-    pub fn shutdown(&mut self) {
-        let _ = self.commands.send(Command::Shutdown);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
-impl Drop for WorkerHandle {
-    fn drop(&mut self) {
-        let _ = self.commands.send(Command::Shutdown);
-    }
-}
 
 /// The smallest size an out-of-memory error shrinks the painting to.
 const SMALLEST_SIZE: u32 = 64;
@@ -98,10 +73,10 @@ pub fn spawn_worker(config: WorkerConfig, frames: Receiver<Frame>) -> WorkerHand
         .name("style-worker".into())
         .spawn(move || supervise(link))
         .expect("spawn worker thread");
-    WorkerHandle { commands: cmd_tx, events: ev_rx, status, thread: Some(thread) }
+    WorkerHandle::new(cmd_tx, ev_rx, status, thread)
 }
 
-fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
+pub(crate) fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
     p.downcast_ref::<String>()
         .cloned()
         .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))

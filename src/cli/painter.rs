@@ -1,0 +1,70 @@
+//! `gallery-painter painter`: paint for the kiosks of a farm (one process per GPU).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+use clap::Args;
+
+use crate::farm::FarmConnection;
+use crate::farm::painter_service::{PainterOptions, serve};
+
+#[derive(Args, Debug)]
+pub struct PainterArgs {
+    /// The farm's NATS server.
+    #[arg(long, default_value = "nats://127.0.0.1:4222")]
+    pub nats: String,
+    /// This painter's name on the farm (default: the host name).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// The painters' user on the server, with --password-file.
+    #[arg(long, requires = "password_file")]
+    pub user: Option<String>,
+    #[arg(long)]
+    pub password_file: Option<PathBuf>,
+    /// The farm's private CA certificate (turns TLS on).
+    #[arg(long)]
+    pub ca: Option<PathBuf>,
+    /// Installation config: the engine's weights, device, precision and GPU levers.
+    #[arg(long, default_value = "config/installation.ron")]
+    pub config: PathBuf,
+    /// Jobs asking for a larger painting are painted at this size.
+    #[arg(long, default_value_t = 1024)]
+    pub max_size: u32,
+}
+
+pub fn run(args: PainterArgs) -> anyhow::Result<()> {
+    let (cfg, root) = super::tools::load_config(&args.config)?;
+    let e = &cfg.engine;
+    let device = crate::engine::device::select(e.device, e.precision, e.threads, e.gpu)?;
+    let faults = match std::env::var(crate::service::faults::ENV) {
+        Ok(text) => crate::service::faults::parse(&text).map_err(anyhow::Error::msg)?,
+        Err(_) => Vec::new(),
+    };
+    let name = args.name.unwrap_or_else(host_name);
+    let stop = Arc::new(AtomicBool::new(false));
+    serve(
+        PainterOptions {
+            name,
+            connection: FarmConnection {
+                url: args.nats,
+                user: args.user,
+                password_file: args.password_file,
+                ca: args.ca,
+            },
+            weights: crate::paths::resolve(&root, &e.weights),
+            device,
+            max_size: args.max_size.clamp(32, 4096),
+            faults,
+        },
+        stop,
+    )
+}
+
+/// The host name as one subject token.
+fn host_name() -> String {
+    let name = std::fs::read_to_string("/etc/hostname").unwrap_or_default();
+    let name: String =
+        name.trim().chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' }).take(64).collect();
+    if name.is_empty() { "painter".into() } else { name }
+}

@@ -1,0 +1,11 @@
+//! The painter farm: several kiosks share painters (GPU boxes in the back room) through
+//! NATS JetStream. No Bevy here: the painter service runs headless, and the kiosk's remote
+//! worker keeps the worker contract the display already uses.
+
+pub mod connection;
+pub mod painter_service;
+pub mod protocol;
+pub mod remote;
+pub mod styles;
+
+pub use connection::FarmConnection;

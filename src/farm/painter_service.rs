@@ -1,0 +1,490 @@
+//! `gallery-painter painter`: one process per GPU (or CPU) that paints for every kiosk.
+//! It pulls jobs from the shared consumer one at a time, keeps the job alive with progress
+//! acks while it paints, publishes snapshots as it goes and the finished painting durably,
+//! then acknowledges. What it cannot paint is terminated with a message for the kiosk; what
+//! does not fit in memory goes back to the queue with a delay.
+//!
+//! The engine runs on this (blocking) thread; the NATS client runs on a small tokio runtime
+//! beside it, and the thread waits on it only to publish.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use async_nats::jetstream::{self, AckKind};
+use bytes::Bytes;
+use futures_util::StreamExt;
+use image::RgbImage;
+
+use super::connection::FarmConnection;
+use super::protocol::{self, Announcement, JobSpec, Progress};
+use crate::engine::params::MAX_STYLE_EDGE;
+use crate::engine::{EngineDevice, EngineError, Painter, StyleImage, StyleParams, Vgg, imageio};
+use crate::service::faults::{FaultKind, ScheduledFault};
+
+/// Style images kept decoded, by hash (the painter's Gram cache is keyed by the same hash).
+const KEPT_STYLES: usize = 16;
+/// Cancelled job ids remembered (a cancel may arrive before its job is pulled).
+const KEPT_CANCELS: usize = 256;
+/// Snapshots of a painting in progress are JPEG at this quality; the finished one is PNG.
+const SNAPSHOT_QUALITY: u8 = 88;
+
+pub struct PainterOptions {
+    pub name: String,
+    pub connection: FarmConnection,
+    pub weights: std::path::PathBuf,
+    pub device: EngineDevice,
+    /// Jobs asking for more are painted at this size (a kiosk cannot make a painter run out of memory).
+    pub max_size: u32,
+    /// Drills: `worker-oom@T` makes the first step after T seconds fail as out of memory.
+    pub faults: Vec<ScheduledFault>,
+}
+
+/// Paints until `stop` is set (SIGTERM): the job in hand then goes back to the queue at once.
+pub fn serve(opts: PainterOptions, stop: Arc<AtomicBool>) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        protocol::valid_name(&opts.name),
+        "painter name `{}` must be letters, digits, `-` or `_`\n  fix: --name gpu-1",
+        opts.name
+    );
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .thread_name("painter-nats")
+        .enable_all()
+        .build()
+        .context("cannot start the NATS client's runtime")?;
+    // SIGTERM (systemctl stop) and Ctrl-C: the job in hand goes back to the queue at once.
+    runtime.spawn(stop_on_signal(stop.clone()));
+    let client = runtime.block_on(opts.connection.connect("painter", &opts.name))?;
+    let mut told = false;
+    while client.connection_state() != async_nats::connection::State::Connected {
+        if stop.load(Ordering::Relaxed) {
+            return Ok(());
+        }
+        if !told {
+            tracing::warn!("painter: waiting for the farm's server at {}", opts.connection.url);
+            told = true;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let js = {
+        let _inside = runtime.enter();
+        jetstream::new(client.clone())
+    };
+    let setup = runtime
+        .block_on(protocol::ensure(&js, super::connection::max_payload(&client)))
+        .map_err(|e| anyhow::anyhow!("cannot set up the farm's streams on {}: {e}", opts.connection.url))?;
+
+    let vgg = Vgg::load(&opts.weights, opts.device.device, StyleParams::default().pooling)?;
+    let painter = Painter::new(vgg, opts.device, StyleParams::default())?;
+    tracing::info!("painter {} ready on {} (farm {})", opts.name, opts.device.describe(), opts.connection.url);
+
+    let announcement = Arc::new(Mutex::new(Announcement {
+        name: opts.name.clone(),
+        device: opts.device.describe(),
+        ..Default::default()
+    }));
+    let max_payload = super::connection::max_payload(&client);
+    runtime.spawn(announce(js.clone(), setup.announcements.clone(), announcement.clone(), stop.clone(), max_payload));
+    let cancelled = Arc::new(Mutex::new(Cancelled::default()));
+    let subscription = runtime.block_on(client.subscribe("gp.cancel.*"))?;
+    runtime.spawn(listen_for_cancels(subscription, cancelled.clone()));
+
+    let mut service = PainterService {
+        runtime: &runtime,
+        client,
+        js,
+        styles: setup.styles,
+        painter,
+        decoded: HashMap::new(),
+        decoded_order: VecDeque::new(),
+        announcement: announcement.clone(),
+        cancelled,
+        stop: stop.clone(),
+        opts,
+        started: Instant::now(),
+    };
+    while !stop.load(Ordering::Relaxed) {
+        let next = runtime.block_on(async {
+            let mut batch = setup.painters.batch().max_messages(1).expires(Duration::from_secs(2)).messages().await?;
+            batch.next().await.transpose()
+        });
+        match next {
+            Ok(Some(job)) => service.paint(job),
+            Ok(None) => {}
+            Err(e) => {
+                tracing::warn!("painter: cannot pull jobs ({e}); retrying");
+                std::thread::sleep(Duration::from_secs(1));
+            }
+        }
+    }
+    // Gone at once from the list, not after the TTL.
+    let name = service.opts.name.clone();
+    let _ = runtime
+        .block_on(async { tokio::time::timeout(Duration::from_secs(2), setup.announcements.delete(&name)).await });
+    tracing::info!("painter {name} stopped");
+    Ok(())
+}
+
+async fn stop_on_signal(stop: Arc<AtomicBool>) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
+        return;
+    };
+    let term = Box::pin(term.recv());
+    let int = Box::pin(int.recv());
+    futures_util::future::select(term, int).await;
+    tracing::info!("painter: stopping (signal); the job in hand goes back to the queue");
+    stop.store(true, Ordering::Relaxed);
+}
+
+#[derive(Default)]
+struct Cancelled {
+    ids: HashSet<String>,
+    order: VecDeque<String>,
+}
+
+async fn listen_for_cancels(mut subscription: async_nats::Subscriber, cancelled: Arc<Mutex<Cancelled>>) {
+    while let Some(m) = subscription.next().await {
+        let Ok(job) = std::str::from_utf8(&m.payload) else { continue };
+        let mut c = cancelled.lock().expect("cancel list");
+        if c.ids.insert(job.to_string()) {
+            c.order.push_back(job.to_string());
+        }
+        while c.order.len() > KEPT_CANCELS {
+            if let Some(old) = c.order.pop_front() {
+                c.ids.remove(&old);
+            }
+        }
+    }
+}
+
+async fn announce(
+    js: jetstream::Context,
+    mut kv: jetstream::kv::Store,
+    what: Arc<Mutex<Announcement>>,
+    stop: Arc<AtomicBool>,
+    max_payload: usize,
+) {
+    let mut failures = 0;
+    while !stop.load(Ordering::Relaxed) {
+        let (name, body) = {
+            let a = what.lock().expect("announcement");
+            (a.name.clone(), serde_json::to_vec(&*a).expect("announcement is JSON"))
+        };
+        match kv.put(&name, body.into()).await {
+            Ok(_) => failures = 0,
+            Err(e) => {
+                failures += 1;
+                tracing::debug!("painter: announcement not stored ({e})");
+                // A server that lost its store (a new machine): set the farm up again.
+                if failures >= 3
+                    && let Ok(setup) = protocol::ensure(&js, max_payload).await
+                {
+                    tracing::info!("painter: the farm's streams were set up again");
+                    kv = setup.announcements;
+                }
+            }
+        }
+        tokio::time::sleep(protocol::ANNOUNCE_EVERY).await;
+    }
+}
+
+struct PainterService<'a> {
+    runtime: &'a tokio::runtime::Runtime,
+    client: async_nats::Client,
+    js: jetstream::Context,
+    styles: jetstream::object_store::ObjectStore,
+    painter: Painter,
+    decoded: HashMap<String, Arc<RgbImage>>,
+    decoded_order: VecDeque<String>,
+    announcement: Arc<Mutex<Announcement>>,
+    cancelled: Arc<Mutex<Cancelled>>,
+    stop: Arc<AtomicBool>,
+    opts: PainterOptions,
+    started: Instant,
+}
+
+/// How a job ended on this painter.
+enum Outcome {
+    Finished(RgbImage),
+    /// Cannot be painted anywhere: tell the kiosk, never deliver it again.
+    Refused(String),
+    /// Out of memory here: back to the queue, later.
+    OutOfMemory(String),
+    Cancelled,
+    /// This painter is stopping: back to the queue now.
+    Stopping,
+}
+
+impl PainterService<'_> {
+    fn paint(&mut self, job: jetstream::Message) {
+        let attempt = job.info().map(|i| i.delivered.max(1) as u32).unwrap_or(1);
+        let spec = match job.headers.as_ref().and_then(|h| h.get(protocol::H_SPEC)).map(|v| v.as_str().to_string()) {
+            Some(text) => serde_json::from_str::<JobSpec>(&text),
+            // A visitor left: their kiosk replaced the queued photo with an empty job.
+            None if job.payload.is_empty() => return self.ack(&job, AckKind::Term),
+            None => {
+                tracing::warn!("painter: a job on {} has no {} header; dropped", job.subject, protocol::H_SPEC);
+                return self.ack(&job, AckKind::Term);
+            }
+        };
+        let spec = match spec {
+            // The subject names the kiosk (and only that kiosk may publish on it).
+            Ok(spec) if job.subject.as_str() == protocol::job_subject(&spec.kiosk) => spec,
+            Ok(spec) => {
+                tracing::warn!(
+                    "painter: job {} names kiosk {} but came on {}; dropped",
+                    spec.job,
+                    spec.kiosk,
+                    job.subject
+                );
+                return self.ack(&job, AckKind::Term);
+            }
+            Err(e) => {
+                tracing::warn!("painter: a job on {} has an unreadable description ({e}); dropped", job.subject);
+                return self.ack(&job, AckKind::Term);
+            }
+        };
+        let mut progress = Progress {
+            job: spec.job.clone(),
+            attempt,
+            painter: self.opts.name.clone(),
+            levels: spec.params.levels,
+            ..Default::default()
+        };
+        if attempt > 1 {
+            tracing::info!("painter: job {} of kiosk {} again (delivery {attempt})", spec.job, spec.kiosk);
+        }
+        self.announcement.lock().expect("announcement").job = Some(format!("{}/{}", spec.kiosk, spec.job));
+        let outcome = self.run_job(&job, &spec, &mut progress);
+        self.announcement.lock().expect("announcement").job = None;
+        match outcome {
+            Outcome::Finished(painting) => {
+                progress.finished = true;
+                let published = self.runtime.block_on(async {
+                    self.js
+                        .publish_with_headers(
+                            protocol::result_subject(&spec.kiosk, &spec.job),
+                            progress.to_headers(),
+                            Bytes::from(imageio::encode_png(&painting)),
+                        )
+                        .await?
+                        .await
+                        .map_err(async_nats::Error::from)
+                });
+                match published {
+                    Ok(_) => {
+                        self.announcement.lock().expect("announcement").paintings += 1;
+                        tracing::info!(
+                            "painter: job {} of kiosk {} finished ({} iterations, {:.2} it/s)",
+                            spec.job,
+                            spec.kiosk,
+                            progress.iteration,
+                            progress.iterations_per_second
+                        );
+                        self.ack(&job, AckKind::Ack)
+                    }
+                    // Not kept: the job comes back (here or elsewhere) after the ack wait.
+                    Err(e) => tracing::warn!("painter: the painting of job {} was not stored ({e})", spec.job),
+                }
+            }
+            Outcome::Refused(reason) => {
+                tracing::warn!("painter: job {} of kiosk {} cannot be painted: {reason}", spec.job, spec.kiosk);
+                progress.error = Some(reason);
+                let subject = protocol::result_subject(&spec.kiosk, &spec.job);
+                let headers = progress.to_headers();
+                let _ = self.runtime.block_on(async {
+                    self.js
+                        .publish_with_headers(subject, headers, Bytes::new())
+                        .await?
+                        .await
+                        .map_err(async_nats::Error::from)
+                });
+                self.ack(&job, AckKind::Term);
+            }
+            Outcome::OutOfMemory(e) => {
+                tracing::warn!(
+                    "painter: out of memory on job {} ({e}); handed back for {:.0} s",
+                    spec.job,
+                    protocol::OOM_RETRY_DELAY.as_secs_f64()
+                );
+                self.ack(&job, AckKind::Nak(Some(protocol::OOM_RETRY_DELAY)));
+            }
+            Outcome::Cancelled => {
+                tracing::info!("painter: job {} of kiosk {} cancelled (the visitor left)", spec.job, spec.kiosk);
+                self.ack(&job, AckKind::Term);
+            }
+            Outcome::Stopping => self.ack(&job, AckKind::Nak(None)),
+        }
+    }
+
+    fn ack(&self, job: &jetstream::Message, kind: AckKind) {
+        if let Err(e) = self.runtime.block_on(job.ack_with(kind)) {
+            tracing::warn!("painter: acknowledgement not sent ({e})");
+        }
+    }
+
+    fn is_cancelled(&self, job: &str) -> bool {
+        self.cancelled.lock().expect("cancel list").ids.contains(job)
+    }
+
+    fn run_job(&mut self, job: &jetstream::Message, spec: &JobSpec, progress: &mut Progress) -> Outcome {
+        let content = match imageio::decode_rgb(&job.payload) {
+            Ok(img) => img,
+            Err(e) => return Outcome::Refused(format!("the photo cannot be used: {e}")),
+        };
+        let styles = match self.styles_of(spec) {
+            Ok(s) => s,
+            Err(e) => return Outcome::Refused(e),
+        };
+        let mut params = spec.params.clone();
+        params.size = params.size.min(self.opts.max_size);
+        if let Err(e) = params.validate() {
+            return Outcome::Refused(format!("the parameters are refused: {e}"));
+        }
+        if params.pooling != self.painter.params().pooling {
+            // Pooling is part of the network as loaded.
+            match Vgg::load(&self.opts.weights, self.opts.device.device, params.pooling)
+                .and_then(|vgg| Painter::new(vgg, self.opts.device, params.clone()))
+            {
+                Ok(p) => self.painter = p,
+                Err(e) => return classify(e),
+            }
+        }
+        let snapshot_every = spec.snapshot_every.clamp(1, 1000);
+        self.painter.set_loss_readback_every(snapshot_every);
+        let ready = self.painter.set_params(params).and_then(|_| self.painter.set_styles(styles)).and_then(|_| {
+            self.painter.set_faces(spec.faces.clone());
+            self.painter.set_content(content);
+            self.painter.restart(None)
+        });
+        if let Err(e) = ready {
+            return classify(e);
+        }
+        let snapshots = protocol::snapshot_subject(&spec.kiosk, &spec.job);
+        let mut last_progress_ack = Instant::now();
+        let mut steps_since_snapshot = 0;
+        loop {
+            if self.is_cancelled(&spec.job) {
+                self.painter.forget();
+                return Outcome::Cancelled;
+            }
+            if self.stop.load(Ordering::Relaxed) {
+                self.painter.forget();
+                return Outcome::Stopping;
+            }
+            if last_progress_ack.elapsed() >= protocol::PROGRESS_EVERY {
+                self.ack(job, AckKind::Progress);
+                last_progress_ack = Instant::now();
+            }
+            let step = match self.take_fault() {
+                Some(e) => Err(e),
+                None => self.painter.step(),
+            };
+            let p = match step {
+                Ok(p) => p,
+                Err(e) => {
+                    self.painter.forget();
+                    return classify(e);
+                }
+            };
+            self.announcement.lock().expect("announcement").iterations_per_second = p.iterations_per_second;
+            progress.iteration = p.iteration;
+            progress.total_iterations = p.total_iterations;
+            progress.level = p.level;
+            progress.loss = p.losses.total;
+            progress.iterations_per_second = p.iterations_per_second;
+            steps_since_snapshot += 1;
+            let finished = self.painter.is_finished();
+            if finished {
+                let painting = self.painter.painting();
+                self.painter.forget();
+                return match painting {
+                    Ok(img) => Outcome::Finished(img),
+                    Err(e) => classify(e),
+                };
+            }
+            if progress.seq == 0 || steps_since_snapshot >= snapshot_every {
+                steps_since_snapshot = 0;
+                progress.seq += 1;
+                match self.painter.painting() {
+                    Ok(img) => {
+                        let body = Bytes::from(imageio::encode_jpeg(&img, SNAPSHOT_QUALITY));
+                        let headers = progress.to_headers();
+                        // Core NATS: a kiosk that is not listening misses it, and that is fine.
+                        let _ =
+                            self.runtime.block_on(self.client.publish_with_headers(snapshots.clone(), headers, body));
+                    }
+                    Err(e) => return classify(e),
+                }
+            }
+        }
+    }
+
+    /// A scheduled drill, due now.
+    fn take_fault(&mut self) -> Option<EngineError> {
+        let due = self.opts.faults.iter().position(|f| f.at <= self.started.elapsed())?;
+        let fault = self.opts.faults.remove(due);
+        match fault.kind {
+            FaultKind::WorkerOutOfMemory => Some(EngineError::Torch("CUDA out of memory (injected fault)".into())),
+            FaultKind::WorkerPanic => panic!("injected fault: painter panic"),
+            FaultKind::WorkerHang(d) => {
+                tracing::warn!("injected fault: the painter hangs for {:.0} s", d.as_secs_f64());
+                std::thread::sleep(d);
+                None
+            }
+            FaultKind::RenderHang(_) => None,
+        }
+    }
+
+    /// The job's style images, from this painter's cache or the object store, checked against
+    /// their hash.
+    fn styles_of(&mut self, spec: &JobSpec) -> Result<Vec<StyleImage>, String> {
+        if spec.styles.is_empty() {
+            return Err("the job names no style image".into());
+        }
+        let mut out = Vec::new();
+        for s in &spec.styles {
+            let image = match self.decoded.get(&s.sha256) {
+                Some(img) => img.clone(),
+                None => {
+                    let bytes = self.runtime.block_on(async {
+                        let mut object = self.styles.get(&s.sha256).await?;
+                        let mut bytes = Vec::new();
+                        tokio::io::AsyncReadExt::read_to_end(&mut object, &mut bytes).await?;
+                        Ok::<_, async_nats::Error>(bytes)
+                    });
+                    let bytes =
+                        bytes.map_err(|e| format!("style image {} is not on the server ({e})", short(&s.sha256)))?;
+                    if super::styles::sha256_hex(&bytes) != s.sha256 {
+                        return Err(format!("style image {} does not match its hash", short(&s.sha256)));
+                    }
+                    let img = imageio::decode_rgb(&bytes)
+                        .map_err(|e| format!("style image {} cannot be used: {e}", short(&s.sha256)))?;
+                    let img = Arc::new(imageio::shrink_to(img, MAX_STYLE_EDGE));
+                    self.decoded.insert(s.sha256.clone(), img.clone());
+                    self.decoded_order.push_back(s.sha256.clone());
+                    while self.decoded_order.len() > KEPT_STYLES {
+                        if let Some(old) = self.decoded_order.pop_front() {
+                            self.decoded.remove(&old);
+                        }
+                    }
+                    img
+                }
+            };
+            out.push(StyleImage { id: format!("sha256:{}", s.sha256), image, weight: s.weight });
+        }
+        Ok(out)
+    }
+}
+
+fn short(hash: &str) -> &str {
+    &hash[..hash.len().min(12)]
+}
+
+fn classify(e: EngineError) -> Outcome {
+    if e.is_out_of_memory() { Outcome::OutOfMemory(e.to_string()) } else { Outcome::Refused(e.to_string()) }
+}

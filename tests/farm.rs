@@ -1,0 +1,474 @@
+//! The painter farm against a real nats-server (Debian's 2.9) and real painter processes
+//! (`gallery-painter painter`), with the kiosk's remote worker as the app uses it. Tiny
+//! paintings on CPU: what is tested is who paints, what survives, and what is deleted.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use common::nats::{NatsServer, PainterProcess};
+use gallery_painter::capture::Frame;
+use gallery_painter::config::{EngineConfig, RemoteConfig};
+use gallery_painter::engine::StyleParams;
+use gallery_painter::farm::protocol;
+use gallery_painter::worker::{
+    self, Command, Event, Intake, Snapshot, StyleSelection, WorkerConfig, WorkerHandle, WorkerStatus,
+};
+
+fn params(iterations: u32) -> StyleParams {
+    StyleParams { size: 48, iterations, levels: 1, ..EngineConfig::default().style }
+}
+
+fn selection(iterations: u32) -> StyleSelection {
+    StyleSelection {
+        key: "Primary Rhythm".into(),
+        styles: vec![(common::style_path("primary_rhythm.png"), 1.0)],
+        params: params(iterations),
+    }
+}
+
+fn kiosk(url: &str, name: &str, iterations: u32, fallback_after_s: f64) -> WorkerHandle {
+    kiosk_as(RemoteConfig { url: url.into(), kiosk: name.into(), fallback_after_s, ..Default::default() }, iterations)
+}
+
+fn kiosk_as(remote: RemoteConfig, iterations: u32) -> WorkerHandle {
+    let engine = EngineConfig { weights: common::weights(), remote: Some(remote), ..EngineConfig::default() };
+    let (_keep, frames) = crossbeam_channel::bounded::<Frame>(1);
+    std::mem::forget(_keep);
+    worker::start(
+        WorkerConfig {
+            intake: Intake::OnCommand,
+            snapshot_every: 2,
+            default_params: params(iterations),
+            initial: Some(selection(iterations)),
+            ..WorkerConfig::from_config(&common::root(), &engine, common::cpu())
+        },
+        frames,
+    )
+}
+
+fn frame(seq: u64, seed: u32) -> Frame {
+    let image = gallery_painter::capture::synthetic::SyntheticScene::new(seed as u64, 0.0, 96, 72).render(0.0);
+    Frame { image: Arc::new(image), seq, captured_at: Instant::now(), faces: vec![] }
+}
+
+fn paint(w: &WorkerHandle, seq: u64) {
+    w.commands.send(Command::PaintFrame(frame(seq, seq as u32))).unwrap();
+}
+
+/// Events until `until` says stop (returns what it stopped on), or panics at the deadline.
+fn wait_for<T>(
+    w: &WorkerHandle,
+    secs: u64,
+    what: &str,
+    mut until: impl FnMut(&Event, &WorkerStatus) -> Option<T>,
+) -> T {
+    let end = Instant::now() + Duration::from_secs(secs);
+    loop {
+        match w.events.recv_timeout(Duration::from_millis(100)) {
+            Ok(e) => {
+                if let Event::Notice(n) = &e {
+                    eprintln!("notice: {}", n.text);
+                }
+                if let Some(t) = until(&e, &w.status()) {
+                    return t;
+                }
+            }
+            Err(_) => {
+                if let Some(t) = until(&Event::Notice(Default::default()), &w.status()) {
+                    return t;
+                }
+            }
+        }
+        assert!(Instant::now() < end, "timed out waiting for {what}; status {:?}", w.status());
+    }
+}
+
+fn finished(seq: u64) -> impl FnMut(&Event, &WorkerStatus) -> Option<Snapshot> {
+    move |e, _| match e {
+        Event::Snapshot(s) if s.finished && s.frame_seq == seq => Some(s.clone()),
+        _ => None,
+    }
+}
+
+fn farm(status: &WorkerStatus) -> gallery_painter::worker::FarmStatus {
+    status.farm.clone().expect("a remote worker reports the farm")
+}
+
+fn wait_painters(w: &WorkerHandle, n: usize) {
+    wait_for(w, 120, &format!("{n} painters announced"), |_, s| (farm(s).painters.len() >= n).then_some(()));
+}
+
+#[test]
+fn two_kiosks_and_two_painters_paint_every_visitor_and_see_only_their_own() {
+    let server = NatsServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let _p1 = PainterProcess::start(&server.url, "p1", dir.path(), None);
+    let _p2 = PainterProcess::start(&server.url, "p2", dir.path(), None);
+    let a = kiosk(&server.url, "hall-a", 12, 60.0);
+    let b = kiosk(&server.url, "hall-b", 12, 60.0);
+    wait_painters(&a, 2);
+    let mut painted_by = std::collections::BTreeSet::new();
+    for round in 0..3u64 {
+        paint(&a, 100 + round);
+        paint(&b, 200 + round);
+        let sa = wait_for(&a, 120, "kiosk a's painting", finished(100 + round));
+        let sb = wait_for(&b, 120, "kiosk b's painting", finished(200 + round));
+        for s in [&sa, &sb] {
+            assert_eq!(s.iteration, 12);
+            assert_eq!(s.style_key, "Primary Rhythm");
+            assert_eq!(s.image.dimensions(), (48, 36), "painted at the selection's size");
+        }
+        // Each kiosk's events are its own visitor's only.
+        for (w, other) in [(&a, 200..300), (&b, 100..200)] {
+            for e in w.events.try_iter() {
+                if let Event::Snapshot(s) = e {
+                    assert!(!other.contains(&s.frame_seq), "a kiosk got another kiosk's painting");
+                }
+            }
+        }
+        painted_by.extend(farm(&a.status()).painters.iter().map(|p| p.name.clone()));
+    }
+    let fa = farm(&a.status());
+    assert!(fa.connected && !fa.painting_locally, "{fa:?}");
+    assert_eq!(fa.jobs_submitted, 3);
+    assert_eq!(fa.fallbacks, 0);
+    assert_eq!(a.status().paintings_finished, 3);
+    assert_eq!(painted_by, ["p1".to_string(), "p2".to_string()].into());
+    // The work queue is empty: every job was acknowledged.
+    let jsz = server.monitor("/jsz?streams=true");
+    let jobs = jsz["account_details"][0]["stream_detail"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == protocol::JOBS_STREAM)
+        .unwrap()["state"]["messages"]
+        .as_u64();
+    assert_eq!(jobs, Some(0), "{jsz}");
+}
+
+#[test]
+fn a_painter_killed_mid_painting_hands_the_job_to_another_and_the_visitor_gets_a_painting() {
+    let server = NatsServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let mut painters = [
+        PainterProcess::start(&server.url, "p1", dir.path(), None),
+        PainterProcess::start(&server.url, "p2", dir.path(), None),
+    ];
+    // Long enough to be killed in the middle.
+    let w = kiosk(&server.url, "hall-a", 400, 60.0);
+    wait_painters(&w, 2);
+    paint(&w, 1);
+    let (first, seen_at) = wait_for(&w, 120, "a first snapshot", |e, s| match e {
+        Event::Snapshot(snap) if !snap.finished && snap.iteration >= 4 => {
+            Some((farm(s).painter.clone().unwrap(), snap.iteration))
+        }
+        _ => None,
+    });
+    let victim = painters.iter_mut().find(|p| p.name == first).unwrap();
+    victim.kill();
+    eprintln!("killed {first} at iteration {seen_at}");
+    let mut notices = Vec::new();
+    let mut said_waiting = false;
+    let done = wait_for(&w, 240, "the painting finished by the other painter", |e, s| {
+        said_waiting |= farm(s).waiting;
+        match e {
+            Event::Notice(n) if !n.text.is_empty() => {
+                notices.push(n.text.clone());
+                None
+            }
+            Event::Snapshot(s) if s.finished && s.frame_seq == 1 => Some(s.clone()),
+            // Never back to an earlier state of the painting on screen.
+            Event::Snapshot(s) => {
+                assert!(s.iteration >= seen_at, "the screen went back to iteration {}", s.iteration);
+                None
+            }
+            _ => None,
+        }
+    });
+    assert_eq!(done.iteration, 400);
+    // The screen said it waits (the banner), and stopped saying so when the painting came.
+    assert!(said_waiting && !farm(&w.status()).waiting);
+    let f = farm(&w.status());
+    assert_eq!(f.redelivered, 1, "{f:?}");
+    assert!(!f.painting_locally, "the farm finished it, not the kiosk: {f:?}");
+    let survivor = if first == "p1" { "p2" } else { "p1" };
+    assert!(notices.iter().any(|n| n.contains(survivor) && n.contains("painter stopped")), "{notices:?}");
+}
+
+#[test]
+fn without_the_server_the_kiosk_paints_locally_and_returns_to_the_farm_by_itself() {
+    let mut server = NatsServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let _p = PainterProcess::start(&server.url, "p1", dir.path(), None);
+    let w = kiosk(&server.url, "hall-a", 10, 2.0);
+    wait_painters(&w, 1);
+    paint(&w, 1);
+    wait_for(&w, 120, "a farm painting", finished(1));
+    assert!(!farm(&w.status()).painting_locally);
+
+    let fallbacks_before = farm(&w.status()).fallbacks;
+    server.stop();
+    let stopped = Instant::now();
+    wait_for(&w, 30, "painting locally", |_, s| farm(s).painting_locally.then_some(()));
+    let switched = stopped.elapsed();
+    assert!(switched < Duration::from_secs(8), "took {switched:?}");
+    assert!(w.status().device.contains("painting locally"), "{}", w.status().device);
+    paint(&w, 2);
+    wait_for(&w, 180, "a local painting", finished(2));
+    assert_eq!(farm(&w.status()).jobs_submitted, 1, "nothing was sent while the server was away");
+
+    server.restart();
+    wait_for(&w, 60, "back on the farm", |_, s| (!farm(s).painting_locally).then_some(()));
+    paint(&w, 3);
+    wait_for(&w, 120, "a farm painting again", finished(3));
+    let f = farm(&w.status());
+    assert_eq!((f.jobs_submitted, f.fallbacks), (2, fallbacks_before + 1), "{f:?}");
+}
+
+#[test]
+fn a_photo_that_cannot_be_painted_is_refused_once_and_an_oom_painter_hands_the_job_back() {
+    let server = NatsServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    // Its first step fails as a GPU out of memory would.
+    let painter = PainterProcess::start(&server.url, "p1", dir.path(), Some("worker-oom@0"));
+    let w = kiosk(&server.url, "hall-a", 6, 60.0);
+    wait_painters(&w, 1);
+    let sent = Instant::now();
+    paint(&w, 1);
+    let s = wait_for(&w, 120, "the painting after the hand-back", finished(1));
+    assert_eq!(s.iteration, 6);
+    assert!(sent.elapsed() >= protocol::OOM_RETRY_DELAY, "handed back with a delay: {:?}", sent.elapsed());
+    assert!(painter.log().contains("out of memory on job"), "{}", painter.log());
+
+    // A job whose photo does not decode: terminated with a message, never delivered again.
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        use futures_util::StreamExt;
+        let client = async_nats::connect(&server.url).await.unwrap();
+        let mut results = client.subscribe("gp.results.hall-z.*").await.unwrap();
+        let js = async_nats::jetstream::new(client.clone());
+        let spec = protocol::JobSpec {
+            job: "bad-1".into(),
+            kiosk: "hall-z".into(),
+            key: "x".into(),
+            styles: vec![],
+            params: params(6),
+            faces: vec![],
+            snapshot_every: 2,
+        };
+        let mut headers = async_nats::HeaderMap::new();
+        headers.insert(protocol::H_SPEC, serde_json::to_string(&spec).unwrap().as_str());
+        js.publish_with_headers("gp.jobs.hall-z", headers, "not a picture".into()).await.unwrap().await.unwrap();
+        let m = tokio::time::timeout(Duration::from_secs(30), results.next()).await.unwrap().unwrap();
+        let p = protocol::Progress::from_headers(m.headers.as_ref().unwrap()).unwrap();
+        assert_eq!(p.job, "bad-1");
+        let error = p.error.unwrap();
+        assert!(error.contains("photo cannot be used") && error.contains("not a PNG or JPEG"), "{error}");
+        assert!(tokio::time::timeout(Duration::from_secs(8), results.next()).await.is_err(), "delivered again");
+    });
+    let consumer = server.monitor("/jsz?consumers=true");
+    let c = &consumer["account_details"][0]["stream_detail"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == protocol::JOBS_STREAM)
+        .unwrap()["consumer_detail"][0];
+    assert_eq!(c["num_ack_pending"], 0, "{c}");
+    assert_eq!(c["num_pending"], 0, "{c}");
+}
+
+/// What the server holds of kiosk `hall-a`: (queued photo bytes, finished paintings kept).
+fn held(server: &NatsServer) -> (usize, u64) {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let js = async_nats::jetstream::new(async_nats::connect(&server.url).await.unwrap());
+        let jobs = js.get_stream(protocol::JOBS_STREAM).await.unwrap();
+        let photo = match jobs.get_last_raw_message_by_subject("gp.jobs.hall-a").await {
+            Ok(m) => m.payload.len(),
+            Err(_) => 0,
+        };
+        let mut results = js.get_stream(protocol::results_stream("hall-a")).await.unwrap();
+        (photo, results.info().await.unwrap().state.messages)
+    })
+}
+
+/// The farm's streams and buckets, as a painter that has since gone would have left them.
+fn set_up_farm(server: &NatsServer) {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let js = async_nats::jetstream::new(async_nats::connect(&server.url).await.unwrap());
+        protocol::ensure(&js, 8 << 20).await.unwrap();
+    });
+}
+
+#[test]
+fn one_job_per_kiosk_and_forget_deletes_the_visitor_from_the_server() {
+    let server = NatsServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    set_up_farm(&server);
+    // No painter: jobs wait in the queue.
+    let w = kiosk(&server.url, "hall-a", 6, 600.0);
+    wait_for(&w, 30, "connected", |_, s| farm(s).connected.then_some(()));
+    for seq in 1..=3 {
+        paint(&w, seq);
+    }
+    wait_for(&w, 10, "three jobs sent", |_, s| (farm(s).jobs_submitted == 3).then_some(()));
+    let jsz = server.monitor("/jsz?streams=true");
+    let jobs = jsz["account_details"][0]["stream_detail"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == protocol::JOBS_STREAM)
+        .unwrap()["state"]["messages"]
+        .as_u64();
+    assert_eq!(jobs, Some(1), "a kiosk's new job replaces its queued one: {jsz}");
+    assert!(held(&server).0 > 1000, "the photo is queued");
+
+    w.commands.send(Command::Forget).unwrap();
+    let end = Instant::now() + Duration::from_secs(10);
+    while held(&server).0 != 0 {
+        assert!(Instant::now() < end, "the visitor's photo stays queued after Forget");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    // Painted and kept as a result until the visitor leaves.
+    let _p = PainterProcess::start(&server.url, "p1", dir.path(), None);
+    paint(&w, 4);
+    wait_for(&w, 120, "the painting", finished(4));
+    assert_eq!(held(&server), (0, 1));
+    w.commands.send(Command::Forget).unwrap();
+    let end = Instant::now() + Duration::from_secs(10);
+    while held(&server) != (0, 0) {
+        assert!(Instant::now() < end, "the visitor's painting stays on the server after Forget");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn a_photo_larger_than_the_server_takes_is_painted_locally_with_a_clear_reason() {
+    let server = NatsServer::start_with("max_payload: 16KB");
+    let dir = tempfile::tempdir().unwrap();
+    let _p = PainterProcess::start(&server.url, "p1", dir.path(), None);
+    let w = kiosk(&server.url, "hall-a", 6, 60.0);
+    wait_painters(&w, 1);
+    // Noise does not compress: 48x36 is ~5 KiB, 256 px is far above 16 KiB.
+    let mut big = params(6);
+    big.size = 256;
+    w.commands.send(Command::SelectStyle(StyleSelection { params: big, ..selection(6) })).unwrap();
+    let mut noisy = frame(1, 1);
+    let img = image::RgbImage::from_fn(320, 240, |x, y| {
+        let v = (x.wrapping_mul(2654435761) ^ y.wrapping_mul(40503)).to_le_bytes();
+        image::Rgb([v[0], v[1], v[2]])
+    });
+    noisy.image = Arc::new(img);
+    w.commands.send(Command::PaintFrame(noisy)).unwrap();
+    let mut reason = String::new();
+    wait_for(&w, 180, "the local painting", |e, _| match e {
+        Event::Notice(n) if n.text.contains("max_payload") => {
+            reason = n.text.clone();
+            None
+        }
+        Event::Snapshot(s) if s.finished => Some(()),
+        _ => None,
+    });
+    assert!(reason.contains("painting locally") && reason.contains("KiB"), "{reason}");
+    assert_eq!(farm(&w.status()).jobs_submitted, 0, "nothing the server cannot take was sent");
+}
+
+#[test]
+fn over_tls_with_a_user_per_role_strangers_are_refused_and_a_kiosk_cannot_read_another_kiosk() {
+    let certs = tempfile::tempdir().unwrap();
+    let made = std::process::Command::new("bash")
+        .arg(common::root().join("scripts/farm-certs.sh"))
+        .arg(certs.path())
+        .args(["--host", "127.0.0.1", "--kiosk", "hall-a", "--kiosk", "hall-b"])
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    let c = certs.path();
+    let server = NatsServer::start_secure(c);
+    let dir = tempfile::tempdir().unwrap();
+    let (painter_pw, ca) = (c.join("passwords/painter"), c.join("ca.pem"));
+    let _p = PainterProcess::start_with(
+        &server.url,
+        "p1",
+        dir.path(),
+        None,
+        &["--user", "painter", "--password-file", painter_pw.to_str().unwrap(), "--ca", ca.to_str().unwrap()],
+    );
+    let as_kiosk = |name: &str| RemoteConfig {
+        url: server.url.clone(),
+        kiosk: name.into(),
+        user: Some(name.into()),
+        password_file: Some(c.join("passwords").join(name)),
+        ca: Some(ca.clone()),
+        fallback_after_s: 60.0,
+    };
+    // A runtime of its own that keeps reading while the kiosks paint.
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let connect = |user: Option<&str>, with_ca: bool| {
+        let mut o =
+            async_nats::ConnectOptions::new().max_reconnects(Some(1)).connection_timeout(Duration::from_secs(3));
+        if let Some(u) = user {
+            let pw = std::fs::read_to_string(c.join("passwords").join(u)).unwrap();
+            o = o.user_and_password(u.into(), pw.trim().into()).custom_inbox_prefix(format!("_INBOX_{u}"));
+        }
+        if with_ca {
+            o = o.add_root_certificates(ca.clone()).require_tls(true);
+        }
+        rt.block_on(o.connect(server.url.clone()))
+    };
+    // Strangers: no user, or no trust in the farm's CA.
+    let refused = connect(None, true).expect_err("a client without credentials is refused").to_string();
+    assert!(refused.to_lowercase().contains("authoriz"), "{refused}");
+    assert!(connect(Some("hall-b"), false).is_err(), "a client that does not trust the farm's CA gets nowhere");
+
+    // hall-b listens for hall-a's pictures every way it can.
+    let spy = connect(Some("hall-b"), true).unwrap();
+    let heard = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    for subject in ["gp.snap.hall-a.*", "gp.results.hall-a.*", "gp.snap.>", ">"] {
+        let mut s = rt.block_on(spy.subscribe(subject)).unwrap();
+        let heard = heard.clone();
+        rt.spawn(async move {
+            use futures_util::StreamExt;
+            while let Some(m) = s.next().await {
+                heard.lock().unwrap().push(m.subject.to_string());
+            }
+        });
+    }
+    let a = kiosk_as(as_kiosk("hall-a"), 10);
+    let b = kiosk_as(as_kiosk("hall-b"), 10);
+    wait_painters(&a, 1);
+    wait_painters(&b, 1);
+    paint(&a, 1);
+    wait_for(&a, 120, "hall-a's painting over TLS", finished(1));
+    paint(&b, 2);
+    wait_for(&b, 120, "hall-b's painting over TLS", finished(2));
+    for (w, name) in [(&a, "hall-a"), (&b, "hall-b")] {
+        let f = farm(&w.status());
+        assert!(!f.painting_locally && f.fallbacks == 0, "{name} painted on the farm with its own user: {f:?}");
+    }
+    // Forget works with a kiosk's own rights.
+    a.commands.send(Command::Forget).unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    let heard = heard.lock().unwrap().clone();
+    assert!(heard.iter().all(|s| !s.contains("hall-a")), "hall-b heard hall-a's messages: {heard:?}");
+    // Nor can it read hall-a's kept paintings through the JetStream API.
+    let read = rt.block_on(async {
+        let js = async_nats::jetstream::new(spy.clone());
+        tokio::time::timeout(Duration::from_secs(5), js.get_stream(protocol::results_stream("hall-a"))).await
+    });
+    assert!(!matches!(read, Ok(Ok(_))), "hall-b opened hall-a's results stream");
+    let log = server.log();
+    let violations: Vec<&str> = log.lines().filter(|l| l.contains("Violation")).collect();
+    assert!(
+        violations.iter().any(|l| l.contains("Subscription") && l.contains("gp.snap.hall-a.*")),
+        "the server did not refuse the subscription: {log}"
+    );
+    // Every refusal was one of hall-b's probes: the farm's own clients never lack a permission.
+    let probes = ["\"gp.snap.hall-a.*\"", "\"gp.results.hall-a.*\"", "\"gp.snap.>\"", "\">\"", "GP_RESULTS_hall-a"];
+    let violations: Vec<&str> = violations.into_iter().filter(|l| !probes.iter().any(|p| l.contains(p))).collect();
+    assert!(violations.is_empty(), "permissions the farm's own clients lack: {violations:#?}");
+}
