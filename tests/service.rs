@@ -41,28 +41,61 @@ fn the_verdict_names_the_first_problem() {
 }
 
 #[test]
-fn metrics_are_prometheus_text() {
+fn metrics_are_openmetrics_text_with_histograms_and_the_farms_figures() {
     let now = Instant::now();
     let mut h = healthy(now);
     h.paintings_finished = 7;
     h.camera_problem = Some("lost".into());
     let text = h.prometheus(now);
-    assert!(text.contains("# TYPE gallery_paintings_finished_total counter\ngallery_paintings_finished_total 7\n"));
+    // OpenMetrics: the family is named without `_total`, its sample with it.
+    assert!(text.contains("# TYPE gallery_paintings_finished counter\ngallery_paintings_finished_total 7\n"), "{text}");
     assert!(text.contains("gallery_up 0\n") && text.contains("gallery_camera_ok 0\n"), "{text}");
     for name in [
         "display_fps",
         "engine_iterations_per_second",
-        "capture_to_first_painting_seconds",
         "worker_restarts_total",
         "dropped_frames_total",
         "visitors_total",
     ] {
         assert!(text.contains(&format!("\ngallery_{name} ")), "{name} missing:\n{text}");
     }
-    // Every sample line is `name value` with a number.
+    // Every sample line is `name value` with a number; OpenMetrics ends with `# EOF`.
     for line in text.lines().filter(|l| !l.starts_with('#')) {
         let (name, value) = line.split_once(' ').unwrap();
         assert!(name.starts_with("gallery_") && value.parse::<f64>().is_ok(), "{line}");
+    }
+    assert!(text.ends_with("# EOF\n"), "{text}");
+    // Capture to first painting is a distribution kept since start.
+    assert!(text.contains("# TYPE gallery_capture_to_first_painting_seconds histogram\n"), "{text}");
+    for s in [0.3, 0.4, 7.0] {
+        h.histograms.capture_to_first_painting.observe(s);
+    }
+    let text = h.prometheus(now);
+    assert!(text.contains("gallery_capture_to_first_painting_seconds_count 3\n"), "{text}");
+    assert!(text.contains("gallery_capture_to_first_painting_seconds_bucket{le=\"0.4\"} 2\n"), "{text}");
+    // The farm's figures only on a kiosk with a farm.
+    assert!(!text.contains("farm_"), "{text}");
+    h.farm = Some(gallery_painter::worker::FarmStatus {
+        connected: true,
+        painting_locally: true,
+        fallbacks: 2,
+        redelivered: 1,
+        jobs_submitted: 9,
+        painters: vec![Default::default(); 3],
+        ..Default::default()
+    });
+    h.histograms.farm_queue_wait.observe(1.5);
+    let text = h.prometheus(now);
+    for line in [
+        "gallery_farm_connected 1",
+        "gallery_farm_painting_locally 1",
+        "gallery_farm_painters_alive 3",
+        "gallery_farm_jobs_total 9",
+        "gallery_farm_jobs_redelivered_total 1",
+        "gallery_farm_local_fallbacks_total 2",
+        "gallery_farm_queue_wait_seconds_count 1",
+    ] {
+        assert!(text.contains(&format!("\n{line}\n")), "{line} missing:\n{text}");
     }
     // GPU memory only where the engine runs on CUDA (the worker fills it from the allocator).
     assert!(!text.contains("gpu_memory"), "no GPU figures on a CPU:\n{text}");
@@ -222,13 +255,13 @@ fn the_farm_painter_unit_is_verified_hardened_and_carries_its_arguments_quoted()
     let (ok, unit, err) = run(std::process::Command::new("bash")
         .arg("scripts/install-painter.sh")
         .args(["--print", "--no-build", "--nats", "tls://farm.local:4222", "--user", "painter"])
-        .args(["--password-file", "/etc/gallery painter/farm/painter", "--ca", "/etc/gp/ca.pem", "--run-as", "nobody"])
+        .args(["--password-file", "/etc/gallery painter/farm/painter", "--ca", "/etc/gp/ca.pem", "--run-as", "gallery"])
         .current_dir(root()));
     assert!(ok, "{err}");
     let exec = unit.lines().find(|l| l.starts_with("ExecStart=")).unwrap();
     // Each argument quoted for systemd: the space in the path stays inside one argument.
     assert!(exec.contains("\"--password-file\" \"/etc/gallery painter/farm/painter\""), "{exec}");
-    assert!(unit.contains("User=nobody"), "{unit}");
+    assert!(unit.contains("User=gallery"), "{unit}");
     assert!(exec.contains("\"--nats\" \"tls://farm.local:4222\""), "{exec}");
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("gallery-painter-painter.service");

@@ -92,6 +92,7 @@ fn refresh_health(
     timings: Option<Res<JourneyTimings>>,
     time: Res<Time>,
     mut fps: Local<f64>,
+    mut observed: Local<(u64, u64)>,
 ) {
     let dt = time.delta_secs_f64();
     if dt > 0.0 {
@@ -111,6 +112,21 @@ fn refresh_health(
     h.worker_restarts = w.restarts;
     h.iterations_per_second = w.iterations_per_second;
     h.capture_to_first_painting_s = w.last_latency.map(|d| d.as_secs_f64());
+    // Each new first snapshot (and farm queue wait) once into its histogram.
+    if w.first_snapshots != observed.0 {
+        observed.0 = w.first_snapshots;
+        if let Some(l) = w.last_latency {
+            h.histograms.capture_to_first_painting.observe(l.as_secs_f64());
+        }
+    }
+    if let Some(f) = &w.farm
+        && f.queue_waits != observed.1
+    {
+        observed.1 = f.queue_waits;
+        if let Some(q) = f.last_queue_wait {
+            h.histograms.farm_queue_wait.observe(q.as_secs_f64());
+        }
+    }
     h.paintings_finished = w.paintings_finished;
     h.snapshots = w.snapshots;
     h.gpu_memory = w.gpu_memory;

@@ -2,6 +2,7 @@
 
 pub mod bench;
 pub mod bench_faces;
+pub mod bench_farm;
 mod bench_journey;
 mod bench_mirror;
 pub mod bench_step;
@@ -50,6 +51,8 @@ pub enum Command {
     BenchLive(bench::BenchLiveArgs),
     /// Face-aware painting vs plain on portraits: content in faces, style outside, time.
     BenchFaces(bench_faces::BenchFacesArgs),
+    /// The painter farm on this machine: K kiosks, M painters, synthetic visitors, on loopback.
+    BenchFarm(bench_farm::BenchFarmArgs),
     /// One engine timing run (used by `bench`).
     #[command(hide = true)]
     BenchEngine(bench_step::BenchEngineArgs),

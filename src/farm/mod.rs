@@ -3,6 +3,7 @@
 //! worker keeps the worker contract the display already uses.
 
 pub mod connection;
+pub mod local_server;
 pub mod painter_service;
 pub mod protocol;
 pub mod remote;

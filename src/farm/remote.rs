@@ -96,6 +96,8 @@ pub fn spawn_remote_worker(config: WorkerConfig, remote: RemoteConfig, frames: R
 struct Incoming {
     progress: Progress,
     image: Option<Arc<RgbImage>>,
+    /// The message's payload size (what the link carries).
+    bytes: usize,
 }
 
 /// The job this kiosk has out on the farm.
@@ -145,6 +147,8 @@ struct Remote {
     finished_at: Option<Instant>,
     mode: Mode,
     local: Option<WorkerHandle>,
+    /// A photo handed to the local worker and not finished yet: the kiosk stays local for it.
+    local_pending: bool,
     connected_since: Option<Instant>,
     disconnected_since: Option<Instant>,
     /// `Forget` while the server was away: delete the kiosk's jobs and results when it is back.
@@ -152,6 +156,7 @@ struct Remote {
     farm: FarmStatus,
     finished_on_farm: u64,
     snapshots_on_farm: u64,
+    first_snapshots_on_farm: u64,
     last_rate: f64,
 }
 
@@ -213,12 +218,14 @@ impl Remote {
             finished_at: None,
             mode: Mode::Farm,
             local: None,
+            local_pending: false,
             connected_since: None,
             disconnected_since: Some(Instant::now()),
             forget_pending: false,
             farm,
             finished_on_farm: 0,
             snapshots_on_farm: 0,
+            first_snapshots_on_farm: 0,
             last_rate: 0.0,
         })
     }
@@ -285,32 +292,37 @@ impl Remote {
             }
             Command::Pause => {
                 self.paused = true;
-                self.to_local(Command::Pause);
+                self.tell_local(Command::Pause);
             }
             Command::Resume => {
                 self.paused = false;
                 if self.mode == Mode::Local {
-                    self.to_local(Command::Resume);
+                    self.tell_local(Command::Resume);
                 }
             }
             Command::CaptureNow => {
                 self.want_frame = true;
-                self.to_local(Command::CaptureNow);
+                self.tell_local(Command::CaptureNow);
             }
             Command::PaintFrame(frame) => {
                 self.photo = Some(frame.clone());
                 match self.mode {
                     Mode::Farm => self.submit(frame),
-                    Mode::Local => self.to_local(Command::PaintFrame(frame)),
+                    Mode::Local => self.tell_local(Command::PaintFrame(frame)),
                 }
             }
             Command::Forget => self.forget(),
-            c @ (Command::InjectFault(_) | Command::Restart) => self.to_local(c),
+            c @ (Command::InjectFault(_) | Command::Restart) => self.tell_local(c),
             Command::Shutdown => {}
         }
     }
 
-    fn to_local(&self, cmd: Command) {
+    fn tell_local(&mut self, cmd: Command) {
+        match &cmd {
+            Command::PaintFrame(_) => self.local_pending = true,
+            Command::Forget => self.local_pending = false,
+            _ => {}
+        }
         if let Some(local) = &self.local {
             let _ = local.commands.send(cmd);
         }
@@ -339,7 +351,7 @@ impl Remote {
                     self.cancel(&old.id);
                 }
                 self.go_local(&reason);
-                self.to_local(Command::PaintFrame(frame));
+                self.tell_local(Command::PaintFrame(frame));
             }
         }
     }
@@ -435,7 +447,7 @@ impl Remote {
         }
         self.photo = None;
         self.finished_at = None;
-        self.to_local(Command::Forget);
+        self.tell_local(Command::Forget);
         self.forget_pending = true;
         self.delete_from_server();
     }
@@ -464,6 +476,7 @@ impl Remote {
 
     /// A snapshot or result from a painter.
     fn take(&mut self, incoming: Incoming) {
+        self.farm.snapshot_bytes += incoming.bytes as u64;
         let Some(job) = self.job.as_mut() else { return };
         let p = incoming.progress;
         if p.job != job.id || p.attempt < job.attempt {
@@ -497,6 +510,7 @@ impl Remote {
         if !job.first_seen {
             job.first_seen = true;
             self.farm.last_queue_wait = Some(job.submitted.elapsed());
+            self.farm.queue_waits += 1;
         }
         self.last_rate = p.iterations_per_second;
         let snapshot = Snapshot {
@@ -515,6 +529,7 @@ impl Remote {
         self.snapshots_on_farm += 1;
         if let Some(l) = latency {
             self.status.lock().expect("worker status lock").last_latency = Some(l);
+            self.first_snapshots_on_farm += 1;
         }
         if p.finished {
             tracing::info!(
@@ -556,7 +571,7 @@ impl Remote {
             && let Some(progress) = Progress::from_headers(&message.headers)
         {
             let image = decode(&message.payload);
-            self.take(Incoming { progress, image });
+            self.take(Incoming { progress, image, bytes: message.payload.len() });
         }
     }
 
@@ -608,14 +623,15 @@ impl Remote {
             }
             Mode::Local if self.cfg.policy == Policy::Live => {}
             Mode::Local => {
-                let local_busy = self.local.as_ref().is_some_and(|l| l.status().state == WorkerState::Painting);
+                let local_busy = self.local_pending
+                    || self.local.as_ref().is_some_and(|l| l.status().state == WorkerState::Painting);
                 if self.connected_since.is_some_and(|t| now - t >= BACK_AFTER)
                     && !self.farm.painters.is_empty()
                     && !local_busy
                 {
                     self.mode = Mode::Farm;
                     self.farm.painting_locally = false;
-                    self.to_local(Command::Pause);
+                    self.tell_local(Command::Pause);
                     self.notice(false, "painting on the farm again".into());
                 }
             }
@@ -635,16 +651,16 @@ impl Remote {
             let config = WorkerConfig { remote: None, initial: self.selection.clone(), ..self.cfg.clone() };
             self.local = Some(spawn_worker(config, self.frames.clone()));
         } else if let Some(sel) = self.selection.clone() {
-            self.to_local(Command::SelectStyle(sel));
+            self.tell_local(Command::SelectStyle(sel));
         }
         if !self.paused {
-            self.to_local(Command::Resume);
+            self.tell_local(Command::Resume);
         }
         // The painting that was out on the farm is painted here, from the start.
         if let Some(job) = self.job.take() {
             self.cancel(&job.id);
             if let Some(photo) = self.photo.clone() {
-                self.to_local(Command::PaintFrame(photo));
+                self.tell_local(Command::PaintFrame(photo));
             }
         }
     }
@@ -652,6 +668,11 @@ impl Remote {
     fn forward_local_events(&mut self) {
         let Some(local) = &self.local else { return };
         for event in local.events.try_iter() {
+            match &event {
+                Event::Snapshot(s) if s.finished => self.local_pending = false,
+                Event::StyleUnusable { .. } => self.local_pending = false,
+                _ => {}
+            }
             self.events.send(event);
         }
     }
@@ -678,6 +699,7 @@ impl Remote {
         };
         let url = self.remote.url.clone();
         let (finished, snapshots, rate) = (self.finished_on_farm, self.snapshots_on_farm, self.last_rate);
+        let first_snapshots = self.first_snapshots_on_farm;
         let key = self.selection.as_ref().map(|s| s.key.clone()).unwrap_or_default();
         let mut s = self.status();
         match local {
@@ -692,6 +714,7 @@ impl Remote {
                 s.last_error = l.last_error;
                 s.paintings_finished = finished + l.paintings_finished;
                 s.snapshots = snapshots + l.snapshots;
+                s.first_snapshots = first_snapshots + l.first_snapshots;
                 if l.last_latency.is_some() {
                     s.last_latency = l.last_latency;
                 }
@@ -702,6 +725,7 @@ impl Remote {
                 s.iterations_per_second = rate;
                 s.paintings_finished = finished + self.local.as_ref().map_or(0, |l| l.status().paintings_finished);
                 s.snapshots = snapshots;
+                s.first_snapshots = first_snapshots + self.local.as_ref().map_or(0, |l| l.status().first_snapshots);
             }
         }
         s.style_key = key;
@@ -734,10 +758,11 @@ async fn receive(mut subscription: async_nats::Subscriber, to_worker: Sender<Inc
     while let Some(message) = subscription.next().await {
         let Some(progress) = message.headers.as_ref().and_then(Progress::from_headers) else { continue };
         let payload = message.payload.clone();
+        let bytes = payload.len();
         let image = tokio::task::spawn_blocking(move || decode(&payload)).await.ok().flatten();
         // Full (the worker busy): the oldest snapshots are the ones to lose, but a finished
         // one is also fetched from the results stream, so dropping here loses nothing.
-        let _ = to_worker.try_send(Incoming { progress, image });
+        let _ = to_worker.try_send(Incoming { progress, image, bytes });
     }
 }
 

@@ -3,6 +3,13 @@
 
 use std::time::{Duration, Instant};
 
+use std::sync::atomic::AtomicU64;
+
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
 use crate::capture::CaptureState;
 
 /// A render loop silent this long is frozen (the display redraws at least once a second).
@@ -44,6 +51,47 @@ pub struct Health {
     pub gpu_memory: Option<crate::engine::cuda::MemoryStats>,
     /// With a painter farm: its link, as the worker sees it.
     pub farm: Option<crate::worker::FarmStatus>,
+    pub histograms: Histograms,
+}
+
+/// Distributions kept since start (the rest of the metrics are this moment's values).
+#[derive(Clone, Debug)]
+pub struct Histograms {
+    pub capture_to_first_painting: Histogram,
+    pub farm_queue_wait: Histogram,
+}
+
+impl Default for Histograms {
+    fn default() -> Self {
+        // 50 ms to ~100 s: a GPU's first snapshot to a long queue on a CPU.
+        let buckets = || exponential_buckets(0.05, 2.0, 12);
+        Histograms { capture_to_first_painting: Histogram::new(buckets()), farm_queue_wait: Histogram::new(buckets()) }
+    }
+}
+
+fn gauge(r: &mut Registry, name: &str, help: &str, value: f64) {
+    let g = Gauge::<f64, AtomicU64>::default();
+    g.set(value);
+    r.register(name, help, g);
+}
+
+fn whole(r: &mut Registry, name: &str, help: &str, value: i64) {
+    let g = Gauge::<i64>::default();
+    g.set(value);
+    r.register(name, help, g);
+}
+
+fn flag(r: &mut Registry, name: &str, help: &str, on: bool) {
+    let g = Gauge::<i64>::default();
+    g.set(on as i64);
+    r.register(name, help, g);
+}
+
+/// `name` without `_total`: the encoder adds it.
+fn counter(r: &mut Registry, name: &str, help: &str, value: u64) {
+    let c = Counter::<u64>::default();
+    c.inc_by(value);
+    r.register(name, help, c);
 }
 
 impl Health {
@@ -73,6 +121,7 @@ impl Health {
             artwork: String::new(),
             gpu_memory: None,
             farm: None,
+            histograms: Histograms::default(),
         }
     }
 
@@ -106,98 +155,71 @@ impl Health {
         })
     }
 
-    /// The Prometheus text exposition format (version 0.0.4).
+    /// The OpenMetrics text format (Prometheus reads it), from a registry of this snapshot's
+    /// values and the histograms kept since start.
     pub fn prometheus(&self, now: Instant) -> String {
-        let mut out = String::new();
-        let mut metric = |name: &str, kind: &str, help: &str, value: f64| {
-            out.push_str(&format!(
-                "# HELP gallery_{name} {help}\n# TYPE gallery_{name} {kind}\ngallery_{name} {value}\n"
-            ));
-        };
-        metric("up", "gauge", "1 when /health answers 200.", self.verdict(now).is_ok() as u8 as f64);
-        metric(
-            "uptime_seconds",
-            "gauge",
-            "Seconds since the app started.",
-            now.duration_since(self.started).as_secs_f64(),
-        );
-        metric("display_fps", "gauge", "Display frames per second.", self.fps);
-        metric("engine_iterations_per_second", "gauge", "Optimiser iterations per second.", self.iterations_per_second);
-        metric(
+        let mut registry = Registry::with_prefix("gallery");
+        let r = &mut registry;
+        flag(r, "up", "1 when /health answers 200.", self.verdict(now).is_ok());
+        gauge(r, "uptime_seconds", "Seconds since the app started.", now.duration_since(self.started).as_secs_f64());
+        gauge(r, "display_fps", "Display frames per second.", self.fps);
+        gauge(r, "engine_iterations_per_second", "Optimiser iterations per second.", self.iterations_per_second);
+        r.register(
             "capture_to_first_painting_seconds",
-            "gauge",
-            "From a frame's capture to its first painting on screen.",
-            self.capture_to_first_painting_s.unwrap_or(f64::NAN),
+            "From a frame's capture to its first painting on screen (here or on the farm).",
+            self.histograms.capture_to_first_painting.clone(),
         );
-        metric("worker_restarts_total", "counter", "Worker restarts after a crash.", self.worker_restarts as f64);
-        metric("paintings_finished_total", "counter", "Paintings run to the end.", self.paintings_finished as f64);
-        metric("snapshots_total", "counter", "Snapshots published by the worker.", self.snapshots as f64);
-        metric("camera_frames_total", "counter", "Frames captured.", self.camera_frames as f64);
-        metric("camera_fps", "gauge", "Frames captured per second.", self.camera_fps);
-        metric(
-            "dropped_frames_total",
-            "counter",
-            "Frames replaced before the worker took them.",
-            self.dropped_frames as f64,
-        );
-        metric("bad_frames_total", "counter", "Frames that did not decode.", self.bad_frames as f64);
-        metric(
-            "camera_reconnects_total",
-            "counter",
-            "Attempts to reopen a lost camera.",
-            self.camera_reconnects as f64,
-        );
-        metric(
+        counter(r, "worker_restarts", "Worker restarts after a crash.", self.worker_restarts as u64);
+        counter(r, "paintings_finished", "Paintings run to the end.", self.paintings_finished);
+        counter(r, "snapshots", "Snapshots published by the worker.", self.snapshots);
+        counter(r, "camera_frames", "Frames captured.", self.camera_frames);
+        gauge(r, "camera_fps", "Frames captured per second.", self.camera_fps);
+        counter(r, "dropped_frames", "Frames replaced before the worker took them.", self.dropped_frames);
+        counter(r, "bad_frames", "Frames that did not decode.", self.bad_frames);
+        counter(r, "camera_reconnects", "Attempts to reopen a lost camera.", self.camera_reconnects);
+        flag(
+            r,
             "camera_ok",
-            "gauge",
             "1 while a camera delivers: 0 when it is lost, stalled, not found, or a demo source stands in.",
-            (self.camera_problem.is_none() && self.camera_standin.is_none()) as u8 as f64,
+            self.camera_problem.is_none() && self.camera_standin.is_none(),
         );
-        metric("visitors_total", "counter", "Visitors noticed.", self.visitors as f64);
+        counter(r, "visitors", "Visitors noticed.", self.visitors);
         if let Some(f) = &self.farm {
-            metric("farm_connected", "gauge", "1 while the painter farm's server answers.", f.connected as u8 as f64);
-            metric(
+            flag(r, "farm_connected", "1 while the painter farm's server answers.", f.connected);
+            flag(
+                r,
                 "farm_painting_locally",
-                "gauge",
                 "1 while this kiosk paints with its own engine because the farm cannot.",
-                f.painting_locally as u8 as f64,
+                f.painting_locally,
             );
-            metric("farm_painters_alive", "gauge", "Painters announced on the farm.", f.painters.len() as f64);
-            metric("farm_jobs_total", "counter", "Paintings sent to the farm.", f.jobs_submitted as f64);
-            metric(
-                "farm_jobs_redelivered_total",
-                "counter",
-                "Paintings another painter took over.",
-                f.redelivered as f64,
+            whole(r, "farm_painters_alive", "Painters announced on the farm.", f.painters.len() as i64);
+            counter(r, "farm_jobs", "Paintings sent to the farm.", f.jobs_submitted);
+            counter(r, "farm_jobs_redelivered", "Paintings another painter took over.", f.redelivered);
+            counter(r, "farm_local_fallbacks", "Times the kiosk went to painting locally.", f.fallbacks);
+            counter(
+                r,
+                "farm_snapshot_bytes",
+                "Bytes of snapshots and paintings received from painters.",
+                f.snapshot_bytes,
             );
-            metric(
-                "farm_local_fallbacks_total",
-                "counter",
-                "Times the kiosk went to painting locally.",
-                f.fallbacks as f64,
-            );
-            metric(
+            r.register(
                 "farm_queue_wait_seconds",
-                "gauge",
-                "From sending the last job to its first snapshot.",
-                f.last_queue_wait.map_or(f64::NAN, |d| d.as_secs_f64()),
+                "From sending a job to the farm to its first snapshot (queue, then the first steps).",
+                self.histograms.farm_queue_wait.clone(),
             );
         }
         if let Some(m) = self.gpu_memory {
-            metric("gpu_memory_allocated_bytes", "gauge", "GPU memory held by tensors now.", m.allocated as f64);
-            metric(
+            whole(r, "gpu_memory_allocated_bytes", "GPU memory held by tensors now.", m.allocated);
+            whole(
+                r,
                 "gpu_memory_peak_allocated_bytes",
-                "gauge",
                 "Most GPU memory held by tensors since start.",
-                m.peak_allocated as f64,
+                m.peak_allocated,
             );
-            metric(
-                "gpu_memory_reserved_bytes",
-                "gauge",
-                "GPU memory reserved by the caching allocator.",
-                m.reserved as f64,
-            );
+            whole(r, "gpu_memory_reserved_bytes", "GPU memory reserved by the caching allocator.", m.reserved);
         }
+        let mut out = String::new();
+        prometheus_client::encoding::text::encode(&mut out, &registry).expect("encoding into a String cannot fail");
         out
     }
 }

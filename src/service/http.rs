@@ -47,7 +47,7 @@ async fn health(State(h): State<Arc<Mutex<Health>>>) -> Response {
 
 async fn metrics(State(h): State<Arc<Mutex<Health>>>) -> Response {
     let h = h.lock().unwrap_or_else(|e| e.into_inner()).clone();
-    plain(StatusCode::OK, "text/plain; version=0.0.4; charset=utf-8", h.prometheus(Instant::now()))
+    plain(StatusCode::OK, "application/openmetrics-text; version=1.0.0; charset=utf-8", h.prometheus(Instant::now()))
 }
 
 /// `/health` and `/metrics`: loopback peers only, unless `allow_remote`.

@@ -100,6 +100,8 @@ pub struct WorkerStatus {
     pub device: String,
     pub iterations_per_second: f64,
     pub last_latency: Option<Duration>,
+    /// Paintings whose first snapshot was shown (each sets `last_latency`).
+    pub first_snapshots: u64,
     pub size: u32,
     pub restarts: u32,
     pub last_error: Option<String>,
@@ -135,6 +137,10 @@ pub struct FarmStatus {
     pub jobs_submitted: u64,
     /// Submitted to first snapshot of the last job (waiting in the queue, then painting).
     pub last_queue_wait: Option<Duration>,
+    /// Jobs whose first snapshot came (each sets `last_queue_wait`).
+    pub queue_waits: u64,
+    /// Bytes of snapshots and paintings received from painters.
+    pub snapshot_bytes: u64,
     /// A painting is out and no painter has been heard from for a while.
     pub waiting: bool,
 }

@@ -448,6 +448,7 @@ impl Worker<'_> {
             s.snapshots += 1;
             if let Some(l) = latency {
                 s.last_latency = Some(l);
+                s.first_snapshots += 1;
                 tracing::debug!("frame {} first painting after {:?}", self.canvas.frame_seq, l);
             }
         }

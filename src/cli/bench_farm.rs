@@ -1,0 +1,302 @@
+//! `gallery-painter bench-farm --kiosks K --painters M`: the painter farm on this machine,
+//! on loopback. A nats-server from the project's config, M painter processes, and K headless
+//! kiosks (the app's remote worker) whose visitors are the journey's synthetic visitor. It
+//! measures what the farm does for visitors against this machine painting alone:
+//! paintings per hour, queue wait, capture to first snapshot, bytes per kiosk and, with
+//! painters killed on purpose, paintings lost.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use clap::Args;
+
+use crate::capture::Frame;
+use crate::capture::synthetic::{SyntheticScene, SyntheticVisitor};
+use crate::config::{EngineConfig, Policy, RemoteConfig};
+use crate::engine::StyleParams;
+use crate::farm::local_server::{LocalServer, PainterProcess};
+use crate::worker::{Command, Event, Intake, StyleSelection, WorkerConfig, WorkerHandle};
+
+#[derive(Args, Debug)]
+pub struct BenchFarmArgs {
+    #[arg(long, default_value_t = 2)]
+    pub kiosks: usize,
+    #[arg(long, default_value_t = 2)]
+    pub painters: usize,
+    /// Visitors per kiosk (one after the other, each waits for their painting).
+    #[arg(long, default_value_t = 4)]
+    pub visitors: usize,
+    /// Painting size (long edge, px): small on a CPU.
+    #[arg(long, default_value_t = 64)]
+    pub size: u32,
+    #[arg(long, default_value_t = 30)]
+    pub iterations: u32,
+    #[arg(long, default_value_t = 1)]
+    pub levels: u32,
+    /// Kill a painter (kill -9) every this many seconds and start another in its place.
+    #[arg(long)]
+    pub kill_painter_every: Option<f64>,
+    /// A visitor who waited this long for their painting counts as lost.
+    #[arg(long, default_value_t = 180.0)]
+    pub patience_s: f64,
+    /// Installation config: the engine's weights and device (painters and the local baseline).
+    #[arg(long, default_value = "config/installation.ron")]
+    pub config: PathBuf,
+    /// Style image for every painting.
+    #[arg(long, default_value = "assets/styles/primary_rhythm.png")]
+    pub style: PathBuf,
+}
+
+/// One visitor's painting, as their kiosk saw it.
+#[derive(Clone, Debug, Default)]
+struct Visit {
+    first: Option<Duration>,
+    queue_wait: Option<Duration>,
+    finished: Option<Duration>,
+}
+
+const VISITOR: SyntheticVisitor = SyntheticVisitor::Scripted { away_s: 1.0, still_s: 2.0, stay_s: 4.0 };
+
+pub fn run(args: BenchFarmArgs) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        args.kiosks >= 1 && args.painters >= 1 && args.visitors >= 1,
+        "kiosks, painters and visitors: at least 1 each"
+    );
+    let (cfg, root) = super::tools::load_config(&args.config)?;
+    let e = &cfg.engine;
+    let device = crate::engine::device::select(e.device, e.precision, e.threads, e.gpu)?;
+    let params = StyleParams { size: args.size, iterations: args.iterations, levels: args.levels, ..e.style.clone() };
+    params.validate().map_err(anyhow::Error::msg)?;
+    let selection = StyleSelection {
+        key: "bench".into(),
+        styles: vec![(crate::paths::resolve(&root, &args.style), 1.0)],
+        params: params.clone(),
+    };
+    let engine = EngineConfig { policy: Policy::Paint, ..e.clone() };
+    let worker_config = |remote: Option<RemoteConfig>| WorkerConfig {
+        intake: Intake::OnCommand,
+        default_params: params.clone(),
+        initial: Some(selection.clone()),
+        remote,
+        ..WorkerConfig::from_config(&root, &engine, device)
+    };
+    println!(
+        "bench-farm: {} kiosks x {} visitors, {} painters, {} px, {} iterations x {} levels, on {}",
+        args.kiosks,
+        args.visitors,
+        args.painters,
+        args.size,
+        args.iterations,
+        args.levels,
+        device.describe()
+    );
+
+    // This machine painting alone, the same visitors one after the other.
+    let local = crate::worker::start(worker_config(None), no_frames());
+    let local_started = Instant::now();
+    let local_visits = visit(&local, 0, args.visitors, Duration::from_secs_f64(args.patience_s));
+    let local_elapsed = local_started.elapsed();
+    drop(local);
+
+    let server = LocalServer::start(&root, "", None)?;
+    let logs = tempfile::tempdir()?;
+    let program = std::env::current_exe()?;
+    let config_arg = crate::paths::resolve(&root, &args.config).display().to_string();
+    let max_size = args.size.to_string();
+    let start_painter = |name: &str| {
+        PainterProcess::start(
+            &program,
+            &root,
+            &server.url,
+            name,
+            logs.path(),
+            &[("RUST_LOG", "warn")],
+            &["--config", &config_arg, "--max-size", &max_size],
+        )
+    };
+    let painters: Arc<Mutex<Vec<PainterProcess>>> = Arc::new(Mutex::new(
+        (0..args.painters).map(|i| start_painter(&format!("bench-{i}"))).collect::<Result<_, _>>()?,
+    ));
+
+    let kiosks: Vec<WorkerHandle> = (0..args.kiosks)
+        .map(|k| {
+            crate::worker::start(
+                worker_config(Some(RemoteConfig {
+                    url: server.url.clone(),
+                    kiosk: format!("bench-kiosk-{k}"),
+                    // Measure the farm, not the fallback.
+                    fallback_after_s: 600.0,
+                    ..Default::default()
+                })),
+                no_frames(),
+            )
+        })
+        .collect();
+    let end = Instant::now() + Duration::from_secs(120);
+    while kiosks.iter().any(|k| k.status().farm.is_none_or(|f| f.painters.len() < args.painters)) {
+        anyhow::ensure!(
+            Instant::now() < end,
+            "the painters did not announce themselves within 2 minutes (logs in {})",
+            logs.path().display()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+
+    let started = Instant::now();
+    let stop_killing = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let killed = Arc::new(Mutex::new(0usize));
+    std::thread::scope(|scope| -> anyhow::Result<()> {
+        if let Some(every) = args.kill_painter_every {
+            let (painters, stop, killed) = (painters.clone(), stop_killing.clone(), killed.clone());
+            let start_painter = &start_painter;
+            scope.spawn(move || {
+                let mut n = 0;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let due = Instant::now() + Duration::from_secs_f64(every);
+                    while Instant::now() < due && !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                        std::thread::sleep(Duration::from_millis(100));
+                    }
+                    if stop.load(std::sync::atomic::Ordering::Relaxed) {
+                        break;
+                    }
+                    let mut p = painters.lock().expect("painters");
+                    let victim = n % p.len();
+                    p[victim].kill();
+                    n += 1;
+                    *killed.lock().expect("killed") += 1;
+                    if let Ok(fresh) = start_painter(&format!("bench-r{n}")) {
+                        p[victim] = fresh;
+                    }
+                }
+            });
+        }
+        let results: Vec<Vec<Visit>> = std::thread::scope(|inner| {
+            let handles: Vec<_> = kiosks
+                .iter()
+                .enumerate()
+                .map(|(k, kiosk)| {
+                    let (visitors, patience) = (args.visitors, Duration::from_secs_f64(args.patience_s));
+                    inner.spawn(move || visit(kiosk, k as u64 + 1, visitors, patience))
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().expect("kiosk thread")).collect()
+        });
+        stop_killing.store(true, std::sync::atomic::Ordering::Relaxed);
+        let elapsed = started.elapsed();
+        report(&args, &kiosks, &results, (&local_visits, local_elapsed), elapsed, *killed.lock().expect("killed"));
+        Ok(())
+    })?;
+    drop(kiosks);
+    Ok(())
+}
+
+fn no_frames() -> crossbeam_channel::Receiver<Frame> {
+    // Visitors come by command: nobody sends on the stream (the sender lives on with the bench).
+    let (tx, rx) = crossbeam_channel::bounded(1);
+    std::mem::forget(tx);
+    rx
+}
+
+/// `visitors` synthetic visitors at one kiosk, each waiting for their finished painting.
+fn visit(kiosk: &WorkerHandle, kiosk_no: u64, visitors: usize, patience: Duration) -> Vec<Visit> {
+    let scene = SyntheticScene::new(7 + kiosk_no, 0.0, 320, 240).with_visitor(VISITOR);
+    let mut out = Vec::new();
+    for v in 0..visitors {
+        let seq = kiosk_no * 1000 + v as u64;
+        // The journey freezes the frame while the visitor holds still.
+        let frame = Frame {
+            image: Arc::new(scene.render(1.0 + 0.5 * v as f32 + 1.5)),
+            seq,
+            captured_at: Instant::now(),
+            faces: vec![],
+        };
+        let sent = Instant::now();
+        let _ = kiosk.commands.send(Command::PaintFrame(frame));
+        let mut visit = Visit::default();
+        while sent.elapsed() < patience && visit.finished.is_none() {
+            let Ok(event) = kiosk.events.recv_timeout(Duration::from_millis(200)) else { continue };
+            if let Event::Snapshot(s) = event
+                && s.frame_seq == seq
+            {
+                if visit.first.is_none() {
+                    visit.first = Some(s.latency.unwrap_or_else(|| sent.elapsed()));
+                    visit.queue_wait = kiosk.status().farm.and_then(|f| f.last_queue_wait);
+                }
+                if s.finished {
+                    visit.finished = Some(sent.elapsed());
+                }
+            }
+        }
+        out.push(visit);
+        // The visitor leaves; the next one steps up.
+        let _ = kiosk.commands.send(Command::Forget);
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    out
+}
+
+fn percentile(mut v: Vec<f64>, p: f64) -> Option<f64> {
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(|a, b| a.total_cmp(b));
+    let i = ((v.len() - 1) as f64 * p).round() as usize;
+    Some(v[i])
+}
+
+fn seconds(v: Option<f64>) -> String {
+    v.map_or("-".into(), |s| format!("{s:.2} s"))
+}
+
+/// `local`: the same visitors painted by this machine alone, and how long that took.
+fn report(
+    args: &BenchFarmArgs,
+    kiosks: &[WorkerHandle],
+    results: &[Vec<Visit>],
+    (local, local_elapsed): (&[Visit], Duration),
+    elapsed: Duration,
+    killed: usize,
+) {
+    let all: Vec<&Visit> = results.iter().flatten().collect();
+    let finished = all.iter().filter(|v| v.finished.is_some()).count();
+    let lost = all.len() - finished;
+    let secs = |f: fn(&Visit) -> Option<Duration>, list: &[&Visit]| -> Vec<f64> {
+        list.iter().filter_map(|v| f(v)).map(|d| d.as_secs_f64()).collect()
+    };
+    let local_refs: Vec<&Visit> = local.iter().collect();
+    let local_done = local.iter().filter(|v| v.finished.is_some()).count();
+    // Both over wall time, the visitors' comings and goings included.
+    let per_hour = finished as f64 / elapsed.as_secs_f64() * 3600.0;
+    let local_per_hour = local_done as f64 / local_elapsed.as_secs_f64() * 3600.0;
+    let farm_first = secs(|v| v.first, &all);
+    let local_first = secs(|v| v.first, &local_refs);
+    let queue = secs(|v| v.queue_wait, &all);
+    let (redelivered, bytes) = kiosks
+        .iter()
+        .filter_map(|k| k.status().farm)
+        .fold((0, 0), |(r, b), f| (r + f.redelivered, b + f.snapshot_bytes));
+    println!("| | farm ({} painters, {} kiosks) | this machine alone |", args.painters, args.kiosks);
+    println!("|---|---|---|");
+    println!("| paintings per hour | {per_hour:.0} | {local_per_hour:.0} |");
+    println!(
+        "| capture to first snapshot p50 / p95 | {} / {} | {} / {} |",
+        seconds(percentile(farm_first.clone(), 0.5)),
+        seconds(percentile(farm_first, 0.95)),
+        seconds(percentile(local_first.clone(), 0.5)),
+        seconds(percentile(local_first, 0.95))
+    );
+    println!(
+        "| queue wait (sent to first snapshot) p50 / p95 | {} / {} | - |",
+        seconds(percentile(queue.clone(), 0.5)),
+        seconds(percentile(queue, 0.95))
+    );
+    println!(
+        "| snapshot bytes per second per kiosk | {:.0} | - |",
+        bytes as f64 / elapsed.as_secs_f64() / kiosks.len() as f64
+    );
+    println!("| painters killed / paintings taken over | {killed} / {redelivered} | - |");
+    println!("elapsed {:.1} s for {} visitors", elapsed.as_secs_f64(), all.len());
+    println!("farm_paintings: {finished}");
+    println!("farm_lost: {lost}");
+}
