@@ -272,10 +272,10 @@ fn report(
     let farm_first = secs(|v| v.first, &all);
     let local_first = secs(|v| v.first, &local_refs);
     let queue = secs(|v| v.queue_wait, &all);
-    let (redelivered, bytes) = kiosks
+    let (redelivered, resent, bytes) = kiosks
         .iter()
         .filter_map(|k| k.status().farm)
-        .fold((0, 0), |(r, b), f| (r + f.redelivered, b + f.snapshot_bytes));
+        .fold((0, 0, 0), |(r, s, b), f| (r + f.redelivered, s + f.resent, b + f.snapshot_bytes));
     println!("| | farm ({} painters, {} kiosks) | this machine alone |", args.painters, args.kiosks);
     println!("|---|---|---|");
     println!("| paintings per hour | {per_hour:.0} | {local_per_hour:.0} |");
@@ -295,7 +295,7 @@ fn report(
         "| snapshot bytes per second per kiosk | {:.0} | - |",
         bytes as f64 / elapsed.as_secs_f64() / kiosks.len() as f64
     );
-    println!("| painters killed / paintings taken over | {killed} / {redelivered} | - |");
+    println!("| painters killed / paintings taken over / sent again | {killed} / {redelivered} / {resent} | - |");
     println!("elapsed {:.1} s for {} visitors", elapsed.as_secs_f64(), all.len());
     println!("farm_paintings: {finished}");
     println!("farm_lost: {lost}");

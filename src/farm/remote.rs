@@ -34,6 +34,11 @@ const QUIET_NOTICE: Duration = Duration::from_secs(6);
 /// While a job is out and quiet, ask the results stream this often (a result published while
 /// this kiosk was cut off is not missed).
 const RESULT_POLL: Duration = Duration::from_secs(2);
+/// A job silent this long while a painter sits idle is no longer queued anywhere (its
+/// painters died more often than the server redelivers it): it is sent again.
+const LOST_AFTER: Duration = Duration::from_secs(20);
+/// ... and a painter has been idle this long (two announcements; it pulls every 2 s).
+const IDLE_FOR: Duration = Duration::from_secs(7);
 /// Server round trips from the worker's loop wait at most this long.
 const CALL_TIMEOUT: Duration = Duration::from_secs(3);
 
@@ -149,6 +154,8 @@ struct Remote {
     local: Option<WorkerHandle>,
     /// A photo handed to the local worker and not finished yet: the kiosk stays local for it.
     local_pending: bool,
+    /// Since when some painter has been announced idle without a break.
+    painter_idle_since: Option<Instant>,
     connected_since: Option<Instant>,
     disconnected_since: Option<Instant>,
     /// `Forget` while the server was away: delete the kiosk's jobs and results when it is back.
@@ -219,6 +226,7 @@ impl Remote {
             mode: Mode::Farm,
             local: None,
             local_pending: false,
+            painter_idle_since: None,
             connected_since: None,
             disconnected_since: Some(Instant::now()),
             forget_pending: false,
@@ -609,6 +617,11 @@ impl Remote {
         }
         self.farm.connected = connected;
         self.farm.painters = self.painters.lock().expect("painters").clone();
+        if self.farm.painters.iter().any(|p| !p.busy) {
+            self.painter_idle_since.get_or_insert(now);
+        } else {
+            self.painter_idle_since = None;
+        }
         let fallback_after = Duration::from_secs_f64(self.remote.fallback_after_s);
         match self.mode {
             Mode::Farm => {
@@ -619,6 +632,15 @@ impl Remote {
                     && self.job.as_ref().is_some_and(|j| j.last_heard.elapsed() >= fallback_after)
                 {
                     self.go_local("no painter is running on the farm");
+                } else if connected
+                    && self.painter_idle_since.is_some_and(|t| now - t >= IDLE_FOR)
+                    && self.job.as_ref().is_some_and(|j| j.last_heard.elapsed() >= LOST_AFTER)
+                    && let Some(photo) = self.photo.clone()
+                {
+                    let id = self.job.as_ref().map(|j| j.id.clone()).unwrap_or_default();
+                    tracing::warn!("farm: job {id} is lost (no news, and a painter is idle); sending it again");
+                    self.farm.resent += 1;
+                    self.submit(photo);
                 }
             }
             Mode::Local if self.cfg.policy == Policy::Live => {}

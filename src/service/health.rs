@@ -196,6 +196,7 @@ impl Health {
             counter(r, "farm_jobs", "Paintings sent to the farm.", f.jobs_submitted);
             counter(r, "farm_jobs_redelivered", "Paintings another painter took over.", f.redelivered);
             counter(r, "farm_local_fallbacks", "Times the kiosk went to painting locally.", f.fallbacks);
+            counter(r, "farm_jobs_resent", "Paintings sent again after the server gave up on them.", f.resent);
             counter(
                 r,
                 "farm_snapshot_bytes",

@@ -134,6 +134,8 @@ pub struct FarmStatus {
     pub fallbacks: u64,
     /// Jobs of this kiosk another painter took over (the first one died or stalled).
     pub redelivered: u64,
+    /// Jobs sent again: the server gave up on them (painters died on every delivery).
+    pub resent: u64,
     pub jobs_submitted: u64,
     /// Submitted to first snapshot of the last job (waiting in the queue, then painting).
     pub last_queue_wait: Option<Duration>,
@@ -167,11 +169,12 @@ impl FarmStatus {
             })
             .collect();
         format!(
-            "{link} | {} | painters alive: {} | jobs {}, taken over {}, local fallbacks {}",
+            "{link} | {} | painters alive: {} | jobs {}, taken over {}, sent again {}, local fallbacks {}",
             self.url,
             if painters.is_empty() { "none".to_string() } else { painters.join(", ") },
             self.jobs_submitted,
             self.redelivered,
+            self.resent,
             self.fallbacks
         )
     }
