@@ -109,7 +109,7 @@ fn two_kiosks_and_two_painters_paint_every_visitor_and_see_only_their_own() {
     let a = kiosk(&server.url, "hall-a", 12, 60.0);
     let b = kiosk(&server.url, "hall-b", 12, 60.0);
     wait_painters(&a, 2);
-    let mut painted_by = std::collections::BTreeSet::new();
+    let mut alive = std::collections::BTreeSet::new();
     for round in 0..3u64 {
         paint(&a, 100 + round);
         paint(&b, 200 + round);
@@ -128,14 +128,15 @@ fn two_kiosks_and_two_painters_paint_every_visitor_and_see_only_their_own() {
                 }
             }
         }
-        painted_by.extend(farm(&a.status()).painters.iter().map(|p| p.name.clone()));
+        alive.extend(farm(&a.status()).painters.iter().map(|p| p.name.clone()));
     }
+    // The status follows the events within a turn of the worker's loop.
+    wait_for(&a, 5, "three paintings counted", |_, s| (s.paintings_finished == 3).then_some(()));
     let fa = farm(&a.status());
     assert!(fa.connected && !fa.painting_locally, "{fa:?}");
     assert_eq!(fa.jobs_submitted, 3);
     assert_eq!(fa.fallbacks, 0);
-    assert_eq!(a.status().paintings_finished, 3);
-    assert_eq!(painted_by, ["p1".to_string(), "p2".to_string()].into());
+    assert_eq!(alive, ["p1".to_string(), "p2".to_string()].into(), "both painters announced themselves");
     // The work queue is empty: every job was acknowledged.
     let jsz = server.monitor("/jsz?streams=true").unwrap();
     let jobs = jsz["account_details"][0]["stream_detail"]

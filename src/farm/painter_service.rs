@@ -259,7 +259,9 @@ impl PainterService<'_> {
             tracing::info!("painter: job {} of kiosk {} again (delivery {attempt})", spec.job, spec.kiosk);
         }
         self.announcement.lock().expect("announcement").job = Some(format!("{}/{}", spec.kiosk, spec.job));
-        let outcome = self.run_job(&job, &spec, &mut progress);
+        let keep_alive = KeepAlive::start(self.runtime, self.client.clone(), &job);
+        let outcome = self.run_job(&job, &spec, &mut progress, &keep_alive);
+        drop(keep_alive);
         self.announcement.lock().expect("announcement").job = None;
         match outcome {
             Outcome::Finished(painting) => {
@@ -331,7 +333,13 @@ impl PainterService<'_> {
         self.cancelled.lock().expect("cancel list").ids.contains(job)
     }
 
-    fn run_job(&mut self, job: &jetstream::Message, spec: &JobSpec, progress: &mut Progress) -> Outcome {
+    fn run_job(
+        &mut self,
+        job: &jetstream::Message,
+        spec: &JobSpec,
+        progress: &mut Progress,
+        keep_alive: &KeepAlive,
+    ) -> Outcome {
         let content = match imageio::decode_rgb(&job.payload) {
             Ok(img) => img,
             Err(e) => return Outcome::Refused(format!("the photo cannot be used: {e}")),
@@ -365,7 +373,6 @@ impl PainterService<'_> {
             return classify(e);
         }
         let snapshots = protocol::snapshot_subject(&spec.kiosk, &spec.job);
-        let mut last_progress_ack = Instant::now();
         let mut steps_since_snapshot = 0;
         loop {
             if self.is_cancelled(&spec.job) {
@@ -375,10 +382,6 @@ impl PainterService<'_> {
             if self.stop.load(Ordering::Relaxed) {
                 self.painter.forget();
                 return Outcome::Stopping;
-            }
-            if last_progress_ack.elapsed() >= protocol::PROGRESS_EVERY {
-                self.ack(job, AckKind::Progress);
-                last_progress_ack = Instant::now();
             }
             let step = match self.take_fault() {
                 Some(e) => Err(e),
@@ -391,6 +394,7 @@ impl PainterService<'_> {
                     return classify(e);
                 }
             };
+            *keep_alive.last_step.lock().expect("last step") = Instant::now();
             self.announcement.lock().expect("announcement").iterations_per_second = p.iterations_per_second;
             progress.iteration = p.iteration;
             progress.total_iterations = p.total_iterations;
@@ -478,6 +482,44 @@ impl PainterService<'_> {
             out.push(StyleImage { id: format!("sha256:{}", s.sha256), image, weight: s.weight });
         }
         Ok(out)
+    }
+}
+
+/// A step longer than this is a hung painter: its job stops being kept and goes to another.
+const STEP_STALL: Duration = Duration::from_secs(60);
+
+/// Progress acks for the job in hand, sent beside the engine (one L-BFGS step can outlast the
+/// ack wait on a busy CPU) for as long as the engine keeps finishing steps.
+struct KeepAlive {
+    alive: Arc<AtomicBool>,
+    last_step: Arc<Mutex<Instant>>,
+}
+
+impl KeepAlive {
+    fn start(runtime: &tokio::runtime::Runtime, client: async_nats::Client, job: &jetstream::Message) -> KeepAlive {
+        let alive = Arc::new(AtomicBool::new(true));
+        let last_step = Arc::new(Mutex::new(Instant::now()));
+        if let Some(reply) = job.reply.clone() {
+            let (alive, last_step) = (alive.clone(), last_step.clone());
+            runtime.spawn(async move {
+                loop {
+                    tokio::time::sleep(protocol::PROGRESS_EVERY).await;
+                    if !alive.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    if last_step.lock().expect("last step").elapsed() < STEP_STALL {
+                        let _ = client.publish(reply.clone(), Bytes::from(AckKind::Progress)).await;
+                    }
+                }
+            });
+        }
+        KeepAlive { alive, last_step }
+    }
+}
+
+impl Drop for KeepAlive {
+    fn drop(&mut self) {
+        self.alive.store(false, Ordering::Relaxed);
     }
 }
 

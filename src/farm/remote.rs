@@ -165,6 +165,7 @@ struct Remote {
     snapshots_on_farm: u64,
     first_snapshots_on_farm: u64,
     last_rate: f64,
+    last_losses: crate::engine::LossParts,
 }
 
 #[derive(Clone)]
@@ -235,6 +236,7 @@ impl Remote {
             snapshots_on_farm: 0,
             first_snapshots_on_farm: 0,
             last_rate: 0.0,
+            last_losses: Default::default(),
         })
     }
 
@@ -521,6 +523,7 @@ impl Remote {
             self.farm.queue_waits += 1;
         }
         self.last_rate = p.iterations_per_second;
+        self.last_losses = p.losses();
         let snapshot = Snapshot {
             image,
             iteration: p.iteration,
@@ -723,6 +726,7 @@ impl Remote {
         let (finished, snapshots, rate) = (self.finished_on_farm, self.snapshots_on_farm, self.last_rate);
         let first_snapshots = self.first_snapshots_on_farm;
         let key = self.selection.as_ref().map(|s| s.key.clone()).unwrap_or_default();
+        let (size, losses) = (self.selection.as_ref().map_or(0, |s| s.params.size), self.last_losses);
         let mut s = self.status();
         match local {
             Some(l) => {
@@ -745,6 +749,8 @@ impl Remote {
                 s.state = state;
                 s.device = format!("painter farm {url}");
                 s.iterations_per_second = rate;
+                s.size = size;
+                s.losses = losses;
                 s.paintings_finished = finished + self.local.as_ref().map_or(0, |l| l.status().paintings_finished);
                 s.snapshots = snapshots;
                 s.first_snapshots = first_snapshots + self.local.as_ref().map_or(0, |l| l.status().first_snapshots);
