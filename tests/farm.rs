@@ -474,3 +474,18 @@ fn over_tls_with_a_user_per_role_strangers_are_refused_and_a_kiosk_cannot_read_a
     let violations: Vec<&str> = violations.into_iter().filter(|l| !probes.iter().any(|p| l.contains(p))).collect();
     assert!(violations.is_empty(), "permissions the farm's own clients lack: {violations:#?}");
 }
+
+#[test]
+fn with_no_painter_alive_the_kiosk_paints_the_visitor_itself() {
+    let server = common::nats::server();
+    set_up_farm(&server);
+    let w = kiosk(&server.url, "hall-a", 6, 2.0);
+    wait_for(&w, 30, "connected", |_, s| farm(s).connected.then_some(()));
+    paint(&w, 1);
+    let s = wait_for(&w, 120, "the local painting", finished(1));
+    assert_eq!(s.iteration, 6);
+    let f = farm(&w.status());
+    assert!(f.connected && f.painting_locally && f.painters.is_empty(), "{f:?}");
+    assert_eq!(f.jobs_submitted, 1, "it was sent, then painted here when nobody took it");
+    assert_eq!(held(&server).0, 0, "the photo painted here does not wait on the server");
+}

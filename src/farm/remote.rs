@@ -445,6 +445,19 @@ impl Remote {
         })
     }
 
+    /// An empty job replaces this kiosk's queued photo (one message per kiosk subject), so a
+    /// photo painted elsewhere does not wait on the server. Best effort: when the server is
+    /// away, the job's max age removes it.
+    fn withdraw_queued_photo(&self) {
+        if self.client.connection_state() != async_nats::connection::State::Connected {
+            return;
+        }
+        let subject = protocol::job_subject(&self.remote.kiosk);
+        let _ = self.runtime.block_on(async {
+            tokio::time::timeout(CALL_TIMEOUT, async { self.js.publish(subject, Bytes::new()).await?.await }).await
+        });
+    }
+
     fn cancel(&self, job: &str) {
         let subject = protocol::cancel_subject(&self.remote.kiosk);
         let _ = self.runtime.block_on(self.client.publish(subject, Bytes::from(job.to_string())));
@@ -684,6 +697,7 @@ impl Remote {
         // The painting that was out on the farm is painted here, from the start.
         if let Some(job) = self.job.take() {
             self.cancel(&job.id);
+            self.withdraw_queued_photo();
             if let Some(photo) = self.photo.clone() {
                 self.tell_local(Command::PaintFrame(photo));
             }
