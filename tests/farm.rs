@@ -138,15 +138,7 @@ fn two_kiosks_and_two_painters_paint_every_visitor_and_see_only_their_own() {
     assert_eq!(fa.fallbacks, 0);
     assert_eq!(alive, ["p1".to_string(), "p2".to_string()].into(), "both painters announced themselves");
     // The work queue is empty: every job was acknowledged.
-    let jsz = server.monitor("/jsz?streams=true").unwrap();
-    let jobs = jsz["account_details"][0]["stream_detail"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["name"] == protocol::JOBS_STREAM)
-        .unwrap()["state"]["messages"]
-        .as_u64();
-    assert_eq!(jobs, Some(0), "{jsz}");
+    assert_eq!(queued_jobs(&server), 0);
 }
 
 #[test]
@@ -277,6 +269,14 @@ fn a_photo_that_cannot_be_painted_is_refused_once_and_an_oom_painter_hands_the_j
     assert_eq!(c["num_pending"], 0, "{c}");
 }
 
+/// Messages in the work queue, from the server's monitoring port.
+fn queued_jobs(server: &NatsServer) -> u64 {
+    let jsz = server.monitor("/jsz?streams=true").unwrap();
+    let streams = jsz["account_details"][0]["stream_detail"].as_array().unwrap().clone();
+    let jobs = streams.iter().find(|s| s["name"] == protocol::JOBS_STREAM).unwrap_or_else(|| panic!("{jsz}"));
+    jobs["state"]["messages"].as_u64().unwrap()
+}
+
 /// What the server holds of kiosk `hall-a`: (queued photo bytes, finished paintings kept).
 fn held(server: &NatsServer) -> (usize, u64) {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
@@ -313,15 +313,7 @@ fn one_job_per_kiosk_and_forget_deletes_the_visitor_from_the_server() {
         paint(&w, seq);
     }
     wait_for(&w, 10, "three jobs sent", |_, s| (farm(s).jobs_submitted == 3).then_some(()));
-    let jsz = server.monitor("/jsz?streams=true").unwrap();
-    let jobs = jsz["account_details"][0]["stream_detail"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["name"] == protocol::JOBS_STREAM)
-        .unwrap()["state"]["messages"]
-        .as_u64();
-    assert_eq!(jobs, Some(1), "a kiosk's new job replaces its queued one: {jsz}");
+    assert_eq!(queued_jobs(&server), 1, "a kiosk's new job replaces its queued one");
     assert!(held(&server).0 > 1000, "the photo is queued");
     // Nobody paints it: after a while the kiosk says so calmly (the banner), and keeps waiting.
     wait_for(&w, 20, "the waiting banner", |_, s| farm(s).waiting.then_some(()));
