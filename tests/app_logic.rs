@@ -318,11 +318,16 @@ fn a_hanging_keepsake_command_is_stopped_with_what_it_started() {
     // A "printer" that starts a child and waits on it for a minute.
     let hang = format!("sleep 60 & echo $! > {}; wait", pid_file.display());
     let cmd = vec!["sh".to_string(), "-c".to_string(), hang];
+    // The timeout leaves a loaded CI machine (every test binary at once on 2 cores) time to
+    // start the shell and its child; 700 ms was not always enough there.
     let started = std::time::Instant::now();
-    let err = run_command(&cmd, &file, Duration::from_millis(700)).unwrap_err();
-    assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+    let err = run_command(&cmd, &file, Duration::from_secs(3)).unwrap_err();
+    assert!(started.elapsed() < Duration::from_secs(20), "{:?}", started.elapsed());
     assert!(err.contains("did not finish") && err.contains("was stopped"), "{err}");
-    let pid = std::fs::read_to_string(&pid_file).unwrap().trim().to_string();
+    let pid = std::fs::read_to_string(&pid_file)
+        .unwrap_or_else(|e| panic!("the shell did not write the child's pid in 3 s ({e})"))
+        .trim()
+        .to_string();
     // The grandchild is gone too (killed with its group; reaped by init or a zombie at most).
     let end = std::time::Instant::now() + Duration::from_secs(3);
     loop {
@@ -347,9 +352,13 @@ fn keepsakes_go_one_at_a_time_through_a_bounded_queue_that_says_when_it_is_full(
     }
     // One painting at a time: while the first command hangs, only its file exists (a thread
     // per painting would have saved all twelve by now).
-    std::thread::sleep(Duration::from_millis(1500));
-    let saved = std::fs::read_dir(folder.path()).unwrap().count();
-    assert_eq!(saved, 1, "one keepsake thread, working through a queue");
+    let saved = || std::fs::read_dir(folder.path()).unwrap().count();
+    let end = std::time::Instant::now() + Duration::from_secs(10);
+    while saved() == 0 && std::time::Instant::now() < end {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(saved(), 1, "one keepsake thread, working through a queue");
     let problem = h.app.world().resource::<keepsake::KeepsakeProblem>().0.lock().unwrap().clone();
     assert!(problem.is_some_and(|p| p.contains("keepsake skipped")), "the overlay says paintings were skipped");
 }
