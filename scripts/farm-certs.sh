@@ -77,20 +77,21 @@ password() {  # the user's password, made once
   echo "}"
   echo "authorization {"
   echo "  users = ["
-  echo "    # Painters pull jobs, paint, publish snapshots and paintings, and set the farm's streams up."
+  echo "    # Painters pull jobs, paint, publish snapshots and paintings, hold Live mirrors' leases,"
+  echo "    # and set the farm's streams up."
   echo "    { user: \"painter\", password: \"$(password painter)\", permissions: {"
-  echo "        publish: { allow: [\"\$JS.API.>\", \"\$JS.ACK.GP_JOBS.painters.>\", \"gp.snap.*.*\", \"gp.results.*.*\", \"\$KV.gp-painters.>\", \"\$JS.FC.>\", \"_INBOX_painter.>\"] }"
-  echo "        subscribe: { allow: [\"gp.cancel.*\", \"_INBOX_painter.>\"] } } }"
+  echo "        publish: { allow: [\"\$JS.API.>\", \"\$JS.ACK.GP_JOBS.painters.>\", \"gp.snap.*.*\", \"gp.results.*.*\", \"\$KV.gp-painters.>\", \"\$KV.gp-leases.>\", \"\$JS.FC.>\", \"_INBOX_painter.>\"] }"
+  echo "        subscribe: { allow: [\"gp.cancel.*\", \"gp.live.*.*\", \"_INBOX_painter.>\"] } } }"
   for k in "${KIOSKS[@]}"; do
-    echo "    # Kiosk $k: its own jobs, snapshots and paintings; style images; the list of painters."
+    echo "    # Kiosk $k: its own jobs, Live frames, snapshots, paintings and lease; style images; the list of painters."
     echo "    { user: \"$k\", password: \"$(password "$k")\", permissions: {"
-    printf '        publish: { allow: ["gp.jobs.%s", "gp.cancel.%s", "$O.gp-styles.>",\n' "$k" "$k"
+    printf '        publish: { allow: ["gp.jobs.%s", "gp.cancel.%s", "gp.live.%s.*", "$O.gp-styles.>",\n' "$k" "$k" "$k"
     printf '          "$JS.API.INFO", "$JS.API.STREAM.INFO.GP_RESULTS_%s", "$JS.API.STREAM.CREATE.GP_RESULTS_%s",\n' "$k" "$k"
     printf '          "$JS.API.STREAM.PURGE.GP_RESULTS_%s", "$JS.API.STREAM.MSG.GET.GP_RESULTS_%s", "$JS.API.DIRECT.GET.GP_RESULTS_%s.>",\n' "$k" "$k" "$k"
     printf '          "$JS.API.STREAM.INFO.OBJ_gp-styles", "$JS.API.STREAM.MSG.GET.OBJ_gp-styles", "$JS.API.DIRECT.GET.OBJ_gp-styles.>",\n'
     printf '          "$JS.API.STREAM.INFO.KV_gp-painters", "$JS.API.CONSUMER.CREATE.KV_gp-painters", "$JS.API.CONSUMER.CREATE.KV_gp-painters.>",\n'
     printf '          "$JS.API.CONSUMER.DELETE.KV_gp-painters.>", "$JS.API.STREAM.MSG.GET.KV_gp-painters", "$JS.API.DIRECT.GET.KV_gp-painters.>",\n'
-    printf '          "$JS.FC.KV_gp-painters.>"] }\n'
+    printf '          "$JS.FC.KV_gp-painters.>", "$JS.API.STREAM.INFO.KV_gp-leases", "$JS.API.DIRECT.GET.KV_gp-leases.$KV.gp-leases.%s"] }\n' "$k"
     printf '        subscribe: { allow: ["gp.snap.%s.*", "gp.results.%s.*", "_INBOX_%s.>"] } } }\n' "$k" "$k" "$k"
   done
   echo "  ]"

@@ -247,6 +247,7 @@ fn a_photo_that_cannot_be_painted_is_refused_once_and_an_oom_painter_hands_the_j
             params: params(6),
             faces: vec![],
             snapshot_every: 2,
+            live: None,
         };
         let mut headers = async_nats::HeaderMap::new();
         headers.insert(protocol::H_SPEC, serde_json::to_string(&spec).unwrap().as_str());
@@ -377,7 +378,7 @@ fn over_tls_with_a_user_per_role_strangers_are_refused_and_a_kiosk_cannot_read_a
     let made = std::process::Command::new("bash")
         .arg(common::root().join("scripts/farm-certs.sh"))
         .arg(certs.path())
-        .args(["--host", "127.0.0.1", "--kiosk", "hall-a", "--kiosk", "hall-b"])
+        .args(["--host", "127.0.0.1", "--kiosk", "hall-a", "--kiosk", "hall-b", "--kiosk", "hall-c"])
         .output()
         .unwrap();
     assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
@@ -399,6 +400,7 @@ fn over_tls_with_a_user_per_role_strangers_are_refused_and_a_kiosk_cannot_read_a
         password_file: Some(c.join("passwords").join(name)),
         ca: Some(ca.clone()),
         fallback_after_s: 60.0,
+        ..Default::default()
     };
     // A runtime of its own that keeps reading while the kiosks paint.
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
@@ -444,6 +446,25 @@ fn over_tls_with_a_user_per_role_strangers_are_refused_and_a_kiosk_cannot_read_a
         let f = farm(&w.status());
         assert!(!f.painting_locally && f.fallbacks == 0, "{name} painted on the farm with its own user: {f:?}");
     }
+    // A Live mirror works with its kiosk's own rights (frames, lease, snapshots)...
+    let (c_live, camera) = live_kiosk_as(as_kiosk("hall-c"), 10.0);
+    let mut mirrored = std::collections::BTreeSet::new();
+    wait_for(&c_live, 120, "hall-c's mirror over TLS", |e, s| {
+        if let Event::Snapshot(snap) = e {
+            mirrored.insert(snap.frame_seq);
+        }
+        (mirrored.len() >= 3 && farm(s).painter.is_some()).then_some(())
+    });
+    camera.store(false, std::sync::atomic::Ordering::Relaxed);
+    // ... and hall-b cannot read who paints it.
+    let lease = rt.block_on(async {
+        let js = async_nats::jetstream::new(spy.clone());
+        tokio::time::timeout(Duration::from_secs(5), async {
+            js.get_key_value(protocol::LEASES_BUCKET).await?.entry("hall-c").await.map_err(async_nats::Error::from)
+        })
+        .await
+    });
+    assert!(!matches!(lease, Ok(Ok(Some(_)))), "hall-b read hall-c's lease");
     // Forget works with a kiosk's own rights.
     a.commands.send(Command::Forget).unwrap();
     std::thread::sleep(Duration::from_millis(500));
@@ -461,8 +482,19 @@ fn over_tls_with_a_user_per_role_strangers_are_refused_and_a_kiosk_cannot_read_a
         violations.iter().any(|l| l.contains("Subscription") && l.contains("gp.snap.hall-a.*")),
         "the server did not refuse the subscription: {log}"
     );
+    assert!(
+        violations.iter().any(|l| l.contains("gp-leases.hall-c")),
+        "the server did not refuse hall-b reading hall-c's lease: {log}"
+    );
     // Every refusal was one of hall-b's probes: the farm's own clients never lack a permission.
-    let probes = ["\"gp.snap.hall-a.*\"", "\"gp.results.hall-a.*\"", "\"gp.snap.>\"", "\">\"", "GP_RESULTS_hall-a"];
+    let probes = [
+        "\"gp.snap.hall-a.*\"",
+        "\"gp.results.hall-a.*\"",
+        "\"gp.snap.>\"",
+        "\">\"",
+        "GP_RESULTS_hall-a",
+        "gp-leases.hall-c",
+    ];
     let violations: Vec<&str> = violations.into_iter().filter(|l| !probes.iter().any(|p| l.contains(p))).collect();
     assert!(violations.is_empty(), "permissions the farm's own clients lack: {violations:#?}");
 }
@@ -480,4 +512,202 @@ fn with_no_painter_alive_the_kiosk_paints_the_visitor_itself() {
     assert!(f.connected && f.painting_locally && f.painters.is_empty(), "{f:?}");
     assert_eq!(f.jobs_submitted, 1, "it was sent, then painted here when nobody took it");
     assert_eq!(held(&server).0, 0, "the photo painted here does not wait on the server");
+}
+
+/// A kiosk in Live mode on the farm, fed by a camera thread at `fps` (stops when the
+/// returned flag is dropped to false).
+fn live_kiosk(url: &str, name: &str, fps: f64) -> (WorkerHandle, Arc<std::sync::atomic::AtomicBool>) {
+    live_kiosk_as(
+        RemoteConfig { url: url.into(), kiosk: name.into(), fallback_after_s: 60.0, ..Default::default() },
+        fps,
+    )
+}
+
+fn live_kiosk_as(remote: RemoteConfig, fps: f64) -> (WorkerHandle, Arc<std::sync::atomic::AtomicBool>) {
+    use gallery_painter::config::Policy;
+    let remote = RemoteConfig { live_frames_per_second: 3.0, ..remote };
+    let engine = EngineConfig { weights: common::weights(), remote: Some(remote), ..EngineConfig::default() };
+    let (tx, frames) = crossbeam_channel::bounded::<Frame>(2);
+    let running = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let camera_on = running.clone();
+    std::thread::spawn(move || {
+        let scene = gallery_painter::capture::synthetic::SyntheticScene::new(7, fps, 96, 72);
+        let started = Instant::now();
+        let mut seq = 0;
+        while camera_on.load(std::sync::atomic::Ordering::Relaxed) {
+            seq += 1;
+            let image = scene.render(started.elapsed().as_secs_f32());
+            let _ = tx.try_send(Frame { image: Arc::new(image), seq, captured_at: Instant::now(), faces: vec![] });
+            std::thread::sleep(Duration::from_secs_f64(1.0 / fps));
+        }
+    });
+    let live = gallery_painter::engine::LiveSettings { iterations_per_frame: 3, ..Default::default() };
+    let w = worker::start(
+        WorkerConfig {
+            policy: Policy::Live,
+            intake: Intake::Stream,
+            snapshot_every: 2,
+            live,
+            default_params: params(30),
+            initial: Some(selection(30)),
+            ..WorkerConfig::from_config(&common::root(), &engine, common::cpu())
+        },
+        frames,
+    );
+    (w, running)
+}
+
+fn mean_abs_diff(a: &image::RgbImage, b: &image::RgbImage) -> f64 {
+    let b = image::imageops::resize(b, a.width(), a.height(), image::imageops::FilterType::Triangle);
+    let sum: u64 = a.as_raw().iter().zip(b.as_raw()).map(|(x, y)| x.abs_diff(*y) as u64).sum();
+    sum as f64 / a.as_raw().len() as f64
+}
+
+#[test]
+fn a_live_mirror_is_held_by_one_painter_and_another_takes_over_from_the_last_painting() {
+    let server = common::nats::server();
+    let dir = tempfile::tempdir().unwrap();
+    let mut painters = [
+        common::nats::painter(&server.url, "p1", dir.path(), None, &[]),
+        common::nats::painter(&server.url, "p2", dir.path(), None, &[]),
+    ];
+    let (w, camera) = live_kiosk(&server.url, "hall-live", 15.0);
+    wait_painters(&w, 2);
+    // The mirror follows the camera: snapshots of several frames, all from the lease holder.
+    let started = Instant::now();
+    let mut frames_painted = std::collections::BTreeSet::new();
+    let mut holders = std::collections::BTreeSet::new();
+    let mut last = None;
+    wait_for(&w, 180, "the mirror painting several frames", |e, s| {
+        if let Event::Snapshot(snap) = e {
+            frames_painted.insert(snap.frame_seq);
+            holders.extend(farm(s).painter.clone());
+            last = Some(snap.image.clone());
+        }
+        (frames_painted.len() >= 5).then_some(())
+    });
+    let holder = farm(&w.status()).painter.clone().expect("the lease holder is known");
+    assert_eq!(holders.len(), 1, "one painter holds the mirror: {holders:?}");
+    // Frames go at the bounded rate (3/s), not the camera's 15/s.
+    let f = farm(&w.status());
+    let bound = (started.elapsed().as_secs_f64() * 3.0).ceil() as u64 + 2;
+    assert!(
+        f.live_frames_sent >= 3 && f.live_frames_sent <= bound,
+        "{} frames sent, bound {bound}",
+        f.live_frames_sent
+    );
+    assert!(!f.painting_locally, "{f:?}");
+
+    // The holder dies: its lease expires and the other painter goes on from the last painting.
+    let victim = painters.iter_mut().find(|p| p.name == holder).unwrap();
+    victim.kill();
+    let survivor = if holder == "p1" { "p2" } else { "p1" };
+    let mut told = false;
+    let first_after = wait_for(&w, 120, "the other painter's first snapshot of the mirror", |e, _| match e {
+        Event::Notice(n) if n.text.contains("goes on with the mirror") => {
+            assert!(n.text.contains(survivor), "{}", n.text);
+            told = true;
+            None
+        }
+        Event::Snapshot(s) if told => Some(s.image.clone()),
+        Event::Snapshot(s) => {
+            last = Some(s.image.clone());
+            None
+        }
+        _ => None,
+    });
+    let last = last.unwrap();
+    let fresh = gallery_painter::capture::synthetic::SyntheticScene::new(7, 15.0, 96, 72).render(0.0);
+    let from_last = mean_abs_diff(&first_after, &last);
+    let from_photo = mean_abs_diff(&first_after, &fresh);
+    eprintln!("takeover's first snapshot: {from_last:.1} from the last painting, {from_photo:.1} from the photo");
+    assert!(from_last < 25.0 && from_last < from_photo, "{from_last:.1} vs {from_photo:.1}");
+    wait_for(&w, 30, "the survivor named as the holder", |_, s| {
+        (farm(s).painter.as_deref() == Some(survivor)).then_some(())
+    });
+    let f = farm(&w.status());
+    assert_eq!(f.redelivered, 1, "one takeover: {f:?}");
+    assert!(!f.painting_locally, "the farm kept the mirror: {f:?}");
+
+    // A pause lets the mirror go: the painter ends the session and deletes the lease.
+    let lease = || {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async {
+            let js = async_nats::jetstream::new(async_nats::connect(&server.url).await.unwrap());
+            let kv = js.get_key_value(protocol::LEASES_BUCKET).await.unwrap();
+            kv.get("hall-live").await.unwrap().map(|v| serde_json::from_slice::<protocol::Lease>(&v).unwrap())
+        })
+    };
+    assert_eq!(lease().map(|l| l.painter).as_deref(), Some(survivor));
+    w.commands.send(Command::Pause).unwrap();
+    let end = Instant::now() + Duration::from_secs(10);
+    while lease().is_some() {
+        assert!(Instant::now() < end, "the lease outlived the pause: {:?}", lease());
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    // Resumed: a new generation, going on from the painting on screen.
+    let mut on_screen = first_after;
+    for e in w.events.try_iter() {
+        if let Event::Snapshot(s) = e {
+            on_screen = s.image.clone();
+        }
+    }
+    w.commands.send(Command::Resume).unwrap();
+    let resumed = wait_for(&w, 60, "the mirror again after the pause", |e, _| match e {
+        Event::Snapshot(s) => Some(s.image.clone()),
+        _ => None,
+    });
+    let d = mean_abs_diff(&resumed, &on_screen);
+    assert!(d < 25.0, "the resumed mirror starts {d:.1} away from the painting on screen");
+    let held = lease().expect("a painter holds the mirror again");
+    assert!(held.generation >= 3, "{held:?}");
+    camera.store(false, std::sync::atomic::Ordering::Relaxed);
+}
+
+#[test]
+fn a_live_mirror_paints_locally_while_the_server_is_away_and_returns_without_a_jump() {
+    let mut server = common::nats::server();
+    let dir = tempfile::tempdir().unwrap();
+    let _p = common::nats::painter(&server.url, "p1", dir.path(), None, &[]);
+    let remote = RemoteConfig {
+        url: server.url.clone(),
+        kiosk: "hall-live".into(),
+        fallback_after_s: 2.0,
+        ..Default::default()
+    };
+    let (w, camera) = live_kiosk_as(remote, 10.0);
+    wait_painters(&w, 1);
+    wait_for(&w, 120, "the mirror on the farm", |e, s| {
+        (matches!(e, Event::Snapshot(_)) && farm(s).painter.is_some()).then_some(())
+    });
+    server.stop();
+    wait_for(&w, 30, "painting locally", |_, s| farm(s).painting_locally.then_some(()));
+    let mut local = 0;
+    wait_for(&w, 120, "the local mirror", |e, _| {
+        local += matches!(e, Event::Snapshot(_)) as u32;
+        (local >= 3).then_some(())
+    });
+
+    server.restart().unwrap();
+    let (mut before, mut told) = (None, false);
+    let after = wait_for(&w, 90, "the mirror back on the farm", |e, _| match e {
+        Event::Notice(n) if n.text.contains("painting on the farm again") => {
+            told = true;
+            None
+        }
+        Event::Snapshot(s) if told && before.is_some() => Some(s.image.clone()),
+        Event::Snapshot(s) if !told => {
+            before = Some(s.image.clone());
+            None
+        }
+        _ => None,
+    });
+    // The farm goes on from the painting made here: the visitor sees no jump.
+    let d = mean_abs_diff(&after, &before.unwrap());
+    assert!(d < 25.0, "the mirror jumped by {d:.1} when the farm took it back");
+    wait_for(&w, 30, "a painter holding the mirror", |_, s| {
+        (farm(s).painter.is_some() && !farm(s).painting_locally).then_some(())
+    });
+    assert_eq!(farm(&w.status()).fallbacks, 1, "{:?}", farm(&w.status()));
+    camera.store(false, std::sync::atomic::Ordering::Relaxed);
 }

@@ -295,3 +295,27 @@ fn follow_moves_the_painted_figure_and_holds_the_background() {
     let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
     assert!(mean(&held) < 0.7 * mean(&before), "background change {held:?}, before {before:?}");
 }
+
+#[test]
+fn another_painter_continues_a_mirror_from_its_last_painting_at_full_size() {
+    // What a farm painter does when it takes a kiosk's mirror over: the painting it is sent
+    // becomes the iterate at the finest level, and the next frame carries it over as its own.
+    let params = StyleParams { size: 96, levels: 2, iterations: 5, ..StyleParams::default() };
+    let mut p = live_painter(params);
+    let frame = common::photo(96, 72);
+    let mut painting = frame.clone();
+    image::imageops::invert(&mut painting);
+    p.set_content(frame.clone());
+    p.continue_from(&painting).unwrap();
+    assert_eq!(p.progress().level, 1, "no coarse levels again");
+    assert_eq!(p.iterate().unwrap().size(), [1, 3, 72, 96]);
+    let given = tch::Tensor::from_slice(painting.as_raw()).to_kind(tch::Kind::Float).view([72, 96, 3]).permute([2, 0, 1]);
+    let err = (p.iterate().unwrap().squeeze_dim(0) - given).abs().max().double_value(&[]);
+    assert!(err < 1e-3, "the iterate is the painting it was given (max error {err})");
+    p.step().unwrap();
+    // The same frame again: nothing changed, so the painting carries over exactly.
+    let before = p.iterate().unwrap().copy();
+    let same = p.follow(frame, &LiveSettings::default()).unwrap();
+    assert_eq!(same.changed, 0.0);
+    assert_eq!((p.iterate().unwrap() - &before).abs().max().double_value(&[]), 0.0);
+}

@@ -266,6 +266,9 @@ pub struct RemoteConfig {
     /// The server unreachable this long (or no painter alive while a painting waits): paint
     /// locally, and go back to the farm by itself when it answers again.
     pub fallback_after_s: f64,
+    /// Live mode: camera frames sent to the painter per second at most (it paints the
+    /// newest; a frame waits until the painter has caught up with the one before).
+    pub live_frames_per_second: f64,
 }
 
 impl Default for RemoteConfig {
@@ -277,6 +280,7 @@ impl Default for RemoteConfig {
             password_file: None,
             ca: None,
             fallback_after_s: 3.0,
+            live_frames_per_second: 4.0,
         }
     }
 }
@@ -448,6 +452,13 @@ impl InstallationConfig {
                     "engine.remote.fallback_after_s",
                     format!("engine.remote.fallback_after_s {} must be seconds within 0.5..600", r.fallback_after_s),
                     "use e.g. fallback_after_s: 3.0",
+                );
+            }
+            if !(0.2..=30.0).contains(&r.live_frames_per_second) {
+                return bad(
+                    "engine.remote.live_frames_per_second",
+                    format!("engine.remote.live_frames_per_second {} must be within 0.2..30", r.live_frames_per_second),
+                    "use e.g. live_frames_per_second: 4.0",
                 );
             }
             if r.user.is_some() != r.password_file.is_some() {

@@ -318,6 +318,25 @@ impl Painter {
         })
     }
 
+    /// Continues a painting made elsewhere (another painter of the farm took over a Live
+    /// session): the current content with `painting` as the iterate, at the finest level,
+    /// with a fresh optimiser. The next [`Painter::follow`] carries it over as its own.
+    pub fn continue_from(&mut self, painting: &RgbImage) -> Result<(), EngineError> {
+        catch_torch(|| {
+            self.reset_optimizer();
+            self.level = self.params.levels - 1;
+            self.targets = None;
+            self.live_memory = None;
+            self.ensure_targets()?;
+            let t = self.targets.as_mut().expect("targets were just built");
+            t.set_temporal(None);
+            let (w, h) = (t.width, t.height);
+            self.x = Some(to_tensor(&resize(painting, w, h), self.torch_device()));
+            self.begin_level_run();
+            Ok(())
+        })
+    }
+
     /// Live video: the next camera frame. The painting carries over where the scene held still
     /// (and a temporal loss keeps it there, Ruder et al. 2016 with zero flow); where the frame
     /// changed it starts from `keep * painting + (1 - keep) * photo` and is free to follow.

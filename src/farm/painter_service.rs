@@ -24,6 +24,8 @@ use crate::engine::params::MAX_STYLE_EDGE;
 use crate::engine::{EngineDevice, EngineError, Painter, StyleImage, StyleParams, Vgg, imageio};
 use crate::service::faults::{FaultKind, ScheduledFault};
 
+mod live;
+
 /// Style images kept decoded, by hash (the painter's Gram cache is keyed by the same hash).
 const KEPT_STYLES: usize = 16;
 /// Cancelled job ids remembered (a cancel may arrive before its job is pulled).
@@ -97,6 +99,7 @@ pub fn serve(opts: PainterOptions, stop: Arc<AtomicBool>) -> anyhow::Result<()> 
         client,
         js,
         styles: setup.styles,
+        leases: setup.leases,
         painter,
         decoded: HashMap::new(),
         decoded_order: VecDeque::new(),
@@ -197,6 +200,8 @@ struct PainterService<'a> {
     client: async_nats::Client,
     js: jetstream::Context,
     styles: jetstream::object_store::ObjectStore,
+    /// Who holds each kiosk's Live session.
+    leases: jetstream::kv::Store,
     painter: Painter,
     decoded: HashMap<String, Arc<RgbImage>>,
     decoded_order: VecDeque<String>,
@@ -248,6 +253,9 @@ impl PainterService<'_> {
                 return self.ack(&job, AckKind::Term);
             }
         };
+        if let Some(live) = spec.live.clone() {
+            return self.paint_live(job, spec, live);
+        }
         let mut progress = Progress {
             job: spec.job.clone(),
             attempt,
@@ -340,38 +348,12 @@ impl PainterService<'_> {
         progress: &mut Progress,
         keep_alive: &KeepAlive,
     ) -> Outcome {
-        let content = match imageio::decode_rgb(&job.payload) {
-            Ok(img) => img,
-            Err(e) => return Outcome::Refused(format!("the photo cannot be used: {e}")),
-        };
-        let styles = match self.styles_of(spec) {
-            Ok(s) => s,
-            Err(e) => return Outcome::Refused(e),
-        };
-        let mut params = spec.params.clone();
-        params.size = params.size.min(self.opts.max_size);
-        if let Err(e) = params.validate() {
-            return Outcome::Refused(format!("the parameters are refused: {e}"));
-        }
-        if params.pooling != self.painter.params().pooling {
-            // Pooling is part of the network as loaded.
-            match Vgg::load(&self.opts.weights, self.opts.device.device, params.pooling)
-                .and_then(|vgg| Painter::new(vgg, self.opts.device, params.clone()))
-            {
-                Ok(p) => self.painter = p,
-                Err(e) => return classify(e),
-            }
+        if let Err(outcome) =
+            self.prepare(spec, &job.payload).and_then(|_| self.painter.restart(None).map_err(classify))
+        {
+            return outcome;
         }
         let snapshot_every = spec.snapshot_every.clamp(1, 1000);
-        self.painter.set_loss_readback_every(snapshot_every);
-        let ready = self.painter.set_params(params).and_then(|_| self.painter.set_styles(styles)).and_then(|_| {
-            self.painter.set_faces(spec.faces.clone());
-            self.painter.set_content(content);
-            self.painter.restart(None)
-        });
-        if let Err(e) = ready {
-            return classify(e);
-        }
         let snapshots = protocol::snapshot_subject(&spec.kiosk, &spec.job);
         let mut steps_since_snapshot = 0;
         loop {
@@ -426,6 +408,28 @@ impl PainterService<'_> {
                 }
             }
         }
+    }
+
+    /// The painter set up for a job: its parameters, styles, faces and photo (`photo`, an
+    /// encoded image). How the painting starts is the caller's choice.
+    fn prepare(&mut self, spec: &JobSpec, photo: &[u8]) -> Result<(), Outcome> {
+        let content =
+            imageio::decode_rgb(photo).map_err(|e| Outcome::Refused(format!("the photo cannot be used: {e}")))?;
+        let styles = self.styles_of(spec).map_err(Outcome::Refused)?;
+        let mut params = spec.params.clone();
+        params.size = params.size.min(self.opts.max_size);
+        params.validate().map_err(|e| Outcome::Refused(format!("the parameters are refused: {e}")))?;
+        if params.pooling != self.painter.params().pooling {
+            // Pooling is part of the network as loaded.
+            self.painter = Vgg::load(&self.opts.weights, self.opts.device.device, params.pooling)
+                .and_then(|vgg| Painter::new(vgg, self.opts.device, params.clone()))
+                .map_err(classify)?;
+        }
+        self.painter.set_loss_readback_every(spec.snapshot_every.clamp(1, 1000));
+        self.painter.set_params(params).and_then(|_| self.painter.set_styles(styles)).map_err(classify)?;
+        self.painter.set_faces(spec.faces.clone());
+        self.painter.set_content(content);
+        Ok(())
     }
 
     /// A scheduled drill, due now.

@@ -10,6 +10,13 @@
 //! kiosk K ──cancel──▶ gp.cancel.K          (a new photo, or the visitor left: the painter stops)
 //! styles: object store "gp-styles", named by the SHA-256 of the file
 //! painters alive: KV "gp-painters" with a TTL, one key per painter
+//!
+//! Live mirror: the job starts a session instead of a painting
+//! kiosk K ──session request──▶ GP_JOBS (gp.jobs.K; payload: the last painting the kiosk got, then a frame)
+//!                   painter P takes the lease: KV "gp-leases", key K, TTL, renewed while it paints
+//! kiosk K ──frames──▶ gp.live.K.SESSION   (core NATS, a bounded rate; the painter keeps the newest)
+//!                   painter P ──snapshots──▶ gp.snap.K.SESSION
+//! the lease expires (painter gone): the kiosk asks again, one generation up, with its last painting
 //! ```
 //!
 //! Each kiosk's finished paintings are in a stream of its own, so the server's permissions
@@ -23,12 +30,14 @@ use async_nats::HeaderMap;
 use async_nats::jetstream::{self, consumer, stream};
 use serde::{Deserialize, Serialize};
 
-use crate::engine::{FaceBox, LossParts, StyleParams};
+use crate::engine::{FaceBox, LiveSettings, LossParts, StyleParams};
 
 pub const JOBS_STREAM: &str = "GP_JOBS";
 pub const PAINTERS_CONSUMER: &str = "painters";
 pub const STYLES_BUCKET: &str = "gp-styles";
 pub const PAINTERS_BUCKET: &str = "gp-painters";
+/// Who holds each kiosk's Live session: one key per kiosk.
+pub const LEASES_BUCKET: &str = "gp-leases";
 
 /// A painter that stops acknowledging progress for this long has its job given to another.
 pub const ACK_WAIT: Duration = Duration::from_secs(6);
@@ -44,6 +53,12 @@ pub const RESULT_MAX_AGE: Duration = Duration::from_secs(10 * 60);
 /// A painter's announcement lives this long unless renewed: a dead painter disappears.
 pub const ANNOUNCE_TTL: Duration = Duration::from_secs(10);
 pub const ANNOUNCE_EVERY: Duration = Duration::from_secs(3);
+/// A Live session's lease lives this long unless its painter renews it: a painter that dies
+/// leaves the session free within this time, and the kiosk asks for another.
+pub const LEASE_TTL: Duration = Duration::from_secs(6);
+pub const LEASE_RENEW_EVERY: Duration = Duration::from_secs(2);
+/// A Live painter with no frame this long ends the session (its kiosk paused or went away).
+pub const LIVE_IDLE: Duration = Duration::from_secs(10);
 /// An OOM painter hands the job back, to be tried again after this (elsewhere, or smaller).
 pub const OOM_RETRY_DELAY: Duration = Duration::from_secs(5);
 
@@ -63,6 +78,10 @@ pub const H_FINISHED: &str = "Gp-Finished";
 pub const H_ERROR: &str = "Gp-Error";
 /// On a job: its description ([`JobSpec`] as JSON).
 pub const H_SPEC: &str = "Gp-Spec";
+/// On a Live frame: its sequence number at the kiosk; on a Live snapshot: the frame it paints.
+pub const H_FRAME: &str = "Gp-Frame";
+/// On a Live frame: the faces found in it ([`FaceBox`]es as JSON).
+pub const H_FACES: &str = "Gp-Faces";
 
 pub fn job_subject(kiosk: &str) -> String {
     format!("gp.jobs.{kiosk}")
@@ -72,6 +91,14 @@ pub fn snapshot_subject(kiosk: &str, job: &str) -> String {
 }
 pub fn result_subject(kiosk: &str, job: &str) -> String {
     format!("gp.results.{kiosk}.{job}")
+}
+/// A Live session's frames.
+pub fn live_subject(kiosk: &str, session: &str) -> String {
+    format!("gp.live.{kiosk}.{session}")
+}
+/// What a cancel names for one generation of a Live session (a Paint job is named by its id).
+pub fn live_cancel(session: &str, generation: u32) -> String {
+    format!("{session}/{generation}")
 }
 pub fn cancel_subject(kiosk: &str) -> String {
     format!("gp.cancel.{kiosk}")
@@ -109,6 +136,55 @@ pub struct JobSpec {
     pub params: StyleParams,
     pub faces: Vec<FaceBox>,
     pub snapshot_every: u32,
+    /// A Live session instead of one painting (`job` is then the session's id).
+    #[serde(default)]
+    pub live: Option<LiveSpec>,
+}
+
+/// A Live session request: who paints the kiosk's mirror from now on, and from where.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LiveSpec {
+    /// Each request of a session is one generation up: a restyle, a resume, a takeover.
+    /// The newest generation takes the lease from an older one.
+    pub generation: u32,
+    pub settings: LiveSettings,
+    /// The payload's first bytes are the last painting the kiosk received (PNG or JPEG),
+    /// this many; the rest is the newest frame (PNG). 0: no painting, start afresh.
+    pub painting_bytes: u64,
+    /// The kiosk's sequence number of the frame in the payload.
+    pub frame: u64,
+}
+
+impl LiveSpec {
+    /// The request's payload: the painting to continue (if any), then the frame.
+    pub fn pack(painting: Option<&[u8]>, frame: &[u8]) -> (Vec<u8>, u64) {
+        let painting = painting.unwrap_or_default();
+        ([painting, frame].concat(), painting.len() as u64)
+    }
+
+    /// The painting to continue (if any) and the frame, from a request's payload.
+    pub fn unpack<'a>(&self, payload: &'a [u8]) -> Option<(Option<&'a [u8]>, &'a [u8])> {
+        let split = usize::try_from(self.painting_bytes).ok().filter(|&n| n < payload.len())?;
+        let (painting, frame) = payload.split_at(split);
+        Some(((!painting.is_empty()).then_some(painting), frame))
+    }
+}
+
+/// A Live session's lease ([`LEASES_BUCKET`], key: the kiosk).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Lease {
+    pub painter: String,
+    pub session: String,
+    pub generation: u32,
+}
+
+impl Lease {
+    /// Does this lease give way to a request for `session`'s `generation`? A request of the
+    /// kiosk's current session takes it from an older generation; a new session (the kiosk
+    /// started again) takes it from any; a stale request takes nothing.
+    pub fn yields_to(&self, session: &str, generation: u32) -> bool {
+        self.session != session || self.generation < generation
+    }
 }
 
 /// A snapshot's or result's headers, read back.
@@ -126,6 +202,8 @@ pub struct Progress {
     pub painter: String,
     pub finished: bool,
     pub error: Option<String>,
+    /// Live: the kiosk's frame this snapshot paints (0 for a Paint job).
+    pub frame: u64,
 }
 
 impl Progress {
@@ -142,6 +220,9 @@ impl Progress {
         h.insert(H_RATE, format!("{:.3}", self.iterations_per_second).as_str());
         h.insert(H_PAINTER, self.painter.as_str());
         h.insert(H_FINISHED, if self.finished { "1" } else { "0" });
+        if self.frame > 0 {
+            h.insert(H_FRAME, self.frame.to_string().as_str());
+        }
         if let Some(e) = &self.error {
             // Header values are one line.
             h.insert(H_ERROR, e.replace(['\r', '\n'], " ").as_str());
@@ -165,6 +246,7 @@ impl Progress {
             painter: text(H_PAINTER).unwrap_or_default(),
             finished: text(H_FINISHED).as_deref() == Some("1"),
             error: text(H_ERROR),
+            frame: num(H_FRAME) as u64,
         })
     }
 
@@ -227,32 +309,41 @@ pub async fn ensure(js: &jetstream::Context, max_payload: usize) -> Result<Setup
             .await
             .map_err(|e| format!("object store {STYLES_BUCKET}: {e}"))?,
     };
-    let announcements = match js.get_key_value(PAINTERS_BUCKET).await {
-        Ok(kv) => kv,
-        Err(_) => {
-            // `create_key_value` first asks for the account's limits, in a form nats-server 2.9
-            // does not answer; the bucket's stream is made directly, with the client's settings.
-            js.get_or_create_stream(stream::Config {
-                name: format!("KV_{PAINTERS_BUCKET}"),
-                description: Some("painters alive".into()),
-                subjects: vec![format!("$KV.{PAINTERS_BUCKET}.>")],
-                max_messages_per_subject: 1,
-                max_age: ANNOUNCE_TTL,
-                // On disk: the bucket outlives a server restart (its entries expire anyway).
-                storage: stream::StorageType::File,
-                allow_rollup: true,
-                deny_delete: true,
-                allow_direct: true,
-                discard: stream::DiscardPolicy::New,
-                num_replicas: 1,
-                ..Default::default()
-            })
-            .await
-            .map_err(|e| format!("key-value bucket {PAINTERS_BUCKET}: {e}"))?;
-            js.get_key_value(PAINTERS_BUCKET).await.map_err(|e| format!("key-value bucket {PAINTERS_BUCKET}: {e}"))?
-        }
-    };
-    Ok(Setup { painters, styles, announcements })
+    let announcements = key_value(js, PAINTERS_BUCKET, "painters alive", ANNOUNCE_TTL).await?;
+    let leases = key_value(js, LEASES_BUCKET, "who paints each kiosk's Live mirror", LEASE_TTL).await?;
+    Ok(Setup { painters, styles, announcements, leases })
+}
+
+/// A key-value bucket whose entries live `ttl` unless written again.
+async fn key_value(
+    js: &jetstream::Context,
+    bucket: &str,
+    description: &str,
+    ttl: Duration,
+) -> Result<jetstream::kv::Store, async_nats::Error> {
+    if let Ok(kv) = js.get_key_value(bucket).await {
+        return Ok(kv);
+    }
+    // `create_key_value` first asks for the account's limits, in a form nats-server 2.9
+    // does not answer; the bucket's stream is made directly, with the client's settings.
+    js.get_or_create_stream(stream::Config {
+        name: format!("KV_{bucket}"),
+        description: Some(description.into()),
+        subjects: vec![format!("$KV.{bucket}.>")],
+        max_messages_per_subject: 1,
+        max_age: ttl,
+        // On disk: the bucket outlives a server restart (its entries expire anyway).
+        storage: stream::StorageType::File,
+        allow_rollup: true,
+        deny_delete: true,
+        allow_direct: true,
+        discard: stream::DiscardPolicy::New,
+        num_replicas: 1,
+        ..Default::default()
+    })
+    .await
+    .map_err(|e| format!("key-value bucket {bucket}: {e}"))?;
+    Ok(js.get_key_value(bucket).await.map_err(|e| format!("key-value bucket {bucket}: {e}"))?)
 }
 
 /// The kiosk's side: the shared buckets a painter made, and the kiosk's own results stream.
@@ -263,6 +354,7 @@ pub async fn open_for_kiosk(
 ) -> Result<KioskSetup, async_nats::Error> {
     let styles = js.get_object_store(STYLES_BUCKET).await?;
     let announcements = js.get_key_value(PAINTERS_BUCKET).await?;
+    let leases = js.get_key_value(LEASES_BUCKET).await?;
     let results = js
         .get_or_create_stream(stream::Config {
             name: results_stream(kiosk),
@@ -274,12 +366,14 @@ pub async fn open_for_kiosk(
             ..Default::default()
         })
         .await?;
-    Ok(KioskSetup { styles, announcements, results })
+    Ok(KioskSetup { styles, announcements, leases, results })
 }
 
 pub struct KioskSetup {
     pub styles: jetstream::object_store::ObjectStore,
     pub announcements: jetstream::kv::Store,
+    /// Read for this kiosk's own key only.
+    pub leases: jetstream::kv::Store,
     pub results: stream::Stream,
 }
 
@@ -288,6 +382,7 @@ pub struct Setup {
     pub painters: consumer::PullConsumer,
     pub styles: jetstream::object_store::ObjectStore,
     pub announcements: jetstream::kv::Store,
+    pub leases: jetstream::kv::Store,
 }
 
 /// The painters announced now (the bucket's TTL removes dead ones).
@@ -329,10 +424,33 @@ mod tests {
             painter: "p1".into(),
             finished: true,
             error: Some("line one\nline two".into()),
+            frame: 41,
         };
         let back = Progress::from_headers(&p.to_headers()).unwrap();
         assert_eq!(back.error.as_deref(), Some("line one line two"));
         assert_eq!(Progress { error: None, ..back }, Progress { error: None, ..p });
+    }
+
+    #[test]
+    fn a_live_request_carries_the_painting_to_continue_then_the_frame() {
+        let spec =
+            |painting_bytes| LiveSpec { generation: 2, settings: LiveSettings::default(), painting_bytes, frame: 7 };
+        let (payload, n) = LiveSpec::pack(Some(b"PAINT"), b"FRAME");
+        assert_eq!(spec(n).unpack(&payload), Some((Some(&b"PAINT"[..]), &b"FRAME"[..])));
+        let (payload, n) = LiveSpec::pack(None, b"FRAME");
+        assert_eq!(spec(n).unpack(&payload), Some((None, &b"FRAME"[..])));
+        // A split past the payload (or leaving no frame) is refused, not a panic.
+        assert_eq!(spec(5).unpack(b"PAINT"), None);
+        assert_eq!(spec(99).unpack(b"PAINT"), None);
+    }
+
+    #[test]
+    fn a_lease_gives_way_to_a_newer_generation_or_a_new_session_only() {
+        let lease = Lease { painter: "p1".into(), session: "s1".into(), generation: 3 };
+        assert!(lease.yields_to("s1", 4), "takeover, restyle or resume of the same mirror");
+        assert!(!lease.yields_to("s1", 3), "a repeated request does not take it from its own holder");
+        assert!(!lease.yields_to("s1", 2), "a stale request takes nothing");
+        assert!(lease.yields_to("s2", 1), "the kiosk started again: its new session wins");
     }
 
     #[test]

@@ -27,6 +27,8 @@ use crate::worker::{
     WorkerState, WorkerStatus, spawn_worker,
 };
 
+mod live;
+
 /// Connected this long before the kiosk trusts the farm again.
 const BACK_AFTER: Duration = Duration::from_secs(2);
 /// A painting with no news this long: say on screen that it waits for a painter.
@@ -166,11 +168,24 @@ struct Remote {
     first_snapshots_on_farm: u64,
     last_rate: f64,
     last_losses: crate::engine::LossParts,
+    /// The Live mirror's generation on the farm, when one is asked for or painted.
+    live: Option<live::LiveSession>,
+    /// This run's Live session (a restart of the kiosk is a new session).
+    live_session_id: String,
+    live_generation: u32,
+    /// The newest camera frame not sent yet.
+    live_frame: Option<Frame>,
+    /// The last painting of the mirror received: where a takeover goes on from.
+    live_painting: Option<Arc<RgbImage>>,
+    /// The farm refused to paint the mirror in this style: not asked again until a new one.
+    live_refused: Option<String>,
 }
 
 #[derive(Clone)]
 struct Ready {
     styles: jetstream::object_store::ObjectStore,
+    /// Who paints each kiosk's Live mirror (this kiosk reads its own key).
+    leases: jetstream::kv::Store,
     /// This kiosk's own finished paintings.
     results: jetstream::stream::Stream,
 }
@@ -237,6 +252,12 @@ impl Remote {
             first_snapshots_on_farm: 0,
             last_rate: 0.0,
             last_losses: Default::default(),
+            live: None,
+            live_session_id: format!("live-{}", random_hex()),
+            live_generation: 0,
+            live_frame: None,
+            live_painting: None,
+            live_refused: None,
         })
     }
 
@@ -257,17 +278,13 @@ impl Remote {
         if let Some(sel) = self.cfg.initial.clone() {
             self.selection = Some(sel);
         }
-        if self.cfg.policy == Policy::Live {
-            // The farm paints the Paint policy; a Live mirror needs its painter frame by frame.
-            self.notice(false, "Live mode paints with this kiosk's own engine (the farm paints Paint jobs)".into());
-            self.go_local("Live mode");
-        }
         loop {
             self.status().heartbeat = Some(Instant::now());
             let first = self.commands.recv_timeout(Duration::from_millis(40)).ok();
             let pending: Vec<Command> = first.into_iter().chain(self.commands.try_iter()).collect();
             for cmd in pending {
                 if let Command::Shutdown = cmd {
+                    self.cancel_live(true);
                     if let Some(mut local) = self.local.take() {
                         local.shutdown();
                     }
@@ -281,6 +298,7 @@ impl Remote {
             self.watch_connection();
             self.poll_result();
             self.take_stream_frame();
+            self.live_tick();
             self.forward_local_events();
             self.publish_status();
         }
@@ -293,15 +311,25 @@ impl Remote {
                 if let Some(local) = &self.local {
                     let _ = local.commands.send(Command::SelectStyle(sel));
                 }
-                // As the local worker does: a new style paints the same photo again.
-                if self.mode == Mode::Farm
-                    && let Some(photo) = self.photo.clone()
-                {
+                if self.mode != Mode::Farm {
+                } else if self.cfg.policy == Policy::Live {
+                    // As the local worker does: the mirror morphs into the new style (a new
+                    // generation going on from the last painting).
+                    self.live_refused = None;
+                    if self.live.is_some()
+                        && let Some(frame) = self.live_frame.take().or_else(|| self.photo.clone())
+                    {
+                        self.request_live(frame, false);
+                    }
+                } else if let Some(photo) = self.photo.clone() {
+                    // As the local worker does: a new style paints the same photo again.
                     self.submit(photo);
                 }
             }
             Command::Pause => {
                 self.paused = true;
+                // The painter lets the mirror go; resuming asks again from the last painting.
+                self.cancel_live(true);
                 self.tell_local(Command::Pause);
             }
             Command::Resume => {
@@ -317,6 +345,7 @@ impl Remote {
             Command::PaintFrame(frame) => {
                 self.photo = Some(frame.clone());
                 match self.mode {
+                    Mode::Farm if self.cfg.policy == Policy::Live => self.live_frame = Some(frame),
                     Mode::Farm => self.submit(frame),
                     Mode::Local => self.tell_local(Command::PaintFrame(frame)),
                 }
@@ -367,6 +396,47 @@ impl Remote {
     }
 
     fn try_submit(&mut self, frame: &Frame, sel: &StyleSelection) -> Result<Job, Refusal> {
+        let styles = self.job_styles(sel)?;
+        // The painter paints at most this size: send no more pixels than that.
+        let photo = imageio::shrink_to((*frame.image).clone(), sel.params.size);
+        let png = imageio::encode_png(&photo);
+        let job_id = format!("{}-{}", frame.seq, random_hex());
+        let spec = JobSpec {
+            job: job_id.clone(),
+            kiosk: self.remote.kiosk.clone(),
+            key: sel.key.clone(),
+            styles,
+            params: sel.params.clone(),
+            faces: frame.faces.clone(),
+            snapshot_every: self.cfg.snapshot_every,
+            live: None,
+        };
+        self.check_size(&spec, png.len())?;
+        // Only one job per kiosk: the one being painted stops (a queued one is replaced by the server).
+        if let Some(old) = self.job.take() {
+            self.cancel(&old.id);
+        }
+        self.send_job(&spec, png)?;
+        let now = Instant::now();
+        tracing::info!("farm: job {job_id} sent for frame {} in \"{}\"", frame.seq, sel.key);
+        Ok(Job {
+            id: job_id,
+            key: sel.key.clone(),
+            frame_seq: frame.seq,
+            captured_at: frame.captured_at,
+            submitted: now,
+            last_heard: now,
+            last_polled: now,
+            attempt: 1,
+            shown_iteration: 0,
+            first_seen: false,
+            said_quiet: false,
+            levels: sel.params.levels,
+        })
+    }
+
+    /// The selection's styles on the server (each uploaded once, named by its hash).
+    fn job_styles(&mut self, sel: &StyleSelection) -> Result<Vec<JobStyle>, Refusal> {
         let ready = match (self.ready(), self.client.connection_state()) {
             (Some(r), async_nats::connection::State::Connected) => r,
             _ => return Err(Refusal::Farm("the painter farm is not reachable".into())),
@@ -387,62 +457,40 @@ impl Remote {
                 .map_err(Refusal::Farm)?;
             styles.push(JobStyle { sha256: hash, weight: *weight });
         }
-        // The painter paints at most this size: send no more pixels than that.
-        let photo = imageio::shrink_to((*frame.image).clone(), sel.params.size);
-        let png = imageio::encode_png(&photo);
-        let job_id = format!("{}-{}", frame.seq, random_hex());
-        let spec = JobSpec {
-            job: job_id.clone(),
-            kiosk: self.remote.kiosk.clone(),
-            key: sel.key.clone(),
-            styles,
-            params: sel.params.clone(),
-            faces: frame.faces.clone(),
-            snapshot_every: self.cfg.snapshot_every,
-        };
-        let spec_text = serde_json::to_string(&spec).expect("job spec is JSON");
+        Ok(styles)
+    }
+
+    /// A job larger than the server takes is painted here, with the fix named.
+    fn check_size(&self, spec: &JobSpec, payload: usize) -> Result<(), Refusal> {
+        let spec_text = serde_json::to_string(spec).expect("job spec is JSON");
         let limit = super::connection::max_payload(&self.client);
-        if png.len() + spec_text.len() + 1024 > limit {
+        if payload + spec_text.len() + 1024 > limit {
             return Err(Refusal::Farm(format!(
                 "the photo is {} KiB, more than the farm's max_payload of {} KiB (fix: raise max_payload in the server's config, or lower engine.style.size)",
-                png.len() >> 10,
+                payload >> 10,
                 limit >> 10
             )));
         }
-        // Only one job per kiosk: the one being painted stops (a queued one is replaced by the server).
-        if let Some(old) = self.job.take() {
-            self.cancel(&old.id);
-        }
+        Ok(())
+    }
+
+    /// Puts the job on the kiosk's subject of the work queue (replacing a queued one).
+    fn send_job(&self, spec: &JobSpec, payload: Vec<u8>) -> Result<(), Refusal> {
         let mut headers = async_nats::HeaderMap::new();
-        headers.insert(protocol::H_SPEC, spec_text.as_str());
+        headers.insert(protocol::H_SPEC, serde_json::to_string(spec).expect("job spec is JSON").as_str());
         let subject = protocol::job_subject(&self.remote.kiosk);
         let sent = self.runtime.block_on(async {
-            let ack =
-                self.js.publish_with_headers(subject, headers, Bytes::from(png)).await.map_err(|e| e.to_string())?;
+            let ack = self
+                .js
+                .publish_with_headers(subject, headers, Bytes::from(payload))
+                .await
+                .map_err(|e| e.to_string())?;
             tokio::time::timeout(CALL_TIMEOUT, ack)
                 .await
                 .map_err(|_| "no answer".to_string())?
                 .map_err(|e| e.to_string())
         });
-        if let Err(e) = sent {
-            return Err(Refusal::Farm(format!("the job was not taken ({e})")));
-        }
-        let now = Instant::now();
-        tracing::info!("farm: job {job_id} sent for frame {} in \"{}\"", frame.seq, sel.key);
-        Ok(Job {
-            id: job_id,
-            key: sel.key.clone(),
-            frame_seq: frame.seq,
-            captured_at: frame.captured_at,
-            submitted: now,
-            last_heard: now,
-            last_polled: now,
-            attempt: 1,
-            shown_iteration: 0,
-            first_seen: false,
-            said_quiet: false,
-            levels: sel.params.levels,
-        })
+        sent.map(|_| ()).map_err(|e| Refusal::Farm(format!("the job was not taken ({e})")))
     }
 
     /// An empty job replaces this kiosk's queued photo (one message per kiosk subject), so a
@@ -468,6 +516,9 @@ impl Remote {
         if let Some(job) = self.job.take() {
             self.cancel(&job.id);
         }
+        self.cancel_live(true);
+        self.live_painting = None;
+        self.live_frame = None;
         self.photo = None;
         self.finished_at = None;
         self.tell_local(Command::Forget);
@@ -500,6 +551,9 @@ impl Remote {
     /// A snapshot or result from a painter.
     fn take(&mut self, incoming: Incoming) {
         self.farm.snapshot_bytes += incoming.bytes as u64;
+        if self.take_live(&incoming) {
+            return;
+        }
         let Some(job) = self.job.as_mut() else { return };
         let p = incoming.progress;
         if p.job != job.id || p.attempt < job.attempt {
@@ -602,6 +656,7 @@ impl Remote {
     /// The Paint policy on the capture stream (no visitor journey): the next frame after the hold.
     fn take_stream_frame(&mut self) {
         if self.mode != Mode::Farm
+            || self.cfg.policy != Policy::Paint
             || self.cfg.intake != Intake::Stream
             || self.paused
             || self.selection.is_none()
@@ -645,7 +700,7 @@ impl Remote {
                     self.go_local("the painter farm is not reachable");
                 } else if connected
                     && self.farm.painters.is_empty()
-                    && self.job.as_ref().is_some_and(|j| j.last_heard.elapsed() >= fallback_after)
+                    && self.quiet_since().is_some_and(|t| t.elapsed() >= fallback_after)
                 {
                     self.go_local("no painter is running on the farm");
                 } else if connected
@@ -659,10 +714,12 @@ impl Remote {
                     self.submit(photo);
                 }
             }
-            Mode::Local if self.cfg.policy == Policy::Live => {}
             Mode::Local => {
-                let local_busy = self.local_pending
-                    || self.local.as_ref().is_some_and(|l| l.status().state == WorkerState::Painting);
+                // A mirror is always painting: it goes back as soon as the farm can take it,
+                // from the painting made here.
+                let local_busy = self.cfg.policy != Policy::Live
+                    && (self.local_pending
+                        || self.local.as_ref().is_some_and(|l| l.status().state == WorkerState::Painting));
                 if self.connected_since.is_some_and(|t| now - t >= BACK_AFTER)
                     && !self.farm.painters.is_empty()
                     && !local_busy
@@ -685,6 +742,7 @@ impl Remote {
         self.farm.fallbacks += 1;
         self.farm.painter = None;
         self.notice(false, format!("painting locally: {reason}"));
+        self.cancel_live(true);
         if self.local.is_none() {
             let config = WorkerConfig { remote: None, initial: self.selection.clone(), ..self.cfg.clone() };
             self.local = Some(spawn_worker(config, self.frames.clone()));
@@ -704,9 +762,18 @@ impl Remote {
         }
     }
 
+    /// Since when the farm has said nothing of what this kiosk has out (a job or the mirror).
+    fn quiet_since(&self) -> Option<Instant> {
+        self.job.as_ref().map(|j| j.last_heard).or_else(|| self.live.as_ref().map(|l| l.last_heard()))
+    }
+
     fn forward_local_events(&mut self) {
         let Some(local) = &self.local else { return };
-        for event in local.events.try_iter() {
+        let events: Vec<Event> = local.events.try_iter().collect();
+        for event in events {
+            if let Event::Snapshot(s) = &event {
+                self.keep_local_painting(&s.image);
+            }
             match &event {
                 Event::Snapshot(s) if s.finished => self.local_pending = false,
                 Event::StyleUnusable { .. } => self.local_pending = false,
@@ -729,7 +796,7 @@ impl Remote {
             WorkerState::Paused
         } else if self.selection.is_none() {
             WorkerState::WaitingForStyle
-        } else if self.job.is_some() {
+        } else if self.job.is_some() || self.live.is_some() {
             WorkerState::Painting
         } else if self.finished_at.is_some() {
             WorkerState::Holding
@@ -823,7 +890,8 @@ async fn keep_ready(
             let max_payload = super::connection::max_payload(&client);
             match protocol::open_for_kiosk(&js, &kiosk, max_payload).await {
                 Ok(s) => {
-                    *setup.lock().expect("farm setup") = Some(Ready { styles: s.styles, results: s.results });
+                    *setup.lock().expect("farm setup") =
+                        Some(Ready { styles: s.styles, leases: s.leases, results: s.results });
                     tracing::info!("farm: ready (kiosk {kiosk})");
                     break s.announcements;
                 }

@@ -145,6 +145,8 @@ pub struct FarmStatus {
     pub snapshot_bytes: u64,
     /// A painting is out and no painter has been heard from for a while.
     pub waiting: bool,
+    /// Live mode: camera frames sent to the painter holding the mirror.
+    pub live_frames_sent: u64,
 }
 
 impl FarmStatus {
@@ -168,8 +170,13 @@ impl FarmStatus {
                 )
             })
             .collect();
+        let mirror = if self.live_frames_sent > 0 {
+            format!(" | Live frames sent {}", self.live_frames_sent)
+        } else {
+            String::new()
+        };
         format!(
-            "{link} | {} | painters alive: {} | jobs {}, taken over {}, sent again {}, local fallbacks {}",
+            "{link} | {} | painters alive: {} | jobs {}, taken over {}, sent again {}, local fallbacks {}{mirror}",
             self.url,
             if painters.is_empty() { "none".to_string() } else { painters.join(", ") },
             self.jobs_submitted,
