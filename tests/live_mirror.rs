@@ -309,7 +309,8 @@ fn another_painter_continues_a_mirror_from_its_last_painting_at_full_size() {
     p.continue_from(&painting).unwrap();
     assert_eq!(p.progress().level, 1, "no coarse levels again");
     assert_eq!(p.iterate().unwrap().size(), [1, 3, 72, 96]);
-    let given = tch::Tensor::from_slice(painting.as_raw()).to_kind(tch::Kind::Float).view([72, 96, 3]).permute([2, 0, 1]);
+    let given =
+        tch::Tensor::from_slice(painting.as_raw()).to_kind(tch::Kind::Float).view([72, 96, 3]).permute([2, 0, 1]);
     let err = (p.iterate().unwrap().squeeze_dim(0) - given).abs().max().double_value(&[]);
     assert!(err < 1e-3, "the iterate is the painting it was given (max error {err})");
     p.step().unwrap();

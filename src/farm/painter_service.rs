@@ -378,11 +378,7 @@ impl PainterService<'_> {
             };
             *keep_alive.last_step.lock().expect("last step") = Instant::now();
             self.announcement.lock().expect("announcement").iterations_per_second = p.iterations_per_second;
-            progress.iteration = p.iteration;
-            progress.total_iterations = p.total_iterations;
-            progress.level = p.level;
-            progress.loss = p.losses.total;
-            progress.iterations_per_second = p.iterations_per_second;
+            progress.record(&p);
             steps_since_snapshot += 1;
             let finished = self.painter.is_finished();
             if finished {

@@ -250,6 +250,15 @@ impl Progress {
         })
     }
 
+    /// Takes the engine's progress after a step.
+    pub fn record(&mut self, p: &crate::engine::Progress) {
+        self.iteration = p.iteration;
+        self.total_iterations = p.total_iterations;
+        self.level = p.level;
+        self.loss = p.losses.total;
+        self.iterations_per_second = p.iterations_per_second;
+    }
+
     pub fn losses(&self) -> LossParts {
         LossParts { total: self.loss, ..LossParts::default() }
     }

@@ -401,16 +401,7 @@ impl Remote {
         let photo = imageio::shrink_to((*frame.image).clone(), sel.params.size);
         let png = imageio::encode_png(&photo);
         let job_id = format!("{}-{}", frame.seq, random_hex());
-        let spec = JobSpec {
-            job: job_id.clone(),
-            kiosk: self.remote.kiosk.clone(),
-            key: sel.key.clone(),
-            styles,
-            params: sel.params.clone(),
-            faces: frame.faces.clone(),
-            snapshot_every: self.cfg.snapshot_every,
-            live: None,
-        };
+        let spec = self.job_spec(job_id.clone(), sel, styles, frame, None);
         self.check_size(&spec, png.len())?;
         // Only one job per kiosk: the one being painted stops (a queued one is replaced by the server).
         if let Some(old) = self.job.take() {
@@ -433,6 +424,26 @@ impl Remote {
             said_quiet: false,
             levels: sel.params.levels,
         })
+    }
+
+    fn job_spec(
+        &self,
+        job: String,
+        sel: &StyleSelection,
+        styles: Vec<JobStyle>,
+        frame: &Frame,
+        live: Option<protocol::LiveSpec>,
+    ) -> JobSpec {
+        JobSpec {
+            job,
+            kiosk: self.remote.kiosk.clone(),
+            key: sel.key.clone(),
+            styles,
+            params: sel.params.clone(),
+            faces: frame.faces.clone(),
+            snapshot_every: self.cfg.snapshot_every,
+            live,
+        }
     }
 
     /// The selection's styles on the server (each uploaded once, named by its hash).
@@ -591,19 +602,7 @@ impl Remote {
         }
         self.last_rate = p.iterations_per_second;
         self.last_losses = p.losses();
-        let snapshot = Snapshot {
-            image,
-            iteration: p.iteration,
-            total_iterations: p.total_iterations,
-            level: p.level,
-            losses: p.losses(),
-            iterations_per_second: p.iterations_per_second,
-            frame_seq: job.frame_seq,
-            style_key: job.key.clone(),
-            finished: p.finished,
-            latency,
-            levels: p.levels.max(job.levels),
-        };
+        let snapshot = snapshot_of(&p, image, job.frame_seq, job.key.clone(), latency, p.levels.max(job.levels));
         self.snapshots_on_farm += 1;
         if let Some(l) = latency {
             self.status.lock().expect("worker status lock").last_latency = Some(l);
@@ -847,6 +846,30 @@ enum Refusal {
     Style(String),
     /// The farm cannot take it now: paint locally.
     Farm(String),
+}
+
+/// What the display is given for a painter's snapshot.
+fn snapshot_of(
+    p: &Progress,
+    image: Arc<RgbImage>,
+    frame_seq: u64,
+    style_key: String,
+    latency: Option<Duration>,
+    levels: u32,
+) -> Snapshot {
+    Snapshot {
+        image,
+        iteration: p.iteration,
+        total_iterations: p.total_iterations,
+        level: p.level,
+        losses: p.losses(),
+        iterations_per_second: p.iterations_per_second,
+        frame_seq,
+        style_key,
+        finished: p.finished,
+        latency,
+        levels,
+    }
 }
 
 fn random_hex() -> String {

@@ -197,11 +197,7 @@ impl PainterService<'_> {
             };
             keeper.stepped();
             self.announcement.lock().expect("announcement").iterations_per_second = p.iterations_per_second;
-            progress.iteration = p.iteration;
-            progress.total_iterations = p.total_iterations;
-            progress.level = p.level;
-            progress.loss = p.losses.total;
-            progress.iterations_per_second = p.iterations_per_second;
+            progress.record(&p);
             steps_since_frame += 1;
             steps_since_snapshot += 1;
             if snapshot_due || steps_since_snapshot >= snapshot_every {

@@ -11,18 +11,19 @@ use std::time::{Duration, Instant};
 
 use async_nats::jetstream::kv::Operation;
 
-use super::{CALL_TIMEOUT, IDLE_FOR, Incoming, LOST_AFTER, Mode, Refusal, Remote};
+use super::{CALL_TIMEOUT, IDLE_FOR, Incoming, LOST_AFTER, Mode, Refusal, Remote, snapshot_of};
 use crate::capture::Frame;
 use crate::config::Policy;
 use crate::engine::imageio;
-use crate::farm::protocol::{self, JobSpec, Lease, LiveSpec};
-use crate::worker::{Event, Notice, Snapshot};
+use crate::farm::protocol::{self, Lease, LiveSpec};
+use crate::worker::{Event, Notice};
 
 /// The kiosk looks at its lease this often.
 const LEASE_CHECK: Duration = Duration::from_secs(1);
 /// A frame sent and not painted yet holds the next one back this long at most (a frame lost
-/// on the way does not stop the mirror).
-const AHEAD_WAIT: Duration = Duration::from_secs(1);
+/// on the way does not stop the mirror for longer; a slow painter is not sent frames it
+/// would only drop).
+const AHEAD_WAIT: Duration = Duration::from_secs(3);
 /// With no new frame (a still camera feed) the last one is sent again this often, so the
 /// painter knows the kiosk is there (it lets the mirror go after `protocol::LIVE_IDLE`).
 const SAME_FRAME_AGAIN: Duration = Duration::from_secs(3);
@@ -115,16 +116,8 @@ impl Remote {
                 .map(|p| imageio::encode_jpeg(&imageio::shrink_to((**p).clone(), size), FRAME_QUALITY));
             let photo = imageio::encode_jpeg(&imageio::shrink_to((*frame.image).clone(), size), FRAME_QUALITY);
             let (payload, painting_bytes) = LiveSpec::pack(painting.as_deref(), &photo);
-            let spec = JobSpec {
-                job: self.live_session_id.clone(),
-                kiosk: self.remote.kiosk.clone(),
-                key: sel.key.clone(),
-                styles,
-                params: sel.params.clone(),
-                faces: frame.faces.clone(),
-                snapshot_every: self.cfg.snapshot_every,
-                live: Some(LiveSpec { generation, settings: self.cfg.live, painting_bytes, frame: frame.seq }),
-            };
+            let live = LiveSpec { generation, settings: self.cfg.live, painting_bytes, frame: frame.seq };
+            let spec = self.job_spec(self.live_session_id.clone(), &sel, styles, &frame, Some(live));
             self.check_size(&spec, payload.len())?;
             // The generation before stops at once (its painter would lose the lease anyway).
             self.cancel_live(false);
@@ -302,19 +295,8 @@ impl Remote {
         if p.finished {
             self.finished_on_farm += 1;
         }
-        let snapshot = Snapshot {
-            image,
-            iteration: p.iteration,
-            total_iterations: p.total_iterations,
-            level: p.level,
-            losses: p.losses(),
-            iterations_per_second: p.iterations_per_second,
-            frame_seq: p.frame,
-            style_key: self.selection.as_ref().map(|s| s.key.clone()).unwrap_or_default(),
-            finished: p.finished,
-            latency,
-            levels: p.levels,
-        };
+        let key = self.selection.as_ref().map(|s| s.key.clone()).unwrap_or_default();
+        let snapshot = snapshot_of(p, image, p.frame, key, latency, p.levels);
         self.events.send(Event::Snapshot(snapshot));
         true
     }
