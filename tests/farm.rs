@@ -529,7 +529,7 @@ fn live_kiosk_as(remote: RemoteConfig, fps: f64) -> (WorkerHandle, Arc<std::sync
     let engine = EngineConfig { weights: common::weights(), remote: Some(remote), ..EngineConfig::default() };
     let (tx, frames) = crossbeam_channel::bounded::<Frame>(2);
     let running = Arc::new(std::sync::atomic::AtomicBool::new(true));
-    let camera_on = running.clone();
+    let (camera_on, oldest) = (running.clone(), frames.clone());
     std::thread::spawn(move || {
         let scene = gallery_painter::capture::synthetic::SyntheticScene::new(7, fps, 96, 72);
         let started = Instant::now();
@@ -537,7 +537,13 @@ fn live_kiosk_as(remote: RemoteConfig, fps: f64) -> (WorkerHandle, Arc<std::sync
         while camera_on.load(std::sync::atomic::Ordering::Relaxed) {
             seq += 1;
             let image = scene.render(started.elapsed().as_secs_f32());
-            let _ = tx.try_send(Frame { image: Arc::new(image), seq, captured_at: Instant::now(), faces: vec![] });
+            // As the capture does: when the channel is full the oldest frame makes room.
+            if let Err(crossbeam_channel::TrySendError::Full(f)) =
+                tx.try_send(Frame { image: Arc::new(image), seq, captured_at: Instant::now(), faces: vec![] })
+            {
+                let _ = oldest.try_recv();
+                let _ = tx.try_send(f);
+            }
             std::thread::sleep(Duration::from_secs_f64(1.0 / fps));
         }
     });

@@ -3,7 +3,8 @@
 //! kiosks (the app's remote worker) whose visitors are the journey's synthetic visitor. It
 //! measures what the farm does for visitors against this machine painting alone:
 //! paintings per hour, queue wait, capture to first snapshot, bytes per kiosk and, with
-//! painters killed on purpose, paintings lost.
+//! painters killed on purpose, paintings lost. With `--live S`, each kiosk runs the Live
+//! mirror on a synthetic camera for S seconds instead (see `live.rs`).
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -17,6 +18,8 @@ use crate::config::{EngineConfig, Policy, RemoteConfig};
 use crate::engine::StyleParams;
 use crate::farm::local_server::{LocalServer, PainterProcess};
 use crate::worker::{Command, Event, Intake, StyleSelection, WorkerConfig, WorkerHandle};
+
+mod live;
 
 #[derive(Args, Debug)]
 pub struct BenchFarmArgs {
@@ -46,6 +49,10 @@ pub struct BenchFarmArgs {
     /// Style image for every painting.
     #[arg(long, default_value = "assets/styles/primary_rhythm.png")]
     pub style: PathBuf,
+    /// The Live mirror instead of visitors: each kiosk mirrors a synthetic camera for this
+    /// many seconds (frames painted per second, camera to screen, gaps, takeovers).
+    #[arg(long)]
+    pub live: Option<f64>,
 }
 
 /// One visitor's painting, as their kiosk saw it.
@@ -73,6 +80,9 @@ pub fn run(args: BenchFarmArgs) -> anyhow::Result<()> {
         styles: vec![(crate::paths::resolve(&root, &args.style), 1.0)],
         params: params.clone(),
     };
+    if let Some(seconds) = args.live {
+        return live::run(&args, seconds, &root, e, device, selection);
+    }
     let engine = EngineConfig { policy: Policy::Paint, ..e.clone() };
     let worker_config = |remote: Option<RemoteConfig>| WorkerConfig {
         intake: Intake::OnCommand,
@@ -99,31 +109,12 @@ pub fn run(args: BenchFarmArgs) -> anyhow::Result<()> {
     let local_elapsed = local_started.elapsed();
     drop(local);
 
-    let server = LocalServer::start(&root, "", None)?;
-    let logs = tempfile::tempdir()?;
-    let program = std::env::current_exe()?;
-    let config_arg = crate::paths::resolve(&root, &args.config).display().to_string();
-    let max_size = args.size.to_string();
-    let start_painter = |name: &str| {
-        PainterProcess::start(
-            &program,
-            &root,
-            &server.url,
-            name,
-            logs.path(),
-            &[("RUST_LOG", "warn")],
-            &["--config", &config_arg, "--max-size", &max_size],
-        )
-    };
-    let painters: Arc<Mutex<Vec<PainterProcess>>> = Arc::new(Mutex::new(
-        (0..args.painters).map(|i| start_painter(&format!("bench-{i}"))).collect::<Result<_, _>>()?,
-    ));
-
+    let farm = Farm::start(&args, &root)?;
     let kiosks: Vec<WorkerHandle> = (0..args.kiosks)
         .map(|k| {
             crate::worker::start(
                 worker_config(Some(RemoteConfig {
-                    url: server.url.clone(),
+                    url: farm.server.url.clone(),
                     kiosk: format!("bench-kiosk-{k}"),
                     // Measure the farm, not the fallback.
                     fallback_after_s: 600.0,
@@ -133,43 +124,14 @@ pub fn run(args: BenchFarmArgs) -> anyhow::Result<()> {
             )
         })
         .collect();
-    let end = Instant::now() + Duration::from_secs(120);
-    while kiosks.iter().any(|k| k.status().farm.is_none_or(|f| f.painters.len() < args.painters)) {
-        anyhow::ensure!(
-            Instant::now() < end,
-            "the painters did not announce themselves within 2 minutes (logs in {})",
-            logs.path().display()
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
-
+    farm.wait_announced(&kiosks, args.painters)?;
     let started = Instant::now();
-    let stop_killing = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let killed = Arc::new(Mutex::new(0usize));
+    let stop_killing = std::sync::atomic::AtomicBool::new(false);
+    let killed = Mutex::new(0usize);
     std::thread::scope(|scope| -> anyhow::Result<()> {
         if let Some(every) = args.kill_painter_every {
-            let (painters, stop, killed) = (painters.clone(), stop_killing.clone(), killed.clone());
-            let start_painter = &start_painter;
-            scope.spawn(move || {
-                let mut n = 0;
-                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                    let due = Instant::now() + Duration::from_secs_f64(every);
-                    while Instant::now() < due && !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                        std::thread::sleep(Duration::from_millis(100));
-                    }
-                    if stop.load(std::sync::atomic::Ordering::Relaxed) {
-                        break;
-                    }
-                    let mut p = painters.lock().expect("painters");
-                    let victim = n % p.len();
-                    p[victim].kill();
-                    n += 1;
-                    *killed.lock().expect("killed") += 1;
-                    if let Ok(fresh) = start_painter(&format!("bench-r{n}")) {
-                        p[victim] = fresh;
-                    }
-                }
-            });
+            let (farm, stop, killed) = (&farm, &stop_killing, &killed);
+            scope.spawn(move || farm.kill_every(every, stop, killed));
         }
         let results: Vec<Vec<Visit>> = std::thread::scope(|inner| {
             let handles: Vec<_> = kiosks
@@ -189,6 +151,86 @@ pub fn run(args: BenchFarmArgs) -> anyhow::Result<()> {
     })?;
     drop(kiosks);
     Ok(())
+}
+
+/// A nats-server from the project's config and painter processes, on loopback.
+struct Farm {
+    server: LocalServer,
+    logs: tempfile::TempDir,
+    painters: Mutex<Vec<PainterProcess>>,
+    program: PathBuf,
+    root: PathBuf,
+    config: String,
+    max_size: String,
+}
+
+impl Farm {
+    fn start(args: &BenchFarmArgs, root: &std::path::Path) -> anyhow::Result<Farm> {
+        let server = LocalServer::start(root, "", None)?;
+        let mut farm = Farm {
+            server,
+            logs: tempfile::tempdir()?,
+            painters: Mutex::new(Vec::new()),
+            program: std::env::current_exe()?,
+            root: root.to_path_buf(),
+            config: crate::paths::resolve(root, &args.config).display().to_string(),
+            max_size: args.size.to_string(),
+        };
+        let painters =
+            (0..args.painters).map(|i| farm.start_painter(&format!("bench-{i}"))).collect::<Result<_, _>>()?;
+        farm.painters = Mutex::new(painters);
+        Ok(farm)
+    }
+
+    fn start_painter(&self, name: &str) -> anyhow::Result<PainterProcess> {
+        PainterProcess::start(
+            &self.program,
+            &self.root,
+            &self.server.url,
+            name,
+            self.logs.path(),
+            &[("RUST_LOG", "warn")],
+            &["--config", &self.config, "--max-size", &self.max_size],
+        )
+    }
+
+    /// Waits until every kiosk sees `painters` painters announced.
+    fn wait_announced(&self, kiosks: &[WorkerHandle], painters: usize) -> anyhow::Result<()> {
+        let end = Instant::now() + Duration::from_secs(120);
+        while kiosks.iter().any(|k| k.status().farm.is_none_or(|f| f.painters.len() < painters)) {
+            anyhow::ensure!(
+                Instant::now() < end,
+                "the painters did not announce themselves within 2 minutes (logs in {})",
+                self.logs.path().display()
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        Ok(())
+    }
+
+    /// Kills a painter (`kill -9`) every `every` seconds, in turn, and starts another in its
+    /// place, until `stop`; counts the kills in `killed`.
+    fn kill_every(&self, every: f64, stop: &std::sync::atomic::AtomicBool, killed: &Mutex<usize>) {
+        let stopped = || stop.load(std::sync::atomic::Ordering::Relaxed);
+        let mut n = 0;
+        while !stopped() {
+            let due = Instant::now() + Duration::from_secs_f64(every);
+            while Instant::now() < due && !stopped() {
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            if stopped() {
+                break;
+            }
+            let mut p = self.painters.lock().expect("painters");
+            let victim = n % p.len();
+            p[victim].kill();
+            n += 1;
+            *killed.lock().expect("killed") += 1;
+            if let Ok(fresh) = self.start_painter(&format!("bench-r{n}")) {
+                p[victim] = fresh;
+            }
+        }
+    }
 }
 
 fn no_frames() -> crossbeam_channel::Receiver<Frame> {

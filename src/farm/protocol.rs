@@ -55,8 +55,10 @@ pub const ANNOUNCE_TTL: Duration = Duration::from_secs(10);
 pub const ANNOUNCE_EVERY: Duration = Duration::from_secs(3);
 /// A Live session's lease lives this long unless its painter renews it: a painter that dies
 /// leaves the session free within this time, and the kiosk asks for another.
-pub const LEASE_TTL: Duration = Duration::from_secs(6);
-pub const LEASE_RENEW_EVERY: Duration = Duration::from_secs(2);
+/// Short, because the mirror stands still until another painter has it (renewing is cheap,
+/// and three renewals fit in it: one lost on the way does not end the lease).
+pub const LEASE_TTL: Duration = Duration::from_secs(4);
+pub const LEASE_RENEW_EVERY: Duration = Duration::from_secs(1);
 /// A Live painter with no frame this long ends the session (its kiosk paused or went away).
 pub const LIVE_IDLE: Duration = Duration::from_secs(10);
 /// An OOM painter hands the job back, to be tried again after this (elsewhere, or smaller).
@@ -82,6 +84,8 @@ pub const H_SPEC: &str = "Gp-Spec";
 pub const H_FRAME: &str = "Gp-Frame";
 /// On a Live frame: the faces found in it ([`FaceBox`]es as JSON).
 pub const H_FACES: &str = "Gp-Faces";
+/// On a Live painter's message (no picture): it will take the next frame in a moment.
+pub const H_WANT: &str = "Gp-Want";
 
 pub fn job_subject(kiosk: &str) -> String {
     format!("gp.jobs.{kiosk}")
@@ -204,6 +208,8 @@ pub struct Progress {
     pub error: Option<String>,
     /// Live: the kiosk's frame this snapshot paints (0 for a Paint job).
     pub frame: u64,
+    /// Live: the painter asks for the next frame.
+    pub want: bool,
 }
 
 impl Progress {
@@ -222,6 +228,9 @@ impl Progress {
         h.insert(H_FINISHED, if self.finished { "1" } else { "0" });
         if self.frame > 0 {
             h.insert(H_FRAME, self.frame.to_string().as_str());
+        }
+        if self.want {
+            h.insert(H_WANT, "1");
         }
         if let Some(e) = &self.error {
             // Header values are one line.
@@ -247,6 +256,7 @@ impl Progress {
             finished: text(H_FINISHED).as_deref() == Some("1"),
             error: text(H_ERROR),
             frame: num(H_FRAME) as u64,
+            want: text(H_WANT).as_deref() == Some("1"),
         })
     }
 
@@ -434,6 +444,7 @@ mod tests {
             finished: true,
             error: Some("line one\nline two".into()),
             frame: 41,
+            want: true,
         };
         let back = Progress::from_headers(&p.to_headers()).unwrap();
         assert_eq!(back.error.as_deref(), Some("line one line two"));

@@ -147,7 +147,11 @@ impl PainterService<'_> {
         let snapshot_every = spec.snapshot_every.clamp(1, 1000);
         let per_frame = live.settings.iterations_per_frame.max(1);
         let (mut steps_since_frame, mut steps_since_snapshot) = (0, 0);
+        // Two steps before it takes the next frame, the painter asks for it: the kiosk sends its
+        // newest then, and the frame is seconds fresher than one sent at the frame's start.
+        let ask_after = per_frame.saturating_sub(2).max(1);
         let (mut snapshot_due, mut said_finished) = (true, false);
+        self.ask_for_frame(&snapshots, progress);
         let end = loop {
             if self.is_cancelled(&cancel) {
                 break Outcome::Cancelled.into();
@@ -182,6 +186,7 @@ impl PainterService<'_> {
                             break end;
                         }
                         progress.finished = false;
+                        self.ask_for_frame(&snapshots, progress);
                     }
                     std::thread::sleep(Duration::from_millis(20));
                     continue;
@@ -200,6 +205,9 @@ impl PainterService<'_> {
             progress.record(&p);
             steps_since_frame += 1;
             steps_since_snapshot += 1;
+            if steps_since_frame == ask_after {
+                self.ask_for_frame(&snapshots, progress);
+            }
             if snapshot_due || steps_since_snapshot >= snapshot_every {
                 snapshot_due = false;
                 steps_since_snapshot = 0;
@@ -210,6 +218,14 @@ impl PainterService<'_> {
         };
         drop(receiver);
         end
+    }
+
+    /// Asks the kiosk for its newest frame (no picture: the progress headers and `Gp-Want`).
+    fn ask_for_frame(&self, subject: &str, progress: &mut Progress) {
+        progress.want = true;
+        let headers = progress.to_headers();
+        progress.want = false;
+        let _ = self.runtime.block_on(self.client.publish_with_headers(subject.to_string(), headers, Bytes::new()));
     }
 
     /// A snapshot of the mirror (core NATS: newest wins, nothing kept on the server).

@@ -20,13 +20,11 @@ use crate::worker::{Event, Notice};
 
 /// The kiosk looks at its lease this often.
 const LEASE_CHECK: Duration = Duration::from_secs(1);
-/// A frame sent and not painted yet holds the next one back this long at most (a frame lost
-/// on the way does not stop the mirror for longer; a slow painter is not sent frames it
-/// would only drop).
-const AHEAD_WAIT: Duration = Duration::from_secs(3);
-/// With no new frame (a still camera feed) the last one is sent again this often, so the
-/// painter knows the kiosk is there (it lets the mirror go after `protocol::LIVE_IDLE`).
-const SAME_FRAME_AGAIN: Duration = Duration::from_secs(3);
+/// Frames go when the painter asks for one; without a word from it this long (an ask lost on
+/// the way, a painter slower than one frame per this) one goes anyway. With no new frame (a
+/// still camera feed) the last one is sent again: the painter knows the kiosk is there (it
+/// lets the mirror go after `protocol::LIVE_IDLE`).
+const UNASKED_AFTER: Duration = Duration::from_secs(3);
 /// Frames and the painting to go on from travel as JPEG at this quality.
 const FRAME_QUALITY: u8 = 90;
 /// Frames remembered for the capture-to-painting latency.
@@ -49,6 +47,9 @@ pub(super) struct LiveSession {
     last_sent_seq: u64,
     /// The newest frame the painter has painted.
     painted_seq: u64,
+    /// The painter asked for the next frame (a couple of steps before it takes one, so the
+    /// frame is fresh when it is painted).
+    wanted: bool,
     first_seen: bool,
 }
 
@@ -67,6 +68,7 @@ impl LiveSession {
             last_sent: Some(now),
             last_sent_seq: frame.seq,
             painted_seq: 0,
+            wanted: false,
             first_seen: false,
         }
     }
@@ -207,8 +209,7 @@ impl Remote {
         }
     }
 
-    /// The newest frame to the painter, at most `live_frames_per_second` and one ahead of
-    /// what it has painted.
+    /// The newest frame to the painter when it asks for one, at most `live_frames_per_second`.
     fn send_live_frame(&mut self) {
         let min_gap = Duration::from_secs_f64(1.0 / self.remote.live_frames_per_second);
         let Some(session) = self.live.as_mut() else { return };
@@ -216,13 +217,12 @@ impl Remote {
             return;
         }
         let since = session.last_sent.map_or(Duration::MAX, |t| t.elapsed());
-        let ahead = session.painted_seq < session.last_sent_seq;
-        if since < min_gap || (ahead && since < AHEAD_WAIT) {
+        if since < min_gap || !(session.wanted || since >= UNASKED_AFTER) {
             return;
         }
         let frame = match self.live_frame.take() {
             Some(frame) => frame,
-            None if since >= SAME_FRAME_AGAIN => match self.photo.clone() {
+            None if since >= UNASKED_AFTER => match self.photo.clone() {
                 Some(frame) => frame,
                 None => return,
             },
@@ -237,6 +237,7 @@ impl Remote {
         // Core NATS: a frame lost on the way is replaced by the next one.
         let _ = self.runtime.block_on(self.client.publish_with_headers(subject, headers, body.into()));
         session.last_sent = Some(Instant::now());
+        session.wanted = false;
         session.last_sent_seq = frame.seq;
         session.sent.push_back((frame.seq, frame.captured_at));
         while session.sent.len() > KEPT_SENT {
@@ -266,6 +267,9 @@ impl Remote {
             self.notice(true, format!("the farm cannot paint the mirror: {reason}"));
             self.events.send(Event::StyleUnusable { key, reason });
             return true;
+        }
+        if p.want {
+            session.wanted = true;
         }
         let Some(image) = incoming.image.clone() else { return true };
         if session.takeover && !session.said_takeover {

@@ -1,0 +1,187 @@
+//! `bench-farm --live S`: the Live mirror on the farm against this machine painting it alone.
+//! Each kiosk mirrors a synthetic camera (a visitor walking in and out) for S seconds. The
+//! bench counts the camera frames that reached the screen painted, the time from the camera
+//! to the screen, the longest time the mirror stood still (a takeover shows there), and what
+//! went over the link.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use super::{BenchFarmArgs, Farm, VISITOR, percentile, seconds};
+use crate::capture::Frame;
+use crate::capture::synthetic::SyntheticScene;
+use crate::config::{EngineConfig, Policy, RemoteConfig};
+use crate::engine::EngineDevice;
+use crate::worker::{Event, Intake, StyleSelection, WorkerConfig, WorkerHandle};
+
+/// The synthetic camera's frame rate (a webcam's).
+const CAMERA_FPS: f64 = 15.0;
+
+/// What one kiosk's mirror did over the run.
+#[derive(Default)]
+struct Mirror {
+    /// Camera frames shown painted (each counted once).
+    frames: BTreeSet<u64>,
+    /// Camera to screen, for each frame's first painting.
+    latencies: Vec<f64>,
+    /// The longest time between two snapshots (or before the first).
+    longest_still: Duration,
+}
+
+/// A camera thread at [`CAMERA_FPS`] until dropped.
+struct Camera {
+    running: Arc<AtomicBool>,
+}
+
+impl Camera {
+    fn start(seed: u64) -> (Camera, crossbeam_channel::Receiver<Frame>) {
+        let (tx, rx) = crossbeam_channel::bounded(2);
+        let running = Arc::new(AtomicBool::new(true));
+        let (on, oldest) = (running.clone(), rx.clone());
+        std::thread::spawn(move || {
+            let scene = SyntheticScene::new(seed, CAMERA_FPS, 320, 240).with_visitor(VISITOR);
+            let started = Instant::now();
+            let mut seq = 0;
+            while on.load(Ordering::Relaxed) {
+                seq += 1;
+                let image = Arc::new(scene.render(started.elapsed().as_secs_f32()));
+                // As the capture does: when the channel is full the oldest frame makes room.
+                if let Err(crossbeam_channel::TrySendError::Full(frame)) =
+                    tx.try_send(Frame { image, seq, captured_at: Instant::now(), faces: vec![] })
+                {
+                    let _ = oldest.try_recv();
+                    let _ = tx.try_send(frame);
+                }
+                std::thread::sleep(Duration::from_secs_f64(1.0 / CAMERA_FPS));
+            }
+        });
+        (Camera { running }, rx)
+    }
+}
+
+impl Drop for Camera {
+    fn drop(&mut self) {
+        self.running.store(false, Ordering::Relaxed);
+    }
+}
+
+pub(super) fn run(
+    args: &BenchFarmArgs,
+    seconds_each: f64,
+    root: &Path,
+    engine: &EngineConfig,
+    device: EngineDevice,
+    selection: StyleSelection,
+) -> anyhow::Result<()> {
+    anyhow::ensure!(seconds_each >= 5.0, "--live: at least 5 seconds");
+    let engine = EngineConfig { policy: Policy::Live, ..engine.clone() };
+    let live_config = |remote: Option<RemoteConfig>| WorkerConfig {
+        intake: Intake::Stream,
+        default_params: selection.params.clone(),
+        initial: Some(selection.clone()),
+        remote,
+        ..WorkerConfig::from_config(root, &engine, device)
+    };
+    println!(
+        "bench-farm --live: {} kiosks for {seconds_each:.0} s each, {} painters, {} px, {} iterations per frame, camera {CAMERA_FPS} fps, on {}",
+        args.kiosks,
+        args.painters,
+        args.size,
+        engine.live.iterations_per_frame,
+        device.describe()
+    );
+
+    // This machine painting the mirror alone.
+    let alone = {
+        let (_camera, frames) = Camera::start(7);
+        let local = crate::worker::start(live_config(None), frames);
+        watch(&local, seconds_each)
+    };
+
+    let farm = Farm::start(args, root)?;
+    let mut cameras = Vec::new();
+    let kiosks: Vec<WorkerHandle> = (0..args.kiosks)
+        .map(|k| {
+            let (camera, frames) = Camera::start(7 + k as u64);
+            cameras.push(camera);
+            crate::worker::start(
+                live_config(Some(RemoteConfig {
+                    url: farm.server.url.clone(),
+                    kiosk: format!("bench-mirror-{k}"),
+                    // Measure the farm, not the fallback.
+                    fallback_after_s: 600.0,
+                    ..Default::default()
+                })),
+                frames,
+            )
+        })
+        .collect();
+    farm.wait_announced(&kiosks, args.painters)?;
+    let stop_killing = AtomicBool::new(false);
+    let killed = std::sync::Mutex::new(0usize);
+    let mirrors: Vec<Mirror> = std::thread::scope(|scope| {
+        if let Some(every) = args.kill_painter_every {
+            let (farm, stop, killed) = (&farm, &stop_killing, &killed);
+            scope.spawn(move || farm.kill_every(every, stop, killed));
+        }
+        let handles: Vec<_> = kiosks.iter().map(|k| scope.spawn(move || watch(k, seconds_each))).collect();
+        let mirrors = handles.into_iter().map(|h| h.join().expect("kiosk thread")).collect();
+        stop_killing.store(true, Ordering::Relaxed);
+        mirrors
+    });
+    report(args, &kiosks, &mirrors, &alone, seconds_each, *killed.lock().expect("killed"));
+    drop(kiosks);
+    drop(cameras);
+    Ok(())
+}
+
+/// Watches one kiosk's mirror for `seconds`.
+fn watch(kiosk: &WorkerHandle, seconds: f64) -> Mirror {
+    let started = Instant::now();
+    let end = started + Duration::from_secs_f64(seconds);
+    let mut m = Mirror::default();
+    let mut last = started;
+    while Instant::now() < end {
+        let Ok(Event::Snapshot(s)) = kiosk.events.recv_timeout(Duration::from_millis(100)) else { continue };
+        let now = Instant::now();
+        m.longest_still = m.longest_still.max(now - last);
+        last = now;
+        m.frames.insert(s.frame_seq);
+        if let Some(l) = s.latency {
+            m.latencies.push(l.as_secs_f64());
+        }
+    }
+    m.longest_still = m.longest_still.max(end.saturating_duration_since(last));
+    m
+}
+
+fn report(args: &BenchFarmArgs, kiosks: &[WorkerHandle], mirrors: &[Mirror], alone: &Mirror, secs: f64, killed: usize) {
+    let per_second = |m: &Mirror| m.frames.len() as f64 / secs;
+    let farm_rate = mirrors.iter().map(per_second).sum::<f64>() / mirrors.len() as f64;
+    let farm_latency: Vec<f64> = mirrors.iter().flat_map(|m| m.latencies.iter().copied()).collect();
+    let longest = mirrors.iter().map(|m| m.longest_still).max().unwrap_or_default();
+    let (sent, bytes, taken_over) = kiosks
+        .iter()
+        .filter_map(|k| k.status().farm)
+        .fold((0, 0, 0), |(s, b, t), f| (s + f.live_frames_sent, b + f.snapshot_bytes, t + f.redelivered));
+    let n = kiosks.len() as f64;
+    println!("| | farm ({} painters, {} kiosks) | this machine alone |", args.painters, args.kiosks);
+    println!("|---|---|---|");
+    println!("| camera frames painted per second per kiosk | {farm_rate:.2} | {:.2} |", per_second(alone));
+    println!(
+        "| camera to screen p50 / p95 | {} / {} | {} / {} |",
+        seconds(percentile(farm_latency.clone(), 0.5)),
+        seconds(percentile(farm_latency, 0.95)),
+        seconds(percentile(alone.latencies.clone(), 0.5)),
+        seconds(percentile(alone.latencies.clone(), 0.95))
+    );
+    println!("| longest still mirror | {:.2} s | {:.2} s |", longest.as_secs_f64(), alone.longest_still.as_secs_f64());
+    println!("| frames sent per second per kiosk | {:.2} | - |", sent as f64 / secs / n);
+    println!("| snapshot bytes per second per kiosk | {:.0} | - |", bytes as f64 / secs / n);
+    println!("| painters killed / mirrors taken over | {killed} / {taken_over} | - |");
+    println!("farm_live_frames: {}", mirrors.iter().map(|m| m.frames.len()).sum::<usize>());
+    println!("farm_live_longest_still_s: {:.2}", longest.as_secs_f64());
+}
