@@ -30,6 +30,8 @@ mod live;
 const KEPT_STYLES: usize = 16;
 /// Cancelled job ids remembered (a cancel may arrive before its job is pulled).
 const KEPT_CANCELS: usize = 256;
+/// Tries at setting the farm's streams up before the painter gives up.
+const SETUP_ATTEMPTS: u32 = 5;
 /// Snapshots of a painting in progress are JPEG at this quality; the finished one is PNG.
 const SNAPSHOT_QUALITY: u8 = 88;
 
@@ -75,9 +77,20 @@ pub fn serve(opts: PainterOptions, stop: Arc<AtomicBool>) -> anyhow::Result<()> 
         let _inside = runtime.enter();
         jetstream::new(client.clone())
     };
-    let setup = runtime
-        .block_on(protocol::ensure(&js, super::connection::max_payload(&client)))
-        .map_err(|e| anyhow::anyhow!("cannot set up the farm's streams on {}: {e}", opts.connection.url))?;
+    // Painters started together race to create the streams: the loser's request fails
+    // ("subjects overlap") although the stream it wanted now exists. It looks again.
+    let mut attempt = 0;
+    let setup = loop {
+        attempt += 1;
+        match runtime.block_on(protocol::ensure(&js, super::connection::max_payload(&client))) {
+            Ok(setup) => break setup,
+            Err(e) if attempt < SETUP_ATTEMPTS => {
+                tracing::info!("painter: setting the farm up, attempt {attempt} ({e}); trying again");
+                std::thread::sleep(Duration::from_millis(300 * attempt as u64));
+            }
+            Err(e) => anyhow::bail!("cannot set up the farm's streams on {}: {e}", opts.connection.url),
+        }
+    };
 
     let vgg = Vgg::load(&opts.weights, opts.device.device, StyleParams::default().pooling)?;
     let painter = Painter::new(vgg, opts.device, StyleParams::default())?;

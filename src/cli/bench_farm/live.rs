@@ -27,7 +27,8 @@ struct Mirror {
     frames: BTreeSet<u64>,
     /// Camera to screen, for each frame's first painting.
     latencies: Vec<f64>,
-    /// The longest time between two snapshots (or before the first).
+    /// The longest time between two snapshots (from the first one on: starting up is not
+    /// a mirror standing still).
     longest_still: Duration,
 }
 
@@ -140,21 +141,24 @@ pub(super) fn run(
 
 /// Watches one kiosk's mirror for `seconds`.
 fn watch(kiosk: &WorkerHandle, seconds: f64) -> Mirror {
-    let started = Instant::now();
-    let end = started + Duration::from_secs_f64(seconds);
+    let end = Instant::now() + Duration::from_secs_f64(seconds);
     let mut m = Mirror::default();
-    let mut last = started;
+    let mut last: Option<Instant> = None;
     while Instant::now() < end {
         let Ok(Event::Snapshot(s)) = kiosk.events.recv_timeout(Duration::from_millis(100)) else { continue };
         let now = Instant::now();
-        m.longest_still = m.longest_still.max(now - last);
-        last = now;
+        if let Some(last) = last {
+            m.longest_still = m.longest_still.max(now - last);
+        }
+        last = Some(now);
         m.frames.insert(s.frame_seq);
         if let Some(l) = s.latency {
             m.latencies.push(l.as_secs_f64());
         }
     }
-    m.longest_still = m.longest_still.max(end.saturating_duration_since(last));
+    if let Some(last) = last {
+        m.longest_still = m.longest_still.max(end.saturating_duration_since(last));
+    }
     m
 }
 
