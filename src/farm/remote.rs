@@ -88,6 +88,7 @@ pub fn spawn_remote_worker(config: WorkerConfig, remote: RemoteConfig, frames: R
                         {
                             let mut s = shared.lock().expect("worker status");
                             s.restarts += 1;
+                            s.last_crash = Some(Instant::now());
                             s.last_error = Some(format!("farm worker crashed: {msg}"));
                         }
                         std::thread::sleep(Duration::from_secs(1));

@@ -114,6 +114,8 @@ pub struct WorkerStatus {
     pub heartbeat: Option<std::time::Instant>,
     /// When the current run of the worker began (after a crash: when it restarted).
     pub run_started: Option<std::time::Instant>,
+    /// When the worker last crashed (a panic caught by its supervisor).
+    pub last_crash: Option<std::time::Instant>,
     /// GPU memory of the engine's device (CUDA with the shim; None on CPU).
     pub gpu_memory: Option<crate::engine::cuda::MemoryStats>,
     /// With `engine.remote`: how the painter farm is doing.

@@ -103,6 +103,7 @@ fn supervise(link: Link) {
                 {
                     let mut s = link.status();
                     s.restarts += 1;
+                    s.last_crash = Some(Instant::now());
                     s.last_error = Some(format!("worker crashed: {msg}"));
                 }
                 link.events
