@@ -84,7 +84,7 @@ fn host_direction(pairs: &[(Vec<f64>, Vec<f64>)], g: &[f64]) -> Vec<f64> {
 }
 
 #[test]
-fn lbfgs_keeps_its_two_loop_on_the_device_and_reads_back_once_per_evaluation() {
+fn lbfgs_direction_matches_the_host_two_loop_and_reads_back_once_per_evaluation() {
     let mut x = Tensor::zeros([6], (Kind::Float, tch::Device::Cpu));
     let mut opt = Lbfgs::new(4);
     let (mut evaluations, mut xs, mut grads) = (0, Vec::new(), Vec::new());
@@ -98,7 +98,7 @@ fn lbfgs_keeps_its_two_loop_on_the_device_and_reads_back_once_per_evaluation() {
     grads.push(as_vec(&quadratic(&x).unwrap().grad));
     // One read per objective evaluation: the line search's loss, with g.d, t and y.s in it.
     assert_eq!(opt.readbacks, evaluations, "{} reads for {evaluations} evaluations", opt.readbacks);
-    // The device recursion gives the same direction as the host one from the same pairs
+    // The compact representation gives the same direction as the host two-loop from the same pairs
     // (the last four steps' s and y, all accepted on this convex problem).
     let g = grads.last().unwrap().clone();
     let pairs: Vec<(Vec<f64>, Vec<f64>)> = (xs.len() - 5..xs.len() - 1)
