@@ -2,7 +2,8 @@
 # Stages, here, what scripts/gpu_check.sh runs on a lent GPU machine (no registry there, so
 # nothing is built there): the engine-only release binary built with `--features cuda` as
 # scripts/setup.sh builds it on a GPU machine (linked against .venv-bench's full torch wheel,
-# which has the CUDA libraries), and the CUDA shim, both stripped, into gpu/ (git-ignored).
+# which has the CUDA libraries), and the CUDA shim, both stripped, into gpu/ (git-ignored),
+# with Debian's nats-server (installed by setup.sh) in gpu/bin for the farm sections.
 # Then: device run with carry ["gpu"] and command `bash scripts/gpu_check.sh`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,4 +21,6 @@ cargo build --locked  # the shim, from the project venv's headers (same torch 2.
 mkdir -p gpu
 strip -o gpu/gallery-painter target/gpu/release/gallery-painter
 strip -o gpu/libgp_cuda.so target/debug/libgp_cuda.so
+mkdir -p gpu/bin
+cp "$(command -v nats-server)" gpu/bin/nats-server
 du -sh gpu/*

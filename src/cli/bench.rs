@@ -27,6 +27,16 @@ pub struct BenchLiveArgs {
     /// Only the Live mirror measurements.
     #[arg(long)]
     pub mirror_only: bool,
+    /// Only the visitor's painting: frozen frame to first and to finished painting at each
+    /// of `--sizes` (choosing the gallery resolution).
+    #[arg(long, conflicts_with = "mirror_only")]
+    pub journey_only: bool,
+    /// Levels of the journey's painting (default: the installation's).
+    #[arg(long)]
+    pub levels: Option<u32>,
+    /// Iterations per level of the journey's painting (default: the installation's).
+    #[arg(long)]
+    pub iterations: Option<u32>,
     #[command(flatten)]
     pub engine: EngineArgs,
 }
@@ -48,8 +58,14 @@ pub fn bench_live(args: BenchLiveArgs) -> anyhow::Result<()> {
         "live pipeline on {} (synthetic 640x480 source, Paint policy, L-BFGS, snapshot every step)",
         device.describe()
     );
+    let schedule = super::bench_journey::Schedule { levels: args.levels, iterations: args.iterations };
     if args.mirror_only {
         return live_mirror_numbers(&args, device, &style);
+    }
+    if args.journey_only {
+        let weights = &args.engine.weights;
+        super::bench_journey::capture_to_first_painting(device, weights, &root, &args.sizes, args.frames, schedule);
+        return Ok(());
     }
     println!("{:>5} {:>22} {:>14}", "size", "capture->first (s)", "snapshots/s");
     for &size in &args.sizes {
@@ -67,6 +83,8 @@ pub fn bench_live(args: BenchLiveArgs) -> anyhow::Result<()> {
                 default_params: params.clone(),
                 initial: Some(StyleSelection { key: "bench".into(), styles: vec![(style.clone(), 1.0)], params }),
                 restart_delay: Duration::from_millis(200),
+                // The sizes asked for, on a GPU too.
+                on_gpu: None,
                 ..WorkerConfig::from_config(&root, &bench_engine_config(&args.engine.weights), device)
             },
             capture.frames.clone(),
@@ -95,7 +113,14 @@ pub fn bench_live(args: BenchLiveArgs) -> anyhow::Result<()> {
 
     // The visitor journey (Paint policy).
     super::bench_journey::presence_cost(&root);
-    super::bench_journey::capture_to_first_painting(device, &args.engine.weights, &root, &args.sizes, args.frames);
+    super::bench_journey::capture_to_first_painting(
+        device,
+        &args.engine.weights,
+        &root,
+        &args.sizes,
+        args.frames,
+        schedule,
+    );
     #[cfg(feature = "gui")]
     super::bench_journey::still_to_countdown(&root, 3)?;
     Ok(())

@@ -69,20 +69,33 @@ fn face_cost(root: &std::path::Path) {
     );
 }
 
-/// Frozen frame handed to the worker -> first snapshot, with the installation's default
-/// schedule at each size.
+/// The painting's levels and iterations per level; `None` keeps the installation's default.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Schedule {
+    pub levels: Option<u32>,
+    pub iterations: Option<u32>,
+}
+
+/// Frozen frame handed to the worker -> first snapshot -> finished painting, with the
+/// installation's default schedule (or `schedule`) at each size.
 pub fn capture_to_first_painting(
     device: EngineDevice,
     weights: &std::path::Path,
     root: &std::path::Path,
     sizes: &[u32],
     frames: u32,
+    schedule: Schedule,
 ) {
     let style = root.join("assets/styles/swirling_night.png");
     let scene = SyntheticScene::new(7, 0.0, 640, 480).with_visitor(SCRIPT);
-    println!("journey: frozen frame -> first visible painting (default schedule, levels and iterations)");
+    let defaults = EngineConfig::default().style;
+    let (levels, iterations) =
+        (schedule.levels.unwrap_or(defaults.levels), schedule.iterations.unwrap_or(defaults.iterations));
+    println!(
+        "journey: frozen frame -> first visible painting -> finished painting ({levels} levels x {iterations} iterations)"
+    );
     for &size in sizes {
-        let params = StyleParams { size, ..EngineConfig::default().style };
+        let params = StyleParams { size, levels, iterations, ..defaults.clone() };
         let (_keep_open, no_frames) = crossbeam_channel::bounded::<Frame>(1);
         let mut w = spawn_worker(
             WorkerConfig {
@@ -90,6 +103,8 @@ pub fn capture_to_first_painting(
                 hold_finished: Duration::from_secs(1000),
                 default_params: params.clone(),
                 initial: Some(StyleSelection { key: "bench".into(), styles: vec![(style.clone(), 1.0)], params }),
+                // The sizes and schedule asked for, on a GPU too.
+                on_gpu: None,
                 intake: Intake::OnCommand,
                 ..WorkerConfig::from_config(
                     root,
@@ -104,27 +119,35 @@ pub fn capture_to_first_painting(
         while w.status().state != WorkerState::WaitingForFrame && Instant::now() < ready_by {
             std::thread::sleep(Duration::from_millis(20));
         }
-        let mut latencies = Vec::new();
+        let (mut latencies, mut finished) = (Vec::new(), Vec::new());
         for k in 0..frames.max(1) as u64 {
             let image = std::sync::Arc::new(scene.render(5.0 + k as f32));
-            let _ = w.commands.send(Command::PaintFrame(Frame {
-                image,
-                seq: k + 1,
-                captured_at: Instant::now(),
-                faces: Vec::new(),
-            }));
+            let captured_at = Instant::now();
+            let _ = w.commands.send(Command::PaintFrame(Frame { image, seq: k + 1, captured_at, faces: Vec::new() }));
             let end = Instant::now() + Duration::from_secs(120);
             while Instant::now() < end {
-                if let Ok(Event::Snapshot(s)) = w.events.recv_timeout(Duration::from_millis(200))
-                    && s.frame_seq == k + 1
-                    && let Some(l) = s.latency
-                {
+                let Ok(Event::Snapshot(s)) = w.events.recv_timeout(Duration::from_millis(200)) else { continue };
+                if s.frame_seq != k + 1 {
+                    continue;
+                }
+                if let (Some(l), true) = (s.latency, latencies.len() == k as usize) {
                     latencies.push(l.as_secs_f64());
+                }
+                if s.finished {
+                    finished.push(captured_at.elapsed().as_secs_f64());
                     break;
                 }
             }
+            // The visitor leaves; the next capture starts a new painting.
+            let _ = w.commands.send(Command::Forget);
         }
-        println!("  {size:>5} px: median {:.3} s over {} captures", median(latencies.clone()), latencies.len());
+        println!(
+            "  {size:>5} px: first {:.3} s, finished {:.2} s (medians over {} / {} captures)",
+            median(latencies.clone()),
+            median(finished.clone()),
+            latencies.len(),
+            finished.len()
+        );
         w.shutdown();
     }
 }

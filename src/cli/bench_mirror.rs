@@ -77,11 +77,13 @@ fn figure_x(img: &Tensor, reference: &Tensor) -> Option<f64> {
 
 /// `1/2 sum (F - P)^2` at the content layer, only where `region` (`[1,1,H,W]`, 0/1) touches.
 fn content_loss_in(vgg: &Vgg, layer: usize, painting: &Tensor, photo: &Tensor, region: &Tensor) -> f64 {
+    // The pictures come as the display gets them (on the CPU); the network may be on a GPU.
+    let on_vgg = |t: &Tensor| t.to_device(vgg.device());
     tch::no_grad(|| {
-        let f = &vgg.features(&vgg.preprocess(painting), &[layer])[0];
-        let p = &vgg.features(&vgg.preprocess(photo), &[layer])[0];
+        let f = &vgg.features(&vgg.preprocess(&on_vgg(painting)), &[layer])[0];
+        let p = &vgg.features(&vgg.preprocess(&on_vgg(photo)), &[layer])[0];
         let s = f.size();
-        let cells = region.adaptive_max_pool2d([s[2], s[3]]).0;
+        let cells = on_vgg(region).adaptive_max_pool2d([s[2], s[3]]).0;
         ((f - p).square() * cells).sum(Kind::Float).double_value(&[]) * 0.5
     })
 }
