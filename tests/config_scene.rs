@@ -257,6 +257,14 @@ fn derive_everything(cfg: &InstallationConfig) {
     assert!(worker.default_params.level_sizes().iter().all(|s| (32..=4096).contains(s)));
     let style_edge = cfg.engine.style.size as f64 * cfg.engine.style.style_scale;
     assert!(style_edge <= 4096.0, "a {style_edge} px style image passed validation");
+    // What a GPU paints instead.
+    if let Some(gpu) = cfg.engine.on_gpu {
+        for policy in [gallery_painter::config::Policy::Paint, gallery_painter::config::Policy::Live] {
+            let p = gpu.apply(&cfg.engine.style, policy);
+            assert!(p.total_iterations() >= 1 && p.level_sizes().iter().all(|s| (32..=4096).contains(s)));
+            assert!(p.size as f64 * p.style_scale <= 4096.0, "on_gpu: a {} px style image passed", p.size);
+        }
+    }
     let _ = gallery_painter::app::JourneySettings::new(cfg.journey.clone(), cfg.presence.enabled, false);
     let _ = gallery_painter::app::kiosk_settings(cfg);
     let _ = std::time::Duration::from_secs_f64(cfg.keepsake.command_timeout_s);
@@ -373,6 +381,9 @@ fn numbers_that_used_to_panic_or_exhaust_memory_are_refused_with_the_line_and_a_
         "100000x480",
     );
     check("crossfade_ms: 400", "crossfade_ms: 4000000", "crossfade_ms");
+    check("on_gpu: (size: 1536", "on_gpu: (size: 9000", "engine.on_gpu: size 9000");
+    check("iterations: 100, live_size", "iterations: 0, live_size", "engine.on_gpu: iterations 0");
+    check("snapshot_interval_s: 0.1", "snapshot_interval_s: -1", "snapshot_interval_s -1");
 }
 
 #[test]

@@ -247,6 +247,7 @@ fn a_photo_that_cannot_be_painted_is_refused_once_and_an_oom_painter_hands_the_j
             params: params(6),
             faces: vec![],
             snapshot_every: 2,
+            snapshot_interval_s: 0.1,
             live: None,
         };
         let mut headers = async_nats::HeaderMap::new();

@@ -46,10 +46,10 @@ fn run(p: &mut Painter) -> (f64, Vec<f32>) {
 #[test]
 fn cuda_graphs_on_a_cpu_fall_back_to_eager_with_identical_results() {
     let lbfgs = OptimizerKind::Lbfgs { history: 5 };
-    let mut graphs = painter_with(GpuOptions { cuda_graphs: true, ..GpuOptions::default() }, lbfgs);
+    let mut graphs = painter_with(GpuOptions { cuda_graphs: true, ..GpuOptions::pytorch_eager() }, lbfgs);
     let status = graphs.evaluator_status();
     assert!(status.starts_with("off: CUDA graphs need a CUDA device"), "{status}");
-    let mut eager = painter_with(GpuOptions::default(), lbfgs);
+    let mut eager = painter_with(GpuOptions::pytorch_eager(), lbfgs);
     assert!(eager.evaluator_status().contains("not enabled"), "{}", eager.evaluator_status());
     let (loss_g, x_g) = run(&mut graphs);
     let (loss_e, x_e) = run(&mut eager);
@@ -58,10 +58,24 @@ fn cuda_graphs_on_a_cpu_fall_back_to_eager_with_identical_results() {
 }
 
 #[test]
+fn the_gpu_defaults_leave_a_cpu_as_it_was() {
+    let defaults = GpuOptions::default();
+    assert!(defaults.cuda_graphs && defaults.channels_last, "the GPU defaults measured on the H200");
+    let d = engine::device::select(engine::DevicePreference::Cpu, engine::Precision::Mixed, 1, defaults).unwrap();
+    assert!(!d.is_cuda());
+    assert_eq!(d.precision, engine::Precision::Fp32, "bf16 is a GPU lever");
+    assert!(!d.gpu.channels_last, "the CPU keeps NCHW");
+    let p = painter_with(d.gpu, OptimizerKind::Adam { lr: 4.0 });
+    let layer = engine::vgg::layer_index(p.vgg().arch(), "relu2_1").unwrap();
+    let input = Tensor::rand([1, 3, 24, 32], (Kind::Float, Device::Cpu)) * 255.0;
+    assert_ne!(p.vgg().features(&p.vgg().preprocess(&input), &[layer])[0].stride()[1], 1);
+}
+
+#[test]
 fn channels_last_changes_the_layout_not_the_painting() {
     let adam = OptimizerKind::Adam { lr: 4.0 };
-    let mut nhwc = painter_with(GpuOptions { channels_last: true, ..GpuOptions::default() }, adam);
-    let mut nchw = painter_with(GpuOptions::default(), adam);
+    let mut nhwc = painter_with(GpuOptions { channels_last: true, ..GpuOptions::pytorch_eager() }, adam);
+    let mut nchw = painter_with(GpuOptions::pytorch_eager(), adam);
     // The lever reaches the network: its activations are NHWC (channels stride 1), not NCHW.
     let layer = engine::vgg::layer_index(nhwc.vgg().arch(), "relu2_1").unwrap();
     let input = Tensor::rand([1, 3, 24, 32], (Kind::Float, Device::Cpu)) * 255.0;
@@ -116,8 +130,10 @@ fn benchmark_variants_parse_and_bad_levers_are_named() {
     let v: Variant = "nhwc+bf16+graphs".parse().unwrap();
     assert!(v.gpu.channels_last && v.gpu.cuda_graphs && v.gpu.cudnn_benchmark);
     assert_eq!(v.precision, engine::Precision::Mixed);
+    // base is PyTorch's eager defaults (plus benchmark mode), whatever the installation's are.
     let base: Variant = "base".parse().unwrap();
-    assert_eq!(base.gpu, GpuOptions::default());
+    assert_eq!(base.gpu, GpuOptions::pytorch_eager());
+    assert!(!base.gpu.cuda_graphs && !base.gpu.channels_last && base.gpu.cudnn_benchmark);
     let err = "nhwc+fast".parse::<Variant>().unwrap_err();
     assert!(err.contains("`fast`") && err.contains("no-benchmark, tf32, nhwc, bf16, graphs"), "{err}");
 }

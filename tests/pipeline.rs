@@ -43,10 +43,21 @@ fn worker(
     p: StyleParams,
     frames: crossbeam_channel::Receiver<gallery_painter::capture::Frame>,
 ) -> WorkerHandle {
+    worker_with_interval(policy, p, frames, Duration::ZERO)
+}
+
+/// `snapshot_interval`: ZERO = a snapshot every iteration (what most tests here count on).
+fn worker_with_interval(
+    policy: Policy,
+    p: StyleParams,
+    frames: crossbeam_channel::Receiver<gallery_painter::capture::Frame>,
+    snapshot_interval: Duration,
+) -> WorkerHandle {
     let w = spawn_worker(
         WorkerConfig {
             policy,
             snapshot_every: 1,
+            snapshot_interval,
             hold_finished: Duration::from_millis(100),
             live: LiveSettings { keep: 0.7, iterations_per_frame: 3, ..LiveSettings::default() },
             default_params: p.clone(),
@@ -81,6 +92,43 @@ fn snapshot(e: Option<Event>) -> Snapshot {
         Some(Event::Snapshot(s)) => s,
         other => panic!("expected a snapshot, got {other:?}"),
     }
+}
+
+/// One painting's snapshots, until the finished one (or `timeout`).
+fn one_painting(w: &WorkerHandle, timeout: Duration) -> (Vec<Snapshot>, Duration) {
+    let mut snaps: Vec<Snapshot> = Vec::new();
+    let end = Instant::now() + timeout;
+    let mut first_at = None;
+    while Instant::now() < end {
+        if let Ok(Event::Snapshot(s)) = w.events.recv_timeout(Duration::from_millis(100)) {
+            let done = s.finished;
+            first_at.get_or_insert_with(Instant::now);
+            snaps.push(s);
+            if done {
+                break;
+            }
+        }
+    }
+    (snaps, first_at.map(|t| t.elapsed()).unwrap_or_default())
+}
+
+#[test]
+fn snapshots_come_at_most_every_snapshot_interval_with_the_first_and_the_finished_always() {
+    let _serial = serial();
+    let mut capture = spawn_capture(synthetic(20.0), None, CaptureOptions::default());
+    let interval = Duration::from_secs(1);
+    let mut w = worker_with_interval(Policy::Paint, params(64, 24), capture.frames.clone(), interval);
+    let (snaps, took) = one_painting(&w, Duration::from_secs(60));
+    assert!(snaps.last().is_some_and(|s| s.finished), "no finished painting: {} snapshots", snaps.len());
+    let seq = snaps.last().unwrap().frame_seq;
+    let same: Vec<&Snapshot> = snaps.iter().filter(|s| s.frame_seq == seq).collect();
+    assert!(same[0].latency.is_some(), "the first snapshot of the frame came");
+    // snapshot_every 1 alone would give 24; the interval lets through one a second between
+    // the first and the finished one.
+    let most = 2 + took.as_secs_f64().ceil() as usize;
+    assert!(same.len() <= most && same.len() < 24, "{} snapshots in {took:?}", same.len());
+    w.shutdown();
+    capture.stop();
 }
 
 #[test]

@@ -91,14 +91,20 @@ pub fn run(args: BenchFarmArgs) -> anyhow::Result<()> {
         remote,
         ..WorkerConfig::from_config(&root, &engine, device)
     };
+    // On a GPU the painters and this machine paint the config's on_gpu schedule instead.
+    let painted = match (e.on_gpu, device.is_cuda()) {
+        (Some(gpu), true) => gpu.apply(&params, Policy::Paint),
+        _ => params.clone(),
+    };
     println!(
-        "bench-farm: {} kiosks x {} visitors, {} painters, {} px, {} iterations x {} levels, on {}",
+        "bench-farm: {} kiosks x {} visitors, {} painters, {} px, {} iterations x {} levels{}, on {}",
         args.kiosks,
         args.visitors,
         args.painters,
-        args.size,
-        args.iterations,
-        args.levels,
+        painted.size,
+        painted.iterations,
+        painted.levels,
+        if painted == params { "" } else { " (the config's engine.on_gpu)" },
         device.describe()
     );
 
@@ -109,7 +115,7 @@ pub fn run(args: BenchFarmArgs) -> anyhow::Result<()> {
     let local_elapsed = local_started.elapsed();
     drop(local);
 
-    let farm = Farm::start(&args, &root)?;
+    let farm = Farm::start(&args, &root, painted.size)?;
     let kiosks: Vec<WorkerHandle> = (0..args.kiosks)
         .map(|k| {
             crate::worker::start(
@@ -165,7 +171,8 @@ struct Farm {
 }
 
 impl Farm {
-    fn start(args: &BenchFarmArgs, root: &std::path::Path) -> anyhow::Result<Farm> {
+    /// `max_size`: what the painters may paint (the size asked for, or the GPU schedule's).
+    fn start(args: &BenchFarmArgs, root: &std::path::Path, max_size: u32) -> anyhow::Result<Farm> {
         let server = LocalServer::start(root, "", None)?;
         let mut farm = Farm {
             server,
@@ -174,7 +181,7 @@ impl Farm {
             program: std::env::current_exe()?,
             root: root.to_path_buf(),
             config: crate::paths::resolve(root, &args.config).display().to_string(),
-            max_size: args.size.to_string(),
+            max_size: max_size.to_string(),
         };
         let painters =
             (0..args.painters).map(|i| farm.start_painter(&format!("bench-{i}"))).collect::<Result<_, _>>()?;

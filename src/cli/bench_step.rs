@@ -32,8 +32,8 @@ impl ArchArg {
     }
 }
 
-/// One set of levers: `base` (fp32, cuDNN benchmark on, TF32 for convolutions only: PyTorch's
-/// defaults plus benchmark mode) or `+`-joined changes to it: `no-benchmark`, `tf32` (matmuls
+/// One set of levers: `base` (fp32, eager, cuDNN benchmark on, TF32 for convolutions only:
+/// PyTorch's defaults plus benchmark mode, whatever the installation's defaults are) or `+`-joined changes to it: `no-benchmark`, `tf32` (matmuls
 /// too), `nhwc`, `bf16`, `graphs` (engine only: the reference stays eager).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Variant {
@@ -45,7 +45,7 @@ pub struct Variant {
 impl FromStr for Variant {
     type Err = String;
     fn from_str(s: &str) -> Result<Variant, String> {
-        let mut v = Variant { name: s.to_string(), precision: Precision::Fp32, gpu: GpuOptions::default() };
+        let mut v = Variant { name: s.to_string(), precision: Precision::Fp32, gpu: GpuOptions::pytorch_eager() };
         for lever in s.split('+') {
             match lever {
                 "base" => {}

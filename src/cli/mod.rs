@@ -84,20 +84,21 @@ pub struct EngineArgs {
     /// fp32, or mixed (bf16 convolutions, fp32 image and losses; CUDA only).
     #[arg(long, value_enum, default_value = "fp32")]
     pub precision: PrecisionArg,
+    // The GPU levers default to the installation's (engine.gpu's defaults); each takes true or false.
     /// cuDNN benchmark mode (CUDA): try the convolution algorithms once per shape.
-    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    #[arg(long, default_value_t = GpuOptions::default().cudnn_benchmark, action = clap::ArgAction::Set)]
     pub cudnn_benchmark: bool,
     /// TF32 for the Gram matmuls (CUDA).
-    #[arg(long, default_value_t = false, action = clap::ArgAction::Set)]
+    #[arg(long, default_value_t = GpuOptions::default().tf32_matmul, action = clap::ArgAction::Set)]
     pub tf32_matmul: bool,
     /// TF32 for the convolutions (CUDA; PyTorch's default is on).
-    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    #[arg(long, default_value_t = GpuOptions::default().tf32_conv, action = clap::ArgAction::Set)]
     pub tf32_conv: bool,
     /// Replay the objective as CUDA graphs.
-    #[arg(long)]
+    #[arg(long, default_value_t = GpuOptions::default().cuda_graphs, action = clap::ArgAction::Set)]
     pub cuda_graphs: bool,
     /// NHWC (channels_last) convolutions.
-    #[arg(long)]
+    #[arg(long, default_value_t = GpuOptions::default().channels_last, action = clap::ArgAction::Set)]
     pub channels_last: bool,
 }
 

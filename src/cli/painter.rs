@@ -29,7 +29,7 @@ pub struct PainterArgs {
     #[arg(long, default_value = "config/installation.ron")]
     pub config: PathBuf,
     /// Jobs asking for a larger painting are painted at this size.
-    #[arg(long, default_value_t = 1024)]
+    #[arg(long, default_value_t = 2048)]
     pub max_size: u32,
 }
 
@@ -55,6 +55,7 @@ pub fn run(args: PainterArgs) -> anyhow::Result<()> {
             weights: crate::paths::resolve(&root, &e.weights),
             device,
             max_size: args.max_size.clamp(32, 4096),
+            on_gpu: e.on_gpu,
             faults,
         },
         stop,

@@ -120,7 +120,9 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
         cfg.engine.policy = policy.into();
     }
     if let Some(size) = args.size {
+        // Asked for on the command line: this size on every device.
         cfg.engine.style.size = size;
+        cfg.engine.on_gpu = None;
     }
     if args.camera_required {
         cfg.camera_required = true;
@@ -157,11 +159,15 @@ pub struct CheckArgs {
 pub fn check_config(args: CheckArgs) -> anyhow::Result<()> {
     let (cfg, root) = load_config(&args.config)?;
     println!(
-        "ok   {} (source {:?}, policy {:?}, size {} px)",
+        "ok   {} (source {:?}, policy {:?}, size {} px{})",
         args.config.display(),
         source_name(&cfg.source),
         cfg.engine.policy,
-        cfg.engine.style.size
+        cfg.engine.style.size,
+        cfg.engine.on_gpu.map_or(String::new(), |g| format!(
+            "; on a GPU {} px, {} levels x {} iterations, Live {} px",
+            g.size, g.levels, g.iterations, g.live_size
+        ))
     );
     let weights = crate::paths::resolve(&root, &cfg.engine.weights);
     let mut failures = 0;

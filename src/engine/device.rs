@@ -43,14 +43,35 @@ pub struct GpuOptions {
     pub channels_last: bool,
 }
 
-impl Default for GpuOptions {
-    fn default() -> Self {
+impl GpuOptions {
+    /// PyTorch's eager defaults plus cuDNN benchmark mode: the benchmark's `base`, against
+    /// which each lever is measured.
+    pub fn pytorch_eager() -> GpuOptions {
         GpuOptions {
             cudnn_benchmark: true,
             tf32_matmul: false,
             tf32_conv: true,
             cuda_graphs: false,
             channels_last: false,
+        }
+    }
+}
+
+/// The installation's GPU defaults, each lever decided by its own measured effect on an H200
+/// (docs/performance.md): CUDA graphs on (x1.29 at 512 px, x3.0 at 256 px) and channels_last
+/// on (x1.21 more with graphs), the loss within 0.5 % of eager NCHW; cuDNN benchmark mode off
+/// (the same speed with graphs, but a 1 s search and 33 GB of trial workspace at each new
+/// size); TF32 matmuls off (-12 % eager, +12 % graphed: not settled); bf16 (`precision:
+/// mixed`) off: it moved the loss by 9-12 %, and L-BFGS's line search took 12 evaluations a
+/// step on its noisier objective.
+impl Default for GpuOptions {
+    fn default() -> Self {
+        GpuOptions {
+            cudnn_benchmark: false,
+            tf32_matmul: false,
+            tf32_conv: true,
+            cuda_graphs: true,
+            channels_last: true,
         }
     }
 }
@@ -141,7 +162,11 @@ pub fn select(
         }
         _ => Device::Cpu,
     };
-    let precision = if matches!(device, Device::Cuda(_)) { precision } else { Precision::Fp32 };
+    let on_gpu = matches!(device, Device::Cuda(_));
+    let precision = if on_gpu { precision } else { Precision::Fp32 };
+    // The levers are the GPU's: on a CPU, NHWC would change the layout (and the speed) of
+    // the CPU's convolutions, whose defaults stay as they were measured.
+    let gpu = if on_gpu { gpu } else { GpuOptions { channels_last: false, ..gpu } };
     Ok(EngineDevice { device, precision, gpu })
 }
 

@@ -140,6 +140,9 @@ pub struct JobSpec {
     pub params: StyleParams,
     pub faces: Vec<FaceBox>,
     pub snapshot_every: u32,
+    /// Snapshots between the first and the finished one at most this often, seconds.
+    #[serde(default)]
+    pub snapshot_interval_s: f64,
     /// A Live session instead of one painting (`job` is then the session's id).
     #[serde(default)]
     pub live: Option<LiveSpec>,

@@ -443,6 +443,7 @@ impl Remote {
             params: sel.params.clone(),
             faces: frame.faces.clone(),
             snapshot_every: self.cfg.snapshot_every,
+            snapshot_interval_s: self.cfg.snapshot_interval.as_secs_f64(),
             live,
         }
     }

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::messages::StyleSelection;
-use crate::config::{EngineConfig, Policy};
+use crate::config::{EngineConfig, GpuSchedule, Policy};
 use crate::engine::{EngineDevice, LiveSettings, StyleParams};
 
 /// Where the worker gets the frames it paints.
@@ -26,10 +26,14 @@ pub struct WorkerConfig {
     pub device: EngineDevice,
     pub policy: Policy,
     pub snapshot_every: u32,
+    /// Snapshots between the first and the finished one at most this often.
+    pub snapshot_interval: Duration,
     pub hold_finished: Duration,
     pub live: LiveSettings,
     /// Parameters used until a selection brings its own.
     pub default_params: StyleParams,
+    /// On a GPU: the size and schedule that replace every selection's.
+    pub on_gpu: Option<GpuSchedule>,
     pub initial: Option<StyleSelection>,
     pub restart_delay: Duration,
     pub intake: Intake,
@@ -46,9 +50,11 @@ impl WorkerConfig {
             device,
             policy: engine.policy,
             snapshot_every: engine.snapshot_every,
+            snapshot_interval: Duration::from_secs_f64(engine.snapshot_interval_s),
             hold_finished: Duration::from_secs_f64(engine.hold_finished_s),
             live: engine.live,
             default_params: engine.style.clone(),
+            on_gpu: engine.on_gpu,
             initial: None,
             restart_delay: Duration::from_millis(300),
             intake: Intake::Stream,

@@ -116,6 +116,9 @@ fn supervise(link: Link) {
 
 fn params_for(cfg: &WorkerConfig, persist: &Persistent) -> StyleParams {
     let mut p = persist.selection.as_ref().map(|s| s.params.clone()).unwrap_or_else(|| cfg.default_params.clone());
+    if let (Some(gpu), true) = (cfg.on_gpu, cfg.device.is_cuda()) {
+        p = gpu.apply(&p, cfg.policy);
+    }
     if let Some(cap) = persist.size_cap {
         p.size = p.size.min(cap);
     }
@@ -174,6 +177,7 @@ struct Canvas {
     finished_at: Option<Instant>,
     want_frame: bool,
     steps_since_snapshot: u32,
+    last_snapshot: Option<Instant>,
     steps_since_frame: u32,
     has_styles: bool,
     /// A frame handed over by command, painted at the next step.
@@ -188,6 +192,7 @@ impl Default for Canvas {
             finished_at: None,
             want_frame: true,
             steps_since_snapshot: 0,
+            last_snapshot: None,
             steps_since_frame: 0,
             has_styles: false,
             handed_over: None,
@@ -364,10 +369,13 @@ impl Worker<'_> {
                     // The caching allocator's own counters: no device sync (None on CPU).
                     s.gpu_memory = crate::engine::cuda::memory_stats(self.painter.device().device);
                 }
+                let finished = self.painter.is_finished();
+                let interval_over =
+                    self.canvas.last_snapshot.is_none_or(|t| t.elapsed() >= self.link.cfg.snapshot_interval);
                 if self.canvas.first_snapshot_due.is_some()
-                    || self.canvas.steps_since_snapshot >= self.link.cfg.snapshot_every
+                    || finished
+                    || (self.canvas.steps_since_snapshot >= self.link.cfg.snapshot_every && interval_over)
                 {
-                    let finished = self.painter.is_finished();
                     self.publish(finished);
                     if finished {
                         self.canvas.finished_at = Some(Instant::now());
@@ -433,6 +441,7 @@ impl Worker<'_> {
             levels: self.painter.params().levels,
         };
         self.canvas.steps_since_snapshot = 0;
+        self.canvas.last_snapshot = Some(Instant::now());
         if finished {
             self.link.status().paintings_finished += 1;
             tracing::info!(

@@ -86,11 +86,17 @@ pub(super) fn run(
         remote,
         ..WorkerConfig::from_config(root, &engine, device)
     };
+    // On a GPU the mirror is painted at the config's engine.on_gpu.live_size instead.
+    let size = match (engine.on_gpu, device.is_cuda()) {
+        (Some(gpu), true) => gpu.live_size,
+        _ => args.size,
+    };
     println!(
-        "bench-farm --live: {} kiosks for {seconds_each:.0} s each, {} painters, {} px, {} iterations per frame, camera {CAMERA_FPS} fps, on {}",
+        "bench-farm --live: {} kiosks for {seconds_each:.0} s each, {} painters, {} px{}, {} iterations per frame, camera {CAMERA_FPS} fps, on {}",
         args.kiosks,
         args.painters,
-        args.size,
+        size,
+        if size == args.size { "" } else { " (the config's engine.on_gpu.live_size)" },
         engine.live.iterations_per_frame,
         device.describe()
     );
@@ -102,7 +108,7 @@ pub(super) fn run(
         watch(&local, seconds_each)
     };
 
-    let farm = Farm::start(args, root)?;
+    let farm = Farm::start(args, root, size)?;
     let mut cameras = Vec::new();
     let kiosks: Vec<WorkerHandle> = (0..args.kiosks)
         .map(|k| {
