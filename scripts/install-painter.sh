@@ -44,7 +44,7 @@ render() {
   text=${text//@CONFIG_ARG@/"$(exec_arg "$root/config/installation.ron")"}
   text=${text//@PAINTER_ARGS@/"${args% }"}
   text=${text//@ROOT_PATH@/"${root//%/%%}"}
-  text=${text//@DOC_URL@/"$(file_url "$root/README.md")"}
+  text=${text//@DOC_URL@/"$(file_url "$root/docs/farm.md")"}
   text=${text//@USER@/"$run_as"}
   printf '%s\n' "$text"
 }

@@ -35,7 +35,7 @@ render() {
   bin_arg=$(exec_path "$bin")
   config_arg=$(exec_arg "$root/config/installation.ron")
   root_path=${root//%/%%}
-  doc_url=$(file_url "$root/README.md")
+  doc_url=$(file_url "$root/docs/kiosk.md")
   # Quoted replacements: & and \ in a path stay literal (bash 5.2 patsub_replacement).
   text=${text//@BIN_ARG@/"$bin_arg"}
   text=${text//@CONFIG_ARG@/"$config_arg"}
