@@ -41,14 +41,7 @@ for i in $(seq "$PAINTERS"); do
   "$BIN" painter --nats "nats://127.0.0.1:$PORT" --name "painter-$i" 2> >(sed "s/^/[painter-$i] /" >&2) & PIDS+=($!)
 done
 
-if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then
-  D=:78
-  export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-$(mktemp -d)}"; chmod 700 "$XDG_RUNTIME_DIR"
-  Xvfb $D -screen 0 1280x720x24 -nolisten tcp 2>/dev/null & PIDS+=($!)
-  sleep 1
-  DISPLAY=$D matchbox-window-manager -use_titlebar no 2>/dev/null & PIDS+=($!)
-  export DISPLAY=$D WGPU_BACKEND="${WGPU_BACKEND:-vulkan}"
-  echo "farm: no display attached: the kiosk runs on virtual display $D (screenshot: DISPLAY=$D import -window root shot.png)"
-fi
+source scripts/lib/virtual-display.sh
+virtual_display 78 farm
 echo "farm: $PAINTERS painters and one kiosk; F12 on the kiosk shows where each painting is made"
 "$BIN" run --demo --farm "nats://127.0.0.1:$PORT" --kiosk demo-kiosk "$@"

@@ -14,16 +14,9 @@ bash scripts/setup.sh --build app
 export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
 BIN=target/debug/gallery-painter
 "$BIN" check-config
-if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then
-  # No screen attached: run on a virtual one (Xvfb + Mesa's software Vulkan).
-  D=:77
-  export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-$(mktemp -d)}"; chmod 700 "$XDG_RUNTIME_DIR"
-  Xvfb $D -screen 0 1280x720x24 -nolisten tcp 2>/dev/null & XVFB=$!
-  sleep 1
-  DISPLAY=$D matchbox-window-manager -use_titlebar no 2>/dev/null & WM=$!
-  trap 'kill $WM $XVFB 2>/dev/null' EXIT INT TERM
-  export DISPLAY=$D WGPU_BACKEND="${WGPU_BACKEND:-vulkan}"
-  echo "no display attached: running on virtual display $D (screenshot: DISPLAY=$D import -window root shot.png)"
-fi
+PIDS=()
+source scripts/lib/virtual-display.sh
+virtual_display 77 run
+trap '[ ${#PIDS[@]} -eq 0 ] || kill "${PIDS[@]}" 2>/dev/null' EXIT INT TERM
 # Not exec: the trap above must stop the virtual display when the app exits.
 "$BIN" run "$@"

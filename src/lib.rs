@@ -17,6 +17,8 @@ pub mod console;
 pub mod engine;
 pub mod farm;
 pub mod i18n;
+pub mod painters;
+pub mod painting;
 pub mod paths;
 pub mod scene;
 pub mod service;

@@ -5,6 +5,7 @@ use bevy::prelude::*;
 
 use super::AppSystems;
 use super::journey::Journey;
+use super::language;
 use super::language::Localized;
 use super::pipeline::LatestPainting;
 use super::rotation::{ArtworkChanged, Playlist};
@@ -73,8 +74,8 @@ fn spawn(mut commands: Commands, settings: Res<CaptionSettings>) {
             // Clear of the language buttons at the top right: a long label wraps. The limit is
             // on the texts, not the panel, so that the panel grows with their lines.
             let wrap = || Node { max_width: vw(50), ..default() };
-            c.spawn((CaptionText, theme::localized_strong(Localized::EntryLabel(0), 30.0, theme::TEXT), wrap()));
-            c.spawn((CreditText, theme::localized(Localized::EntryCredit(0), 18.0, theme::SOFT_TEXT), wrap()));
+            c.spawn((CaptionText, language::localized_strong(Localized::EntryLabel(0), 30.0, theme::TEXT), wrap()));
+            c.spawn((CreditText, language::localized(Localized::EntryCredit(0), 18.0, theme::SOFT_TEXT), wrap()));
             c.spawn((ProgressRow, Node { flex_direction: FlexDirection::Column, row_gap: px(6), ..default() }))
                 .with_children(|row| {
                     row.spawn((Node { width: px(260), height: px(4), ..default() }, BackgroundColor(theme::FAINT)))
@@ -85,7 +86,7 @@ fn spawn(mut commands: Commands, settings: Res<CaptionSettings>) {
                                 BackgroundColor(theme::ACCENT),
                             ));
                         });
-                    row.spawn((ProgressPhrase, theme::label("progress-sketching", 22.0, theme::ACCENT)));
+                    row.spawn((ProgressPhrase, language::label("progress-sketching", 22.0, theme::ACCENT)));
                 });
         });
 }

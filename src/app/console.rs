@@ -14,7 +14,7 @@ use super::journey::Journey;
 use super::pipeline::SendCommand;
 use super::rotation::{ArtworkChanged, Playlist, StaffRotation};
 use crate::console::{Board, StaffCommand};
-use crate::worker::Command;
+use crate::painting::Command;
 
 /// The console's board and the commands it sends.
 #[derive(Resource)]

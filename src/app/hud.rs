@@ -8,12 +8,13 @@ use super::AppSystems;
 use super::journey::Journey;
 use super::keepsake::KeepsakeProblem;
 use super::kiosk::KioskSettings;
+use super::language;
 use super::language::Localized;
 use super::pipeline::PipelineStatus;
 use super::rotation::{Opening, Playlist, SceneProblem};
 use super::theme;
 use crate::capture::CaptureState;
-use crate::worker::WorkerState;
+use crate::painting::WorkerState;
 
 #[derive(Component)]
 struct HudText;
@@ -76,7 +77,7 @@ fn spawn(mut commands: Commands) {
             GlobalZIndex(theme::z::BANNER),
         ))
         .with_children(|p| {
-            p.spawn(theme::localized(Localized::key("banner-camera-lost"), 20.0, Color::WHITE));
+            p.spawn(language::localized(Localized::key("banner-camera-lost"), 20.0, Color::WHITE));
         });
     commands
         .spawn((
@@ -94,7 +95,7 @@ fn spawn(mut commands: Commands) {
             GlobalZIndex(theme::z::CLOSED),
         ))
         .with_children(|p| {
-            p.spawn(theme::localized_strong(Localized::key("closed-resting"), 40.0, theme::TEXT));
+            p.spawn(language::localized_strong(Localized::key("closed-resting"), 40.0, theme::TEXT));
         });
 }
 

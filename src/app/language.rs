@@ -23,6 +23,27 @@ pub struct Language {
     pub default: String,
 }
 
+/// A visitor text in the current language (see [`Localized`]). Its `Text` starts empty and
+/// is filled from the Fluent catalog: visitor texts are never literals in code.
+pub fn localized(what: Localized, size: f32, color: Color) -> (Localized, Text, TextFont, TextColor) {
+    (what, Text::new(""), super::typeface::regular(size), TextColor(color))
+}
+
+/// [`localized`] for a message without variables.
+pub fn label(key: &'static str, size: f32, color: Color) -> (Localized, Text, TextFont, TextColor) {
+    localized(Localized::key(key), size, color)
+}
+
+/// [`localized`] in the semibold face: headlines, buttons, the countdown.
+pub fn localized_strong(what: Localized, size: f32, color: Color) -> (Localized, Text, TextFont, TextColor) {
+    (what, Text::new(""), super::typeface::semibold(size), TextColor(color))
+}
+
+/// [`label`] in the semibold face.
+pub fn headline(key: &'static str, size: f32, color: Color) -> (Localized, Text, TextFont, TextColor) {
+    localized_strong(Localized::key(key), size, color)
+}
+
 /// A visitor text: what it says, in whatever language is current.
 #[derive(Component, Clone, Debug, PartialEq)]
 pub enum Localized {
@@ -90,16 +111,14 @@ impl Localized {
 pub struct LanguageButton(pub String);
 
 pub(super) fn plugin(app: &mut App) {
-    if app.world().contains_resource::<super::JourneySettings>() {
-        app.add_systems(OnEnter(super::Journey::Attract), reset);
-    }
     app.add_systems(Startup, spawn_buttons)
         .add_systems(Update, choose.in_set(AppSystems::Input))
         .add_systems(Update, (translate, highlight).in_set(AppSystems::Present));
 }
 
-/// Back to the default language for the next visitor.
-pub fn reset(mut language: ResMut<Language>) {
+/// Back to the default language for the next visitor (the journey runs it at Attract).
+pub fn reset(language: Option<ResMut<Language>>) {
+    let Some(mut language) = language else { return };
     if language.current != language.default {
         language.current = language.default.clone();
     }
@@ -140,7 +159,7 @@ fn spawn_buttons(mut commands: Commands, texts: Res<Texts>) {
                 // Named in itself, so it reads the same whatever the kiosk speaks now.
                 let name = Localized::InLanguage { lang: lang.to_string(), key: "language-name" };
                 row.spawn((LanguageButton(lang.to_string()), theme::touch_button(20.0))).with_children(|b| {
-                    b.spawn(theme::localized(name, 20.0, theme::TEXT));
+                    b.spawn(localized(name, 20.0, theme::TEXT));
                 });
             }
         });

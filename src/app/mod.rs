@@ -33,8 +33,8 @@ use bevy::window::{CursorOptions, MonitorSelection, WindowMode, WindowResolution
 
 use crate::capture::{CaptureOptions, factory_for, spawn_capture};
 use crate::config::InstallationConfig;
+use crate::painting::WorkerConfig;
 use crate::scene::Scene;
-use crate::worker::WorkerConfig;
 
 pub use journey::{Journey, JourneyRequest, JourneySettings};
 pub use kiosk::KioskSettings;
@@ -197,9 +197,9 @@ pub fn run(cfg: InstallationConfig, root: &Path, options: RunOptions) -> anyhow:
         },
     );
     // Local thread, or the painter farm with the local thread as its fallback.
-    let worker = crate::worker::start(
+    let worker = crate::painters::start(
         WorkerConfig {
-            intake: if journey { crate::worker::Intake::OnCommand } else { crate::worker::Intake::Stream },
+            intake: if journey { crate::painting::Intake::OnCommand } else { crate::painting::Intake::Stream },
             ..WorkerConfig::from_config(root, &cfg.engine, device)
         },
         capture.frames.clone(),

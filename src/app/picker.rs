@@ -8,6 +8,7 @@ use bevy::render::render_resource::{Extent3d, TextureDimension, TextureFormat};
 use bevy::tasks::{AsyncComputeTaskPool, Task, futures::check_ready};
 
 use super::AppSystems;
+use super::language;
 use super::language::Localized;
 use super::rotation::{Playlist, SceneReloaded, StyleRequest};
 use super::theme;
@@ -208,7 +209,7 @@ fn rebuild_strip(
                             BackgroundColor(theme::PANEL),
                         ))
                         .with_children(|label| {
-                            label.spawn(theme::localized(Localized::EntryTitle(i), 15.0, Color::WHITE));
+                            label.spawn(language::localized(Localized::EntryTitle(i), 15.0, Color::WHITE));
                         });
                     });
             }
@@ -261,7 +262,7 @@ fn spawn_hint(mut commands: Commands, engagement: Res<Engagement>) {
         .with_children(|n| {
             n.spawn((Node { padding: UiRect::axes(px(24), px(12)), ..default() }, BackgroundColor(theme::PANEL)))
                 .with_children(|b| {
-                    b.spawn(theme::label("picker-hint", 30.0, theme::TEXT));
+                    b.spawn(language::label("picker-hint", 30.0, theme::TEXT));
                 });
         });
 }

@@ -8,7 +8,7 @@ use crossbeam_channel::{Receiver, Sender};
 
 use super::AppSystems;
 use crate::capture::{CaptureHandle, CaptureStatus, PresenceSignal};
-use crate::worker::{Command, Event, Notice, Snapshot, WorkerHandle, WorkerStatus};
+use crate::painting::{Command, Event, Notice, Snapshot, WorkerHandle, WorkerStatus};
 
 /// Channels to the worker and shared status. The handles (if any) stop the threads on drop.
 #[derive(Resource)]

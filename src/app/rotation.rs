@@ -10,8 +10,8 @@ use bevy::prelude::*;
 use super::AppSystems;
 use super::pipeline::SendCommand;
 use crate::engine::StyleParams;
+use crate::painting::{Command, StyleSelection};
 use crate::scene::{Order, Scene, SceneEntry};
-use crate::worker::{Command, StyleSelection};
 
 #[derive(States, Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Opening {

@@ -10,10 +10,10 @@ use bevy::prelude::*;
 use super::journey::JourneyTimings;
 use super::pipeline::{PipelineStatus, SendCommand};
 use super::rotation::{Opening, Playlist};
+use crate::painting::{Command, Fault, WorkerState};
 use crate::service::faults::{FaultKind, ScheduledFault};
 use crate::service::health::Health;
 use crate::service::watchdog::Watchdog;
-use crate::worker::{Command, Fault, WorkerState};
 
 /// The shared snapshot the health endpoint and the watchdog read.
 #[derive(Resource, Clone)]

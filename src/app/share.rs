@@ -11,6 +11,7 @@ use bevy::prelude::*;
 use super::AppSystems;
 use super::display::rgba_image;
 use super::journey::{Journey, JourneyClock, JourneySettings, VisitorCapture};
+use super::language;
 use super::language::{Language, Localized};
 use super::rotation::Playlist;
 use super::theme;
@@ -135,7 +136,7 @@ fn offer_finished(
         .with_children(|panel| {
             panel.spawn((ImageNode::new(handle), Node { width: px(side), height: px(side), ..default() }));
             panel.spawn((
-                theme::localized_strong(Localized::key("share-scan"), 20.0, theme::INK),
+                language::localized_strong(Localized::key("share-scan"), 20.0, theme::INK),
                 TextLayout::justify(Justify::Center),
             ));
         });

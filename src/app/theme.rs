@@ -3,7 +3,6 @@
 
 use bevy::prelude::*;
 
-use super::language::Localized;
 use super::typeface;
 
 /// Warm white for text on dark panels.
@@ -74,27 +73,6 @@ pub fn panel(padding_x: f32, padding_y: f32) -> (Node, BackgroundColor) {
         },
         BackgroundColor(PANEL),
     )
-}
-
-/// A visitor text in the current language (see [`Localized`]). Its `Text` starts empty and
-/// is filled from the Fluent catalog: visitor texts are never literals in code.
-pub fn localized(what: Localized, size: f32, color: Color) -> (Localized, Text, TextFont, TextColor) {
-    (what, Text::new(""), typeface::regular(size), TextColor(color))
-}
-
-/// [`localized`] for a message without variables.
-pub fn label(key: &'static str, size: f32, color: Color) -> (Localized, Text, TextFont, TextColor) {
-    localized(Localized::key(key), size, color)
-}
-
-/// [`localized`] in the semibold face: headlines, buttons, the countdown.
-pub fn localized_strong(what: Localized, size: f32, color: Color) -> (Localized, Text, TextFont, TextColor) {
-    (what, Text::new(""), typeface::semibold(size), TextColor(color))
-}
-
-/// [`label`] in the semibold face.
-pub fn headline(key: &'static str, size: f32, color: Color) -> (Localized, Text, TextFont, TextColor) {
-    localized_strong(Localized::key(key), size, color)
 }
 
 /// Text only staff read (the F12 overlay), filled by its own system in English.

@@ -3,6 +3,7 @@
 //! thread on a small grey copy of the frame, at a bounded rate. Only the boxes leave this
 //! module: nothing of a face is stored.
 
+use crate::engine::Invalid;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -44,18 +45,30 @@ impl Default for FaceDetectionConfig {
 }
 
 impl FaceDetectionConfig {
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), Invalid> {
         if !(80..=1920).contains(&self.analysis_width) {
-            return Err(format!("faces.analysis_width {} must be within 80..1920", self.analysis_width));
+            return Err(Invalid::new(
+                "analysis_width",
+                format!("faces.analysis_width {} must be within 80..1920", self.analysis_width),
+            ));
         }
         if !(self.interval_s.is_finite() && (0.0..=60.0).contains(&self.interval_s)) {
-            return Err(format!("faces.interval_s {} must be seconds within 0..60", self.interval_s));
+            return Err(Invalid::new(
+                "interval_s",
+                format!("faces.interval_s {} must be seconds within 0..60", self.interval_s),
+            ));
         }
         if !(self.min_face.is_finite() && (0.01..=1.0).contains(&self.min_face)) {
-            return Err(format!("faces.min_face {} must be a share of the width within 0.01..1", self.min_face));
+            return Err(Invalid::new(
+                "min_face",
+                format!("faces.min_face {} must be a share of the width within 0.01..1", self.min_face),
+            ));
         }
         if !(self.min_score.is_finite() && self.min_score > 0.0 && self.min_score <= 100.0) {
-            return Err(format!("faces.min_score {} must be within 0 < score <= 100", self.min_score));
+            return Err(Invalid::new(
+                "min_score",
+                format!("faces.min_score {} must be within 0 < score <= 100", self.min_score),
+            ));
         }
         Ok(())
     }

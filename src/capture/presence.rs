@@ -30,11 +30,12 @@
 //! - **Background**: follows the frame where nobody is (`background_rate`), and slowly
 //!   everywhere (`absorb_rate`), so a moved bench becomes background within minutes.
 //!
-//! Limits without faces (see README): a person standing perfectly still for several minutes
+//! Limits without faces (see docs/visitors.md, "Presence"): a person standing perfectly still for several minutes
 //! is absorbed into the background and counts as gone; strong local light changes (sun
 //! patches, flickering screens in view) can count as a visitor; a crowd is one "visitor";
 //! someone in view when the installation starts is part of the background until they move.
 
+use crate::engine::Invalid;
 use image::RgbImage;
 use serde::{Deserialize, Serialize};
 
@@ -103,25 +104,37 @@ impl Default for PresenceConfig {
 }
 
 impl PresenceConfig {
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), Invalid> {
         let (x0, y0, x1, y1) = self.region;
         if !(0.0 <= x0 && x0 < x1 && x1 <= 1.0 && 0.0 <= y0 && y0 < y1 && y1 <= 1.0) {
-            return Err(format!(
-                "presence.region {:?} must be (x0, y0, x1, y1) fractions with x0 < x1 and y0 < y1, within 0..1",
-                self.region
+            return Err(Invalid::new(
+                "region",
+                format!(
+                    "presence.region {:?} must be (x0, y0, x1, y1) fractions with x0 < x1 and y0 < y1, within 0..1",
+                    self.region
+                ),
             ));
         }
         if self.leave_area >= self.enter_area {
-            return Err(format!(
-                "presence.leave_area {} must be below enter_area {} (the gap stops flicker)",
-                self.leave_area, self.enter_area
+            return Err(Invalid::new(
+                "leave_area",
+                format!(
+                    "presence.leave_area {} must be below enter_area {} (the gap stops flicker)",
+                    self.leave_area, self.enter_area
+                ),
             ));
         }
         if !(8..=640).contains(&self.analysis_width) {
-            return Err(format!("presence.analysis_width {} must be within 8..640", self.analysis_width));
+            return Err(Invalid::new(
+                "analysis_width",
+                format!("presence.analysis_width {} must be within 8..640", self.analysis_width),
+            ));
         }
         if !(1.0..=255.0).contains(&self.pixel_threshold) {
-            return Err(format!("presence.pixel_threshold {} must be within 1..255", self.pixel_threshold));
+            return Err(Invalid::new(
+                "pixel_threshold",
+                format!("presence.pixel_threshold {} must be within 1..255", self.pixel_threshold),
+            ));
         }
         for (name, v) in [
             ("enter_area", self.enter_area),
@@ -133,17 +146,23 @@ impl PresenceConfig {
             ("faceless_absorb_rate", self.faceless_absorb_rate),
         ] {
             if !(0.0..=1.0).contains(&v) {
-                return Err(format!("presence.{name} {v} must be a share within 0..1"));
+                return Err(Invalid::new(name, format!("presence.{name} {v} must be a share within 0..1")));
             }
         }
         if self.close_area < self.enter_area {
-            return Err(format!(
-                "presence.close_area {} must be at least enter_area {} (someone close covers more)",
-                self.close_area, self.enter_area
+            return Err(Invalid::new(
+                "close_area",
+                format!(
+                    "presence.close_area {} must be at least enter_area {} (someone close covers more)",
+                    self.close_area, self.enter_area
+                ),
             ));
         }
         if !(1..=100).contains(&self.face_frames) {
-            return Err(format!("presence.face_frames {} must be within 1..100", self.face_frames));
+            return Err(Invalid::new(
+                "face_frames",
+                format!("presence.face_frames {} must be within 1..100", self.face_frames),
+            ));
         }
         for (name, v) in [
             ("leave_after_s", self.leave_after_s),
@@ -151,11 +170,14 @@ impl PresenceConfig {
             ("face_hold_s", self.face_hold_s),
         ] {
             if !(0.0..=600.0).contains(&v) {
-                return Err(format!("presence.{name} {v} must be seconds within 0..600"));
+                return Err(Invalid::new(name, format!("presence.{name} {v} must be seconds within 0..600")));
             }
         }
         if !(1..=1000).contains(&self.enter_frames) {
-            return Err(format!("presence.enter_frames {} must be within 1..1000", self.enter_frames));
+            return Err(Invalid::new(
+                "enter_frames",
+                format!("presence.enter_frames {} must be within 1..1000", self.enter_frames),
+            ));
         }
         Ok(())
     }
@@ -469,9 +491,9 @@ mod tests {
     #[test]
     fn invalid_regions_and_hysteresis_are_rejected() {
         let bad = PresenceConfig { region: (0.5, 0.0, 0.4, 1.0), ..Default::default() };
-        assert!(bad.validate().unwrap_err().contains("x0 < x1"));
+        assert!(bad.validate().unwrap_err().message.contains("x0 < x1"));
         let bad = PresenceConfig { leave_area: 0.05, enter_area: 0.04, ..Default::default() };
-        assert!(bad.validate().unwrap_err().contains("below enter_area"));
+        assert!(bad.validate().unwrap_err().message.contains("below enter_area"));
         PresenceConfig::default().validate().unwrap();
     }
 }

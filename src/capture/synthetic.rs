@@ -197,3 +197,14 @@ impl FrameSource for SyntheticScene {
         Ok(self.render(t))
     }
 }
+
+/// The synthetic scene as a camera: the real capture thread (latest frame wins) delivering
+/// the scene that `make` builds, at its frame rate, until the handle is stopped or dropped.
+/// For benches and tests that want a camera without one.
+pub fn camera(make: impl Fn() -> SyntheticScene + Send + 'static) -> super::CaptureHandle {
+    super::spawn_capture(
+        Box::new(move || Ok(Box::new(make()) as Box<dyn FrameSource>)),
+        None,
+        super::CaptureOptions::default(),
+    )
+}

@@ -50,7 +50,8 @@ fn bench_engine_config(weights: &std::path::Path) -> crate::config::EngineConfig
 pub fn bench_live(args: BenchLiveArgs) -> anyhow::Result<()> {
     use crate::capture::{CaptureOptions, FrameSource, spawn_capture, synthetic::SyntheticScene};
     use crate::config::Policy;
-    use crate::worker::{Command, Event, StyleSelection, WorkerConfig, spawn_worker};
+    use crate::painting::{Command, Event, StyleSelection, WorkerConfig};
+    use crate::worker::spawn_worker;
     let device = args.engine.select()?;
     let root = crate::paths::project_root();
     let style = root.join("assets/styles/swirling_night.png");

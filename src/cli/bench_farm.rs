@@ -17,7 +17,7 @@ use crate::capture::synthetic::{SyntheticScene, SyntheticVisitor};
 use crate::config::{EngineConfig, Policy, RemoteConfig};
 use crate::engine::StyleParams;
 use crate::farm::local_server::{LocalServer, PainterProcess};
-use crate::worker::{Command, Event, Intake, StyleSelection, WorkerConfig, WorkerHandle};
+use crate::painting::{Command, Event, Intake, StyleSelection, WorkerConfig, WorkerHandle};
 
 mod live;
 
@@ -109,7 +109,7 @@ pub fn run(args: BenchFarmArgs) -> anyhow::Result<()> {
     );
 
     // This machine painting alone, the same visitors one after the other.
-    let local = crate::worker::start(worker_config(None), no_frames());
+    let local = crate::painters::start(worker_config(None), no_frames());
     let local_started = Instant::now();
     let local_visits = visit(&local, 0, args.visitors, Duration::from_secs_f64(args.patience_s));
     let local_elapsed = local_started.elapsed();
@@ -118,7 +118,7 @@ pub fn run(args: BenchFarmArgs) -> anyhow::Result<()> {
     let farm = Farm::start(&args, &root, painted.size)?;
     let kiosks: Vec<WorkerHandle> = (0..args.kiosks)
         .map(|k| {
-            crate::worker::start(
+            crate::painters::start(
                 worker_config(Some(RemoteConfig {
                     url: farm.server.url.clone(),
                     kiosk: format!("bench-kiosk-{k}"),

@@ -11,7 +11,8 @@ use crate::capture::presence::{PresenceConfig, PresenceDetector};
 use crate::capture::synthetic::{SyntheticScene, SyntheticVisitor};
 use crate::config::{EngineConfig, Policy};
 use crate::engine::{EngineDevice, StyleParams};
-use crate::worker::{Command, Event, Intake, StyleSelection, WorkerConfig, WorkerState, spawn_worker};
+use crate::painting::{Command, Event, Intake, StyleSelection, WorkerConfig, WorkerState};
+use crate::worker::spawn_worker;
 
 const SCRIPT: SyntheticVisitor = SyntheticVisitor::Scripted { away_s: 2.0, still_s: 3.0, stay_s: 5.0 };
 

@@ -3,8 +3,6 @@
 
 use std::path::PathBuf;
 
-use super::vgg::Arch;
-
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
     #[error(
@@ -13,8 +11,9 @@ pub enum EngineError {
     WeightsMissing { path: PathBuf, reason: String },
     #[error("the VGG weights file {path} is not usable: {reason}\n  fix: delete it and rerun scripts/setup.sh")]
     WeightsCorrupt { path: PathBuf, reason: String },
-    #[error("unknown layer name `{name}` for {arch:?}\n  fix: use one of: {available}")]
-    UnknownLayer { name: String, arch: Arch, available: String },
+    /// `arch`: the network's name (`Vgg16`), as data: the errors sit below the network.
+    #[error("unknown layer name `{name}` for {arch}\n  fix: use one of: {available}")]
+    UnknownLayer { name: String, arch: String, available: String },
     #[error("cannot use image {path}: {reason}\n  fix: check that the file exists and is a PNG or JPEG image")]
     Image { path: PathBuf, reason: String },
     #[error("invalid engine parameters: {0}")]

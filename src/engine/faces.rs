@@ -10,6 +10,7 @@
 //!
 //! With both gains 1 no map is built at all: the objective is exactly the paper's.
 
+use super::invalid::Invalid;
 use serde::{Deserialize, Serialize};
 use tch::{Device, Kind, Tensor};
 
@@ -52,7 +53,7 @@ pub struct FaceWeights {
 
 impl Default for FaceWeights {
     fn default() -> Self {
-        // Measured on the portraits of ../shared/testdata (README "Faces"): faces keep their
+        // Measured on the portraits of ../shared/testdata (docs/engine.md "Faces in the painting"): faces keep their
         // features while the rest of the picture is painted as before.
         FaceWeights { content_gain: 3.0, style_gain: 0.2, grow: 1.3, feather: 0.4 }
     }
@@ -64,19 +65,25 @@ impl FaceWeights {
         self.content_gain == 1.0 && self.style_gain == 1.0
     }
 
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), Invalid> {
         if !(self.content_gain.is_finite() && (0.0..=100.0).contains(&self.content_gain)) {
-            return Err(format!("faces.content_gain {} is outside 0..=100", self.content_gain));
+            return Err(Invalid::new(
+                "content_gain",
+                format!("faces.content_gain {} is outside 0..=100", self.content_gain),
+            ));
         }
         // 0.05 at least: a face entirely out of the style statistics has no style at all.
         if !(self.style_gain.is_finite() && (0.05..=4.0).contains(&self.style_gain)) {
-            return Err(format!("faces.style_gain {} is outside 0.05..=4", self.style_gain));
+            return Err(Invalid::new(
+                "style_gain",
+                format!("faces.style_gain {} is outside 0.05..=4", self.style_gain),
+            ));
         }
         if !(self.grow.is_finite() && (0.5..=4.0).contains(&self.grow)) {
-            return Err(format!("faces.grow {} is outside 0.5..=4", self.grow));
+            return Err(Invalid::new("grow", format!("faces.grow {} is outside 0.5..=4", self.grow)));
         }
         if !(self.feather.is_finite() && (0.0..=2.0).contains(&self.feather)) {
-            return Err(format!("faces.feather {} is outside 0..=2", self.feather));
+            return Err(Invalid::new("feather", format!("faces.feather {} is outside 0..=2", self.feather)));
         }
         Ok(())
     }

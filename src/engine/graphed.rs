@@ -18,7 +18,7 @@ use super::cuda::{self, Graph};
 use super::device::EngineDevice;
 use super::error::torch_panic_message;
 use super::live::TemporalTarget;
-use super::loss::{TermWeights, objective};
+use super::objective::{TermWeights, objective};
 use super::optim::Evaluation;
 use super::targets::{LayerPlan, Targets};
 use super::vgg::Vgg;

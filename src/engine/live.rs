@@ -7,6 +7,7 @@
 //! mask `c`: the temporal loss `sum c * (x - prev)^2` holds the background still while the
 //! visitor's region is free to follow the new frame.
 
+use super::invalid::Invalid;
 use serde::{Deserialize, Serialize};
 use tch::{Kind, Tensor};
 
@@ -56,24 +57,39 @@ impl Default for LiveSettings {
 }
 
 impl LiveSettings {
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), Invalid> {
         if !(0.0..=1.0).contains(&self.keep) {
-            return Err(format!("live.keep {} is outside 0..1", self.keep));
+            return Err(Invalid::new("keep", format!("live.keep {} is outside 0..1", self.keep)));
         }
         if !(1..=10_000).contains(&self.iterations_per_frame) {
-            return Err(format!("live.iterations_per_frame {} is outside 1..10000", self.iterations_per_frame));
+            return Err(Invalid::new(
+                "iterations_per_frame",
+                format!("live.iterations_per_frame {} is outside 1..10000", self.iterations_per_frame),
+            ));
         }
         if !(self.temporal_weight >= 0.0 && self.temporal_weight.is_finite()) {
-            return Err(format!("live.temporal_weight {} must be 0 or more", self.temporal_weight));
+            return Err(Invalid::new(
+                "temporal_weight",
+                format!("live.temporal_weight {} must be 0 or more", self.temporal_weight),
+            ));
         }
         if !(0.0..=255.0).contains(&self.change_threshold) {
-            return Err(format!("live.change_threshold {} is outside 0..255", self.change_threshold));
+            return Err(Invalid::new(
+                "change_threshold",
+                format!("live.change_threshold {} is outside 0..255", self.change_threshold),
+            ));
         }
         if !(0.0..=0.5).contains(&self.change_margin) {
-            return Err(format!("live.change_margin {} is outside 0..0.5", self.change_margin));
+            return Err(Invalid::new(
+                "change_margin",
+                format!("live.change_margin {} is outside 0..0.5", self.change_margin),
+            ));
         }
         if !(0.0..=1.0).contains(&self.fresh_start_above) {
-            return Err(format!("live.fresh_start_above {} is outside 0..1", self.fresh_start_above));
+            return Err(Invalid::new(
+                "fresh_start_above",
+                format!("live.fresh_start_above {} is outside 0..1", self.fresh_start_above),
+            ));
         }
         Ok(())
     }

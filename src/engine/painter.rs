@@ -12,7 +12,7 @@ use super::faces::FaceBox;
 use super::graphed::Evaluator;
 use super::imageio::{fit_long_edge, from_tensor, keep_chroma, resize, resize_tensor, to_tensor};
 use super::live::{LiveMemory, LiveSettings};
-use super::loss::TermWeights;
+use super::objective::TermWeights;
 use super::optim::Optimizer;
 use super::params::{InitKind, StyleImage, StyleParams};
 use super::targets::{self, GramCache, LayerPlan, Targets};
@@ -102,7 +102,7 @@ pub struct Painter {
 
 impl Painter {
     pub fn new(mut vgg: Vgg, device: EngineDevice, params: StyleParams) -> Result<Painter, EngineError> {
-        params.validate().map_err(EngineError::InvalidParams)?;
+        params.validate().map_err(|e| EngineError::InvalidParams(e.to_string()))?;
         if device.precision == Precision::Mixed {
             // bf16 convolutions (tensor cores), fp32 Grams and losses: bf16 keeps fp32's
             // range, which the 0..255 Caffe activations need.
@@ -183,7 +183,7 @@ impl Painter {
 
     /// New parameters take effect at the next restart (sizes) or immediately (weights).
     pub fn set_params(&mut self, params: StyleParams) -> Result<(), EngineError> {
-        params.validate().map_err(EngineError::InvalidParams)?;
+        params.validate().map_err(|e| EngineError::InvalidParams(e.to_string()))?;
         let plan = LayerPlan::new(&self.vgg, &params)?;
         if plan.style_layers != self.plan.style_layers
             || params.style_scale != self.params.style_scale

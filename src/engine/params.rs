@@ -1,6 +1,7 @@
 //! Every knob of the method, with defaults that give a balanced painting with the offline
-//! VGG16 (measured: see README "Engine parameters").
+//! VGG16 (measured: see docs/engine.md).
 
+use super::invalid::Invalid;
 use serde::{Deserialize, Serialize};
 
 use super::faces::FaceWeights;
@@ -92,18 +93,21 @@ impl Default for StyleParams {
 }
 
 impl StyleParams {
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), Invalid> {
         if !(32..=4096).contains(&self.size) {
-            return Err(format!("size {} is outside 32..=4096", self.size));
+            return Err(Invalid::new("size", format!("size {} is outside 32..=4096", self.size)));
         }
         if !(1..=MAX_ITERATIONS).contains(&self.iterations) {
-            return Err(format!("iterations {} is outside 1..={MAX_ITERATIONS}", self.iterations));
+            return Err(Invalid::new(
+                "iterations",
+                format!("iterations {} is outside 1..={MAX_ITERATIONS}", self.iterations),
+            ));
         }
         if !(1..=5).contains(&self.levels) {
-            return Err(format!("levels {} is outside 1..=5", self.levels));
+            return Err(Invalid::new("levels", format!("levels {} is outside 1..=5", self.levels)));
         }
         if self.content_layers.is_empty() && self.style_layers.is_empty() {
-            return Err("at least one content or style layer is needed".into());
+            return Err(Invalid::new("content_layers", "at least one content or style layer is needed"));
         }
         for (what, v) in [
             ("content_weight", self.content_weight),
@@ -111,36 +115,45 @@ impl StyleParams {
             ("tv_weight", self.tv_weight),
         ] {
             if !(v.is_finite() && v >= 0.0) {
-                return Err(format!("{what} must be a finite number >= 0, got {v}"));
+                return Err(Invalid::new(what, format!("{what} must be a finite number >= 0, got {v}")));
             }
         }
         if !(self.style_scale > 0.05 && self.style_scale <= 4.0) {
-            return Err(format!("style_scale {} is outside (0.05, 4]", self.style_scale));
+            return Err(Invalid::new("style_scale", format!("style_scale {} is outside (0.05, 4]", self.style_scale)));
         }
         // The style image is resized to size * style_scale: relu1_1 of a 16384 px image alone
         // is 64 GB, far past the service's memory limit.
         let style_edge = self.size as f64 * self.style_scale;
         if style_edge > MAX_STYLE_EDGE as f64 {
-            return Err(format!(
-                "size {} x style_scale {} makes a {style_edge:.0} px style image, more than {MAX_STYLE_EDGE} px",
-                self.size, self.style_scale
+            return Err(Invalid::new(
+                "size",
+                format!(
+                    "size {} x style_scale {} makes a {style_edge:.0} px style image, more than {MAX_STYLE_EDGE} px",
+                    self.size, self.style_scale
+                ),
             ));
         }
         for LayerWeight(name, w) in self.content_layers.iter().chain(&self.style_layers) {
             if !(w.is_finite() && *w >= 0.0) {
-                return Err(format!("layer {name}: weight {w} must be a finite number >= 0"));
+                return Err(Invalid::new(
+                    "style_layers",
+                    format!("layer {name}: weight {w} must be a finite number >= 0"),
+                ));
             }
         }
-        self.faces.validate()?;
+        self.faces.validate().map_err(|e| e.within("faces"))?;
         if let super::optim::OptimizerKind::Lbfgs { history } = self.optimizer
             && !(1..=MAX_LBFGS_HISTORY).contains(&history)
         {
-            return Err(format!("lbfgs history {history} is outside 1..={MAX_LBFGS_HISTORY}"));
+            return Err(Invalid::new(
+                "optimizer",
+                format!("lbfgs history {history} is outside 1..={MAX_LBFGS_HISTORY}"),
+            ));
         }
         if let super::optim::OptimizerKind::Adam { lr } = self.optimizer
             && !(lr > 0.0 && lr.is_finite())
         {
-            return Err(format!("adam lr must be > 0, got {lr}"));
+            return Err(Invalid::new("optimizer", format!("adam lr must be > 0, got {lr}")));
         }
         Ok(())
     }

@@ -86,7 +86,7 @@ pub fn layer_index(arch: Arch, name: &str) -> Result<usize, EngineError> {
     let table = layer_table(arch);
     table.iter().position(|(_, n)| n == name).ok_or_else(|| EngineError::UnknownLayer {
         name: name.to_string(),
-        arch,
+        arch: format!("{arch:?}"),
         available: table.iter().map(|(_, n)| n.clone()).collect::<Vec<_>>().join(", "),
     })
 }

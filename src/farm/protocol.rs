@@ -148,6 +148,14 @@ pub struct JobSpec {
     pub live: Option<LiveSpec>,
 }
 
+impl JobSpec {
+    /// The description as it rides in [`H_SPEC`], made once per job (its length counts
+    /// against the server's message limit too).
+    pub fn to_header(&self) -> String {
+        serde_json::to_string(self).expect("a job description is JSON")
+    }
+}
+
 /// A Live session request: who paints the kiosk's mirror from now on, and from where.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LiveSpec {

@@ -1,6 +1,6 @@
 //! The worker contract, the one seam between the display and whoever paints: commands and
 //! frames go in, events come out, and a status can be read at any time. A local thread
-//! (`run.rs`) and the farm's remote worker (`crate::farm::remote`) both hand out this.
+//! (`crate::worker`) and the farm's remote worker (`crate::farm::remote`) both hand out this.
 
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;

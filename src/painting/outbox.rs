@@ -20,6 +20,16 @@ impl Outbox {
         (Outbox { tx, drain: rx.clone() }, rx)
     }
 
+    /// A notice for the display (and the log, under `who`'s name): an error or news.
+    pub fn notice(&self, who: &str, error: bool, text: String) {
+        if error {
+            tracing::warn!("{who}: {text}");
+        } else {
+            tracing::info!("{who}: {text}");
+        }
+        self.send(Event::Notice(super::Notice { error, text }));
+    }
+
     pub fn send(&self, event: Event) {
         let mut event = event;
         // Two tries: the display may take an event between our drop and our send.
@@ -38,7 +48,7 @@ impl Outbox {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::worker::Notice;
+    use crate::painting::Notice;
 
     fn notice(i: usize) -> Event {
         Event::Notice(Notice { error: false, text: i.to_string() })

@@ -50,7 +50,7 @@ pub struct Health {
     /// GPU memory of the engine's device (CUDA only).
     pub gpu_memory: Option<crate::engine::cuda::MemoryStats>,
     /// With a painter farm: its link, as the worker sees it.
-    pub farm: Option<crate::worker::FarmStatus>,
+    pub farm: Option<crate::painting::FarmStatus>,
     pub histograms: Histograms,
 }
 

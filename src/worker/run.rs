@@ -6,14 +6,14 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, select};
 
-use super::config::{Intake, WorkerConfig};
-use super::handle::WorkerHandle;
-use super::messages::*;
-use super::outbox::Outbox;
 use super::styles::StyleLibrary;
 use crate::capture::Frame;
 use crate::config::Policy;
 use crate::engine::{EngineError, Painter, StyleParams, Vgg};
+use crate::painting::WorkerHandle;
+use crate::painting::outbox::Outbox;
+use crate::painting::*;
+use crate::painting::{Intake, WorkerConfig};
 
 /// The smallest size an out-of-memory error shrinks the painting to.
 const SMALLEST_SIZE: u32 = 64;
@@ -47,12 +47,7 @@ impl Link {
     }
 
     fn notice(&self, error: bool, text: String) {
-        if error {
-            tracing::warn!("worker: {text}");
-        } else {
-            tracing::info!("worker: {text}");
-        }
-        self.events.send(Event::Notice(Notice { error, text }));
+        self.events.notice("worker", error, text);
     }
 
     fn set_state(&self, state: WorkerState) {

@@ -4,7 +4,7 @@
 //! the file are gone. And every visible text switches with the language buttons and fits
 //! its box, in four languages, at 1280x720 and 1920x1080.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 use std::io::{Read, Write};

@@ -1,7 +1,7 @@
 //! End to end: the real binary in a real X server (Xvfb + Mesa lavapipe + a window manager),
 //! synthetic source, tiny engine size on CPU. Checks what a visitor would see.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::Command;

@@ -1,7 +1,7 @@
 //! The progressive painter on tiny images: convergence, retargeting, caches, schedule,
 //! colour preservation and reproducibility.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 
@@ -156,5 +156,7 @@ fn bad_parameters_are_rejected_with_reasons() {
     .to_string();
     assert!(err.contains("relu9_9") && err.contains("relu1_1"), "{err}");
     let err = StyleParams { size: 8, ..tiny(1) }.validate().unwrap_err();
+    assert_eq!(err.field, "size");
+    let err = err.to_string();
     assert!(err.contains("size 8"), "{err}");
 }

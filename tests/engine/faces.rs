@@ -2,7 +2,7 @@
 //! and none in a landscape; presence is held by a face and not started by light; face-aware
 //! painting keeps the face closer to the photo and is the plain objective at gains of 1.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 

@@ -3,7 +3,7 @@
 //! memory layout), the CUDA shim must be built with every entry point the engine resolves,
 //! and the fair benchmark's engine side must run.
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 use std::sync::Arc;

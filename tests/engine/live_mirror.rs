@@ -2,7 +2,7 @@
 //! mask, the starting point, and the painter following a moving figure at full size while
 //! the still background stays still.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 

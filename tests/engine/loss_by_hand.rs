@@ -14,7 +14,7 @@
 //! The engine's first Adam step evaluates the objective at its random start, which is
 //! reproducible from the seed.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 

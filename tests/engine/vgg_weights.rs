@@ -1,7 +1,7 @@
 //! The converted weights: published reference values, layer naming, forward regression,
 //! and clear errors for missing or broken files.
 
-mod common;
+use crate::common;
 
 use gallery_painter::engine::vgg::{Arch, InputConvention, layer_index};
 use gallery_painter::engine::{EngineError, Pooling, Vgg, imageio};

@@ -2,18 +2,19 @@
 //! (`gallery-painter painter`), with the kiosk's remote worker as the app uses it. Tiny
 //! paintings on CPU: what is tested is who paints, what survives, and what is deleted.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::nats::NatsServer;
-use gallery_painter::capture::Frame;
+use gallery_painter::capture::{CaptureHandle, Frame};
 use gallery_painter::config::{EngineConfig, RemoteConfig};
 use gallery_painter::engine::StyleParams;
 use gallery_painter::farm::protocol;
-use gallery_painter::worker::{
-    self, Command, Event, Intake, Snapshot, StyleSelection, WorkerConfig, WorkerHandle, WorkerStatus,
+use gallery_painter::painters;
+use gallery_painter::painting::{
+    Command, Event, Intake, Snapshot, StyleSelection, WorkerConfig, WorkerHandle, WorkerStatus,
 };
 
 fn params(iterations: u32) -> StyleParams {
@@ -36,7 +37,7 @@ fn kiosk_as(remote: RemoteConfig, iterations: u32) -> WorkerHandle {
     let engine = EngineConfig { weights: common::weights(), remote: Some(remote), ..EngineConfig::default() };
     let (_keep, frames) = crossbeam_channel::bounded::<Frame>(1);
     std::mem::forget(_keep);
-    worker::start(
+    painters::start(
         WorkerConfig {
             intake: Intake::OnCommand,
             snapshot_every: 2,
@@ -92,7 +93,7 @@ fn finished(seq: u64) -> impl FnMut(&Event, &WorkerStatus) -> Option<Snapshot> {
     }
 }
 
-fn farm(status: &WorkerStatus) -> gallery_painter::worker::FarmStatus {
+fn farm(status: &WorkerStatus) -> gallery_painter::painting::FarmStatus {
     status.farm.clone().expect("a remote worker reports the farm")
 }
 
@@ -448,7 +449,7 @@ fn over_tls_with_a_user_per_role_strangers_are_refused_and_a_kiosk_cannot_read_a
         assert!(!f.painting_locally && f.fallbacks == 0, "{name} painted on the farm with its own user: {f:?}");
     }
     // A Live mirror works with its kiosk's own rights (frames, lease, snapshots)...
-    let (c_live, camera) = live_kiosk_as(as_kiosk("hall-c"), 10.0);
+    let (c_live, mut camera) = live_kiosk_as(as_kiosk("hall-c"), 10.0);
     let mut mirrored = std::collections::BTreeSet::new();
     wait_for(&c_live, 120, "hall-c's mirror over TLS", |e, s| {
         if let Event::Snapshot(snap) = e {
@@ -456,7 +457,7 @@ fn over_tls_with_a_user_per_role_strangers_are_refused_and_a_kiosk_cannot_read_a
         }
         (mirrored.len() >= 3 && farm(s).painter.is_some()).then_some(())
     });
-    camera.store(false, std::sync::atomic::Ordering::Relaxed);
+    camera.stop();
     // ... and hall-b cannot read who paints it.
     let lease = rt.block_on(async {
         let js = async_nats::jetstream::new(spy.clone());
@@ -517,39 +518,25 @@ fn with_no_painter_alive_the_kiosk_paints_the_visitor_itself() {
 
 /// A kiosk in Live mode on the farm, fed by a camera thread at `fps` (stops when the
 /// returned flag is dropped to false).
-fn live_kiosk(url: &str, name: &str, fps: f64) -> (WorkerHandle, Arc<std::sync::atomic::AtomicBool>) {
+fn live_kiosk(url: &str, name: &str, fps: f64) -> (WorkerHandle, CaptureHandle) {
     live_kiosk_as(
         RemoteConfig { url: url.into(), kiosk: name.into(), fallback_after_s: 60.0, ..Default::default() },
         fps,
     )
 }
 
-fn live_kiosk_as(remote: RemoteConfig, fps: f64) -> (WorkerHandle, Arc<std::sync::atomic::AtomicBool>) {
+/// A Live kiosk on the farm with a synthetic camera at `fps` (stopped when the returned
+/// capture is stopped or dropped).
+fn live_kiosk_as(remote: RemoteConfig, fps: f64) -> (WorkerHandle, CaptureHandle) {
     use gallery_painter::config::Policy;
     let remote = RemoteConfig { live_frames_per_second: 3.0, ..remote };
     let engine = EngineConfig { weights: common::weights(), remote: Some(remote), ..EngineConfig::default() };
-    let (tx, frames) = crossbeam_channel::bounded::<Frame>(2);
-    let running = Arc::new(std::sync::atomic::AtomicBool::new(true));
-    let (camera_on, oldest) = (running.clone(), frames.clone());
-    std::thread::spawn(move || {
-        let scene = gallery_painter::capture::synthetic::SyntheticScene::new(7, fps, 96, 72);
-        let started = Instant::now();
-        let mut seq = 0;
-        while camera_on.load(std::sync::atomic::Ordering::Relaxed) {
-            seq += 1;
-            let image = scene.render(started.elapsed().as_secs_f32());
-            // As the capture does: when the channel is full the oldest frame makes room.
-            if let Err(crossbeam_channel::TrySendError::Full(f)) =
-                tx.try_send(Frame { image: Arc::new(image), seq, captured_at: Instant::now(), faces: vec![] })
-            {
-                let _ = oldest.try_recv();
-                let _ = tx.try_send(f);
-            }
-            std::thread::sleep(Duration::from_secs_f64(1.0 / fps));
-        }
+    let camera = gallery_painter::capture::synthetic::camera(move || {
+        gallery_painter::capture::synthetic::SyntheticScene::new(7, fps, 96, 72)
     });
+    let frames = camera.frames.clone();
     let live = gallery_painter::engine::LiveSettings { iterations_per_frame: 3, ..Default::default() };
-    let w = worker::start(
+    let w = painters::start(
         WorkerConfig {
             policy: Policy::Live,
             intake: Intake::Stream,
@@ -561,7 +548,7 @@ fn live_kiosk_as(remote: RemoteConfig, fps: f64) -> (WorkerHandle, Arc<std::sync
         },
         frames,
     );
-    (w, running)
+    (w, camera)
 }
 
 fn mean_abs_diff(a: &image::RgbImage, b: &image::RgbImage) -> f64 {
@@ -578,7 +565,7 @@ fn a_live_mirror_is_held_by_one_painter_and_another_takes_over_from_the_last_pai
         common::nats::painter(&server.url, "p1", dir.path(), None, &[]),
         common::nats::painter(&server.url, "p2", dir.path(), None, &[]),
     ];
-    let (w, camera) = live_kiosk(&server.url, "hall-live", 15.0);
+    let (w, mut camera) = live_kiosk(&server.url, "hall-live", 15.0);
     wait_painters(&w, 2);
     // The mirror follows the camera: snapshots of several frames, all from the lease holder.
     let started = Instant::now();
@@ -668,7 +655,7 @@ fn a_live_mirror_is_held_by_one_painter_and_another_takes_over_from_the_last_pai
     assert!(d < 25.0, "the resumed mirror starts {d:.1} away from the painting on screen");
     let held = lease().expect("a painter holds the mirror again");
     assert!(held.generation >= 3, "{held:?}");
-    camera.store(false, std::sync::atomic::Ordering::Relaxed);
+    camera.stop();
 }
 
 #[test]
@@ -682,7 +669,7 @@ fn a_live_mirror_paints_locally_while_the_server_is_away_and_returns_without_a_j
         fallback_after_s: 2.0,
         ..Default::default()
     };
-    let (w, camera) = live_kiosk_as(remote, 10.0);
+    let (w, mut camera) = live_kiosk_as(remote, 10.0);
     wait_painters(&w, 1);
     wait_for(&w, 120, "the mirror on the farm", |e, s| {
         (matches!(e, Event::Snapshot(_)) && farm(s).painter.is_some()).then_some(())
@@ -716,5 +703,5 @@ fn a_live_mirror_paints_locally_while_the_server_is_away_and_returns_without_a_j
         (farm(s).painter.is_some() && !farm(s).painting_locally).then_some(())
     });
     assert_eq!(farm(&w.status()).fallbacks, 1, "{:?}", farm(&w.status()));
-    camera.store(false, std::sync::atomic::Ordering::Relaxed);
+    camera.stop();
 }

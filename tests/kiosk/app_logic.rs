@@ -1,7 +1,7 @@
 //! The gallery app's logic in headless Bevy apps (no window, no GPU): rotation timing,
 //! visitor picks, idle resume, scene hot reload, kiosk exit and close requests.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::time::Duration;
@@ -18,8 +18,8 @@ use gallery_painter::app::{
     self, AppSystems, Engagement, KioskSettings, Picker, Pipeline, Playlist, SceneProblem, SceneWatch, Thumbnail,
 };
 use gallery_painter::engine::StyleParams;
+use gallery_painter::painting::Command;
 use gallery_painter::scene::Scene;
-use gallery_painter::worker::Command;
 
 const STEP: f64 = 0.1;
 
@@ -40,7 +40,7 @@ fn scene_text(durations: [f64; 3]) -> String {
 struct Harness {
     app: App,
     commands: Receiver<Command>,
-    _events: crossbeam_channel::Sender<gallery_painter::worker::Event>,
+    _events: crossbeam_channel::Sender<gallery_painter::painting::Event>,
     _dir: tempfile::TempDir,
     scene_path: std::path::PathBuf,
 }
@@ -225,8 +225,8 @@ fn outside_opening_hours_the_engine_rests() {
 }
 
 /// A finished (or not) painting of frame `seq`, as the worker publishes it.
-fn painting(seq: u64, finished: bool) -> gallery_painter::worker::Snapshot {
-    gallery_painter::worker::Snapshot {
+fn painting(seq: u64, finished: bool) -> gallery_painter::painting::Snapshot {
+    gallery_painter::painting::Snapshot {
         image: std::sync::Arc::new(image::RgbImage::from_pixel(8, 6, image::Rgb([200, 100, 50]))),
         iteration: 10,
         total_iterations: 10,

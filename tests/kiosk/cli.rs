@@ -1,6 +1,6 @@
 //! The real binary: its commands and its errors.
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 

@@ -1,7 +1,7 @@
 //! Config and scene files: round trips, the shipped files, and error messages that say
 //! where and how to fix.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 
@@ -84,6 +84,26 @@ fn invalid_values_are_rejected_with_a_fix() {
     );
     std::fs::write(&p, "(presence: (enabled: false), journey: (capture: touch))").unwrap();
     InstallationConfig::load(&p).unwrap();
+}
+
+#[test]
+fn a_settings_error_names_its_field_as_data_and_points_at_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("c.ron");
+    // The message starts with "at least", not with the field's name: the field comes from
+    // the check itself (the line was 0 when it was read back from the message).
+    std::fs::write(
+        &p,
+        "(\n  engine: (\n    style: (\n      content_layers: [],\n      style_layers: [],\n    ),\n  ),\n)\n",
+    )
+    .unwrap();
+    let err = InstallationConfig::load(&p).unwrap_err();
+    assert!(err.message.contains("at least one content or style layer"), "{err}");
+    assert_eq!(err.line, 4, "{err}");
+    std::fs::write(&p, "(\n  engine: (\n    style: (\n      faces: (grow: 9.0),\n    ),\n  ),\n)\n").unwrap();
+    let err = InstallationConfig::load(&p).unwrap_err();
+    assert!(err.message.contains("faces.grow 9"), "{err}");
+    assert_eq!(err.line, 4, "{err}");
 }
 
 #[test]
@@ -250,7 +270,7 @@ fn derive_everything(cfg: &InstallationConfig) {
     use gallery_painter::capture::synthetic::SyntheticScene;
     use gallery_painter::config::SourceConfig;
     use gallery_painter::engine::EngineDevice;
-    use gallery_painter::worker::WorkerConfig;
+    use gallery_painter::painting::WorkerConfig;
     let device = EngineDevice { device: tch::Device::Cpu, precision: cfg.engine.precision, gpu: cfg.engine.gpu };
     let worker = WorkerConfig::from_config(&common::root(), &cfg.engine, device);
     assert!(worker.default_params.total_iterations() >= 1);

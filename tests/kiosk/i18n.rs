@@ -2,7 +2,7 @@
 //! variables; the app has no visitor text outside Fluent; a translator's mistake is named
 //! with its file and line.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};

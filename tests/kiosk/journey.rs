@@ -3,7 +3,7 @@
 //! snapshots through the worker's event channel, touches as messages. What the journey asks
 //! of the worker is read from the command channel.
 
-mod common;
+use crate::common;
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -23,8 +23,8 @@ use gallery_painter::capture::presence::PresenceEvent;
 use gallery_painter::capture::{CaptureState, CaptureStatus, Frame, PresenceSignal};
 use gallery_painter::config::{CaptureTrigger, JourneyConfig};
 use gallery_painter::engine::StyleParams;
+use gallery_painter::painting::{Command, Event, Snapshot};
 use gallery_painter::scene::Scene;
-use gallery_painter::worker::{Command, Event, Snapshot};
 use image::RgbImage;
 
 const STEP: f64 = 0.1;

@@ -3,7 +3,7 @@
 //! first on PATH and pip has no index, so a run that tried to install or download fails
 //! the test instead of touching the machine.
 
-mod common;
+use crate::common;
 
 use std::os::unix::fs::PermissionsExt;
 

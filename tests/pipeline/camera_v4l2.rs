@@ -3,7 +3,7 @@
 //! listing, YUYV and MJPEG frames with the right colours, mirroring, the nearest format, and
 //! the faults a USB camera has (unplug and replug, corrupt frames, a stall, busy at open).
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 

@@ -1,6 +1,6 @@
 //! Capture -> worker -> snapshots, headless on CPU at tiny sizes, with injected faults.
 
-mod common;
+use crate::common;
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -9,9 +9,8 @@ use gallery_painter::capture::synthetic::SyntheticScene;
 use gallery_painter::capture::{CaptureError, CaptureOptions, CaptureState, FrameSource, SourceFactory, spawn_capture};
 use gallery_painter::config::{EngineConfig, Policy};
 use gallery_painter::engine::{LiveSettings, StyleParams};
-use gallery_painter::worker::{
-    Command, Event, Fault, Snapshot, StyleSelection, WorkerConfig, WorkerHandle, spawn_worker,
-};
+use gallery_painter::painting::{Command, Event, Fault, Snapshot, StyleSelection, WorkerConfig, WorkerHandle};
+use gallery_painter::worker::spawn_worker;
 use image::RgbImage;
 
 /// Worker tests run one at a time: each worker uses every core, and the restart-time check

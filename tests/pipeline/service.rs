@@ -75,7 +75,7 @@ fn metrics_are_openmetrics_text_with_histograms_and_the_farms_figures() {
     assert!(text.contains("gallery_capture_to_first_painting_seconds_bucket{le=\"0.4\"} 2\n"), "{text}");
     // The farm's figures only on a kiosk with a farm.
     assert!(!text.contains("farm_"), "{text}");
-    h.farm = Some(gallery_painter::worker::FarmStatus {
+    h.farm = Some(gallery_painter::painting::FarmStatus {
         connected: true,
         painting_locally: true,
         fallbacks: 2,

@@ -4,7 +4,7 @@
 //! limit, escaping, idle connections that must not lock staff out, and a real Chromium that
 //! signs in and presses a button.
 
-mod common;
+use crate::common;
 
 use std::io::{Read, Write};
 use std::net::{IpAddr, SocketAddr, TcpStream};

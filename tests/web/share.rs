@@ -2,7 +2,7 @@
 //! wrong and malformed links, the rate limit on guessing, expiry that deletes the file, and
 //! the folder emptied at start.
 
-mod common;
+use crate::common;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};

@@ -13,6 +13,7 @@ use super::{Journey, JourneyApology, JourneySettings, RecentPaintings};
 use crate::app::AppSystems;
 use crate::app::display::ShowOnCanvas;
 use crate::app::image_loader::{DISPLAY_EDGE, Loading};
+use crate::app::language;
 use crate::app::rotation::{ArtworkChanged, Playlist};
 use crate::app::theme;
 
@@ -37,7 +38,8 @@ struct AttractLoop {
 
 pub(super) fn plugin(app: &mut App) {
     app.init_resource::<AttractLoop>()
-        .add_systems(OnEnter(Journey::Attract), (spawn_invitation, restart_loop))
+        // The next visitor starts in the configured language.
+        .add_systems(OnEnter(Journey::Attract), (spawn_invitation, restart_loop, language::reset))
         .add_systems(
             Update,
             (cycle_pictures, finish_loading, pulse, invite_only_with_a_camera)
@@ -61,8 +63,8 @@ fn spawn_invitation(mut commands: Commands, apology: Option<Res<JourneyApology>>
         ))
         .with_children(|row| {
             row.spawn((Invitation, theme::panel(36.0, 18.0))).with_children(|p| {
-                p.spawn(theme::headline(headline, 42.0, theme::TEXT));
-                p.spawn(theme::label(hint, 26.0, theme::ACCENT));
+                p.spawn(language::headline(headline, 42.0, theme::TEXT));
+                p.spawn(language::label(hint, 26.0, theme::ACCENT));
             });
         });
 }

@@ -6,6 +6,7 @@ use bevy::text::FontSize;
 
 use super::{Journey, JourneyClock, JourneySettings, live_view, spawn_capture_indicator};
 use crate::app::AppSystems;
+use crate::app::language;
 use crate::app::language::Localized;
 use crate::app::theme;
 use crate::i18n::Arg;
@@ -39,7 +40,7 @@ fn spawn(mut commands: Commands, time: Res<Time>, settings: Res<JourneySettings>
         .with_children(|c| {
             c.spawn((
                 Numeral,
-                theme::localized_strong(seconds_left(settings.config.countdown_s), 260.0, theme::TEXT),
+                language::localized_strong(seconds_left(settings.config.countdown_s), 260.0, theme::TEXT),
                 TextShadow { offset: Vec2::new(6.0, 6.0), color: Color::srgba(0.0, 0.0, 0.0, 0.8) },
             ));
         });

@@ -16,7 +16,7 @@ use crate::app::language::LanguageButton;
 use crate::app::pipeline::{PaintingGate, PaintingUpdated, PipelineStatus, PresenceSeen, SendCommand, StyleUnusable};
 use crate::app::rotation::{ArtworkChanged, Playlist, StyleRequest};
 use crate::capture::presence::PresenceEvent;
-use crate::worker::Command;
+use crate::painting::Command;
 
 /// Without presence detection, a visitor counts as gone after this long without a touch.
 const UNTOUCHED_GONE_S: f64 = 30.0;

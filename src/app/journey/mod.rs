@@ -28,6 +28,7 @@ use std::time::{Duration, Instant};
 use bevy::prelude::*;
 use image::RgbImage;
 
+use crate::app::language;
 use crate::capture::Frame;
 use crate::config::{CaptureTrigger, JourneyConfig};
 
@@ -194,6 +195,6 @@ pub(crate) fn spawn_capture_indicator(commands: &mut Commands, state: Journey, k
                 Node { width: px(16), height: px(16), border_radius: BorderRadius::MAX, ..default() },
                 BackgroundColor(theme::CAPTURE_RED),
             ));
-            p.spawn(theme::label(key, 20.0, theme::TEXT));
+            p.spawn(language::label(key, 20.0, theme::TEXT));
         });
 }

@@ -5,6 +5,7 @@ use bevy::prelude::*;
 
 use super::{Journey, JourneyRequest, JourneySettings, live_view};
 use crate::app::AppSystems;
+use crate::app::language;
 use crate::app::theme;
 
 #[derive(Component)]
@@ -21,12 +22,12 @@ fn spawn(mut commands: Commands, time: Res<Time>, settings: Res<JourneySettings>
     commands.spawn((DespawnOnExit(Journey::Noticed), theme::prompt_row(theme::ABOVE_PICKER))).with_children(|row| {
         if auto {
             row.spawn(theme::panel(36.0, 14.0)).with_children(|p| {
-                p.spawn(theme::headline("noticed-hold-still", 52.0, theme::TEXT));
-                p.spawn(theme::label("noticed-about-to-be-painted", 26.0, theme::ACCENT));
+                p.spawn(language::headline("noticed-hold-still", 52.0, theme::TEXT));
+                p.spawn(language::label("noticed-about-to-be-painted", 26.0, theme::ACCENT));
             });
         } else {
             row.spawn((PaintMeButton, theme::touch_button(44.0))).with_children(|b| {
-                b.spawn(theme::headline("noticed-touch-to-be-painted", 44.0, theme::TEXT));
+                b.spawn(language::headline("noticed-touch-to-be-painted", 44.0, theme::TEXT));
             });
         }
     });

@@ -7,6 +7,7 @@ use bevy::prelude::*;
 use super::{Journey, JourneyClock, JourneyRequest, JourneySettings, VisitorCapture};
 use crate::app::AppSystems;
 use crate::app::display::{fit, rgba_image, to_rgba};
+use crate::app::language;
 use crate::app::language::Localized;
 use crate::app::picker::{Engagement, Picker};
 use crate::app::theme;
@@ -41,7 +42,7 @@ fn spawn_button(mut commands: Commands, settings: Res<JourneySettings>) {
         ))
         .with_children(|c| {
             c.spawn((PaintAgainButton, theme::touch_button(34.0))).with_children(|b| {
-                b.spawn(theme::headline("reveal-paint-again", 34.0, theme::TEXT));
+                b.spawn(language::headline("reveal-paint-again", 34.0, theme::TEXT));
             });
         });
 }
@@ -95,7 +96,7 @@ fn spawn_side_by_side(
                 })
                 .with_children(|pane| {
                     pane.spawn((ImageNode::new(handle), Node { width: px(shown.x), height: px(shown.y), ..default() }));
-                    pane.spawn(theme::localized(label, 28.0, theme::TEXT));
+                    pane.spawn(language::localized(label, 28.0, theme::TEXT));
                 });
             }
         });

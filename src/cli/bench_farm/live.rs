@@ -6,16 +6,16 @@
 
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use super::{BenchFarmArgs, Farm, VISITOR, percentile, seconds};
+use crate::capture::CaptureHandle;
 use crate::capture::Frame;
-use crate::capture::synthetic::SyntheticScene;
+use crate::capture::synthetic::{self, SyntheticScene};
 use crate::config::{EngineConfig, Policy, RemoteConfig};
 use crate::engine::EngineDevice;
-use crate::worker::{Event, Intake, StyleSelection, WorkerConfig, WorkerHandle};
+use crate::painting::{Event, Intake, StyleSelection, WorkerConfig, WorkerHandle};
 
 /// The synthetic camera's frame rate (a webcam's).
 const CAMERA_FPS: f64 = 15.0;
@@ -32,41 +32,11 @@ struct Mirror {
     longest_still: Duration,
 }
 
-/// A camera thread at [`CAMERA_FPS`] until dropped.
-struct Camera {
-    running: Arc<AtomicBool>,
-}
-
-impl Camera {
-    fn start(seed: u64) -> (Camera, crossbeam_channel::Receiver<Frame>) {
-        let (tx, rx) = crossbeam_channel::bounded(2);
-        let running = Arc::new(AtomicBool::new(true));
-        let (on, oldest) = (running.clone(), rx.clone());
-        std::thread::spawn(move || {
-            let scene = SyntheticScene::new(seed, CAMERA_FPS, 320, 240).with_visitor(VISITOR);
-            let started = Instant::now();
-            let mut seq = 0;
-            while on.load(Ordering::Relaxed) {
-                seq += 1;
-                let image = Arc::new(scene.render(started.elapsed().as_secs_f32()));
-                // As the capture does: when the channel is full the oldest frame makes room.
-                if let Err(crossbeam_channel::TrySendError::Full(frame)) =
-                    tx.try_send(Frame { image, seq, captured_at: Instant::now(), faces: vec![] })
-                {
-                    let _ = oldest.try_recv();
-                    let _ = tx.try_send(frame);
-                }
-                std::thread::sleep(Duration::from_secs_f64(1.0 / CAMERA_FPS));
-            }
-        });
-        (Camera { running }, rx)
-    }
-}
-
-impl Drop for Camera {
-    fn drop(&mut self) {
-        self.running.store(false, Ordering::Relaxed);
-    }
+/// One kiosk's camera: the synthetic visitor walking in and out, at a webcam's rate.
+fn camera(seed: u64) -> (CaptureHandle, crossbeam_channel::Receiver<Frame>) {
+    let camera = synthetic::camera(move || SyntheticScene::new(seed, CAMERA_FPS, 320, 240).with_visitor(VISITOR));
+    let frames = camera.frames.clone();
+    (camera, frames)
 }
 
 pub(super) fn run(
@@ -103,8 +73,8 @@ pub(super) fn run(
 
     // This machine painting the mirror alone.
     let alone = {
-        let (_camera, frames) = Camera::start(7);
-        let local = crate::worker::start(live_config(None), frames);
+        let (_camera, frames) = camera(7);
+        let local = crate::painters::start(live_config(None), frames);
         watch(&local, seconds_each)
     };
 
@@ -112,9 +82,9 @@ pub(super) fn run(
     let mut cameras = Vec::new();
     let kiosks: Vec<WorkerHandle> = (0..args.kiosks)
         .map(|k| {
-            let (camera, frames) = Camera::start(7 + k as u64);
+            let (camera, frames) = camera(7 + k as u64);
             cameras.push(camera);
-            crate::worker::start(
+            crate::painters::start(
                 live_config(Some(RemoteConfig {
                     url: farm.server.url.clone(),
                     kiosk: format!("bench-mirror-{k}"),

@@ -11,12 +11,13 @@ use std::time::{Duration, Instant};
 
 use async_nats::jetstream::kv::Operation;
 
-use super::{CALL_TIMEOUT, IDLE_FOR, Incoming, LOST_AFTER, Mode, Refusal, Remote, snapshot_of};
+use super::paint::snapshot_of;
+use super::{CALL_TIMEOUT, IDLE_FOR, Incoming, LOST_AFTER, Mode, Refusal, Remote};
 use crate::capture::Frame;
 use crate::config::Policy;
 use crate::engine::imageio;
 use crate::farm::protocol::{self, Lease, LiveSpec};
-use crate::worker::{Event, Notice};
+use crate::painting::{Event, Notice};
 
 /// The kiosk looks at its lease this often.
 const LEASE_CHECK: Duration = Duration::from_secs(1);
@@ -86,8 +87,8 @@ impl Remote {
             return;
         }
         if let Some(frame) = self.frames.try_iter().last() {
-            self.photo = Some(frame.clone());
-            self.live_frame = Some(frame);
+            self.photo = Some(frame);
+            self.live_frame_unsent = true;
         }
         if self.live.is_none() {
             // Not reachable yet: wait (after `fallback_after_s` the kiosk paints it itself).
@@ -96,13 +97,19 @@ impl Remote {
             }
             let refused =
                 self.live_refused.is_some() && self.live_refused.as_ref() == self.selection.as_ref().map(|s| &s.key);
-            if !refused && let Some(frame) = self.live_frame.take().or_else(|| self.photo.clone()) {
+            if !refused && let Some(frame) = self.newest_frame() {
                 self.request_live(frame, false);
             }
             return;
         }
         self.check_lease();
         self.send_live_frame();
+    }
+
+    /// The newest camera frame (it counts as sent from now on).
+    pub(super) fn newest_frame(&mut self) -> Option<Frame> {
+        self.live_frame_unsent = false;
+        self.photo.clone()
     }
 
     /// Asks the farm for a painter for the mirror: the next generation, going on from the last
@@ -119,7 +126,7 @@ impl Remote {
             let photo = imageio::encode_jpeg(&imageio::shrink_to((*frame.image).clone(), size), FRAME_QUALITY);
             let (payload, painting_bytes) = LiveSpec::pack(painting.as_deref(), &photo);
             let live = LiveSpec { generation, settings: self.cfg.live, painting_bytes, frame: frame.seq };
-            let spec = self.job_spec(self.live_session_id.clone(), &sel, styles, &frame, Some(live));
+            let spec = self.job_spec(self.live_session_id.clone(), &sel, styles, &frame, Some(live)).to_header();
             self.check_size(&spec, payload.len())?;
             // The generation before stops at once (its painter would lose the lease anyway).
             self.cancel_live(false);
@@ -204,7 +211,7 @@ impl Remote {
     }
 
     fn retake_live(&mut self) {
-        if let Some(frame) = self.live_frame.take().or_else(|| self.photo.clone()) {
+        if let Some(frame) = self.newest_frame() {
             self.request_live(frame, true);
         }
     }
@@ -220,13 +227,11 @@ impl Remote {
         if since < min_gap || !(session.wanted || since >= UNASKED_AFTER) {
             return;
         }
-        let frame = match self.live_frame.take() {
-            Some(frame) => frame,
-            None if since >= UNASKED_AFTER => match self.photo.clone() {
-                Some(frame) => frame,
-                None => return,
-            },
-            None => return,
+        // The newest frame; the one sent last again only when the painter has not asked.
+        let fresh = std::mem::take(&mut self.live_frame_unsent);
+        let frame = match self.photo.clone() {
+            Some(frame) if fresh || since >= UNASKED_AFTER => frame,
+            _ => return,
         };
         let size = self.selection.as_ref().map_or(512, |s| s.params.size);
         let body = imageio::encode_jpeg(&imageio::shrink_to((*frame.image).clone(), size), FRAME_QUALITY);

@@ -1,0 +1,6 @@
+//! The painter farm against real nats-servers and painter processes.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod farm;
