@@ -174,6 +174,7 @@ EOF
     --visitors "${FARM#*x}" --size "$FARM_SIZE" --iterations 40 --levels 3 --patience-s 60
   want 6 && section "6. the Live mirror on the farm's GPU painter against this GPU alone, $LIVE px, 20 s"
   want 6 && run 90 "$OUT/farm.txt" "$B" bench-farm --config /tmp/gpu-farm.ron --kiosks 1 --painters 1 --live 20 \
+    --live-frames-per-second "${GPU_CHECK_LIVE_FPS:-4}" \
     --size "$LIVE"
 else
   say "  no nats-server (gpu/bin/nats-server is staged by scripts/gpu_prepare.sh): skipped"

@@ -53,6 +53,10 @@ pub struct BenchFarmArgs {
     /// many seconds (frames painted per second, camera to screen, gaps, takeovers).
     #[arg(long)]
     pub live: Option<f64>,
+    /// With --live: the kiosks' `engine.remote.live_frames_per_second` (the LAN's cap; a
+    /// GPU painter can take more than the default).
+    #[arg(long, default_value_t = crate::config::RemoteConfig::default().live_frames_per_second)]
+    pub live_frames_per_second: f64,
 }
 
 /// One visitor's painting, as their kiosk saw it.

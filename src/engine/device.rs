@@ -58,17 +58,17 @@ impl GpuOptions {
 }
 
 /// The installation's GPU defaults, each lever decided by its own measured effect on an H200
-/// (docs/performance.md): CUDA graphs on (x1.29 at 512 px, x3.0 at 256 px) and channels_last
-/// on (x1.21 more with graphs), the loss within 0.5 % of eager NCHW; cuDNN benchmark mode off
-/// (the same speed with graphs, but a 1 s search and 33 GB of trial workspace at each new
-/// size); TF32 matmuls off (-12 % eager, +12 % graphed: not settled); bf16 (`precision:
-/// mixed`) off: it moved the loss by 9-12 %, and L-BFGS's line search took 12 evaluations a
-/// step on its noisier objective.
+/// (docs/engine.md, three runs): CUDA graphs on (x1.29 at 512 px, x3.0 at 256 px),
+/// channels_last on (x1.21 more with graphs) and TF32 matmuls on (x1.12-1.13 more with
+/// graphs in two runs: 362 evaluations a second at 512 px), the loss within 1 % of eager NCHW
+/// fp32; cuDNN benchmark mode off (the same speed with graphs, but a 1 s search and 33 GB of
+/// trial workspace at each new size); bf16 (`precision: mixed`) off: it moved the loss by
+/// 9-12 %, and L-BFGS's line search took 12 evaluations a step on its noisier objective.
 impl Default for GpuOptions {
     fn default() -> Self {
         GpuOptions {
             cudnn_benchmark: false,
-            tf32_matmul: false,
+            tf32_matmul: true,
             tf32_conv: true,
             cuda_graphs: true,
             channels_last: true,

@@ -60,7 +60,10 @@ fn cuda_graphs_on_a_cpu_fall_back_to_eager_with_identical_results() {
 #[test]
 fn the_gpu_defaults_leave_a_cpu_as_it_was() {
     let defaults = GpuOptions::default();
-    assert!(defaults.cuda_graphs && defaults.channels_last, "the GPU defaults measured on the H200");
+    assert!(
+        defaults.cuda_graphs && defaults.channels_last && defaults.tf32_matmul && !defaults.cudnn_benchmark,
+        "the GPU defaults measured on the H200"
+    );
     let d = engine::device::select(engine::DevicePreference::Cpu, engine::Precision::Mixed, 1, defaults).unwrap();
     assert!(!d.is_cuda());
     assert_eq!(d.precision, engine::Precision::Fp32, "bf16 is a GPU lever");

@@ -62,12 +62,13 @@ pub(super) fn run(
         _ => args.size,
     };
     println!(
-        "bench-farm --live: {} kiosks for {seconds_each:.0} s each, {} painters, {} px{}, {} iterations per frame, camera {CAMERA_FPS} fps, on {}",
+        "bench-farm --live: {} kiosks for {seconds_each:.0} s each, {} painters, {} px{}, {} iterations per frame, camera {CAMERA_FPS} fps, kiosks send at most {} frames/s, on {}",
         args.kiosks,
         args.painters,
         size,
         if size == args.size { "" } else { " (the config's engine.on_gpu.live_size)" },
         engine.live.iterations_per_frame,
+        args.live_frames_per_second,
         device.describe()
     );
 
@@ -90,6 +91,7 @@ pub(super) fn run(
                     kiosk: format!("bench-mirror-{k}"),
                     // Measure the farm, not the fallback.
                     fallback_after_s: 600.0,
+                    live_frames_per_second: args.live_frames_per_second,
                     ..Default::default()
                 })),
                 frames,
