@@ -150,9 +150,10 @@ impl Stats {
     pub fn csv(&self) -> String {
         let mut out = String::from("day,hour,artwork,visitors,paintings,picks\n");
         for (s, c) in &self.counts {
-            // Quoted, quotes doubled (RFC 4180); a leading formula sign is defused for spreadsheets.
+            // Quoted, quotes doubled (RFC 4180); a leading formula sign is defused for
+            // spreadsheets (OWASP's list: = + - @, tab and carriage return).
             let mut title = s.artwork.replace('"', "\"\"");
-            if title.starts_with(['=', '+', '-', '@']) {
+            if title.starts_with(['=', '+', '-', '@', '\t', '\r']) {
                 title.insert(0, '\'');
             }
             out.push_str(&format!("{},{},\"{title}\",{},{},{}\n", s.day, s.hour, c.visitors, c.paintings, c.picks));
@@ -263,5 +264,10 @@ mod tests {
         assert!(csv.starts_with("day,hour,artwork,visitors,paintings,picks\n"), "{csv}");
         assert!(csv.contains("2026-11-03,9,\"Night \"\"blue\"\"\",0,0,1"), "{csv}");
         assert!(csv.contains("\"'=HYPERLINK(\"\"x\"\")\""), "{csv}");
+        // A leading tab or carriage return starts a formula in some spreadsheets too (OWASP).
+        s.record(Happening::Pick, "\t=1+1", at(3, 9));
+        s.record(Happening::Pick, "\r=1+1", at(3, 9));
+        let csv = s.csv();
+        assert!(csv.contains("\"'\t=1+1\"") && csv.contains("\"'\r=1+1\""), "{csv:?}");
     }
 }

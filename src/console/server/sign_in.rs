@@ -128,15 +128,16 @@ pub(super) async fn login_submit(
         r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(wait.as_secs().max(1)));
         r
     };
-    let limited = c.limiter.lock().unwrap_or_else(|e| e.into_inner()).wait(peer.ip(), Instant::now());
-    if let Some(wait) = limited {
-        audit(peer, "somebody", "sign-in refused (too many wrong passwords)");
-        return retry_page(wait);
-    }
     let expected = cookie(&headers, LOGIN_COOKIE).unwrap_or_default();
     if expected.is_empty() || !auth::same(expected, &form.csrf) {
         audit(peer, "somebody", "sign-in refused (no valid form token)");
         return text(StatusCode::FORBIDDEN, "this sign-in form is out of date: open /login again");
+    }
+    // The try is counted before the password is checked (a right one clears the count).
+    let taken = c.limiter.lock().unwrap_or_else(|e| e.into_inner()).take_try(peer.ip(), Instant::now());
+    if let Err(wait) = taken {
+        audit(peer, "somebody", "sign-in refused (too many wrong passwords)");
+        return retry_page(wait);
     }
     let check = {
         let _permit = c.checks.acquire().await;
@@ -156,11 +157,7 @@ pub(super) async fn login_submit(
             r
         }
         Check::Wrong => {
-            let wait = {
-                let mut limiter = c.limiter.lock().unwrap_or_else(|e| e.into_inner());
-                limiter.failed(peer.ip(), Instant::now());
-                limiter.wait(peer.ip(), Instant::now())
-            };
+            let wait = c.limiter.lock().unwrap_or_else(|e| e.into_inner()).wait(peer.ip(), Instant::now());
             audit(peer, "somebody", "wrong password");
             match wait {
                 Some(wait) => retry_page(wait),
