@@ -366,12 +366,32 @@ fn statistics_show_30_days_as_svg_charts_and_download_as_csv() {
 }
 
 #[test]
-fn fifty_idle_connections_from_one_address_leave_the_console_and_health_answering_another() {
+fn a_hundred_idle_connections_from_one_address_leave_the_console_and_health_answering_another() {
     let k = kiosk(enabled(), true);
     let crowd: IpAddr = "127.0.0.3".parse().unwrap();
-    // Connected and silent, as a stuck or hostile client would be.
-    let idle: Vec<TcpStream> = (0..50).map(|_| connect(crowd, k.server.address)).collect();
+    // Connected and silent, as a stuck or hostile client would be: more than the listener's
+    // 64 in all, so only the limit per address keeps room for everybody else.
+    let limits = gallery_painter::service::http::LIMITS;
+    assert!(100 > limits.total);
+    let idle: Vec<TcpStream> = (0..100).map(|_| connect(crowd, k.server.address)).collect();
     std::thread::sleep(Duration::from_millis(200));
+    // The address's connections past its limit are closed at once; those within it stay open.
+    let mut byte = [0u8; 1];
+    let mut first = &idle[0];
+    first.set_read_timeout(Some(Duration::from_millis(300))).unwrap();
+    let kept = first.read(&mut byte);
+    assert!(
+        kept.as_ref()
+            .is_err_and(|e| e.kind() == std::io::ErrorKind::WouldBlock || e.kind() == std::io::ErrorKind::TimedOut),
+        "the first connection should be held open: {kept:?}"
+    );
+    let mut extra = &idle[limits.per_address];
+    extra.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+    match extra.read(&mut byte) {
+        Ok(0) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {}
+        other => panic!("connection {} from one address was not closed: {other:?}", limits.per_address + 1),
+    }
     let t0 = Instant::now();
     assert_eq!(request(here(), k.server.address, "GET", "/health", "", "").status, 200);
     assert_eq!(request(here(), k.server.address, "GET", "/login", "", "").status, 200);
