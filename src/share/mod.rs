@@ -177,8 +177,8 @@ fn private_folder(path: &Path) -> std::io::Result<()> {
 }
 
 impl ShareStore {
-    /// Prepares the folder: a configured one is emptied of PNGs left by an earlier run (their
-    /// tokens died with it), a private temporary one is made otherwise.
+    /// Prepares the folder: a configured one is emptied of the paintings left by an earlier run
+    /// (their tokens died with it), a private temporary one is made otherwise.
     pub fn new(config: ShareConfig, root: &Path, texts: Arc<Catalog>) -> std::io::Result<ShareStore> {
         let (folder, temporary) = match &config.folder {
             Some(f) => {
@@ -186,9 +186,12 @@ impl ShareStore {
                 private_folder(&folder)?;
                 let mut removed = 0;
                 for entry in std::fs::read_dir(&folder)?.flatten() {
-                    if entry.path().extension().is_some_and(|e| e == "png")
-                        && std::fs::remove_file(entry.path()).is_ok()
-                    {
+                    // Only files named as this store names them (a token and .png): a folder
+                    // pointed at by mistake keeps its artworks and everything else.
+                    let path = entry.path();
+                    let ours = path.extension().is_some_and(|e| e == "png")
+                        && path.file_stem().and_then(|s| s.to_str()).is_some_and(well_formed);
+                    if ours && std::fs::remove_file(&path).is_ok() {
                         removed += 1;
                     }
                 }

@@ -195,10 +195,15 @@ fn an_expired_link_gives_410_and_its_file_is_deleted() {
 #[test]
 fn a_configured_folder_is_emptied_of_paintings_left_by_an_earlier_run() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("left-over.png"), b"x").unwrap();
+    // Named as the store names its files (a random token); anything else is not its to delete,
+    // an artwork in a folder pointed at by mistake included.
+    let left_over = format!("{}.png", gallery_painter::share::new_token());
+    std::fs::write(dir.path().join(&left_over), b"x").unwrap();
+    std::fs::write(dir.path().join("starry-night.png"), b"an artwork").unwrap();
     std::fs::write(dir.path().join("README"), b"kept").unwrap();
     let (store, _server) = start(ShareConfig { folder: Some(dir.path().to_path_buf()), ..ShareConfig::default() });
-    assert!(!dir.path().join("left-over.png").exists() && dir.path().join("README").exists());
+    assert!(!dir.path().join(&left_over).exists(), "the earlier run's painting is deleted");
+    assert!(dir.path().join("starry-night.png").exists() && dir.path().join("README").exists());
     let mode = std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(store.folder()).unwrap().permissions());
     assert_eq!(mode & 0o777, 0o700, "only the installation reads the paintings");
 }
