@@ -314,7 +314,9 @@ pub fn artworks(csrf: &str, rows: &[ArtworkRow], problem: Option<&str>, done: Op
             }
             @if let Some(done) = done { p.done role="status" { (done) } }
             h2 { "Add an artwork" }
-            form #upload method="post" action={ "/artworks/upload?csrf=" (csrf) } enctype="multipart/form-data" data-csrf=(csrf) {
+            // The token first in the body: the server reads it before the image (no script needed).
+            form #upload method="post" action="/artworks/upload" enctype="multipart/form-data" data-csrf=(csrf) {
+                (csrf_field)
                 div #drop.drop {
                     label for="image" { "A PNG or JPEG, up to " (UPLOAD_LIMIT >> 20) " MB: drop it here or choose it" }
                     input #image type="file" name="image" accept="image/png,image/jpeg" required;

@@ -61,8 +61,17 @@ pub(super) async fn staff_only(State(c): State<Arc<Console>>, mut req: Request, 
             return text(StatusCode::PAYLOAD_TOO_LARGE, "the request is larger than the console accepts");
         };
         let from_header = parts.headers.get("x-csrf-token").and_then(|v| v.to_str().ok()).map(str::to_owned);
-        let sent = from_header
-            .or_else(|| form_urlencoded::parse(&bytes).find(|(k, _)| k == "csrf").map(|(_, v)| v.into_owned()));
+        let multipart = parts
+            .headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|t| t.starts_with("multipart/form-data"));
+        let sent = match from_header {
+            Some(token) => Some(token),
+            // An upload sent without script: the token is a field of the form's body.
+            None if multipart => multipart_field(&parts.headers, bytes.clone(), "csrf").await,
+            None => form_urlencoded::parse(&bytes).find(|(k, _)| k == "csrf").map(|(_, v)| v.into_owned()),
+        };
         if !sent.is_some_and(|s| auth::same(&s, &session.csrf)) {
             return text(
                 StatusCode::FORBIDDEN,
@@ -73,6 +82,21 @@ pub(super) async fn staff_only(State(c): State<Arc<Console>>, mut req: Request, 
     }
     req.extensions_mut().insert(Staff { token, session });
     next.run(req).await
+}
+
+/// The text of the multipart form field `name` in an already buffered body (the form puts the
+/// token before the image, so the image is not read for it).
+async fn multipart_field(headers: &HeaderMap, body: axum::body::Bytes, name: &str) -> Option<String> {
+    use axum::extract::FromRequest;
+    let mut request = Request::new(Body::from(body));
+    *request.headers_mut() = headers.clone();
+    let mut form = axum::extract::Multipart::from_request(request, &()).await.ok()?;
+    while let Ok(Some(field)) = form.next_field().await {
+        if field.name() == Some(name) {
+            return field.text().await.ok();
+        }
+    }
+    None
 }
 
 /// Headers on every console answer: nothing from elsewhere, never framed, never cached.
