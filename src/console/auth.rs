@@ -158,11 +158,12 @@ impl LoginLimiter {
         if let Some(left) = self.wait(peer, now) {
             return Err(left);
         }
-        self.failed(peer, now);
+        self.count_try(peer, now);
         Ok(())
     }
 
-    pub fn failed(&mut self, peer: IpAddr, now: Instant) {
+    /// One more try by `peer` within its window (the oldest address goes when the map is full).
+    fn count_try(&mut self, peer: IpAddr, now: Instant) {
         if self.failures.len() >= MAX_TRACKED && !self.failures.contains_key(&peer) {
             self.failures.retain(|_, (since, _)| now.duration_since(*since) < FAILURE_WINDOW);
             // Still full of recent addresses (many spoofed or rotating ones): the oldest goes.
@@ -193,7 +194,7 @@ mod tests {
         let mut l = LoginLimiter::default();
         let now = Instant::now();
         for i in 0..(MAX_TRACKED as u32 + 50) {
-            l.failed(IpAddr::from(i.to_be_bytes()), now);
+            l.count_try(IpAddr::from(i.to_be_bytes()), now);
         }
         assert!(l.failures.len() <= MAX_TRACKED, "{} addresses kept", l.failures.len());
     }
@@ -254,10 +255,10 @@ mod tests {
         let mut limiter = LoginLimiter::default();
         let a: IpAddr = "10.1.1.1".parse().unwrap();
         for _ in 0..MAX_FAILURES - 1 {
-            limiter.failed(a, t0);
+            limiter.count_try(a, t0);
         }
         assert!(limiter.wait(a, t0).is_none());
-        limiter.failed(a, t0);
+        limiter.count_try(a, t0);
         assert!(limiter.wait(a, t0).is_some());
         assert!(limiter.wait("10.1.1.2".parse().unwrap(), t0).is_none());
         assert!(limiter.wait(a, t0 + FAILURE_WINDOW).is_none(), "the window passed");
