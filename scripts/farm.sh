@@ -37,6 +37,9 @@ done
 (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null || { cat "$WORK/nats-server.log" >&2; echo "farm: nats-server did not start" >&2; exit 1; }
 echo "farm: nats-server on nats://127.0.0.1:$PORT (log: $WORK/nats-server.log)"
 
+# The setup role makes the streams and buckets (kiosks and painters may not).
+"$BIN" farm-setup --nats "nats://127.0.0.1:$PORT" --kiosk demo-kiosk
+
 for i in $(seq "$PAINTERS"); do
   "$BIN" painter --nats "nats://127.0.0.1:$PORT" --name "painter-$i" 2> >(sed "s/^/[painter-$i] /" >&2) & PIDS+=($!)
 done

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Installs a farm painter as a systemd system service on this (GPU) machine: it starts at
 # boot, paints for every kiosk, and is restarted if it fails. Idempotent. Needs root.
-#   scripts/install-painter.sh --nats tls://farm.local:4222 --user painter \
-#       --password-file /etc/gallery-painter/farm/passwords/painter --ca /etc/gallery-painter/farm/ca.pem
-#   --name NAME      the painter's name on the farm (default: the host name)
+#   scripts/install-painter.sh --nats tls://farm.local:4222 --user gpu-1 \
+#       --password-file /etc/gallery-painter/farm/passwords/gpu-1 --ca /etc/gallery-painter/farm/ca.pem
+#   --name NAME      the painter's name on the farm (default: its --user, else the host name)
 #   --run-as USER    the account it runs as (default: the owner of this folder)
 #   --print          print the unit, change nothing      --uninstall   stop and remove it
 #   --no-build       the binary exists already
@@ -32,7 +32,7 @@ while [ $# -gt 0 ]; do
 done
 [[ " ${painter_args[*]-} " == *" --nats "* ]] || [ $action = uninstall ] || {
   echo "install-painter: --nats URL is required" >&2
-  echo "  fix: scripts/install-painter.sh --nats tls://farm.local:4222 --user painter --password-file ... --ca ..." >&2
+  echo "  fix: scripts/install-painter.sh --nats tls://farm.local:4222 --user gpu-1 --password-file ... --ca ..." >&2
   exit 2
 }
 

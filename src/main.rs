@@ -39,6 +39,7 @@ fn main() -> std::process::ExitCode {
             Some(Command::Status(args)) => tools::status(args),
             Some(Command::Console(args)) => gallery_painter::cli::console::run(args),
             Some(Command::Painter(args)) => gallery_painter::cli::painter::run(args),
+            Some(Command::FarmSetup(args)) => gallery_painter::cli::farm_setup::run(args),
             Some(Command::BenchFarm(args)) => gallery_painter::cli::bench_farm::run(args),
             Some(Command::TestCamera(args)) => gallery_painter::cli::test_camera::run(args),
             Some(Command::CheckConfig(args)) => tools::check_config(args),

@@ -119,7 +119,7 @@ pub fn run(args: BenchFarmArgs) -> anyhow::Result<()> {
     let local_elapsed = local_started.elapsed();
     drop(local);
 
-    let farm = Farm::start(&args, &root, painted.size)?;
+    let farm = Farm::start(&args, &root, painted.size, "bench-kiosk-")?;
     let kiosks: Vec<WorkerHandle> = (0..args.kiosks)
         .map(|k| {
             crate::painters::start(
@@ -175,9 +175,12 @@ struct Farm {
 }
 
 impl Farm {
-    /// `max_size`: what the painters may paint (the size asked for, or the GPU schedule's).
-    fn start(args: &BenchFarmArgs, root: &std::path::Path, max_size: u32) -> anyhow::Result<Farm> {
+    /// `max_size`: what the painters may paint (the size asked for, or the GPU schedule's);
+    /// the kiosks are named `kiosk_prefix` and a number from 0.
+    fn start(args: &BenchFarmArgs, root: &std::path::Path, max_size: u32, kiosk_prefix: &str) -> anyhow::Result<Farm> {
         let server = LocalServer::start(root, "", None)?;
+        let kiosks: Vec<String> = (0..args.kiosks).map(|k| format!("{kiosk_prefix}{k}")).collect();
+        server.set_up_farm(&kiosks.iter().map(String::as_str).collect::<Vec<_>>())?;
         let mut farm = Farm {
             server,
             logs: tempfile::tempdir()?,

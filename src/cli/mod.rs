@@ -7,6 +7,7 @@ mod bench_journey;
 mod bench_mirror;
 pub mod bench_step;
 pub mod console;
+pub mod farm_setup;
 pub mod painter;
 pub mod stylize;
 pub mod test_camera;
@@ -45,6 +46,8 @@ pub enum Command {
     Console(console::ConsoleArgs),
     /// Paint for the kiosks of a painter farm (NATS JetStream); one process per GPU.
     Painter(painter::PainterArgs),
+    /// Make the farm's streams and buckets for its kiosks (the setup role: kiosks and painters may not).
+    FarmSetup(farm_setup::FarmSetupArgs),
     /// Engine vs PyTorch reference, same math, same machine, same run.
     Bench(bench_step::BenchArgs),
     /// Live pipeline: capture-to-painting latency, snapshot rate, flicker.

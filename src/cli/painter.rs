@@ -14,10 +14,10 @@ pub struct PainterArgs {
     /// The farm's NATS server.
     #[arg(long, default_value = "nats://127.0.0.1:4222")]
     pub nats: String,
-    /// This painter's name on the farm (default: the host name).
+    /// This painter's name on the farm (default: its --user, else the host name).
     #[arg(long)]
     pub name: Option<String>,
-    /// The painters' user on the server, with --password-file.
+    /// This painter's user on the server (`--painter NAME` of scripts/farm-certs.sh), with --password-file.
     #[arg(long, requires = "password_file")]
     pub user: Option<String>,
     #[arg(long)]
@@ -41,7 +41,15 @@ pub fn run(args: PainterArgs) -> anyhow::Result<()> {
         Ok(text) => crate::service::faults::parse(&text).map_err(anyhow::Error::msg)?,
         Err(_) => Vec::new(),
     };
-    let name = args.name.unwrap_or_else(host_name);
+    // A painter announces itself under its user's name: the server lets each painter user
+    // write its own announcement only (scripts/farm-certs.sh --painter NAME).
+    let name = match (&args.name, &args.user) {
+        (Some(n), Some(u)) if n != u => anyhow::bail!(
+            "--name {n} differs from --user {u}: a painter's name on the farm is its user\n  fix: leave --name out"
+        ),
+        (Some(n), _) | (None, Some(n)) => n.clone(),
+        (None, None) => host_name(),
+    };
     let stop = Arc::new(AtomicBool::new(false));
     serve(
         PainterOptions {

@@ -132,6 +132,21 @@ impl LocalServer {
         self.launch(&port, &http)
     }
 
+    /// Makes the farm's streams and buckets for these kiosks, as `farm-setup` does (a server
+    /// without users: with security.conf, run `gallery-painter farm-setup --user admin`).
+    pub fn set_up_farm(&self, kiosks: &[&str]) -> anyhow::Result<()> {
+        let kiosks: Vec<String> = kiosks.iter().map(|k| k.to_string()).collect();
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        runtime.block_on(async {
+            let client = async_nats::connect(&self.url).await?;
+            let js = async_nats::jetstream::new(client.clone());
+            super::setup::set_up(&js, &kiosks, super::connection::max_payload(&client))
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot set the farm up: {e}"))?;
+            Ok(())
+        })
+    }
+
     /// The monitoring endpoint's JSON (e.g. `/jsz?streams=true`).
     pub fn monitor(&self, path: &str) -> anyhow::Result<serde_json::Value> {
         let body = http_get(self.monitor_port, path).context("the monitoring port does not answer")?;
@@ -190,6 +205,14 @@ impl PainterProcess {
 
     pub fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// SIGTERM (`systemctl stop`): the painter hands its job back and exits; waits for it.
+    pub fn terminate(&mut self) -> anyhow::Result<()> {
+        let status = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status()?;
+        anyhow::ensure!(status.success(), "kill -TERM failed");
+        self.child.wait()?;
+        Ok(())
     }
 
     /// `kill -9`: no goodbye, the job in hand is simply abandoned.

@@ -7,6 +7,7 @@ pub mod local_server;
 pub mod painter_service;
 pub mod protocol;
 pub mod remote;
+pub mod setup;
 pub mod styles;
 
 pub use connection::FarmConnection;

@@ -20,6 +20,7 @@ use image::RgbImage;
 
 use super::connection::FarmConnection;
 use super::protocol::{self, Announcement, JobSpec, Progress};
+use super::setup;
 use crate::engine::params::MAX_STYLE_EDGE;
 use crate::engine::{EngineDevice, EngineError, Painter, StyleImage, StyleParams, Vgg, imageio};
 use crate::service::faults::{FaultKind, ScheduledFault};
@@ -31,8 +32,6 @@ mod snapshots;
 const KEPT_STYLES: usize = 16;
 /// Cancelled job ids remembered (a cancel may arrive before its job is pulled).
 const KEPT_CANCELS: usize = 256;
-/// Tries at setting the farm's streams up before the painter gives up.
-const SETUP_ATTEMPTS: u32 = 5;
 /// Snapshots of a painting in progress are JPEG at this quality; the finished one is PNG.
 const SNAPSHOT_QUALITY: u8 = 88;
 
@@ -80,21 +79,23 @@ pub fn serve(opts: PainterOptions, stop: Arc<AtomicBool>) -> anyhow::Result<()> 
         let _inside = runtime.enter();
         jetstream::new(client.clone())
     };
-    // Painters started together race to create the streams: the loser's request fails
-    // ("subjects overlap") although the stream it wanted now exists. It looks again.
-    let mut attempt = 0;
+    // The setup role makes the streams (a painter may not): wait for it, saying so once.
+    let mut said = String::new();
     let setup = loop {
-        attempt += 1;
-        match runtime.block_on(protocol::ensure(&js, super::connection::max_payload(&client))) {
+        match runtime.block_on(setup::open_for_painter(&js)) {
             Ok(setup) => break setup,
-            Err(e) if attempt < SETUP_ATTEMPTS => {
-                tracing::info!("painter: setting the farm up, attempt {attempt} ({e}); trying again");
-                std::thread::sleep(Duration::from_millis(300 * attempt as u64));
+            Err(e) => {
+                if stop.load(Ordering::Relaxed) {
+                    return Ok(());
+                }
+                if e != said {
+                    tracing::warn!("painter: waiting: {e}");
+                    said = e;
+                }
+                std::thread::sleep(Duration::from_millis(500));
             }
-            Err(e) => anyhow::bail!("cannot set up the farm's streams on {}: {e}", opts.connection.url),
         }
     };
-
     let vgg = Vgg::load(&opts.weights, opts.device.device, StyleParams::default().pooling)?;
     let painter = Painter::new(vgg, opts.device, StyleParams::default())?;
     tracing::info!("painter {} ready on {} (farm {})", opts.name, opts.device.describe(), opts.connection.url);
@@ -104,8 +105,7 @@ pub fn serve(opts: PainterOptions, stop: Arc<AtomicBool>) -> anyhow::Result<()> 
         device: opts.device.describe(),
         ..Default::default()
     }));
-    let max_payload = super::connection::max_payload(&client);
-    runtime.spawn(announce(js.clone(), setup.announcements.clone(), announcement.clone(), stop.clone(), max_payload));
+    runtime.spawn(announce(js.clone(), setup.announcements.clone(), announcement.clone(), stop.clone()));
     let cancelled = Arc::new(Mutex::new(Cancelled::default()));
     let subscription = runtime.block_on(client.subscribe("gp.cancel.*"))?;
     runtime.spawn(listen_for_cancels(subscription, cancelled.clone()));
@@ -115,7 +115,7 @@ pub fn serve(opts: PainterOptions, stop: Arc<AtomicBool>) -> anyhow::Result<()> 
         runtime: &runtime,
         client,
         js,
-        styles: setup.styles,
+        styles: HashMap::new(),
         leases: setup.leases,
         painter,
         decoded: HashMap::new(),
@@ -187,7 +187,6 @@ async fn announce(
     mut kv: jetstream::kv::Store,
     what: Arc<Mutex<Announcement>>,
     stop: Arc<AtomicBool>,
-    max_payload: usize,
 ) {
     let mut failures = 0;
     while !stop.load(Ordering::Relaxed) {
@@ -200,12 +199,11 @@ async fn announce(
             Err(e) => {
                 failures += 1;
                 tracing::debug!("painter: announcement not stored ({e})");
-                // A server that lost its store (a new machine): set the farm up again.
+                // The bucket was made again (farm-setup after a lost store): open it again.
                 if failures >= 3
-                    && let Ok(setup) = protocol::ensure(&js, max_payload).await
+                    && let Ok(again) = js.get_key_value(protocol::PAINTERS_BUCKET).await
                 {
-                    tracing::info!("painter: the farm's streams were set up again");
-                    kv = setup.announcements;
+                    kv = again;
                 }
             }
         }
@@ -217,7 +215,8 @@ struct PainterService<'a> {
     runtime: &'a tokio::runtime::Runtime,
     client: async_nats::Client,
     js: jetstream::Context,
-    styles: jetstream::object_store::ObjectStore,
+    /// Each kiosk's style bucket, opened when its first job comes.
+    styles: HashMap<String, jetstream::object_store::ObjectStore>,
     /// Who holds each kiosk's Live session.
     leases: jetstream::kv::Store,
     painter: Painter,
@@ -483,7 +482,15 @@ impl PainterService<'_> {
                 Some(img) => img.clone(),
                 None => {
                     let bytes = self.runtime.block_on(async {
-                        let mut object = self.styles.get(&s.sha256).await?;
+                        let bucket = match self.styles.get(&spec.kiosk) {
+                            Some(b) => b.clone(),
+                            None => {
+                                let b = self.js.get_object_store(protocol::styles_bucket(&spec.kiosk)).await?;
+                                self.styles.insert(spec.kiosk.clone(), b.clone());
+                                b
+                            }
+                        };
+                        let mut object = bucket.get(&s.sha256).await?;
                         let mut bytes = Vec::new();
                         tokio::io::AsyncReadExt::read_to_end(&mut object, &mut bytes).await?;
                         Ok::<_, async_nats::Error>(bytes)
@@ -512,8 +519,9 @@ impl PainterService<'_> {
     }
 }
 
-/// A step longer than this is a hung painter: its job stops being kept and goes to another.
-const STEP_STALL: Duration = Duration::from_secs(60);
+/// A step longer than this is a hung painter: its job stops being kept and goes to another
+/// (as a Live painter's lease does; a GPU step is a fraction of a second).
+const STEP_STALL: Duration = Duration::from_secs(15);
 
 /// Progress acks for the job in hand, sent beside the engine (one L-BFGS step can outlast the
 /// ack wait on a busy CPU) for as long as the engine keeps finishing steps.

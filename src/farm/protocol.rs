@@ -8,7 +8,7 @@
 //!                   painter P ──snapshots──▶ gp.snap.K.JOB    (core NATS: newest wins, nothing kept)
 //!                             ──finished───▶ GP_RESULTS_K     (gp.results.K.JOB, kept minutes, not hours)
 //! kiosk K ──cancel──▶ gp.cancel.K          (a new photo, or the visitor left: the painter stops)
-//! styles: object store "gp-styles", named by the SHA-256 of the file
+//! styles: object store "gp-styles-K" per kiosk, named by the SHA-256 of the file
 //! painters alive: KV "gp-painters" with a TTL, one key per painter
 //!
 //! Live mirror: the job starts a session instead of a painting
@@ -22,19 +22,19 @@
 //! Each kiosk's finished paintings are in a stream of its own, so the server's permissions
 //! (subject-based) can let a kiosk read and delete its own and nobody else's. A visitor who
 //! leaves is deleted by an empty job on the kiosk's subject (it replaces a queued photo:
-//! one message per subject) and a purge of the kiosk's results stream.
+//! one message per subject) and a purge of the kiosk's results stream. Streams and buckets
+//! are made by the setup role only (see `setup`).
 
 use std::time::Duration;
 
 use async_nats::HeaderMap;
-use async_nats::jetstream::{self, consumer, stream};
+use async_nats::jetstream;
 use serde::{Deserialize, Serialize};
 
 use crate::engine::{FaceBox, LiveSettings, LossParts, StyleParams};
 
 pub const JOBS_STREAM: &str = "GP_JOBS";
 pub const PAINTERS_CONSUMER: &str = "painters";
-pub const STYLES_BUCKET: &str = "gp-styles";
 pub const PAINTERS_BUCKET: &str = "gp-painters";
 /// Who holds each kiosk's Live session: one key per kiosk.
 pub const LEASES_BUCKET: &str = "gp-leases";
@@ -110,6 +110,10 @@ pub fn cancel_subject(kiosk: &str) -> String {
 /// The stream of one kiosk's finished paintings.
 pub fn results_stream(kiosk: &str) -> String {
     format!("GP_RESULTS_{kiosk}")
+}
+/// One kiosk's style images (object store, named by SHA-256): a kiosk writes only its own.
+pub fn styles_bucket(kiosk: &str) -> String {
+    format!("gp-styles-{kiosk}")
 }
 /// Replies to this client's requests come here, and only this user may listen there.
 pub fn inbox_prefix(name: &str) -> String {
@@ -296,133 +300,17 @@ pub struct Announcement {
     pub paintings: u64,
 }
 
-/// Creates (or finds) the work queue, the painters' consumer and the buckets. Painters call
-/// it (kiosks only open what a painter made: a farm without painters is not ready).
-pub async fn ensure(js: &jetstream::Context, max_payload: usize) -> Result<Setup, async_nats::Error> {
-    let jobs = js
-        .get_or_create_stream(stream::Config {
-            name: JOBS_STREAM.into(),
-            subjects: vec!["gp.jobs.*".into()],
-            retention: stream::RetentionPolicy::WorkQueue,
-            // One job per kiosk: a kiosk that submits again replaces its queued job.
-            max_messages_per_subject: 1,
-            discard: stream::DiscardPolicy::Old,
-            max_age: JOB_MAX_AGE,
-            max_message_size: max_payload as i32,
-            storage: stream::StorageType::File,
-            ..Default::default()
-        })
-        .await
-        .map_err(|e| format!("stream {JOBS_STREAM}: {e}"))?;
-    let painters: consumer::PullConsumer = jobs
-        .get_or_create_consumer(
-            PAINTERS_CONSUMER,
-            consumer::pull::Config {
-                durable_name: Some(PAINTERS_CONSUMER.into()),
-                ack_policy: consumer::AckPolicy::Explicit,
-                ack_wait: ACK_WAIT,
-                max_deliver: MAX_DELIVER,
-                ..Default::default()
-            },
-        )
-        .await
-        .map_err(|e| format!("consumer {PAINTERS_CONSUMER}: {e}"))?;
-    let styles = match js.get_object_store(STYLES_BUCKET).await {
-        Ok(s) => s,
-        Err(_) => js
-            .create_object_store(jetstream::object_store::Config {
-                bucket: STYLES_BUCKET.into(),
-                description: Some("style images by SHA-256".into()),
-                storage: stream::StorageType::File,
-                ..Default::default()
-            })
-            .await
-            .map_err(|e| format!("object store {STYLES_BUCKET}: {e}"))?,
-    };
-    let announcements = key_value(js, PAINTERS_BUCKET, "painters alive", ANNOUNCE_TTL).await?;
-    let leases = key_value(js, LEASES_BUCKET, "who paints each kiosk's Live mirror", LEASE_TTL).await?;
-    Ok(Setup { painters, styles, announcements, leases })
-}
-
-/// A key-value bucket whose entries live `ttl` unless written again.
-async fn key_value(
-    js: &jetstream::Context,
-    bucket: &str,
-    description: &str,
-    ttl: Duration,
-) -> Result<jetstream::kv::Store, async_nats::Error> {
-    if let Ok(kv) = js.get_key_value(bucket).await {
-        return Ok(kv);
-    }
-    // `create_key_value` first asks for the account's limits, in a form nats-server 2.9
-    // does not answer; the bucket's stream is made directly, with the client's settings.
-    js.get_or_create_stream(stream::Config {
-        name: format!("KV_{bucket}"),
-        description: Some(description.into()),
-        subjects: vec![format!("$KV.{bucket}.>")],
-        max_messages_per_subject: 1,
-        max_age: ttl,
-        // On disk: the bucket outlives a server restart (its entries expire anyway).
-        storage: stream::StorageType::File,
-        allow_rollup: true,
-        deny_delete: true,
-        allow_direct: true,
-        discard: stream::DiscardPolicy::New,
-        num_replicas: 1,
-        ..Default::default()
-    })
-    .await
-    .map_err(|e| format!("key-value bucket {bucket}: {e}"))?;
-    Ok(js.get_key_value(bucket).await.map_err(|e| format!("key-value bucket {bucket}: {e}"))?)
-}
-
-/// The kiosk's side: the shared buckets a painter made, and the kiosk's own results stream.
-pub async fn open_for_kiosk(
-    js: &jetstream::Context,
-    kiosk: &str,
-    max_payload: usize,
-) -> Result<KioskSetup, async_nats::Error> {
-    let styles = js.get_object_store(STYLES_BUCKET).await?;
-    let announcements = js.get_key_value(PAINTERS_BUCKET).await?;
-    let leases = js.get_key_value(LEASES_BUCKET).await?;
-    let results = js
-        .get_or_create_stream(stream::Config {
-            name: results_stream(kiosk),
-            subjects: vec![format!("gp.results.{kiosk}.*")],
-            max_messages_per_subject: 1,
-            max_age: RESULT_MAX_AGE,
-            max_message_size: max_payload as i32,
-            storage: stream::StorageType::File,
-            ..Default::default()
-        })
-        .await?;
-    Ok(KioskSetup { styles, announcements, leases, results })
-}
-
-pub struct KioskSetup {
-    pub styles: jetstream::object_store::ObjectStore,
-    pub announcements: jetstream::kv::Store,
-    /// Read for this kiosk's own key only.
-    pub leases: jetstream::kv::Store,
-    pub results: stream::Stream,
-}
-
-/// The server-side objects both roles use.
-pub struct Setup {
-    pub painters: consumer::PullConsumer,
-    pub styles: jetstream::object_store::ObjectStore,
-    pub announcements: jetstream::kv::Store,
-    pub leases: jetstream::kv::Store,
-}
-
-/// The painters announced now (the bucket's TTL removes dead ones).
+/// The painters announced now (the bucket's TTL removes dead ones). The keys come from the
+/// stream's info, not a consumer: a kiosk may read the bucket but create nothing on it.
 pub async fn painters_alive(kv: &jetstream::kv::Store) -> Vec<Announcement> {
     use futures_util::StreamExt;
     let mut out = Vec::new();
-    let Ok(mut keys) = kv.keys().await else { return out };
+    let Ok(mut subjects) = kv.stream.info_with_subjects(format!("{}>", kv.prefix)).await else { return out };
     let mut names = Vec::new();
-    while let Some(Ok(k)) = keys.next().await {
-        names.push(k);
+    while let Some(Ok((subject, _))) = subjects.next().await {
+        if let Some(name) = subject.strip_prefix(&kv.prefix) {
+            names.push(name.to_string());
+        }
     }
     for k in names {
         if let Ok(Some(v)) = kv.get(&k).await

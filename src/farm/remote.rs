@@ -16,6 +16,7 @@ use futures_util::StreamExt;
 use image::RgbImage;
 
 use super::protocol::{self, Progress};
+use super::setup::{self, KioskRefusal};
 use super::styles::Uploads;
 use crate::capture::Frame;
 use crate::config::{Policy, RemoteConfig};
@@ -217,7 +218,13 @@ impl Remote {
         };
         let setup = Arc::new(Mutex::new(None));
         let painters = Arc::new(Mutex::new(Vec::new()));
-        runtime.spawn(keep_ready(client.clone(), remote.kiosk.clone(), setup.clone(), painters.clone()));
+        runtime.spawn(keep_ready(
+            client.clone(),
+            remote.kiosk.clone(),
+            setup.clone(),
+            painters.clone(),
+            events.clone(),
+        ));
         let (tx, inbox) = crossbeam_channel::bounded(64);
         for subject in [format!("gp.snap.{}.*", remote.kiosk), format!("gp.results.{}.*", remote.kiosk)] {
             let subscription = runtime.block_on(client.subscribe(subject))?;
@@ -400,32 +407,37 @@ async fn receive(mut subscription: async_nats::Subscriber, to_worker: Sender<Inc
     }
 }
 
-/// Opens the farm once the server answers (and a painter has set it up), then keeps the
+/// Opens the farm once the server answers (and farm-setup has made this kiosk's streams), then keeps the
 /// list of painters alive.
 async fn keep_ready(
     client: async_nats::Client,
     kiosk: String,
     setup: Arc<Mutex<Option<Ready>>>,
     painters: Arc<Mutex<Vec<PainterSeen>>>,
+    events: Outbox,
 ) {
     let js = jetstream::new(client.clone());
     let mut said = String::new();
     let kv = loop {
         if client.connection_state() == async_nats::connection::State::Connected {
             let max_payload = super::connection::max_payload(&client);
-            match protocol::open_for_kiosk(&js, &kiosk, max_payload).await {
+            match setup::open_for_kiosk(&js, &kiosk, max_payload).await {
                 Ok(s) => {
                     *setup.lock().expect("farm setup") =
                         Some(Ready { styles: s.styles, leases: s.leases, results: s.results });
                     tracing::info!("farm: ready (kiosk {kiosk})");
                     break s.announcements;
                 }
-                Err(e) => {
-                    let text = e.to_string();
+                Err(KioskRefusal::NotSetUp(text)) => {
                     if text != said {
-                        tracing::warn!(
-                            "farm: the server answers but the farm is not set up yet ({text}); is a painter running?"
-                        );
+                        tracing::warn!("farm: the server answers but {text}");
+                        said = text;
+                    }
+                }
+                Err(KioskRefusal::WrongShape(text)) => {
+                    // Said on screen for the technician (F12) and in the log, once.
+                    if text != said {
+                        events.notice("farm", true, text.clone());
                         said = text;
                     }
                 }

@@ -5,14 +5,18 @@ use std::path::Path;
 
 pub use gallery_painter::farm::local_server::{LocalServer as NatsServer, PainterProcess};
 
+/// The kiosks the tests use, set up on every server as `farm-setup` would.
+pub const KIOSKS: [&str; 4] = ["hall-a", "hall-b", "hall-c", "hall-live"];
+
 pub fn server() -> NatsServer {
-    super::browser::need("nats-server");
-    NatsServer::start(&super::root(), "", None).unwrap()
+    server_with("")
 }
 
 pub fn server_with(extra: &str) -> NatsServer {
     super::browser::need("nats-server");
-    NatsServer::start(&super::root(), extra, None).unwrap()
+    let server = NatsServer::start(&super::root(), extra, None).unwrap();
+    server.set_up_farm(&KIOSKS).unwrap();
+    server
 }
 
 /// With TLS and users from `scripts/farm-certs.sh` (made in `certs`).

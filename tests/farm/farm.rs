@@ -29,11 +29,11 @@ fn selection(iterations: u32) -> StyleSelection {
     }
 }
 
-fn kiosk(url: &str, name: &str, iterations: u32, fallback_after_s: f64) -> WorkerHandle {
+pub(crate) fn kiosk(url: &str, name: &str, iterations: u32, fallback_after_s: f64) -> WorkerHandle {
     kiosk_as(RemoteConfig { url: url.into(), kiosk: name.into(), fallback_after_s, ..Default::default() }, iterations)
 }
 
-fn kiosk_as(remote: RemoteConfig, iterations: u32) -> WorkerHandle {
+pub(crate) fn kiosk_as(remote: RemoteConfig, iterations: u32) -> WorkerHandle {
     let engine = EngineConfig { weights: common::weights(), remote: Some(remote), ..EngineConfig::default() };
     let (_keep, frames) = crossbeam_channel::bounded::<Frame>(1);
     std::mem::forget(_keep);
@@ -54,12 +54,12 @@ fn frame(seq: u64, seed: u32) -> Frame {
     Frame { image: Arc::new(image), seq, captured_at: Instant::now(), faces: vec![] }
 }
 
-fn paint(w: &WorkerHandle, seq: u64) {
+pub(crate) fn paint(w: &WorkerHandle, seq: u64) {
     w.commands.send(Command::PaintFrame(frame(seq, seq as u32))).unwrap();
 }
 
 /// Events until `until` says stop (returns what it stopped on), or panics at the deadline.
-fn wait_for<T>(
+pub(crate) fn wait_for<T>(
     w: &WorkerHandle,
     secs: u64,
     what: &str,
@@ -86,18 +86,18 @@ fn wait_for<T>(
     }
 }
 
-fn finished(seq: u64) -> impl FnMut(&Event, &WorkerStatus) -> Option<Snapshot> {
+pub(crate) fn finished(seq: u64) -> impl FnMut(&Event, &WorkerStatus) -> Option<Snapshot> {
     move |e, _| match e {
         Event::Snapshot(s) if s.finished && s.frame_seq == seq => Some(s.clone()),
         _ => None,
     }
 }
 
-fn farm(status: &WorkerStatus) -> gallery_painter::painting::FarmStatus {
+pub(crate) fn farm(status: &WorkerStatus) -> gallery_painter::painting::FarmStatus {
     status.farm.clone().expect("a remote worker reports the farm")
 }
 
-fn wait_painters(w: &WorkerHandle, n: usize) {
+pub(crate) fn wait_painters(w: &WorkerHandle, n: usize) {
     wait_for(w, 120, &format!("{n} painters announced"), |_, s| (farm(s).painters.len() >= n).then_some(()));
 }
 
@@ -121,6 +121,14 @@ fn two_kiosks_and_two_painters_paint_every_visitor_and_see_only_their_own() {
             assert_eq!(s.style_key, "Primary Rhythm");
             assert_eq!(s.image.dimensions(), (48, 36), "painted at the selection's size");
         }
+        // Each kiosk got the painting of its own visitor's photo, not the other one's (the
+        // frame number on a snapshot is the kiosk's own, so it cannot tell).
+        let (photo_a, photo_b) =
+            (frame(100 + round, (100 + round) as u32).image, frame(200 + round, (200 + round) as u32).image);
+        for (s, own, other, who) in [(&sa, &photo_a, &photo_b, "a"), (&sb, &photo_b, &photo_a, "b")] {
+            let (near, far) = (mean_abs_diff(&s.image, own), mean_abs_diff(&s.image, other));
+            assert!(near < far, "kiosk {who}'s painting is {near:.1} from its photo and {far:.1} from the other's");
+        }
         // Each kiosk's events are its own visitor's only.
         for (w, other) in [(&a, 200..300), (&b, 100..200)] {
             for e in w.events.try_iter() {
@@ -138,6 +146,25 @@ fn two_kiosks_and_two_painters_paint_every_visitor_and_see_only_their_own() {
     assert_eq!(fa.jobs_submitted, 3);
     assert_eq!(fa.fallbacks, 0);
     assert_eq!(alive, ["p1".to_string(), "p2".to_string()].into(), "both painters announced themselves");
+    // And both painted: each painter counts its own paintings in its announcement.
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let read_counts = || -> Vec<(String, u64)> {
+        rt.block_on(async {
+            let js = async_nats::jetstream::new(async_nats::connect(&server.url).await.unwrap());
+            let kv = js.get_key_value(protocol::PAINTERS_BUCKET).await.unwrap();
+            protocol::painters_alive(&kv).await.into_iter().map(|p| (p.name, p.paintings)).collect()
+        })
+    };
+    // Announced every 3 s: the last painting shows in the next one.
+    let end = Instant::now() + Duration::from_secs(10);
+    let mut counts = read_counts();
+    while counts.iter().map(|(_, n)| n).sum::<u64>() < 6 && Instant::now() < end {
+        std::thread::sleep(Duration::from_millis(300));
+        counts = read_counts();
+    }
+    assert_eq!(counts.len(), 2, "{counts:?}");
+    assert!(counts.iter().all(|(_, n)| *n >= 1), "a painter painted nothing: {counts:?}");
+    assert_eq!(counts.iter().map(|(_, n)| n).sum::<u64>(), 6, "{counts:?}");
     // The work queue is empty: every job was acknowledged.
     assert_eq!(queued_jobs(&server), 0);
 }
@@ -295,20 +322,10 @@ fn held(server: &NatsServer) -> (usize, u64) {
     })
 }
 
-/// The farm's streams and buckets, as a painter that has since gone would have left them.
-fn set_up_farm(server: &NatsServer) {
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    rt.block_on(async {
-        let js = async_nats::jetstream::new(async_nats::connect(&server.url).await.unwrap());
-        protocol::ensure(&js, 8 << 20).await.unwrap();
-    });
-}
-
 #[test]
 fn one_job_per_kiosk_and_forget_deletes_the_visitor_from_the_server() {
     let server = common::nats::server();
     let dir = tempfile::tempdir().unwrap();
-    set_up_farm(&server);
     // No painter: jobs wait in the queue.
     let w = kiosk(&server.url, "hall-a", 6, 600.0);
     wait_for(&w, 30, "connected", |_, s| farm(s).connected.then_some(()));
@@ -375,136 +392,8 @@ fn a_photo_larger_than_the_server_takes_is_painted_locally_with_a_clear_reason()
 }
 
 #[test]
-fn over_tls_with_a_user_per_role_strangers_are_refused_and_a_kiosk_cannot_read_another_kiosk() {
-    let certs = tempfile::tempdir().unwrap();
-    let made = std::process::Command::new("bash")
-        .arg(common::root().join("scripts/farm-certs.sh"))
-        .arg(certs.path())
-        .args(["--host", "127.0.0.1", "--kiosk", "hall-a", "--kiosk", "hall-b", "--kiosk", "hall-c"])
-        .output()
-        .unwrap();
-    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
-    let c = certs.path();
-    let server = common::nats::secure_server(c);
-    let dir = tempfile::tempdir().unwrap();
-    let (painter_pw, ca) = (c.join("passwords/painter"), c.join("ca.pem"));
-    let _p = common::nats::painter(
-        &server.url,
-        "p1",
-        dir.path(),
-        None,
-        &["--user", "painter", "--password-file", painter_pw.to_str().unwrap(), "--ca", ca.to_str().unwrap()],
-    );
-    let as_kiosk = |name: &str| RemoteConfig {
-        url: server.url.clone(),
-        kiosk: name.into(),
-        user: Some(name.into()),
-        password_file: Some(c.join("passwords").join(name)),
-        ca: Some(ca.clone()),
-        fallback_after_s: 60.0,
-        ..Default::default()
-    };
-    // A runtime of its own that keeps reading while the kiosks paint.
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
-    let connect = |user: Option<&str>, with_ca: bool| {
-        let mut o =
-            async_nats::ConnectOptions::new().max_reconnects(Some(1)).connection_timeout(Duration::from_secs(3));
-        if let Some(u) = user {
-            let pw = std::fs::read_to_string(c.join("passwords").join(u)).unwrap();
-            o = o.user_and_password(u.into(), pw.trim().into()).custom_inbox_prefix(format!("_INBOX_{u}"));
-        }
-        if with_ca {
-            o = o.add_root_certificates(ca.clone()).require_tls(true);
-        }
-        rt.block_on(o.connect(server.url.clone()))
-    };
-    // Strangers: no user, or no trust in the farm's CA.
-    let refused = connect(None, true).expect_err("a client without credentials is refused").to_string();
-    assert!(refused.to_lowercase().contains("authoriz"), "{refused}");
-    assert!(connect(Some("hall-b"), false).is_err(), "a client that does not trust the farm's CA gets nowhere");
-
-    // hall-b listens for hall-a's pictures every way it can.
-    let spy = connect(Some("hall-b"), true).unwrap();
-    let heard = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
-    for subject in ["gp.snap.hall-a.*", "gp.results.hall-a.*", "gp.snap.>", ">"] {
-        let mut s = rt.block_on(spy.subscribe(subject)).unwrap();
-        let heard = heard.clone();
-        rt.spawn(async move {
-            use futures_util::StreamExt;
-            while let Some(m) = s.next().await {
-                heard.lock().unwrap().push(m.subject.to_string());
-            }
-        });
-    }
-    let a = kiosk_as(as_kiosk("hall-a"), 10);
-    let b = kiosk_as(as_kiosk("hall-b"), 10);
-    wait_painters(&a, 1);
-    wait_painters(&b, 1);
-    paint(&a, 1);
-    wait_for(&a, 120, "hall-a's painting over TLS", finished(1));
-    paint(&b, 2);
-    wait_for(&b, 120, "hall-b's painting over TLS", finished(2));
-    for (w, name) in [(&a, "hall-a"), (&b, "hall-b")] {
-        let f = farm(&w.status());
-        assert!(!f.painting_locally && f.fallbacks == 0, "{name} painted on the farm with its own user: {f:?}");
-    }
-    // A Live mirror works with its kiosk's own rights (frames, lease, snapshots)...
-    let (c_live, mut camera) = live_kiosk_as(as_kiosk("hall-c"), 10.0);
-    let mut mirrored = std::collections::BTreeSet::new();
-    wait_for(&c_live, 120, "hall-c's mirror over TLS", |e, s| {
-        if let Event::Snapshot(snap) = e {
-            mirrored.insert(snap.frame_seq);
-        }
-        (mirrored.len() >= 3 && farm(s).painter.is_some()).then_some(())
-    });
-    camera.stop();
-    // ... and hall-b cannot read who paints it.
-    let lease = rt.block_on(async {
-        let js = async_nats::jetstream::new(spy.clone());
-        tokio::time::timeout(Duration::from_secs(5), async {
-            js.get_key_value(protocol::LEASES_BUCKET).await?.entry("hall-c").await.map_err(async_nats::Error::from)
-        })
-        .await
-    });
-    assert!(!matches!(lease, Ok(Ok(Some(_)))), "hall-b read hall-c's lease");
-    // Forget works with a kiosk's own rights.
-    a.commands.send(Command::Forget).unwrap();
-    std::thread::sleep(Duration::from_millis(500));
-    let heard = heard.lock().unwrap().clone();
-    assert!(heard.iter().all(|s| !s.contains("hall-a")), "hall-b heard hall-a's messages: {heard:?}");
-    // Nor can it read hall-a's kept paintings through the JetStream API.
-    let read = rt.block_on(async {
-        let js = async_nats::jetstream::new(spy.clone());
-        tokio::time::timeout(Duration::from_secs(5), js.get_stream(protocol::results_stream("hall-a"))).await
-    });
-    assert!(!matches!(read, Ok(Ok(_))), "hall-b opened hall-a's results stream");
-    let log = server.log();
-    let violations: Vec<&str> = log.lines().filter(|l| l.contains("Violation")).collect();
-    assert!(
-        violations.iter().any(|l| l.contains("Subscription") && l.contains("gp.snap.hall-a.*")),
-        "the server did not refuse the subscription: {log}"
-    );
-    assert!(
-        violations.iter().any(|l| l.contains("gp-leases.hall-c")),
-        "the server did not refuse hall-b reading hall-c's lease: {log}"
-    );
-    // Every refusal was one of hall-b's probes: the farm's own clients never lack a permission.
-    let probes = [
-        "\"gp.snap.hall-a.*\"",
-        "\"gp.results.hall-a.*\"",
-        "\"gp.snap.>\"",
-        "\">\"",
-        "GP_RESULTS_hall-a",
-        "gp-leases.hall-c",
-    ];
-    let violations: Vec<&str> = violations.into_iter().filter(|l| !probes.iter().any(|p| l.contains(p))).collect();
-    assert!(violations.is_empty(), "permissions the farm's own clients lack: {violations:#?}");
-}
-
-#[test]
 fn with_no_painter_alive_the_kiosk_paints_the_visitor_itself() {
     let server = common::nats::server();
-    set_up_farm(&server);
     let w = kiosk(&server.url, "hall-a", 6, 2.0);
     wait_for(&w, 30, "connected", |_, s| farm(s).connected.then_some(()));
     paint(&w, 1);
@@ -527,7 +416,7 @@ fn live_kiosk(url: &str, name: &str, fps: f64) -> (WorkerHandle, CaptureHandle) 
 
 /// A Live kiosk on the farm with a synthetic camera at `fps` (stopped when the returned
 /// capture is stopped or dropped).
-fn live_kiosk_as(remote: RemoteConfig, fps: f64) -> (WorkerHandle, CaptureHandle) {
+pub(crate) fn live_kiosk_as(remote: RemoteConfig, fps: f64) -> (WorkerHandle, CaptureHandle) {
     use gallery_painter::config::Policy;
     let remote = RemoteConfig { live_frames_per_second: 3.0, ..remote };
     let engine = EngineConfig { weights: common::weights(), remote: Some(remote), ..EngineConfig::default() };
@@ -568,7 +457,9 @@ fn a_live_mirror_is_held_by_one_painter_and_another_takes_over_from_the_last_pai
     let (w, mut camera) = live_kiosk(&server.url, "hall-live", 15.0);
     wait_painters(&w, 2);
     // The mirror follows the camera: snapshots of several frames, all from the lease holder.
+    // Frames are counted from here (the kiosk may have sent some while the painters started).
     let started = Instant::now();
+    let sent_before = farm(&w.status()).live_frames_sent;
     let mut frames_painted = std::collections::BTreeSet::new();
     let mut holders = std::collections::BTreeSet::new();
     let mut last = None;
@@ -585,11 +476,8 @@ fn a_live_mirror_is_held_by_one_painter_and_another_takes_over_from_the_last_pai
     // Frames go at the bounded rate (3/s), not the camera's 15/s.
     let f = farm(&w.status());
     let bound = (started.elapsed().as_secs_f64() * 3.0).ceil() as u64 + 2;
-    assert!(
-        f.live_frames_sent >= 3 && f.live_frames_sent <= bound,
-        "{} frames sent, bound {bound}",
-        f.live_frames_sent
-    );
+    let sent = f.live_frames_sent - sent_before;
+    assert!(sent >= 3 && sent <= bound, "{sent} frames sent since both painters were up, bound {bound}");
     assert!(!f.painting_locally, "{f:?}");
 
     // The holder dies: its lease expires and the other painter goes on from the last painting.

@@ -4,3 +4,5 @@
 mod common;
 
 mod farm;
+mod painter_faults;
+mod security;

@@ -79,7 +79,7 @@ pub(super) fn run(
         watch(&local, seconds_each)
     };
 
-    let farm = Farm::start(args, root, size)?;
+    let farm = Farm::start(args, root, size, "bench-mirror-")?;
     let mut cameras = Vec::new();
     let kiosks: Vec<WorkerHandle> = (0..args.kiosks)
         .map(|k| {

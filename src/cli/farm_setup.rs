@@ -1,0 +1,56 @@
+//! `gallery-painter farm-setup`: make the farm's streams and buckets, as the setup role.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use clap::Args;
+
+use crate::farm::FarmConnection;
+
+#[derive(Args, Debug)]
+pub struct FarmSetupArgs {
+    /// The farm's NATS server.
+    #[arg(long, default_value = "nats://127.0.0.1:4222")]
+    pub nats: String,
+    /// The setup role's user (`admin` from scripts/farm-certs.sh), with --password-file.
+    #[arg(long, requires = "password_file")]
+    pub user: Option<String>,
+    #[arg(long)]
+    pub password_file: Option<PathBuf>,
+    /// The farm's private CA certificate (turns TLS on).
+    #[arg(long)]
+    pub ca: Option<PathBuf>,
+    /// Each kiosk of the farm, as in its engine.remote.kiosk (repeat; run again to add kiosks).
+    #[arg(long = "kiosk", required = true)]
+    pub kiosks: Vec<String>,
+}
+
+pub fn run(args: FarmSetupArgs) -> anyhow::Result<()> {
+    let connection = FarmConnection { url: args.nats, user: args.user, password_file: args.password_file, ca: args.ca };
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    runtime.block_on(async {
+        let client = connection.connect("setup", "setup").await?;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while client.connection_state() != async_nats::connection::State::Connected {
+            anyhow::ensure!(
+                Instant::now() < deadline,
+                "cannot reach the farm's server at {}\n  fix: start it (sudo systemctl start nats-server), and check --nats, --user and --ca",
+                connection.url
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let js = async_nats::jetstream::new(client.clone());
+        let max_payload = crate::farm::connection::max_payload(&client);
+        let report = crate::farm::setup::set_up(&js, &args.kiosks, max_payload).await.map_err(|e| {
+            anyhow::anyhow!(
+                "cannot set the farm up on {}: {e}\n  fix: run it as the setup role (--user admin --password-file .../passwords/admin from scripts/farm-certs.sh)",
+                connection.url
+            )
+        })?;
+        for line in report {
+            println!("farm-setup: {line}");
+        }
+        client.flush().await?;
+        Ok(())
+    })
+}

@@ -1,0 +1,186 @@
+//! A painter's own part in faults, against a real nats-server and real painter processes:
+//! SIGTERM hands the job back at once, a hung engine lets its job go to another painter, a
+//! cancel stops the job in hand, a job whose description names another kiosk than its subject
+//! is dropped, a style whose bytes do not match its hash is refused, and a job the server gave
+//! up on (every delivery died) is sent again by its kiosk.
+
+use crate::common;
+use crate::farm::{farm, finished, kiosk, paint, wait_for, wait_painters};
+
+use std::time::{Duration, Instant};
+
+use async_nats::jetstream;
+use gallery_painter::config::EngineConfig;
+use gallery_painter::engine::{StyleParams, imageio};
+use gallery_painter::farm::protocol::{self, JobSpec, JobStyle};
+use gallery_painter::farm::styles::sha256_hex;
+use gallery_painter::painting::{Command, Event};
+
+/// Waits until the painter's log says `text`.
+fn log_says(p: &common::nats::PainterProcess, text: &str, secs: u64) {
+    let end = Instant::now() + Duration::from_secs(secs);
+    while !p.log().contains(text) {
+        assert!(Instant::now() < end, "{} never said {text:?}:\n{}", p.name, p.log());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// The painter that sent the last snapshot, once it is `name`.
+fn painted_by(name: &'static str) -> impl FnMut(&Event, &gallery_painter::painting::WorkerStatus) -> Option<()> {
+    move |e, s| matches!(e, Event::Snapshot(_) if farm(s).painter.as_deref() == Some(name)).then_some(())
+}
+
+#[test]
+fn sigterm_hands_the_job_back_at_once_and_another_painter_finishes_it() {
+    let server = common::nats::server();
+    let dir = tempfile::tempdir().unwrap();
+    let mut p1 = common::nats::painter(&server.url, "p1", dir.path(), None, &[]);
+    let w = kiosk(&server.url, "hall-a", 400, 60.0);
+    wait_painters(&w, 1);
+    paint(&w, 1);
+    wait_for(&w, 120, "p1 painting", painted_by("p1"));
+    let p2 = common::nats::painter(&server.url, "p2", dir.path(), None, &[]);
+    wait_painters(&w, 2);
+    let stopped = Instant::now();
+    p1.terminate().unwrap();
+    assert!(p1.log().contains("the job in hand goes back to the queue"), "{}", p1.log());
+    wait_for(&w, 60, "p2 painting", painted_by("p2"));
+    // Handed back, not left for the server's ack wait to notice.
+    let took = stopped.elapsed();
+    assert!(took < protocol::ACK_WAIT, "p2 took over {took:?} after SIGTERM: no faster than a kill -9");
+    log_says(&p2, "again (delivery 2)", 5);
+    wait_for(&w, 240, "the painting", finished(1));
+}
+
+#[test]
+fn a_hung_painter_lets_its_job_go_to_another_before_it_wakes() {
+    let server = common::nats::server();
+    let dir = tempfile::tempdir().unwrap();
+    // p1's first step hangs for 60 s.
+    let _p1 = common::nats::painter(&server.url, "p1", dir.path(), Some("worker-hang@0:60"), &[]);
+    let w = kiosk(&server.url, "hall-a", 12, 600.0);
+    wait_painters(&w, 1);
+    paint(&w, 1);
+    wait_for(&w, 60, "p1 holding the job", |_, s| farm(s).painters.iter().any(|p| p.busy).then_some(()));
+    let held = Instant::now();
+    let p2 = common::nats::painter(&server.url, "p2", dir.path(), None, &[]);
+    wait_for(&w, 90, "p2 painting the job p1 hangs on", painted_by("p2"));
+    // A 15 s stall, then the 6 s ack wait: well before p1 wakes.
+    let took = held.elapsed();
+    assert!(took < Duration::from_secs(45), "the hung painter kept the job {took:?}");
+    log_says(&p2, "again (delivery 2)", 5);
+    wait_for(&w, 120, "the painting", finished(1));
+}
+
+#[test]
+fn a_cancel_stops_the_job_a_painter_holds() {
+    let server = common::nats::server();
+    let dir = tempfile::tempdir().unwrap();
+    let p1 = common::nats::painter(&server.url, "p1", dir.path(), None, &[]);
+    let w = kiosk(&server.url, "hall-a", 400, 600.0);
+    wait_painters(&w, 1);
+    paint(&w, 1);
+    wait_for(&w, 120, "p1 painting", painted_by("p1"));
+    w.commands.send(Command::Forget).unwrap();
+    log_says(&p1, "cancelled (the visitor left)", 10);
+    wait_for(&w, 10, "p1 idle again", |_, s| farm(s).painters.iter().all(|p| !p.busy).then_some(()));
+}
+
+#[test]
+fn a_job_naming_another_kiosk_is_dropped_and_a_style_that_does_not_match_its_hash_is_refused() {
+    let server = common::nats::server();
+    let dir = tempfile::tempdir().unwrap();
+    let p1 = common::nats::painter(&server.url, "p1", dir.path(), None, &[]);
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let client = rt.block_on(async_nats::connect(&server.url)).unwrap();
+    let js = {
+        let _inside = rt.enter();
+        jetstream::new(client.clone())
+    };
+    let style = std::fs::read(common::style_path("primary_rhythm.png")).unwrap();
+    let good = sha256_hex(&style);
+    let forged = "ab".repeat(32);
+    let photo = imageio::encode_png(&common::photo(96, 72));
+    let spec = |job: &str, kiosk: &str, sha: &str| JobSpec {
+        job: job.into(),
+        kiosk: kiosk.into(),
+        key: "Primary Rhythm".into(),
+        styles: vec![JobStyle { sha256: sha.into(), weight: 1.0 }],
+        params: StyleParams { size: 48, iterations: 6, levels: 1, ..EngineConfig::default().style },
+        faces: vec![],
+        snapshot_every: 2,
+        snapshot_interval_s: 0.0,
+        live: None,
+    };
+    let (mut heard_b, mut results_a) = rt.block_on(async {
+        // Both stores hold the real style: a painter fooled by the description would paint.
+        for kiosk in ["hall-a", "hall-b"] {
+            let store = js.get_object_store(protocol::styles_bucket(kiosk)).await.unwrap();
+            store.put(good.as_str(), &mut style.as_slice()).await.unwrap();
+        }
+        // hall-a's store also holds a file under a hash that is not its own.
+        let store = js.get_object_store(protocol::styles_bucket("hall-a")).await.unwrap();
+        store.put(forged.as_str(), &mut style.as_slice()).await.unwrap();
+        let heard_b = client.subscribe("gp.*.hall-b.*").await.unwrap();
+        let results_a = client.subscribe("gp.results.hall-a.*").await.unwrap();
+        (heard_b, results_a)
+    });
+    let send = |subject: &str, spec: JobSpec| {
+        let mut headers = async_nats::HeaderMap::new();
+        headers.insert(protocol::H_SPEC, spec.to_header().as_str());
+        rt.block_on(async {
+            js.publish_with_headers(subject.to_string(), headers, photo.clone().into()).await.unwrap().await.unwrap();
+        });
+    };
+    // Sent on hall-a's subject (which only hall-a may publish on), claiming to be hall-b's.
+    send(&protocol::job_subject("hall-a"), spec("j1", "hall-b", &good));
+    log_says(&p1, "names kiosk hall-b but came on gp.jobs.hall-a", 30);
+    let leaked = rt.block_on(async {
+        use futures_util::StreamExt;
+        tokio::time::timeout(Duration::from_secs(2), heard_b.next()).await.ok().flatten()
+    });
+    assert!(leaked.is_none(), "a painting went to hall-b: {:?}", leaked.map(|m| m.subject));
+
+    send(&protocol::job_subject("hall-a"), spec("j2", "hall-a", &forged));
+    let result = rt.block_on(async {
+        use futures_util::StreamExt;
+        tokio::time::timeout(Duration::from_secs(60), results_a.next()).await.ok().flatten()
+    });
+    let result = result.expect("no answer to the job with the forged style");
+    let progress = protocol::Progress::from_headers(result.headers.as_ref().unwrap()).unwrap();
+    assert!(result.payload.is_empty(), "a painting was made from a style that is not what it claims");
+    let error = progress.error.unwrap_or_default();
+    assert!(error.contains("does not match its hash"), "{error}");
+}
+
+#[test]
+fn a_job_the_server_gave_up_on_is_sent_again_once_a_painter_sits_idle() {
+    let server = common::nats::server();
+    let dir = tempfile::tempdir().unwrap();
+    let w = kiosk(&server.url, "hall-a", 6, 600.0);
+    wait_for(&w, 30, "connected", |_, s| farm(s).connected.then_some(()));
+    paint(&w, 1);
+    wait_for(&w, 10, "the job sent", |_, s| (farm(s).jobs_submitted == 1).then_some(()));
+    // Painters that die on every delivery: each takes the job and never answers.
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        use futures_util::StreamExt;
+        let js = jetstream::new(async_nats::connect(&server.url).await.unwrap());
+        let stream = js.get_stream(protocol::JOBS_STREAM).await.unwrap();
+        let consumer: jetstream::consumer::PullConsumer =
+            stream.get_consumer(protocol::PAINTERS_CONSUMER).await.unwrap();
+        let expires = protocol::ACK_WAIT * 2;
+        for n in 1..=protocol::MAX_DELIVER {
+            let mut batch = consumer.batch().max_messages(1).expires(expires).messages().await.unwrap();
+            let job = batch.next().await.expect("the job delivered").unwrap();
+            assert_eq!(job.info().unwrap().delivered, n);
+        }
+        // After the last ack wait the server gives up: nothing is delivered any more.
+        let mut batch = consumer.batch().max_messages(1).expires(expires).messages().await.unwrap();
+        assert!(batch.next().await.is_none(), "delivered a fifth time");
+    });
+    // A painter comes and sits idle: the kiosk hears nothing of its job and sends it again.
+    let _p1 = common::nats::painter(&server.url, "p1", dir.path(), None, &[]);
+    wait_for(&w, 120, "the painting", finished(1));
+    assert_eq!(farm(&w.status()).resent, 1);
+}
