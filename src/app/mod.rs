@@ -123,6 +123,7 @@ fn start_staff_servers(
     use crate::service::http;
     let mut servers = Vec::new();
     let health_routes = || http::health_routes(health.0.clone(), cfg.service.allow_remote_health);
+    let proxies = crate::service::proxies::TrustedProxies::new(&cfg.service.trusted_proxies);
     let mut console_link = None;
     if cfg.console.enabled {
         let addr: std::net::SocketAddr = cfg.console.listen.parse().context("console.listen")?;
@@ -143,7 +144,7 @@ fn start_staff_servers(
         let console =
             crate::console::server::Console::new(&cfg.console, state_dir, board.clone(), Some(scenes), Some(shelf));
         let router = health_routes().merge(crate::console::server::router(console));
-        let server = http::serve(addr, router).with_context(|| {
+        let server = http::serve(addr, router, proxies.clone()).with_context(|| {
             format!("cannot serve the console on {addr}\n  fix: another program uses the port; choose another console.listen")
         })?;
         tracing::info!("console on http://{}/ (with /health and /metrics)", server.address);
@@ -154,7 +155,7 @@ fn start_staff_servers(
         && !(cfg.console.enabled && *address == cfg.console.listen)
     {
         let addr = http::check_address(address, cfg.service.allow_remote_health).map_err(anyhow::Error::msg)?;
-        let server = http::serve(addr, health_routes()).with_context(|| {
+        let server = http::serve(addr, health_routes(), proxies.clone()).with_context(|| {
             format!("cannot serve /health on {addr}\n  fix: another program uses the port; choose another service.health_address")
         })?;
         tracing::info!("health and metrics on http://{}/health and /metrics", server.address);
@@ -212,7 +213,8 @@ pub fn run(cfg: InstallationConfig, root: &Path, options: RunOptions) -> anyhow:
                 crate::share::ShareStore::new(cfg.share.clone(), root, texts.clone())
                     .context("cannot prepare the folder for take-home paintings (share.folder)")?,
             );
-            let server = crate::share::server::serve(store.clone()).with_context(|| {
+            let proxies = crate::service::proxies::TrustedProxies::new(&cfg.service.trusted_proxies);
+            let server = crate::share::server::serve(store.clone(), proxies).with_context(|| {
                 format!(
                     "cannot serve take-home pages on {}\n  fix: another program uses the port; choose another share.listen",
                     cfg.share.listen

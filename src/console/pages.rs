@@ -179,6 +179,10 @@ pub struct ScenesView<'a> {
     /// The file's text (or the staff member's rejected edit, to fix and send again).
     pub text: &'a str,
     pub versions: &'a [super::scenes::Version],
+    /// The scene version the page's forms are made from (a stale form is refused).
+    pub version: &'a str,
+    /// Each entry's key, in order (forms name entries by it, not by place).
+    pub keys: &'a [String],
     pub problem: Option<String>,
     pub done: Option<&'a str>,
 }
@@ -187,7 +191,10 @@ pub struct ScenesView<'a> {
 /// hours, the whole file as text, and the earlier versions.
 pub fn scenes(csrf: &str, v: &ScenesView) -> Markup {
     use crate::scene::{Order, Transition};
-    let csrf_field = html! { input type="hidden" name="csrf" value=(csrf); };
+    let csrf_field = html! {
+        input type="hidden" name="csrf" value=(csrf);
+        input type="hidden" name="scene_version" value=(v.version);
+    };
     layout(
         "Scenes",
         Some(csrf),
@@ -201,9 +208,9 @@ pub fn scenes(csrf: &str, v: &ScenesView) -> Markup {
             @if let Some(scene) = v.scene {
                 h2 { "Artworks, in order" }
                 ol.entries {
-                    @for (i, e) in scene.entries.iter().enumerate() {
+                    @for ((i, e), key) in scene.entries.iter().enumerate().zip(v.keys) {
                         li.entry {
-                            form.entry method="post" action={ "/scenes/entry/" (i) } {
+                            form.entry method="post" action={ "/scenes/entry/" (key) } {
                                 (csrf_field)
                                 div.fields {
                                     label { "Title" input type="text" name="title" value=(e.title) required; }
@@ -229,12 +236,12 @@ pub fn scenes(csrf: &str, v: &ScenesView) -> Markup {
                             div.move {
                                 @if i > 0 {
                                     form method="post" action="/scenes/move" { (csrf_field)
-                                        input type="hidden" name="from" value=(i); input type="hidden" name="to" value=(i - 1);
+                                        input type="hidden" name="entry" value=(key); input type="hidden" name="direction" value="up";
                                         button type="submit" aria-label={ "Move " (e.title) " up" } { "Move up" } }
                                 }
                                 @if i + 1 < scene.entries.len() {
                                     form method="post" action="/scenes/move" { (csrf_field)
-                                        input type="hidden" name="from" value=(i); input type="hidden" name="to" value=(i + 1);
+                                        input type="hidden" name="entry" value=(key); input type="hidden" name="direction" value="down";
                                         button type="submit" aria-label={ "Move " (e.title) " down" } { "Move down" } }
                                 }
                             }

@@ -5,7 +5,10 @@
 //! file up within a second, as it does for an edit over SSH.
 
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
 use std::time::SystemTime;
+
+use sha2::{Digest, Sha256};
 
 use crate::config::{ConfigError, parse_ron};
 use crate::engine::StyleParams;
@@ -21,6 +24,36 @@ pub struct SceneDesk {
     pub base: StyleParams,
     /// Earlier versions of the file, newest last by name.
     pub versions_dir: PathBuf,
+    /// Held from reading the scene to writing it: two saves never interleave.
+    saving: Mutex<()>,
+}
+
+/// What a page's forms were made from: the file's content, hashed. A form of an older
+/// version (another tab changed the scene since) is refused rather than saved over it.
+pub fn version_of(text: &str) -> String {
+    Sha256::digest(text.as_bytes()).iter().take(8).map(|b| format!("{b:02x}")).collect()
+}
+
+/// A name for each entry that does not depend on its place in the list: its title and style
+/// images, hashed, and which of identical entries it is. Edits and moves name entries by it.
+pub fn entry_keys(scene: &Scene) -> Vec<String> {
+    let mut seen = std::collections::HashMap::<String, usize>::new();
+    scene
+        .entries
+        .iter()
+        .map(|e| {
+            let mut h = Sha256::new();
+            h.update(e.title.as_bytes());
+            for s in &e.styles {
+                h.update([0]);
+                h.update(s.path.to_string_lossy().as_bytes());
+            }
+            let base: String = h.finalize().iter().take(6).map(|b| format!("{b:02x}")).collect();
+            let n = seen.entry(base.clone()).or_default();
+            *n += 1;
+            format!("{base}-{n}")
+        })
+        .collect()
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -41,7 +74,18 @@ pub fn well_formed_version(name: &str) -> bool {
 impl SceneDesk {
     pub fn new(path: PathBuf, root: PathBuf, base: StyleParams, state_dir: &Path) -> SceneDesk {
         let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "scene".into());
-        SceneDesk { path, root, base, versions_dir: state_dir.join("scene-versions").join(stem) }
+        SceneDesk {
+            path,
+            root,
+            base,
+            versions_dir: state_dir.join("scene-versions").join(stem),
+            saving: Mutex::new(()),
+        }
+    }
+
+    /// Taken by every change (read, check, write) so that saves run one at a time.
+    pub fn serialised(&self) -> MutexGuard<'_, ()> {
+        self.saving.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     pub fn text(&self) -> Result<String, ConfigError> {

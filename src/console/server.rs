@@ -99,6 +99,14 @@ fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .find_map(|pair| pair.trim().strip_prefix(name)?.strip_prefix('='))
 }
 
+/// File work (reading, decoding and checking images, writing a scene) on the blocking pool:
+/// the server's one thread keeps answering `/health` and `/metrics` meanwhile.
+async fn off_thread(work: impl FnOnce() -> Response + Send + 'static) -> Response {
+    tokio::task::spawn_blocking(work)
+        .await
+        .unwrap_or_else(|e| text(StatusCode::INTERNAL_SERVER_ERROR, &format!("the request failed ({e})")))
+}
+
 fn text(status: StatusCode, body: &str) -> Response {
     (status, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], format!("{body}\n")).into_response()
 }
@@ -206,7 +214,7 @@ pub fn router(console: Arc<Console>) -> Router {
         )
         .route("/artworks/{id}/{file}", get(artworks_desk::artwork_file).post(artworks_desk::artwork_action))
         .route("/scenes", get(scenes_desk::scenes_get))
-        .route("/scenes/entry/{index}", post(scenes_desk::scene_entry))
+        .route("/scenes/entry/{key}", post(scenes_desk::scene_entry))
         .route("/scenes/move", post(scenes_desk::scene_move))
         .route("/scenes/rotation", post(scenes_desk::scene_rotation))
         .route("/scenes/text", post(scenes_desk::scene_text).layer(DefaultBodyLimit::max(SCENE_TEXT_LIMIT)))

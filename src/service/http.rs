@@ -19,6 +19,7 @@ use tower::ServiceExt;
 
 use super::health::Health;
 use super::listener::{self, Limits};
+use super::proxies::{Client, TrustedProxies};
 
 /// Checks the configured address: loopback, unless `allow_remote`.
 pub fn check_address(address: &str, allow_remote: bool) -> Result<SocketAddr, String> {
@@ -50,10 +51,12 @@ async fn metrics(State(h): State<Arc<Mutex<Health>>>) -> Response {
     plain(StatusCode::OK, "application/openmetrics-text; version=1.0.0; charset=utf-8", h.prometheus(Instant::now()))
 }
 
-/// `/health` and `/metrics`: loopback peers only, unless `allow_remote`.
+/// `/health` and `/metrics`: loopback peers only, unless `allow_remote`. A request through a
+/// trusted proxy is never loopback (the proxy may serve the whole LAN).
 pub fn health_routes(board: Arc<Mutex<Health>>, allow_remote: bool) -> Router {
     let loopback_rule = move |ConnectInfo(peer): ConnectInfo<SocketAddr>, req: Request, next: Next| async move {
-        if !allow_remote && !peer.ip().is_loopback() {
+        let proxied = req.extensions().get::<Client>().is_some_and(|c| c.proxied);
+        if !allow_remote && (proxied || !peer.ip().is_loopback()) {
             return plain(
                 StatusCode::FORBIDDEN,
                 "text/plain; charset=utf-8",
@@ -85,15 +88,18 @@ pub const LIMITS: Limits = Limits {
 };
 
 /// Binds `addr` and serves `router` until the process ends.
-pub fn serve(addr: SocketAddr, router: Router) -> std::io::Result<HealthServer> {
+pub fn serve(addr: SocketAddr, router: Router, proxies: TrustedProxies) -> std::io::Result<HealthServer> {
     let (listener, address) = listener::bind(addr)?;
     let thread = listener::spawn_thread("staff-http", move || async move {
         let listener = tokio::net::TcpListener::from_std(listener).expect("a tokio listener");
-        listener::serve(listener, LIMITS, |peer| {
-            let router = router.clone();
+        listener::serve(listener, LIMITS, &proxies.clone(), |peer| {
+            let (router, proxies) = (router.clone(), proxies.clone());
             hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
-                // Handlers and layers read the peer's address as axum's ConnectInfo.
-                req.extensions_mut().insert(ConnectInfo(peer));
+                // Handlers and layers read the sender's address as axum's ConnectInfo (the
+                // visitor's behind a trusted proxy: lockouts and the audit log name them).
+                let client = proxies.client(peer.ip(), req.headers());
+                req.extensions_mut().insert(ConnectInfo(SocketAddr::new(client.ip, peer.port())));
+                req.extensions_mut().insert(client);
                 router.clone().oneshot(req)
             })
         })

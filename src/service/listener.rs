@@ -82,9 +82,12 @@ where
 }
 
 /// Serves `listener` for ever within `limits`; `service_for(peer)` answers one connection.
+/// A trusted proxy carries everybody's connections: it gets the total, not one address's share
+/// (limiting each browser behind it is the proxy's part, e.g. nginx's `limit_conn`).
 pub async fn serve<S, B>(
     listener: tokio::net::TcpListener,
     limits: Limits,
+    proxies: &super::proxies::TrustedProxies,
     mut service_for: impl FnMut(SocketAddr) -> S,
 ) where
     S: hyper::service::HttpService<Incoming, ResBody = B> + Send + 'static,
@@ -99,7 +102,8 @@ pub async fn serve<S, B>(
         || listener.accept(),
         |(stream, peer): (tokio::net::TcpStream, SocketAddr)| {
             // Over a limit: close at once rather than queue.
-            let Some(slot) = open.take(peer.ip(), limits.per_address) else { return };
+            let share = if proxies.trusts(peer.ip()) { limits.total } else { limits.per_address };
+            let Some(slot) = open.take(peer.ip(), share) else { return };
             let Ok(permit) = slots.clone().try_acquire_owned() else { return };
             let service = service_for(peer);
             tokio::spawn(async move {

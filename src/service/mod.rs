@@ -5,6 +5,7 @@ pub mod faults;
 pub mod health;
 pub mod http;
 pub mod listener;
+pub mod proxies;
 pub mod state;
 pub mod status;
 pub mod watchdog;

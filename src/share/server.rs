@@ -141,8 +141,9 @@ const LIMITS: crate::service::listener::Limits = crate::service::listener::Limit
     keep_alive: true,
 };
 
-/// Binds `share.listen` and serves until the process ends.
-pub fn serve(store: Arc<ShareStore>) -> std::io::Result<GuestServer> {
+/// Binds `share.listen` and serves until the process ends. Behind a trusted proxy, limits
+/// count the phone's address from `X-Forwarded-For` (one guesser does not slow every phone).
+pub fn serve(store: Arc<ShareStore>, proxies: crate::service::proxies::TrustedProxies) -> std::io::Result<GuestServer> {
     use crate::service::listener;
     let addr: SocketAddr = store
         .config()
@@ -160,11 +161,12 @@ pub fn serve(store: Arc<ShareStore>) -> std::io::Result<GuestServer> {
             }
         });
         let listener = tokio::net::TcpListener::from_std(listener).expect("a tokio listener");
-        listener::serve(listener, LIMITS, |peer| {
-            let store = store.clone();
-            hyper::service::service_fn(move |req| {
+        listener::serve(listener, LIMITS, &proxies.clone(), |peer| {
+            let (store, proxies) = (store.clone(), proxies.clone());
+            hyper::service::service_fn(move |req: Request<Incoming>| {
                 let store = store.clone();
-                async move { Ok::<_, Infallible>(answer(req, peer.ip(), store).await) }
+                let client = proxies.client(peer.ip(), req.headers()).ip;
+                async move { Ok::<_, Infallible>(answer(req, client, store).await) }
             })
         })
         .await

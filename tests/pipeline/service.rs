@@ -137,7 +137,8 @@ fn exchange(addr: std::net::SocketAddr, request: &str) -> (String, String) {
 #[test]
 fn the_endpoint_answers_health_and_metrics_and_rejects_the_rest() {
     let board = Arc::new(Mutex::new(healthy(Instant::now())));
-    let server = serve("127.0.0.1:0".parse().unwrap(), health_routes(board.clone(), false)).unwrap();
+    let server =
+        serve("127.0.0.1:0".parse().unwrap(), health_routes(board.clone(), false), Default::default()).unwrap();
     let addr = server.address;
     let get = |path: &str| exchange(addr, &format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n"));
     let (status, body) = get("/health");
@@ -163,7 +164,7 @@ fn the_endpoint_answers_health_and_metrics_and_rejects_the_rest() {
 #[test]
 fn slow_clients_cannot_hold_the_endpoint() {
     let board = Arc::new(Mutex::new(healthy(Instant::now())));
-    let server = serve("127.0.0.1:0".parse().unwrap(), health_routes(board, false)).unwrap();
+    let server = serve("127.0.0.1:0".parse().unwrap(), health_routes(board, false), Default::default()).unwrap();
     let addr = server.address;
     // Connections that never send a request fill every slot of this address ...
     let idle: Vec<TcpStream> = (0..LIMITS.per_address).map(|_| TcpStream::connect(addr).unwrap()).collect();

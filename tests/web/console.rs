@@ -17,6 +17,7 @@ use gallery_painter::console::{Board, ConsoleConfig, StaffCommand, auth};
 use gallery_painter::scene::Scene;
 use gallery_painter::service::health::Health;
 use gallery_painter::service::http::{HealthServer, health_routes, serve};
+use gallery_painter::service::proxies::TrustedProxies;
 
 const PASSWORD: &str = "the night watch at noon";
 
@@ -42,6 +43,17 @@ fn kiosk_with(
     scene: Option<&std::path::Path>,
     shelf: Option<gallery_painter::console::artworks::Shelf>,
 ) -> Kiosk {
+    kiosk_behind(config, with_password, scene, shelf, &[])
+}
+
+/// `proxies`: service.trusted_proxies.
+fn kiosk_behind(
+    config: ConsoleConfig,
+    with_password: bool,
+    scene: Option<&std::path::Path>,
+    shelf: Option<gallery_painter::console::artworks::Shelf>,
+    proxies: &[&str],
+) -> Kiosk {
     let state = tempfile::tempdir().unwrap();
     if with_password {
         auth::set_password(state.path(), PASSWORD).unwrap();
@@ -59,7 +71,8 @@ fn kiosk_with(
     });
     let console = Console::new(&config, state.path().to_path_buf(), board.clone(), scenes, shelf);
     let routes = health_routes(health.clone(), false).merge(router(console));
-    let server = serve("127.0.0.1:0".parse().unwrap(), routes).unwrap();
+    let proxies: Vec<IpAddr> = proxies.iter().map(|p| p.parse().unwrap()).collect();
+    let server = serve("127.0.0.1:0".parse().unwrap(), routes, TrustedProxies::new(&proxies)).unwrap();
     Kiosk { server, board, commands, health, _state: state }
 }
 
@@ -105,12 +118,25 @@ impl Reply {
 }
 
 fn request(from: IpAddr, to: SocketAddr, method: &str, path: &str, cookies: &str, body: &str) -> Reply {
+    request_with(from, to, method, path, cookies, "", body)
+}
+
+/// With extra header lines (each ending in \r\n).
+fn request_with(
+    from: IpAddr,
+    to: SocketAddr,
+    method: &str,
+    path: &str,
+    cookies: &str,
+    extra: &str,
+    body: &str,
+) -> Reply {
     let mut s = connect(from, to);
     s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
     let cookie = if cookies.is_empty() { String::new() } else { format!("Cookie: {cookies}\r\n") };
     write!(
         s,
-        "{method} {path} HTTP/1.1\r\nHost: kiosk\r\nConnection: close\r\n{cookie}Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+        "{method} {path} HTTP/1.1\r\nHost: kiosk\r\nConnection: close\r\n{cookie}{extra}Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
         body.len()
     )
     .unwrap();
@@ -526,11 +552,14 @@ fn a_scene_edit_is_checked_like_a_hot_reload_a_refused_one_writes_nothing_and_ve
     for title in ["Night", "Waves", "Embers", "style_scale: 1.5"] {
         assert!(page.body.contains(title), "{title}");
     }
+    // Each change from a page just loaded (the scene's version as it is now).
     let post = |path: &str, fields: &[(&str, &str)]| {
-        let mut all = vec![("csrf", csrf.as_str())];
+        let (version, _) = scene_forms(&k, &session);
+        let mut all = vec![("csrf", csrf.as_str()), ("scene_version", version.as_str())];
         all.extend_from_slice(fields);
         request(here(), a, "POST", path, &session, &form(&all))
     };
+    let entry = |title: &str| format!("/scenes/entry/{}", key_of(&k, &session, title));
 
     // Refused, each with the file, line, column and a fix; the file is untouched.
     let typo = SCENE.replace(
@@ -550,10 +579,10 @@ fn a_scene_edit_is_checked_like_a_hot_reload_a_refused_one_writes_nothing_and_ve
         "the edit stays to be fixed"
     );
     let r =
-        post("/scenes/entry/0", &[("title", "Night"), ("duration_s", "0.5"), ("transition", "cut"), ("weight0", "1")]);
+        post(&entry("Night"), &[("title", "Night"), ("duration_s", "0.5"), ("transition", "cut"), ("weight0", "1")]);
     assert_eq!(r.status, 422);
     assert!(r.body.contains("below 1 second"), "{}", r.body);
-    let r = post("/scenes/entry/0", &[("title", "Night"), ("duration_s", "soon"), ("weight0", "1")]);
+    let r = post(&entry("Night"), &[("title", "Night"), ("duration_s", "soon"), ("weight0", "1")]);
     assert_eq!(r.status, 422);
     assert!(r.body.contains("On show (seconds): `soon` is not a number"), "{}", r.body);
     assert_eq!(std::fs::read_to_string(&path).unwrap(), SCENE, "nothing was written");
@@ -565,11 +594,14 @@ fn a_scene_edit_is_checked_like_a_hot_reload_a_refused_one_writes_nothing_and_ve
     assert_eq!((r.status, r.header("location")), (303, vec!["/scenes?done=saved".to_owned()]));
     assert_eq!(std::fs::read_to_string(&path).unwrap(), longer);
     assert_eq!(played(&path).entries[0].duration_s, 90.0);
-    assert_eq!(post("/scenes/move", &[("from", "2"), ("to", "0")]).status, 303);
+    for _ in 0..2 {
+        let embers = key_of(&k, &session, "Embers");
+        assert_eq!(post("/scenes/move", &[("entry", &embers), ("direction", "up")]).status, 303);
+    }
     let titles: Vec<String> = played(&path).entries.iter().map(|e| e.title.clone()).collect();
     assert_eq!(titles, ["Embers", "Night", "Waves"]);
     let r = post(
-        "/scenes/entry/2",
+        &entry("Waves"),
         &[
             ("title", "Waves <b>"),
             ("artist", "Studio"),
@@ -602,10 +634,11 @@ fn a_scene_edit_is_checked_like_a_hot_reload_a_refused_one_writes_nothing_and_ve
     let page = request(here(), a, "GET", "/scenes", &session, "").body;
     assert!(page.contains("Waves &lt;b&gt;") && !page.contains("Waves <b>"));
 
-    // Four saves, four versions; the first is the file as it began.
+    // Five saves (the text, two moves, an entry, the rotation), five versions; the first is
+    // the file as it began.
     let versions: Vec<String> =
         page.match_indices("name=\"version\" value=\"").map(|(i, _)| page[i + 22..i + 45].to_owned()).collect();
-    assert_eq!(versions.len(), 4, "{versions:?}");
+    assert_eq!(versions.len(), 5, "{versions:?}");
     let oldest = versions.last().unwrap();
     assert_eq!(post("/scenes/restore", &[("version", oldest)]).status, 303);
     assert_eq!(std::fs::read_to_string(&path).unwrap(), SCENE);
@@ -615,6 +648,122 @@ fn a_scene_edit_is_checked_like_a_hot_reload_a_refused_one_writes_nothing_and_ve
         assert!(r.body.contains("is not a version of this scene"), "{}", r.body);
     }
     assert_eq!(std::fs::read_to_string(&path).unwrap(), SCENE);
+}
+
+/// The scenes page as a tab just opened sees it: the scene's version and each entry's
+/// (title, key) in order.
+fn scene_forms(k: &Kiosk, session: &str) -> (String, Vec<(String, String)>) {
+    let page = request(here(), k.server.address, "GET", "/scenes", session, "").body;
+    let after = |mark: &str| -> Vec<String> {
+        page.match_indices(mark).map(|(i, _)| page[i + mark.len()..].split('"').next().unwrap().to_owned()).collect()
+    };
+    let version = after("name=\"scene_version\" value=\"").first().cloned().expect("a scene version in the page");
+    let keys = after("action=\"/scenes/entry/");
+    let titles = after("name=\"title\" value=\"");
+    (version, titles.into_iter().zip(keys).collect())
+}
+
+fn key_of(k: &Kiosk, session: &str, title: &str) -> String {
+    let (_, entries) = scene_forms(k, session);
+    entries.into_iter().find(|(t, _)| t == title).unwrap_or_else(|| panic!("no entry {title}")).1
+}
+
+#[test]
+fn a_form_from_before_another_tabs_change_is_refused_and_entries_are_named_not_numbered() {
+    let (_dir, path) = scene_file();
+    let k = kiosk_with_scene(enabled(), true, Some(&path));
+    let a = k.server.address;
+    let (session, csrf) = sign_in(&k, here());
+    // Two tabs open the page; the second moves Embers to the top.
+    let (old_version, old_entries) = scene_forms(&k, &session);
+    let night = old_entries.iter().find(|(t, _)| t == "Night").unwrap().1.clone();
+    let embers = old_entries.iter().find(|(t, _)| t == "Embers").unwrap().1.clone();
+    for _ in 0..2 {
+        let (v, _) = scene_forms(&k, &session);
+        let body = form(&[("csrf", &csrf), ("scene_version", &v), ("entry", &embers), ("direction", "up")]);
+        assert_eq!(request(here(), a, "POST", "/scenes/move", &session, &body).status, 303);
+    }
+    let moved = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(played(&path).entries[0].title, "Embers");
+    // The first tab saves its (older) form of Night: refused, and nothing is overwritten.
+    let stale = |path: &str, fields: &[(&str, &str)]| {
+        let mut all = vec![("csrf", csrf.as_str()), ("scene_version", old_version.as_str())];
+        all.extend_from_slice(fields);
+        request(here(), a, "POST", path, &session, &form(&all))
+    };
+    let r = stale(
+        &format!("/scenes/entry/{night}"),
+        &[("title", "Night, retitled"), ("duration_s", "30"), ("transition", "cut"), ("weight0", "1")],
+    );
+    assert_eq!(r.status, 409, "{}", r.body);
+    assert!(r.body.contains("changed since this page was opened") && r.body.contains("make the change again"));
+    assert!(!r.body.contains("Night, retitled"), "the page shows the scene as it is now");
+    assert_eq!(stale("/scenes/move", &[("entry", &night), ("direction", "down")]).status, 409);
+    assert_eq!(stale("/scenes/rotation", &[("order", "Shuffle")]).status, 409);
+    assert_eq!(stale("/scenes/text", &[("text", SCENE)]).status, 409);
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), moved, "the other tab's change stands");
+    // A form without a version (a page from before versions) is stale too.
+    let none = form(&[("csrf", &csrf), ("title", "Night"), ("duration_s", "30"), ("weight0", "1")]);
+    assert_eq!(request(here(), a, "POST", &format!("/scenes/entry/{night}"), &session, &none).status, 409);
+
+    // A fresh page edits Night where it now is (second), by its key, not its old place.
+    let (version, entries) = scene_forms(&k, &session);
+    assert_eq!(entries.iter().find(|(t, _)| t == "Night").unwrap().1, night, "a key does not follow the place");
+    let body = form(&[
+        ("csrf", &csrf),
+        ("scene_version", &version),
+        ("title", "Night, retitled"),
+        ("duration_s", "30"),
+        ("transition", "cut"),
+        ("weight0", "1"),
+    ]);
+    assert_eq!(request(here(), a, "POST", &format!("/scenes/entry/{night}"), &session, &body).status, 303);
+    let titles: Vec<String> = played(&path).entries.iter().map(|e| e.title.clone()).collect();
+    assert_eq!(titles, ["Embers", "Night, retitled", "Waves"]);
+}
+
+#[test]
+fn health_answers_while_a_slow_scene_save_is_checked() {
+    // Style images large enough that checking the scene (which decodes each) takes a while.
+    let (dir, path) = scene_file();
+    let big = dir.path().join("big.png");
+    let noise = image::RgbImage::from_fn(3000, 3000, |x, y| {
+        let v = (x.wrapping_mul(2654435761) ^ y.wrapping_mul(40503)).to_le_bytes();
+        image::Rgb([v[0], v[1], v[2]])
+    });
+    noise.save(&big).unwrap();
+    // Each file is decoded once (a decoded version is remembered): ten of them.
+    let mut extra = String::new();
+    for i in 0..10 {
+        let copy = dir.path().join(format!("big-{i}.png"));
+        std::fs::copy(&big, &copy).unwrap();
+        extra += &format!("(path: \"{}\", weight: 0.1), ", copy.display());
+    }
+    let slow = SCENE.replacen("(styles: [(path: ", &format!("(styles: [{extra}(path: "), 1);
+    std::fs::write(&path, &slow).unwrap();
+    let k = kiosk_with_scene(enabled(), true, Some(&path));
+    let a = k.server.address;
+    let (session, csrf) = sign_in(&k, here());
+    let (version, _) = scene_forms(&k, &session);
+    let saver = {
+        let (session, body) = (session.clone(), form(&[("csrf", &csrf), ("scene_version", &version), ("text", &slow)]));
+        std::thread::spawn(move || {
+            let started = Instant::now();
+            let r = request(here(), a, "POST", "/scenes/text", &session, &body);
+            (r.status, started.elapsed())
+        })
+    };
+    let mut slowest = Duration::ZERO;
+    while !saver.is_finished() {
+        let asked = Instant::now();
+        assert_eq!(request(here(), a, "GET", "/health", "", "").status, 200);
+        slowest = slowest.max(asked.elapsed());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let (status, took) = saver.join().unwrap();
+    assert_eq!(status, 303);
+    assert!(took > Duration::from_millis(300), "the save was too quick ({took:?}) to show anything");
+    assert!(slowest < took / 2, "/health waited {slowest:?} during a save of {took:?}");
 }
 
 #[test]
@@ -789,4 +938,62 @@ fn an_artwork_is_uploaded_with_limits_previewed_added_to_the_scene_and_deleted_w
     assert_eq!(r.status, 303, "{}", r.body);
     assert_eq!(played(&path).entries.len(), 3);
     assert!(std::fs::read_dir(&shelf_dir).unwrap().next().is_none(), "its files are gone");
+}
+
+/// Twenty wrong passwords from `from` (with `extra` headers): the statuses of the last one and
+/// of the right password after them.
+fn guess_twenty(k: &Kiosk, from: IpAddr, extra: impl Fn(u32) -> String) -> (u16, u16) {
+    let a = k.server.address;
+    let login = request_with(from, a, "GET", "/login", "", &extra(0), "");
+    let token = login.cookie("gp_login").unwrap();
+    let cookies = format!("gp_login={token}");
+    let mut last = 0;
+    for i in 0..auth::MAX_FAILURES {
+        let body = form(&[("csrf", &token), ("password", &format!("guess {i}"))]);
+        last = request_with(from, a, "POST", "/login", &cookies, &extra(i), &body).status;
+    }
+    let right = form(&[("csrf", &token), ("password", PASSWORD)]);
+    (last, request_with(from, a, "POST", "/login", &cookies, &extra(0), &right).status)
+}
+
+#[test]
+fn behind_a_trusted_proxy_each_browser_counts_as_itself_and_nothing_forwarded_is_this_machine() {
+    // nginx on this machine (127.0.0.1) in front; 127.0.0.2 is a stranger on the LAN.
+    let k = kiosk_behind(enabled(), true, None, None, &["127.0.0.1"]);
+    let a = k.server.address;
+    let proxy = here();
+    let stranger: IpAddr = "127.0.0.2".parse().unwrap();
+    let via = |client: &str| format!("X-Forwarded-For: {client}\r\n");
+    // /health and /metrics: this machine only; through the proxy, never.
+    assert_eq!(request_with(proxy, a, "GET", "/health", "", "", "").status, 200, "a technician's curl on the kiosk");
+    for path in ["/health", "/metrics"] {
+        assert_eq!(
+            request_with(proxy, a, "GET", path, "", &via("203.0.113.5"), "").status,
+            403,
+            "{path} via the proxy"
+        );
+        assert_eq!(
+            request_with(proxy, a, "GET", path, "", &via("127.0.0.1"), "").status,
+            403,
+            "{path} naming loopback"
+        );
+    }
+    // A stranger's header is not believed: it stays a stranger, and it is loopback here.
+    assert_eq!(request_with(stranger, a, "GET", "/health", "", &via("10.1.1.1"), "").status, 200);
+
+    // One guesser behind the proxy is locked out alone; the curator behind it signs in.
+    assert_eq!(guess_twenty(&k, proxy, |_| via("10.0.0.66")), (429, 429));
+    let login = request_with(proxy, a, "GET", "/login", "", &via("10.0.0.7"), "");
+    let token = login.cookie("gp_login").unwrap();
+    let right = form(&[("csrf", &token), ("password", PASSWORD)]);
+    let r = request_with(proxy, a, "POST", "/login", &format!("gp_login={token}"), &via("10.0.0.7"), &right);
+    assert_eq!(r.status, 303, "the curator behind the proxy was locked out with the guesser: {}", r.head);
+    // A stranger that makes up a new address for every try is still one address.
+    assert_eq!(guess_twenty(&k, stranger, |i| via(&format!("10.9.0.{i}"))), (429, 429));
+
+    // The proxy carries every browser's connections: more than one address's 12.
+    let idle: Vec<TcpStream> = (0..20).map(|_| connect(proxy, a)).collect();
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(request_with(proxy, a, "GET", "/login", "", &via("10.0.0.8"), "").status, 200);
+    drop(idle);
 }

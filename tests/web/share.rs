@@ -5,7 +5,7 @@
 use crate::common;
 
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -20,7 +20,19 @@ struct Reply {
 }
 
 fn get(addr: SocketAddr, path: &str, extra: &str) -> Reply {
-    let mut s = TcpStream::connect(addr).unwrap();
+    get_from("127.0.0.1".parse().unwrap(), addr, path, extra)
+}
+
+/// From another 127.x address (another machine, as the server sees it).
+fn get_from(from: std::net::IpAddr, addr: SocketAddr, path: &str, extra: &str) -> Reply {
+    let runtime = common::browser::runtime();
+    let stream = runtime.block_on(async {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.bind(SocketAddr::new(from, 0)).unwrap();
+        socket.connect(addr).await.unwrap()
+    });
+    let mut s = stream.into_std().unwrap();
+    s.set_nonblocking(false).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     write!(s, "GET {path} HTTP/1.1\r\nHost: kiosk\r\nConnection: close\r\n{extra}\r\n").unwrap();
     let mut raw = Vec::new();
@@ -49,6 +61,11 @@ fn unchunk(mut data: &[u8]) -> Vec<u8> {
 }
 
 fn start(config: ShareConfig) -> (Arc<ShareStore>, GuestServer) {
+    start_behind(config, &[])
+}
+
+/// `proxies`: service.trusted_proxies.
+fn start_behind(config: ShareConfig, proxies: &[&str]) -> (Arc<ShareStore>, GuestServer) {
     let texts = Arc::new(Catalog::load(&LanguageConfig::default(), &common::root()).unwrap());
     let config = ShareConfig {
         enabled: true,
@@ -57,7 +74,8 @@ fn start(config: ShareConfig) -> (Arc<ShareStore>, GuestServer) {
         ..config
     };
     let store = Arc::new(ShareStore::new(config, &common::root(), texts).unwrap());
-    let server = serve(store.clone()).unwrap();
+    let proxies: Vec<std::net::IpAddr> = proxies.iter().map(|p| p.parse().unwrap()).collect();
+    let server = serve(store.clone(), gallery_painter::service::proxies::TrustedProxies::new(&proxies)).unwrap();
     (store, server)
 }
 
@@ -168,6 +186,27 @@ fn many_wrong_links_from_one_address_are_slowed_down() {
         assert!(r.headers.contains("retry-after: 60"), "{}", r.headers);
         assert!(asked.elapsed() >= Duration::from_millis(450), "the answer was not slowed down");
     }
+}
+
+#[test]
+fn behind_a_trusted_proxy_one_guesser_is_slowed_alone_and_a_strangers_header_is_not_believed() {
+    let (store, server) = start_behind(ShareConfig { misses_per_minute: 3, ..ShareConfig::default() }, &["127.0.0.1"]);
+    let token = token_of(&store.offer(painting(), ShareLabel::default(), "en").url);
+    let via = |client: &str| format!("X-Forwarded-For: {client}\r\n");
+    let wrong = || format!("/p/{}", gallery_painter::share::new_token());
+    for _ in 0..3 {
+        assert_eq!(get(server.address, &wrong(), &via("10.0.0.66")).status, 404);
+    }
+    assert_eq!(get(server.address, &wrong(), &via("10.0.0.66")).status, 429, "the guesser is slowed");
+    let phone = get(server.address, &format!("/p/{token}"), &via("10.0.0.7"));
+    assert_eq!(phone.status, 200, "another phone behind the same proxy got the guesser's 429");
+    // From a peer that is not a trusted proxy the header means nothing: a new address per
+    // try does not reset the count.
+    let stranger: std::net::IpAddr = "127.0.0.2".parse().unwrap();
+    for i in 0..3 {
+        assert_eq!(get_from(stranger, server.address, &wrong(), &via(&format!("10.9.0.{i}"))).status, 404);
+    }
+    assert_eq!(get_from(stranger, server.address, &wrong(), &via("10.9.0.99")).status, 429);
 }
 
 #[test]

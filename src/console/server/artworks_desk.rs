@@ -6,7 +6,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::scenes_desk::{DoneQuery, change_scene};
-use super::{AtShelf, audit, text};
+use super::{AtShelf, audit, off_thread, text};
 use crate::console::pages;
 
 fn artworks_page(r: &AtShelf, problem: Option<&str>, done: Option<&str>) -> Response {
@@ -29,6 +29,10 @@ fn artworks_page(r: &AtShelf, problem: Option<&str>, done: Option<&str>) -> Resp
 }
 
 pub(super) async fn artworks_get(r: AtShelf, Query(q): Query<DoneQuery>) -> Response {
+    off_thread(move || artworks_now(r, q)).await
+}
+
+fn artworks_now(r: AtShelf, q: DoneQuery) -> Response {
     let done = match q.done.as_deref() {
         Some("uploaded") => Some("Uploaded. Its preview is being painted; add it to the scene when you like it."),
         Some("added") => Some("Added to the end of the scene."),
@@ -81,6 +85,10 @@ pub(super) async fn artwork_upload(r: AtShelf, mut multipart: axum::extract::Mul
 }
 
 pub(super) async fn artwork_file(r: AtShelf, Path((id, file)): Path<(String, String)>) -> Response {
+    off_thread(move || artwork_file_now(r, id, file)).await
+}
+
+fn artwork_file_now(r: AtShelf, id: String, file: String) -> Response {
     let shelf = r.shelf();
     if !crate::console::artworks::well_formed_id(&id) {
         return text(StatusCode::NOT_FOUND, "no such artwork");
@@ -97,6 +105,10 @@ pub(super) async fn artwork_file(r: AtShelf, Path((id, file)): Path<(String, Str
 }
 
 pub(super) async fn artwork_action(r: AtShelf, Path((id, action)): Path<(String, String)>) -> Response {
+    off_thread(move || artwork_action_now(r, id, action)).await
+}
+
+fn artwork_action_now(r: AtShelf, id: String, action: String) -> Response {
     use crate::console::artworks::Preview;
     let shelf = r.shelf().clone();
     let Some(artwork) = shelf.get(&id) else {
@@ -112,7 +124,8 @@ pub(super) async fn artwork_action(r: AtShelf, Path((id, action)): Path<(String,
             let Some(at_scenes) = r.at_scenes() else {
                 return text(StatusCode::NOT_FOUND, "this display plays no scene file");
             };
-            let saved = change_scene(&at_scenes, &format!("artwork {id} added to the scene"), |scene| {
+            // By the artwork's own id: no form of the scene is involved, so no version to check.
+            let saved = change_scene(&at_scenes, &format!("artwork {id} added to the scene"), None, |scene| {
                 scene.entries.push(crate::scene::SceneEntry {
                     styles: vec![crate::scene::StyleRef { path, weight: 1.0 }],
                     title: label.title,
@@ -140,7 +153,7 @@ pub(super) async fn artwork_action(r: AtShelf, Path((id, action)): Path<(String,
                     .is_some_and(|s| !crate::console::artworks::used_by(&s, &path).is_empty());
             if let (true, Some(at_scenes)) = (in_scene, r.at_scenes()) {
                 // Out of the scene first (checked like any save: the last artwork stays).
-                let saved = change_scene(&at_scenes, &format!("artwork {id} taken out of the scene"), |scene| {
+                let saved = change_scene(&at_scenes, &format!("artwork {id} taken out of the scene"), None, |scene| {
                     scene.entries.retain(|e| !e.styles.iter().any(|s| s.path == path));
                     Ok(())
                 });
