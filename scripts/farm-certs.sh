@@ -20,7 +20,10 @@
 #   passwords/<user>        one password per user (mode 0600): copy each to its machine only
 #                           (admin's stays with whoever runs farm-setup)
 #   security.conf           tls {} and authorization {} for the server (no accounts {}: see
-#                           CVE-2023-47090); copy it beside nats-server.conf, which includes it
+#                           CVE-2023-47090), each password as its bcrypt hash; copy it beside
+#                           nats-server.conf, which includes it
+#   cluster-tls.conf        for a cluster of three: the routes between the servers, mutual TLS
+#                           with the same certificate (include it in cluster.conf: @ROUTE_TLS@)
 set -euo pipefail
 die() { printf 'farm-certs: %s\n  fix: %s\n' "$1" "$2" >&2; exit 1; }
 [ $# -ge 1 ] || die "no output folder" "scripts/farm-certs.sh /etc/gallery-painter/farm --host farm.local --kiosk hall-1"
@@ -61,22 +64,50 @@ for h in "${HOSTS[@]}"; do
   if [[ $h =~ ^[0-9.]+$ || $h == *:* ]]; then san+="IP:$h,"; else san+="DNS:$h,"; fi
 done
 san=${san%,}
-if [ ! -f server.pem ] || [ "$(cat server.hosts 2>/dev/null)" != "$san" ]; then
+# The servers also present it to each other on their cluster routes: client and server use.
+if [ ! -f server.pem ] || [ "$(cat server.hosts 2>/dev/null)" != "$san;routes" ]; then
   openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj "/CN=${HOSTS[0]}" \
     -keyout server-key.pem -out server.csr 2>/dev/null
-  printf 'subjectAltName=%s\nextendedKeyUsage=serverAuth\n' "$san" > server.ext
+  printf 'subjectAltName=%s\nextendedKeyUsage=serverAuth,clientAuth\n' "$san" > server.ext
   openssl x509 -req -in server.csr -CA ca.pem -CAkey ca-key.pem -CAcreateserial -days 825 \
     -extfile server.ext -out server.pem 2>/dev/null
   rm -f server.csr server.ext
-  echo "$san" > server.hosts
+  echo "$san;routes" > server.hosts
   echo "farm-certs: made the server's certificate for $san"
 fi
 
-password() {  # the user's password, made once
+{
+  echo "# Made by scripts/farm-certs.sh: the cluster's routes, each server proving to the others"
+  echo "# that the farm's CA signed it (and checking theirs)."
+  echo "tls {"
+  echo "  cert_file: \"$PWD/server.pem\""
+  echo "  key_file: \"$PWD/server-key.pem\""
+  echo "  ca_file: \"$PWD/ca.pem\""
+  echo "  verify: true"
+  echo "  timeout: 3"
+  echo "}"
+} > cluster-tls.conf
+
+password() {  # the user's password, made once, as its bcrypt hash: the plain one is only in passwords/<user>
   local f="passwords/$1"
   [ -s "$f" ] || openssl rand -hex 24 > "$f"
   chmod 600 "$f"
-  cat "$f"
+  # libcrypt (Debian's libcrypt1, always there) makes the hash; nats-server reads the $2a$
+  # spelling of bcrypt (the same computation as $2b$ for these 48-character passwords).
+  python3 - "$f" <<'PY' || die "cannot make a bcrypt hash" "sudo apt-get install python3 libcrypt1"
+import ctypes, sys
+lib = ctypes.CDLL("libcrypt.so.1")
+lib.crypt_gensalt.restype = ctypes.c_char_p
+lib.crypt_gensalt.argtypes = [ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p, ctypes.c_int]
+lib.crypt.restype = ctypes.c_char_p
+lib.crypt.argtypes = [ctypes.c_char_p, ctypes.c_char_p]
+password = open(sys.argv[1], "rb").read().strip()
+salt = lib.crypt_gensalt(b"$2b$", 11, None, 0)
+hashed = lib.crypt(password, salt) if salt else None
+if not hashed or not hashed.startswith(b"$2b$11$"):
+    sys.exit("libcrypt made no bcrypt hash")
+print("$2a$" + hashed.decode()[4:])
+PY
 }
 
 # Subjects each role may use. Replies to a client's requests go to its own inbox

@@ -4,7 +4,8 @@
 //! measures what the farm does for visitors against this machine painting alone:
 //! paintings per hour, queue wait, capture to first snapshot, bytes per kiosk and, with
 //! painters killed on purpose, paintings lost. With `--live S`, each kiosk runs the Live
-//! mirror on a synthetic camera for S seconds instead (see `live.rs`).
+//! mirror on a synthetic camera for S seconds instead (see `live.rs`). `--servers 3` runs a
+//! cluster, `--kill-server-every S` kills its servers in turn (see `servers.rs`).
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -16,10 +17,11 @@ use crate::capture::Frame;
 use crate::capture::synthetic::{SyntheticScene, SyntheticVisitor};
 use crate::config::{EngineConfig, Policy, RemoteConfig};
 use crate::engine::StyleParams;
-use crate::farm::local_server::{LocalServer, PainterProcess};
+use crate::farm::local_server::PainterProcess;
 use crate::painting::{Command, Event, Intake, StyleSelection, WorkerConfig, WorkerHandle};
 
 mod live;
+mod servers;
 
 #[derive(Args, Debug)]
 pub struct BenchFarmArgs {
@@ -40,6 +42,16 @@ pub struct BenchFarmArgs {
     /// Kill a painter (kill -9) every this many seconds and start another in its place.
     #[arg(long)]
     pub kill_painter_every: Option<f64>,
+    /// nats-servers: 1, or a cluster of 3 (every stream kept three times).
+    #[arg(long, default_value_t = 1)]
+    pub servers: usize,
+    /// Kill a server (kill -9) every this many seconds, in turn, the streams' leaders
+    /// included, and start it again 2 s later.
+    #[arg(long)]
+    pub kill_server_every: Option<f64>,
+    /// Copy the servers' store folders here after the run (to look for pictures on disk).
+    #[arg(long)]
+    pub keep_store: Option<PathBuf>,
     /// A visitor who waited this long for their painting counts as lost.
     #[arg(long, default_value_t = 180.0)]
     pub patience_s: f64,
@@ -124,7 +136,7 @@ pub fn run(args: BenchFarmArgs) -> anyhow::Result<()> {
         .map(|k| {
             crate::painters::start(
                 worker_config(Some(RemoteConfig {
-                    url: farm.server.url.clone(),
+                    url: farm.servers.url(),
                     kiosk: format!("bench-kiosk-{k}"),
                     // Measure the farm, not the fallback.
                     fallback_after_s: 600.0,
@@ -138,10 +150,15 @@ pub fn run(args: BenchFarmArgs) -> anyhow::Result<()> {
     let started = Instant::now();
     let stop_killing = std::sync::atomic::AtomicBool::new(false);
     let killed = Mutex::new(0usize);
+    let server_kills = Mutex::new(Vec::new());
     std::thread::scope(|scope| -> anyhow::Result<()> {
         if let Some(every) = args.kill_painter_every {
             let (farm, stop, killed) = (&farm, &stop_killing, &killed);
             scope.spawn(move || farm.kill_every(every, stop, killed));
+        }
+        if let Some(every) = args.kill_server_every {
+            let (farm, stop, kills) = (&farm, &stop_killing, &server_kills);
+            scope.spawn(move || farm.servers.kill_every(every, stop, kills));
         }
         let results: Vec<Vec<Visit>> = std::thread::scope(|inner| {
             let handles: Vec<_> = kiosks
@@ -160,12 +177,12 @@ pub fn run(args: BenchFarmArgs) -> anyhow::Result<()> {
         Ok(())
     })?;
     drop(kiosks);
-    Ok(())
+    farm.after_run(&args, &server_kills)
 }
 
-/// A nats-server from the project's config and painter processes, on loopback.
+/// nats-servers from the project's config and painter processes, on loopback.
 struct Farm {
-    server: LocalServer,
+    servers: servers::Servers,
     logs: tempfile::TempDir,
     painters: Mutex<Vec<PainterProcess>>,
     program: PathBuf,
@@ -178,11 +195,10 @@ impl Farm {
     /// `max_size`: what the painters may paint (the size asked for, or the GPU schedule's);
     /// the kiosks are named `kiosk_prefix` and a number from 0.
     fn start(args: &BenchFarmArgs, root: &std::path::Path, max_size: u32, kiosk_prefix: &str) -> anyhow::Result<Farm> {
-        let server = LocalServer::start(root, "", None)?;
         let kiosks: Vec<String> = (0..args.kiosks).map(|k| format!("{kiosk_prefix}{k}")).collect();
-        server.set_up_farm(&kiosks.iter().map(String::as_str).collect::<Vec<_>>())?;
+        let servers = servers::Servers::start(root, args.servers, &kiosks)?;
         let mut farm = Farm {
-            server,
+            servers,
             logs: tempfile::tempdir()?,
             painters: Mutex::new(Vec::new()),
             program: std::env::current_exe()?,
@@ -200,12 +216,20 @@ impl Farm {
         PainterProcess::start(
             &self.program,
             &self.root,
-            &self.server.url,
+            &self.servers.url(),
             name,
             self.logs.path(),
             &[("RUST_LOG", "warn")],
             &["--config", &self.config, "--max-size", &self.max_size],
         )
+    }
+
+    /// The servers killed, and what their stores hold (`farm_pictures_on_disk` must be 0).
+    fn after_run(&self, args: &BenchFarmArgs, kills: &Mutex<Vec<String>>) -> anyhow::Result<()> {
+        let pictures = self.servers.stores(args.keep_store.as_deref())?;
+        println!("farm_server_kills: {}", kills.lock().expect("kills").len());
+        println!("farm_pictures_on_disk: {pictures}");
+        Ok(())
     }
 
     /// Waits until every kiosk sees `painters` painters announced.

@@ -9,7 +9,7 @@ use crate::farm::FarmConnection;
 
 #[derive(Args, Debug)]
 pub struct FarmSetupArgs {
-    /// The farm's NATS server.
+    /// The farm's NATS server (several, separated by commas, for a cluster).
     #[arg(long, default_value = "nats://127.0.0.1:4222")]
     pub nats: String,
     /// The setup role's user (`admin` from scripts/farm-certs.sh), with --password-file.
@@ -23,6 +23,10 @@ pub struct FarmSetupArgs {
     /// Each kiosk of the farm, as in its engine.remote.kiosk (repeat; run again to add kiosks).
     #[arg(long = "kiosk", required = true)]
     pub kiosks: Vec<String>,
+    /// Copies of each stream and bucket: 1 on one server, 3 on a cluster of three (one
+    /// server's loss then keeps every job, painting and lease).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=5))]
+    pub replicas: u8,
 }
 
 pub fn run(args: FarmSetupArgs) -> anyhow::Result<()> {
@@ -41,11 +45,15 @@ pub fn run(args: FarmSetupArgs) -> anyhow::Result<()> {
         }
         let js = async_nats::jetstream::new(client.clone());
         let max_payload = crate::farm::connection::max_payload(&client);
-        let report = crate::farm::setup::set_up(&js, &args.kiosks, max_payload).await.map_err(|e| {
-            anyhow::anyhow!(
-                "cannot set the farm up on {}: {e}\n  fix: run it as the setup role (--user admin --password-file .../passwords/admin from scripts/farm-certs.sh)",
-                connection.url
-            )
+        let replicas = args.replicas as usize;
+        let report = crate::farm::setup::set_up(&js, &args.kiosks, max_payload, replicas).await.map_err(|e| {
+            let e = e.to_string();
+            let fix = if e.contains("\n  fix:") {
+                ""
+            } else {
+                "\n  fix: run it as the setup role (--user admin --password-file .../passwords/admin from scripts/farm-certs.sh)"
+            };
+            anyhow::anyhow!("cannot set the farm up on {}: {e}{fix}", connection.url)
         })?;
         for line in report {
             println!("farm-setup: {line}");

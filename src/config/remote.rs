@@ -10,7 +10,9 @@ use super::{Checked, problem};
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RemoteConfig {
-    /// `nats://host:4222`, or `tls://host:4222` with `ca`.
+    /// `nats://host:4222`, or `tls://host:4222` with `ca`; a farm of several servers as a
+    /// comma-separated list (`tls://farm-1:4222,tls://farm-2:4222,tls://farm-3:4222`): the
+    /// client moves to another when one goes away.
     pub url: String,
     /// This kiosk's name on the farm: one word (letters, digits, `-`, `_`), unique per kiosk.
     pub kiosk: String,
@@ -61,11 +63,15 @@ impl RemoteConfig {
                 "use e.g. kiosk: \"hall-2\" (unique per kiosk)",
             );
         }
-        if !(r.url.starts_with("nats://") || r.url.starts_with("tls://")) {
+        if let Some(wrong) = crate::farm::connection::server_urls(&r.url)
+            .into_iter()
+            .chain(r.url.trim().is_empty().then_some(""))
+            .find(|u| !(u.starts_with("nats://") || u.starts_with("tls://")))
+        {
             return bad(
                 "engine.remote.url",
-                format!("engine.remote.url `{}` is not a nats:// or tls:// address", r.url),
-                "use e.g. url: \"nats://10.0.0.5:4222\"",
+                format!("engine.remote.url `{wrong}` is not a nats:// or tls:// address"),
+                "use e.g. url: \"nats://10.0.0.5:4222\", or several separated by commas",
             );
         }
         if !(0.5..=600.0).contains(&r.fallback_after_s) {

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct FarmConnection {
-    /// `nats://host:4222`, or `tls://host:4222` with `ca`.
+    /// `nats://host:4222`, or `tls://host:4222` with `ca`; several servers separated by commas.
     pub url: String,
     /// This kiosk's (or painter's) user in the server's `authorization { users [...] }`.
     pub user: Option<String>,
@@ -55,11 +55,15 @@ impl FarmConnection {
             );
             options = options.add_root_certificates(ca.clone()).require_tls(true);
         }
-        options
-            .connect(self.url.as_str())
-            .await
-            .map_err(|e| anyhow::anyhow!("cannot use the farm at {}: {e}", self.url))
+        let urls = server_urls(&self.url);
+        anyhow::ensure!(!urls.is_empty(), "no farm server address given\n  fix: e.g. nats://10.0.0.5:4222");
+        options.connect(urls.as_slice()).await.map_err(|e| anyhow::anyhow!("cannot use the farm at {}: {e}", self.url))
     }
+}
+
+/// The servers of a comma-separated list (one server: a list of one).
+pub fn server_urls(list: &str) -> Vec<&str> {
+    list.split(',').map(str::trim).filter(|u| !u.is_empty()).collect()
 }
 
 /// The largest message the server takes (1 MiB until the client has heard from it).

@@ -1,6 +1,7 @@
 //! A nats-server on this machine, from the project's config template
 //! (config/farm/nats-server.conf): loopback, random ports, a temporary store, ready when its
-//! /healthz says so. For `bench-farm` and the tests; a museum runs Debian's service instead.
+//! /healthz says so; or a cluster of them (config/farm/nats-cluster.conf). For `bench-farm`
+//! and the tests; a museum runs Debian's service instead.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -22,6 +23,24 @@ pub struct LocalServer {
     extra: String,
     /// With TLS and users: the security.conf of scripts/farm-certs.sh.
     secure: bool,
+    /// A member of a cluster: its name, cluster port and every member's cluster port.
+    cluster: Option<ClusterPlace>,
+    /// What `set_up_farm` made (kiosks, replicas): made again after a restart of a single
+    /// server, as the server's unit does after each start (its memory streams are gone).
+    farm: Option<(Vec<String>, usize)>,
+}
+
+/// One server's place in a [`LocalCluster`].
+#[derive(Clone)]
+struct ClusterPlace {
+    name: String,
+    port: u16,
+    routes: Vec<u16>,
+}
+
+/// A port free now on loopback (for addresses the servers must know before they start).
+fn free_port() -> anyhow::Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
 impl LocalServer {
@@ -42,9 +61,21 @@ impl LocalServer {
             template: root.join("config/farm/nats-server.conf"),
             extra: extra.to_string(),
             secure: security.is_some(),
+            cluster: None,
+            farm: None,
         };
         s.launch("-1", "-1")?;
         Ok(s)
+    }
+
+    /// Where JetStream keeps what it writes to disk.
+    pub fn store_dir(&self) -> PathBuf {
+        self.dir.path().join("store")
+    }
+
+    /// This server's name in its cluster, if it is in one.
+    pub fn name(&self) -> Option<&str> {
+        self.cluster.as_ref().map(|c| c.name.as_str())
     }
 
     fn launch(&mut self, port: &str, http: &str) -> anyhow::Result<()> {
@@ -56,7 +87,21 @@ impl LocalServer {
             .replace("@PORT@", port)
             .replace("@HTTP_PORT@", http)
             .replace("@STORE_DIR@", &store.to_string_lossy())
-            .replace("@SECURITY@", if self.secure { "include \"security.conf\"" } else { "" });
+            .replace("@SECURITY@", if self.secure { "include \"security.conf\"" } else { "" })
+            .replace("@CLUSTER@", if self.cluster.is_some() { "include \"cluster.conf\"" } else { "" });
+        if let Some(c) = &self.cluster {
+            let template = self.template.with_file_name("nats-cluster.conf");
+            let text =
+                std::fs::read_to_string(&template).with_context(|| format!("cannot read {}", template.display()))?;
+            let routes: Vec<String> = c.routes.iter().map(|p| format!("\"nats-route://127.0.0.1:{p}\"")).collect();
+            let text = text
+                .replace("@NAME@", &c.name)
+                .replace("@HOST@", "127.0.0.1")
+                .replace("@CLUSTER_PORT@", &c.port.to_string())
+                .replace("@ROUTES@", &routes.join(", "))
+                .replace("@ROUTE_TLS@", "");
+            std::fs::write(self.dir.path().join("cluster.conf"), text)?;
+        }
         let conf_path = self.dir.path().join("nats-server.conf");
         std::fs::write(&conf_path, format!("{conf}\n{}\n", self.extra))?;
         let ports = self.dir.path().join("ports");
@@ -129,28 +174,167 @@ impl LocalServer {
             anyhow::ensure!(Instant::now() < end, "port {} stays taken", self.port);
             std::thread::sleep(Duration::from_millis(100));
         }
-        self.launch(&port, &http)
+        self.launch(&port, &http)?;
+        if self.cluster.is_none()
+            && let Some((kiosks, replicas)) = self.farm.clone()
+        {
+            let kiosks: Vec<&str> = kiosks.iter().map(String::as_str).collect();
+            self.set_up_farm_with(&kiosks, replicas)?;
+        }
+        Ok(())
     }
 
     /// Makes the farm's streams and buckets for these kiosks, as `farm-setup` does (a server
     /// without users: with security.conf, run `gallery-painter farm-setup --user admin`).
-    pub fn set_up_farm(&self, kiosks: &[&str]) -> anyhow::Result<()> {
+    pub fn set_up_farm(&mut self, kiosks: &[&str]) -> anyhow::Result<()> {
+        self.set_up_farm_with(kiosks, 1)
+    }
+
+    fn set_up_farm_with(&mut self, kiosks: &[&str], replicas: usize) -> anyhow::Result<()> {
         let kiosks: Vec<String> = kiosks.iter().map(|k| k.to_string()).collect();
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-        runtime.block_on(async {
-            let client = async_nats::connect(&self.url).await?;
-            let js = async_nats::jetstream::new(client.clone());
-            super::setup::set_up(&js, &kiosks, super::connection::max_payload(&client))
-                .await
-                .map_err(|e| anyhow::anyhow!("cannot set the farm up: {e}"))?;
-            Ok(())
-        })
+        set_up(&self.url, &kiosks, replicas)?;
+        self.farm = Some((kiosks, replicas));
+        Ok(())
     }
 
     /// The monitoring endpoint's JSON (e.g. `/jsz?streams=true`).
     pub fn monitor(&self, path: &str) -> anyhow::Result<serde_json::Value> {
         let body = http_get(self.monitor_port, path).context("the monitoring port does not answer")?;
         Ok(serde_json::from_str(&body)?)
+    }
+}
+
+/// `farm-setup` on `url` (a server without users).
+fn set_up(url: &str, kiosks: &[String], replicas: usize) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    runtime.block_on(async {
+        let urls = super::connection::server_urls(url);
+        let client = async_nats::connect(urls.as_slice()).await?;
+        let js = async_nats::jetstream::new(client.clone());
+        super::setup::set_up(&js, kiosks, super::connection::max_payload(&client), replicas)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot set the farm up: {e}"))?;
+        Ok(())
+    })
+}
+
+/// Files under a server's store holding PNG or JPEG bytes, outside the style stores: visitors'
+/// pictures that reached a disk. A file stream's replication log (`$SYS/_js_/S-R3F-*`, named
+/// by group, not stream) is left out: what it holds is also in the stream's own folder, which
+/// is scanned (the style store's log holds the style images).
+pub fn pictures_on_disk(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let (path, name) = (e.path(), e.file_name().to_string_lossy().into_owned());
+            let file_stream_log = name.starts_with("S-R") && name.split('-').nth(1).is_some_and(|g| g.ends_with('F'));
+            if path.is_dir() {
+                if !file_stream_log && !name.starts_with("OBJ_gp-styles") {
+                    stack.push(path);
+                }
+            } else if let Ok(bytes) = std::fs::read(&path)
+                && (bytes.windows(4).any(|w| w == b"\x89PNG") || bytes.windows(3).any(|w| w == b"\xff\xd8\xff"))
+            {
+                found.push(path);
+            }
+        }
+    }
+    found
+}
+
+/// Copies a server's store (`--keep-store`), to look at after the run.
+pub fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(to)?;
+    for e in std::fs::read_dir(from)? {
+        let e = e?;
+        let target = to.join(e.file_name());
+        if e.file_type()?.is_dir() {
+            copy_dir(&e.path(), &target)?;
+        } else {
+            std::fs::copy(e.path(), target)?;
+        }
+    }
+    Ok(())
+}
+
+/// Several nats-servers on this machine in one JetStream cluster (routes on loopback).
+pub struct LocalCluster {
+    pub servers: Vec<LocalServer>,
+}
+
+impl LocalCluster {
+    /// Starts `n` servers and waits until they have elected a leader.
+    pub fn start(root: &Path, n: usize, extra: &str) -> anyhow::Result<LocalCluster> {
+        let ports =
+            (0..n).map(|_| Ok((free_port()?, free_port()?, free_port()?))).collect::<anyhow::Result<Vec<_>>>()?;
+        let routes: Vec<u16> = ports.iter().map(|p| p.2).collect();
+        let mut servers = Vec::new();
+        for (i, (client, http, cluster)) in ports.iter().enumerate() {
+            let mut s = LocalServer {
+                child: None,
+                url: String::new(),
+                port: 0,
+                monitor_port: 0,
+                dir: tempfile::tempdir()?,
+                template: root.join("config/farm/nats-server.conf"),
+                extra: extra.to_string(),
+                secure: false,
+                cluster: Some(ClusterPlace { name: format!("farm-{}", i + 1), port: *cluster, routes: routes.clone() }),
+                farm: None,
+            };
+            s.launch(&client.to_string(), &http.to_string())?;
+            servers.push(s);
+        }
+        let c = LocalCluster { servers };
+        c.wait_for_leader(Duration::from_secs(30))?;
+        Ok(c)
+    }
+
+    /// Every server's address, as kiosks and painters are given them.
+    pub fn urls(&self) -> String {
+        self.servers.iter().map(|s| s.url.as_str()).collect::<Vec<_>>().join(",")
+    }
+
+    /// `farm-setup --replicas N` (N: the cluster's size).
+    pub fn set_up_farm(&self, kiosks: &[&str]) -> anyhow::Result<()> {
+        let kiosks: Vec<String> = kiosks.iter().map(|k| k.to_string()).collect();
+        set_up(&self.urls(), &kiosks, self.servers.len())
+    }
+
+    /// Until the servers that run agree on a meta leader.
+    pub fn wait_for_leader(&self, within: Duration) -> anyhow::Result<()> {
+        let end = Instant::now() + within;
+        loop {
+            let led = self.servers.iter().filter(|s| s.child.is_some()).all(|s| {
+                s.monitor("/jsz").is_ok_and(|j| j["meta_cluster"]["leader"].as_str().is_some_and(|l| !l.is_empty()))
+            });
+            if led {
+                return Ok(());
+            }
+            anyhow::ensure!(Instant::now() < end, "the cluster elected no leader:\n{}", self.servers[0].log());
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    /// The server leading `stream` now (its copy takes the writes), by name.
+    pub fn leader_of(&self, stream: &str) -> Option<String> {
+        self.servers.iter().filter(|s| s.child.is_some()).find_map(|s| {
+            let j = s.monitor("/jsz?streams=true").ok()?;
+            let details = j["account_details"]
+                .as_array()?
+                .iter()
+                .flat_map(|a| a["stream_detail"].as_array().cloned().unwrap_or_default());
+            details
+                .into_iter()
+                .find(|d| d["name"] == stream)
+                .and_then(|d| d["cluster"]["leader"].as_str().map(String::from))
+        })
+    }
+
+    /// The server named `name`.
+    pub fn server(&mut self, name: &str) -> Option<&mut LocalServer> {
+        self.servers.iter_mut().find(|s| s.name() == Some(name))
     }
 }
 

@@ -73,6 +73,11 @@ pub const H_LEVELS: &str = "Gp-Levels";
 pub const H_ITERATION: &str = "Gp-Iteration";
 pub const H_TOTAL: &str = "Gp-Total";
 pub const H_LOSS: &str = "Gp-Loss";
+/// The loss's terms, raw (F12 shows them as the kiosk's own engine does).
+pub const H_CONTENT: &str = "Gp-Content";
+pub const H_STYLE: &str = "Gp-Style";
+pub const H_TV: &str = "Gp-Tv";
+pub const H_TEMPORAL: &str = "Gp-Temporal";
 pub const H_RATE: &str = "Gp-Rate";
 pub const H_PAINTER: &str = "Gp-Painter";
 pub const H_FINISHED: &str = "Gp-Finished";
@@ -216,7 +221,8 @@ pub struct Progress {
     pub levels: u32,
     pub iteration: u32,
     pub total_iterations: u32,
-    pub loss: f64,
+    /// The total and each term (content, style, TV, Live's temporal).
+    pub losses: LossParts,
     pub iterations_per_second: f64,
     pub painter: String,
     pub finished: bool,
@@ -237,7 +243,12 @@ impl Progress {
         h.insert(H_LEVELS, self.levels.to_string().as_str());
         h.insert(H_ITERATION, self.iteration.to_string().as_str());
         h.insert(H_TOTAL, self.total_iterations.to_string().as_str());
-        h.insert(H_LOSS, format!("{:e}", self.loss).as_str());
+        let l = &self.losses;
+        for (name, value) in
+            [(H_LOSS, l.total), (H_CONTENT, l.content), (H_STYLE, l.style), (H_TV, l.tv), (H_TEMPORAL, l.temporal)]
+        {
+            h.insert(name, format!("{value:e}").as_str());
+        }
         h.insert(H_RATE, format!("{:.3}", self.iterations_per_second).as_str());
         h.insert(H_PAINTER, self.painter.as_str());
         h.insert(H_FINISHED, if self.finished { "1" } else { "0" });
@@ -265,7 +276,13 @@ impl Progress {
             levels: num(H_LEVELS) as u32,
             iteration: num(H_ITERATION) as u32,
             total_iterations: num(H_TOTAL) as u32,
-            loss: num(H_LOSS),
+            losses: LossParts {
+                total: num(H_LOSS),
+                content: num(H_CONTENT),
+                style: num(H_STYLE),
+                tv: num(H_TV),
+                temporal: num(H_TEMPORAL),
+            },
             iterations_per_second: num(H_RATE),
             painter: text(H_PAINTER).unwrap_or_default(),
             finished: text(H_FINISHED).as_deref() == Some("1"),
@@ -280,12 +297,12 @@ impl Progress {
         self.iteration = p.iteration;
         self.total_iterations = p.total_iterations;
         self.level = p.level;
-        self.loss = p.losses.total;
+        self.losses = p.losses;
         self.iterations_per_second = p.iterations_per_second;
     }
 
     pub fn losses(&self) -> LossParts {
-        LossParts { total: self.loss, ..LossParts::default() }
+        self.losses
     }
 }
 
@@ -337,7 +354,7 @@ mod tests {
             levels: 2,
             iteration: 33,
             total_iterations: 80,
-            loss: 1.25e7,
+            losses: LossParts { total: 1.25e7, content: 3.5e5, style: 2.25e-3, tv: 812.0, temporal: 0.5 },
             iterations_per_second: 4.5,
             painter: "p1".into(),
             finished: true,

@@ -360,8 +360,51 @@ impl Remote {
                 }
             }
             Command::Forget => self.forget(),
-            c @ (Command::InjectFault(_) | Command::Restart) => self.tell_local(c),
+            c @ (Command::InjectFault(_) | Command::ContinueFrom { .. }) => self.tell_local(c),
+            Command::Restart => self.restart(),
             Command::Shutdown => {}
+        }
+    }
+
+    /// Staff "Restart" on a farm kiosk: the link to the farm starts again (a new connection,
+    /// its subscriptions made again), the painting in hand starts again (a Paint job is sent
+    /// anew; a mirror asks for a new generation from the painting on screen), and the local
+    /// engine, if one runs, restarts as a kiosk without a farm does (its network loads again).
+    fn restart(&mut self) {
+        self.notice(false, "restarting the link to the farm and the painting, as asked".into());
+        let client = self.client.clone();
+        // The new connection is up within moments on a healthy farm; the job waits for it.
+        let reconnected = self.runtime.block_on(async {
+            tokio::time::timeout(CALL_TIMEOUT * 2, async {
+                client.force_reconnect().await.map_err(|e| e.to_string())?;
+                let connected = || client.connection_state() == async_nats::connection::State::Connected;
+                let left = tokio::time::Instant::now() + Duration::from_millis(500);
+                while connected() && tokio::time::Instant::now() < left {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+                while !connected() {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                Ok::<_, String>(())
+            })
+            .await
+        });
+        if !matches!(reconnected, Ok(Ok(()))) {
+            tracing::warn!("farm: the link is not back yet after the restart; it keeps trying by itself");
+        }
+        self.tell_local(Command::Restart);
+        if self.mode != Mode::Farm || self.paused {
+            return;
+        }
+        if self.cfg.policy == Policy::Live {
+            self.live_refused = None;
+            if let Some(frame) = self.newest_frame() {
+                self.request_live(frame, false);
+            }
+        } else if self.finished_at.is_none()
+            && let Some(photo) = self.photo.clone()
+        {
+            self.submit(photo);
         }
     }
 

@@ -11,6 +11,11 @@
 //! `gp-styles-<kiosk>` (its style images: a kiosk writes only its own, so it can neither
 //! overwrite nor delete another kiosk's). Shared: `GP_JOBS` with the painters' consumer, and
 //! the key-value buckets of painters alive and Live leases.
+//!
+//! Visitors' photos and paintings (`GP_JOBS`, the results streams) are kept in memory only,
+//! never in the server's store on disk; in a cluster each stream has `replicas` copies, so
+//! one server's loss keeps them. Style images (not private) and the buckets (no pictures)
+//! are on disk.
 
 use std::time::Duration;
 
@@ -37,7 +42,8 @@ pub fn jobs_config(max_payload: usize) -> stream::Config {
         discard: stream::DiscardPolicy::Old,
         max_age: JOB_MAX_AGE,
         max_message_size: max_payload as i32,
-        storage: stream::StorageType::File,
+        // A visitor's photo: never on the server's disk.
+        storage: stream::StorageType::Memory,
         ..Default::default()
     }
 }
@@ -50,7 +56,8 @@ pub fn results_config(kiosk: &str, max_payload: usize) -> stream::Config {
         max_messages_per_subject: 1,
         max_age: RESULT_MAX_AGE,
         max_message_size: max_payload as i32,
-        storage: stream::StorageType::File,
+        // A visitor's painting: never on the server's disk.
+        storage: stream::StorageType::Memory,
         ..Default::default()
     }
 }
@@ -70,7 +77,6 @@ fn key_value_config(bucket: &str, description: &str, ttl: Duration) -> stream::C
         deny_delete: true,
         allow_direct: true,
         discard: stream::DiscardPolicy::New,
-        num_replicas: 1,
         ..Default::default()
     }
 }
@@ -111,12 +117,16 @@ pub enum Made {
     Replaced(Vec<String>),
 }
 
-/// Deletes the stream if it is there with other settings; what differed.
+/// Deletes the stream if it is there with other settings (its copies included); what differed.
 async fn remove_if_wrong(js: &jetstream::Context, expected: &stream::Config) -> Result<Option<Vec<String>>, Error> {
     let name = &expected.name;
     match js.get_stream(name).await {
         Ok(mut s) => {
-            let diff = differences(&s.info().await?.config, expected);
+            let actual = s.info().await?.config.clone();
+            let mut diff = differences(&actual, expected);
+            if actual.num_replicas.max(1) != expected.num_replicas.max(1) {
+                diff.push(format!("replicas is {}, expected {}", actual.num_replicas, expected.num_replicas));
+            }
             if diff.is_empty() {
                 return Ok(None);
             }
@@ -133,7 +143,12 @@ async fn remove_if_wrong(js: &jetstream::Context, expected: &stream::Config) -> 
     }
 }
 
-async fn stream_as(js: &jetstream::Context, expected: stream::Config) -> Result<(stream::Stream, Made), Error> {
+async fn stream_as(
+    js: &jetstream::Context,
+    expected: stream::Config,
+    replicas: usize,
+) -> Result<(stream::Stream, Made), Error> {
+    let expected = stream::Config { num_replicas: replicas, ..expected };
     let replaced = remove_if_wrong(js, &expected).await?;
     let name = expected.name.clone();
     if replaced.is_none()
@@ -141,13 +156,33 @@ async fn stream_as(js: &jetstream::Context, expected: stream::Config) -> Result<
     {
         return Ok((s, Made::Kept));
     }
-    let s = js.create_stream(expected).await.map_err(|e| format!("stream {name}: {e}"))?;
+    let s = js.create_stream(expected).await.map_err(|e| replicas_error(&name, replicas, e))?;
     Ok((s, replaced.map_or(Made::Created, Made::Replaced)))
 }
 
-/// Makes (or keeps, or corrects) everything the farm needs for these kiosks. Run again to add
-/// kiosks. Returns one line per stream and bucket.
-pub async fn set_up(js: &jetstream::Context, kiosks: &[String], max_payload: usize) -> Result<Vec<String>, Error> {
+/// A server that cannot keep `replicas` copies says so in its own words; add what to do.
+fn replicas_error(name: &str, replicas: usize, e: impl std::fmt::Display) -> Error {
+    let text = e.to_string();
+    if replicas > 1 && (text.contains("replicas") || text.contains("insufficient resources")) {
+        format!(
+            "stream {name}: {text}\n  fix: --replicas {replicas} needs a cluster of at least {replicas} nats-servers \
+             (scripts/farm.sh --servers 3; docs/farm.md, \"Three servers\"), or --replicas 1 on one server"
+        )
+        .into()
+    } else {
+        format!("stream {name}: {text}").into()
+    }
+}
+
+/// Makes (or keeps, or corrects) everything the farm needs for these kiosks, each stream with
+/// `replicas` copies (1 on one server, 3 on a cluster of three). Run again to add kiosks.
+/// Returns one line per stream and bucket.
+pub async fn set_up(
+    js: &jetstream::Context,
+    kiosks: &[String],
+    max_payload: usize,
+    replicas: usize,
+) -> Result<Vec<String>, Error> {
     if let Some(bad) = kiosks.iter().find(|k| !valid_name(k)) {
         return Err(format!("kiosk name `{bad}` must be letters, digits, `-` or `_`").into());
     }
@@ -159,7 +194,7 @@ pub async fn set_up(js: &jetstream::Context, kiosks: &[String], max_payload: usi
             Made::Replaced(diff) => format!("{name}: replaced ({})", diff.join("; ")),
         })
     };
-    let (jobs, made) = stream_as(js, jobs_config(max_payload)).await?;
+    let (jobs, made) = stream_as(js, jobs_config(max_payload), replicas).await?;
     say(JOBS_STREAM, made);
     jobs.get_or_create_consumer(
         PAINTERS_CONSUMER,
@@ -177,18 +212,19 @@ pub async fn set_up(js: &jetstream::Context, kiosks: &[String], max_payload: usi
         (PAINTERS_BUCKET, "painters alive", ANNOUNCE_TTL),
         (LEASES_BUCKET, "who paints each kiosk's Live mirror", LEASE_TTL),
     ] {
-        let (_, made) = stream_as(js, key_value_config(bucket, about, ttl)).await?;
+        let (_, made) = stream_as(js, key_value_config(bucket, about, ttl), replicas).await?;
         say(&format!("KV_{bucket}"), made);
     }
     // Wrongly shaped results streams go first: one may hold another kiosk's subjects.
     let mut replaced = std::collections::HashMap::new();
     for kiosk in kiosks {
-        if let Some(diff) = remove_if_wrong(js, &results_config(kiosk, max_payload)).await? {
+        let expected = stream::Config { num_replicas: replicas, ..results_config(kiosk, max_payload) };
+        if let Some(diff) = remove_if_wrong(js, &expected).await? {
             replaced.insert(kiosk.clone(), diff);
         }
     }
     for kiosk in kiosks {
-        let (_, made) = stream_as(js, results_config(kiosk, max_payload)).await?;
+        let (_, made) = stream_as(js, results_config(kiosk, max_payload), replicas).await?;
         let made = match (made, replaced.remove(kiosk)) {
             (Made::Created, Some(diff)) => Made::Replaced(diff),
             (made, _) => made,
@@ -203,10 +239,11 @@ pub async fn set_up(js: &jetstream::Context, kiosks: &[String], max_payload: usi
                     description: Some(format!("kiosk {kiosk}'s style images by SHA-256")),
                     storage: stream::StorageType::File,
                     max_bytes: STYLES_MAX_BYTES,
+                    num_replicas: replicas,
                     ..Default::default()
                 })
                 .await
-                .map_err(|e| format!("object store {bucket}: {e}"))?;
+                .map_err(|e| replicas_error(&format!("OBJ_{bucket}"), replicas, e))?;
                 Made::Created
             }
         };

@@ -38,6 +38,12 @@ pub enum Command {
     PaintFrame(Frame),
     /// Drop the photo and the painting (the visitor left): nothing of them stays in memory.
     Forget,
+    /// Go on painting `frame` from `painting`, made elsewhere (the farm's last painting of the
+    /// mirror, when the kiosk's own engine takes it over): no jump back to the camera's picture.
+    ContinueFrom {
+        frame: Frame,
+        painting: Arc<RgbImage>,
+    },
     InjectFault(Fault),
     /// Load the network again and go on painting (staff, from the console).
     Restart,

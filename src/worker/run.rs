@@ -5,6 +5,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, select};
+use image::RgbImage;
 
 use super::styles::StyleLibrary;
 use crate::capture::Frame;
@@ -177,6 +178,8 @@ struct Canvas {
     has_styles: bool,
     /// A frame handed over by command, painted at the next step.
     handed_over: Option<Frame>,
+    /// A frame to go on painting from a painting made elsewhere, at the next step.
+    continued: Option<(Frame, Arc<RgbImage>)>,
 }
 
 impl Default for Canvas {
@@ -191,6 +194,7 @@ impl Default for Canvas {
             steps_since_frame: 0,
             has_styles: false,
             handed_over: None,
+            continued: None,
         }
     }
 }
@@ -295,7 +299,15 @@ impl Worker<'_> {
     /// Gets a frame when the policy wants one. Returns false when there is nothing to paint.
     fn take_frame(&mut self) -> bool {
         let cfg = &self.link.cfg;
-        if let Some(frame) = self.canvas.handed_over.take() {
+        if let Some((frame, painting)) = self.canvas.continued.take() {
+            self.painter.set_faces(frame.faces.clone());
+            self.painter.set_content((*frame.image).clone());
+            if let Err(e) = self.painter.continue_from(&painting) {
+                self.link.notice(true, format!("cannot go on from the painting on screen: {e}"));
+                return false;
+            }
+            self.started_frame(&frame);
+        } else if let Some(frame) = self.canvas.handed_over.take() {
             self.painter.set_faces(frame.faces.clone());
             self.painter.set_content((*frame.image).clone());
             if let Err(e) = self.painter.restart(None) {
@@ -467,6 +479,10 @@ impl Worker<'_> {
             Command::Resume => self.persist.paused = false,
             Command::CaptureNow => self.canvas.want_frame = true,
             Command::PaintFrame(frame) => self.canvas.handed_over = Some(frame),
+            Command::ContinueFrom { frame, painting } => {
+                self.canvas.handed_over = None;
+                self.canvas.continued = Some((frame, painting));
+            }
             Command::Forget => {
                 self.painter.forget();
                 self.canvas.handed_over = None;

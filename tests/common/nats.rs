@@ -14,7 +14,7 @@ pub fn server() -> NatsServer {
 
 pub fn server_with(extra: &str) -> NatsServer {
     super::browser::need("nats-server");
-    let server = NatsServer::start(&super::root(), extra, None).unwrap();
+    let mut server = NatsServer::start(&super::root(), extra, None).unwrap();
     server.set_up_farm(&KIOSKS).unwrap();
     server
 }

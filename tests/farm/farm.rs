@@ -120,6 +120,9 @@ fn two_kiosks_and_two_painters_paint_every_visitor_and_see_only_their_own() {
             assert_eq!(s.iteration, 12);
             assert_eq!(s.style_key, "Primary Rhythm");
             assert_eq!(s.image.dimensions(), (48, 36), "painted at the selection's size");
+            // The loss's terms travel with the painting (F12 shows them, as for a local one).
+            let l = s.losses;
+            assert!(l.content > 0.0 && l.style > 0.0 && l.tv > 0.0 && l.total > 0.0, "{l:?}");
         }
         // Each kiosk got the painting of its own visitor's photo, not the other one's (the
         // frame number on a snapshot is the kiosk's own, so it cannot tell).
@@ -559,12 +562,30 @@ fn a_live_mirror_paints_locally_while_the_server_is_away_and_returns_without_a_j
     };
     let (w, mut camera) = live_kiosk_as(remote, 10.0);
     wait_painters(&w, 1);
+    let mut on_farm = None;
     wait_for(&w, 120, "the mirror on the farm", |e, s| {
-        (matches!(e, Event::Snapshot(_)) && farm(s).painter.is_some()).then_some(())
+        if let Event::Snapshot(snap) = e {
+            on_farm = Some(snap.image.clone());
+        }
+        (on_farm.is_some() && farm(s).painter.is_some()).then_some(())
     });
     server.stop();
-    wait_for(&w, 30, "painting locally", |_, s| farm(s).painting_locally.then_some(()));
-    let mut local = 0;
+    // Snapshots still on their way are the farm's; the local engine's come after the switch.
+    let mut switched = false;
+    let first_local = wait_for(&w, 120, "the local mirror", |e, s| {
+        match e {
+            Event::Snapshot(snap) if switched => return Some(snap.image.clone()),
+            Event::Snapshot(snap) => on_farm = Some(snap.image.clone()),
+            _ => {}
+        }
+        switched |= farm(s).painting_locally;
+        None
+    });
+    // The kiosk's own engine goes on from the farm's last painting, not from the camera's picture.
+    let d = mean_abs_diff(&first_local, on_farm.as_ref().unwrap());
+    eprintln!("first local snapshot: {d:.1} grey levels from the farm's last painting");
+    assert!(d < 25.0, "the mirror jumped by {d:.1} when the kiosk took it over");
+    let mut local = 1;
     wait_for(&w, 120, "the local mirror", |e, _| {
         local += matches!(e, Event::Snapshot(_)) as u32;
         (local >= 3).then_some(())

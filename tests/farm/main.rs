@@ -3,6 +3,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod cluster;
 mod farm;
 mod painter_faults;
 mod security;

@@ -1,8 +1,9 @@
 //! A painter's own part in faults, against a real nats-server and real painter processes:
 //! SIGTERM hands the job back at once, a hung engine lets its job go to another painter, a
 //! cancel stops the job in hand, a job whose description names another kiosk than its subject
-//! is dropped, a style whose bytes do not match its hash is refused, and a job the server gave
-//! up on (every delivery died) is sent again by its kiosk.
+//! is dropped, a style whose bytes do not match its hash is refused, a job the server gave
+//! up on (every delivery died) is sent again by its kiosk, and staff "Restart" on a farm
+//! kiosk starts its link and the painting again.
 
 use crate::common;
 use crate::farm::{farm, finished, kiosk, paint, wait_for, wait_painters};
@@ -183,4 +184,36 @@ fn a_job_the_server_gave_up_on_is_sent_again_once_a_painter_sits_idle() {
     let _p1 = common::nats::painter(&server.url, "p1", dir.path(), None, &[]);
     wait_for(&w, 120, "the painting", finished(1));
     assert_eq!(farm(&w.status()).resent, 1);
+}
+
+/// The connection id of the kiosk's client on the server (its name is "kiosk NAME").
+fn kiosk_connection(server: &common::nats::NatsServer, kiosk: &str) -> Option<u64> {
+    let connz = server.monitor("/connz").ok()?;
+    connz["connections"]
+        .as_array()?
+        .iter()
+        .find(|c| c["name"] == format!("kiosk {kiosk}").as_str())
+        .and_then(|c| c["cid"].as_u64())
+}
+
+#[test]
+fn restart_on_a_farm_kiosk_starts_its_link_and_the_painting_again() {
+    let server = common::nats::server();
+    let dir = tempfile::tempdir().unwrap();
+    let p1 = common::nats::painter(&server.url, "p1", dir.path(), None, &[]);
+    let w = kiosk(&server.url, "hall-a", 400, 600.0);
+    wait_painters(&w, 1);
+    paint(&w, 1);
+    wait_for(&w, 120, "p1 painting", painted_by("p1"));
+    let before = kiosk_connection(&server, "hall-a").expect("the kiosk is connected");
+    w.commands.send(Command::Restart).unwrap();
+    wait_for(&w, 30, "the job sent again", |_, s| (farm(s).jobs_submitted == 2).then_some(()));
+    log_says(&p1, "cancelled", 10);
+    let end = Instant::now() + Duration::from_secs(20);
+    while kiosk_connection(&server, "hall-a").is_none_or(|cid| cid == before) {
+        assert!(Instant::now() < end, "the kiosk's link was not started again");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    wait_for(&w, 240, "the painting", finished(1));
+    assert!(!farm(&w.status()).painting_locally);
 }

@@ -52,6 +52,16 @@ fn over_tls_each_role_does_its_job_only_and_no_kiosk_or_painter_can_reach_anothe
     let others = &conf[admin_block.len()..];
     assert!(!others.contains("$JS.API.>") && !others.contains("STREAM.CREATE") && !others.contains("STREAM.UPDATE"));
     assert!(!others.contains("CONSUMER.DELETE") && !others.contains("$O.gp-styles.>"), "{others}");
+    // Passwords stand in the server's config as bcrypt hashes; the plain one only in each
+    // user's own file (mode 0600).
+    for user in ["admin", "p1", "hall-a", "hall-b", "hall-c"] {
+        let file = c.join("passwords").join(user);
+        let plain = std::fs::read_to_string(&file).unwrap();
+        assert!(!conf.contains(plain.trim()), "{user}'s password stands in security.conf");
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+    assert_eq!(conf.matches("password: \"$2a$11$").count(), 5, "{conf}");
 
     let server = common::nats::secure_server(c);
 
@@ -253,7 +263,7 @@ fn over_tls_each_role_does_its_job_only_and_no_kiosk_or_painter_can_reach_anothe
 
 #[test]
 fn a_kiosk_refuses_a_results_stream_it_did_not_expect_and_farm_setup_puts_it_right() {
-    let server = common::nats::server();
+    let mut server = common::nats::server();
     // Someone made hall-b's stream wider than the setup does (it would also keep hall-a's paintings).
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     rt.block_on(async {

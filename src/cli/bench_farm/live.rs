@@ -87,7 +87,7 @@ pub(super) fn run(
             cameras.push(camera);
             crate::painters::start(
                 live_config(Some(RemoteConfig {
-                    url: farm.server.url.clone(),
+                    url: farm.servers.url(),
                     kiosk: format!("bench-mirror-{k}"),
                     // Measure the farm, not the fallback.
                     fallback_after_s: 600.0,
@@ -101,10 +101,15 @@ pub(super) fn run(
     farm.wait_announced(&kiosks, args.painters)?;
     let stop_killing = AtomicBool::new(false);
     let killed = std::sync::Mutex::new(0usize);
+    let server_kills = std::sync::Mutex::new(Vec::new());
     let mirrors: Vec<Mirror> = std::thread::scope(|scope| {
         if let Some(every) = args.kill_painter_every {
             let (farm, stop, killed) = (&farm, &stop_killing, &killed);
             scope.spawn(move || farm.kill_every(every, stop, killed));
+        }
+        if let Some(every) = args.kill_server_every {
+            let (farm, stop, kills) = (&farm, &stop_killing, &server_kills);
+            scope.spawn(move || farm.servers.kill_every(every, stop, kills));
         }
         let handles: Vec<_> = kiosks.iter().map(|k| scope.spawn(move || watch(k, seconds_each))).collect();
         let mirrors = handles.into_iter().map(|h| h.join().expect("kiosk thread")).collect();
@@ -114,7 +119,7 @@ pub(super) fn run(
     report(args, &kiosks, &mirrors, &alone, seconds_each, *killed.lock().expect("killed"));
     drop(kiosks);
     drop(cameras);
-    Ok(())
+    farm.after_run(args, &server_kills)
 }
 
 /// Watches one kiosk's mirror for `seconds`.

@@ -2,7 +2,7 @@
 //! (a new one replaces a queued one), with its style images uploaded once; cancelling,
 //! withdrawing and forgetting it on the server.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
@@ -135,23 +135,39 @@ impl Remote {
         Ok(())
     }
 
-    /// Puts the job on the kiosk's subject of the work queue (replacing a queued one).
+    /// Puts the job on the kiosk's subject of the work queue (replacing a queued one). In a
+    /// cluster whose server leading the queue just died, the queue answers nobody until the
+    /// others elect a new leader (seconds): the job is offered again meanwhile, not given up.
     pub(super) fn send_job(&self, spec: &str, payload: Vec<u8>) -> Result<(), Refusal> {
-        let mut headers = async_nats::HeaderMap::new();
-        headers.insert(protocol::H_SPEC, spec);
         let subject = protocol::job_subject(&self.remote.kiosk);
-        let sent = self.runtime.block_on(async {
-            let ack = self
-                .js
-                .publish_with_headers(subject, headers, Bytes::from(payload))
-                .await
-                .map_err(|e| e.to_string())?;
-            tokio::time::timeout(CALL_TIMEOUT, ack)
-                .await
-                .map_err(|_| "no answer".to_string())?
-                .map_err(|e| e.to_string())
-        });
-        sent.map(|_| ()).map_err(|e| Refusal::Farm(format!("the job was not taken ({e})")))
+        let payload = Bytes::from(payload);
+        let deadline = Instant::now() + LEADER_ELECTION;
+        loop {
+            let mut headers = async_nats::HeaderMap::new();
+            headers.insert(protocol::H_SPEC, spec);
+            let sent = self.runtime.block_on(async {
+                let ack = self
+                    .js
+                    .publish_with_headers(subject.clone(), headers, payload.clone())
+                    .await
+                    .map_err(|e| e.to_string())?;
+                tokio::time::timeout(CALL_TIMEOUT, ack)
+                    .await
+                    .map_err(|_| "no answer".to_string())?
+                    .map_err(|e| e.to_string())
+            });
+            match sent {
+                Err(e)
+                    if leaderless(&e)
+                        && Instant::now() < deadline
+                        && self.client.connection_state() == async_nats::connection::State::Connected =>
+                {
+                    tracing::info!("farm: the work queue has no leader now ({e}); offering the job again");
+                    std::thread::sleep(Duration::from_millis(500));
+                }
+                sent => return sent.map(|_| ()).map_err(|e| Refusal::Farm(format!("the job was not taken ({e})"))),
+            }
+        }
     }
 
     /// An empty job replaces this kiosk's queued photo (one message per kiosk subject), so a
@@ -208,4 +224,13 @@ impl Remote {
             Err(_) => tracing::warn!("farm: deleting the visitor's job and painting timed out; retrying"),
         }
     }
+}
+
+/// How long a job is offered again while a cluster elects the work queue's new leader.
+const LEADER_ELECTION: Duration = Duration::from_secs(10);
+
+/// The server's answer while a stream has no leader (or its leader is being replaced).
+fn leaderless(error: &str) -> bool {
+    let e = error.to_lowercase();
+    e.contains("no stream") || e.contains("no responders") || e.contains("leader")
 }

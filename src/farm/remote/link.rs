@@ -87,6 +87,13 @@ impl Remote {
         if !self.paused {
             self.tell_local(Command::Resume);
         }
+        // The mirror goes on here from the farm's last painting, not from the camera's picture.
+        if self.cfg.policy == Policy::Live
+            && let Some(painting) = self.live_painting.clone()
+            && let Some(frame) = self.newest_frame()
+        {
+            self.tell_local(Command::ContinueFrom { frame, painting });
+        }
         // The painting that was out on the farm is painted here, from the start.
         if let Some(job) = self.job.take() {
             self.cancel(&job.id);
