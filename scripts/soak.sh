@@ -7,9 +7,16 @@
 # the longest time the screen stood still). If the app dies it is started again, as systemd
 # would, and that is counted.
 #   scripts/soak.sh HOURS [OUT_DIR]      e.g. scripts/soak.sh 2 soak-results
+#   scripts/soak.sh --farm --hours H [OUT_DIR]   the museum: three servers, two painters, two
+#                                         kiosks, faults on a schedule (scripts/lib/soak-farm.sh)
 # SOAK_FAST=1 makes every fault ten times as frequent (a dry run of the script itself).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+if [[ ${1:-} == --farm ]]; then
+  shift
+  [[ ${1:-} == --hours ]] && shift
+  exec bash scripts/lib/soak-farm.sh "$@"
+fi
 hours=${1:?usage: scripts/soak.sh HOURS [OUT_DIR]}
 out=${2:-soak-$(date +%Y%m%d-%H%M)}
 mkdir -p "$out"

@@ -294,17 +294,8 @@ impl PainterService<'_> {
         match outcome {
             Outcome::Finished(painting) => {
                 progress.finished = true;
-                let published = self.runtime.block_on(async {
-                    self.js
-                        .publish_with_headers(
-                            protocol::result_subject(&spec.kiosk, &spec.job),
-                            progress.to_headers(),
-                            Bytes::from(imageio::encode_png(&painting)),
-                        )
-                        .await?
-                        .await
-                        .map_err(async_nats::Error::from)
-                });
+                let png = Bytes::from(imageio::encode_png(&painting));
+                let published = self.publish_result(&job, &spec, &progress, png);
                 match published {
                     Ok(_) => {
                         self.announcement.lock().expect("announcement").paintings += 1;
@@ -348,6 +339,39 @@ impl PainterService<'_> {
                 self.ack(&job, AckKind::Term);
             }
             Outcome::Stopping => self.ack(&job, AckKind::Nak(None)),
+        }
+    }
+
+    /// Stores the painting in the kiosk's results stream. While a cluster elects the stream's
+    /// new leader the painting is offered again (the job kept meanwhile), not painted again.
+    fn publish_result(
+        &self,
+        job: &jetstream::Message,
+        spec: &JobSpec,
+        progress: &Progress,
+        png: Bytes,
+    ) -> Result<(), async_nats::Error> {
+        let deadline = Instant::now() + protocol::LEADER_ELECTION;
+        loop {
+            let published = self.runtime.block_on(async {
+                self.js
+                    .publish_with_headers(
+                        protocol::result_subject(&spec.kiosk, &spec.job),
+                        progress.to_headers(),
+                        png.clone(),
+                    )
+                    .await?
+                    .await
+                    .map_err(async_nats::Error::from)
+            });
+            match published {
+                Err(e) if protocol::leaderless(&e.to_string()) && Instant::now() < deadline => {
+                    tracing::info!("painter: the results of kiosk {} have no leader now ({e}); again", spec.kiosk);
+                    let _ = self.runtime.block_on(job.ack_with(AckKind::Progress));
+                    std::thread::sleep(Duration::from_millis(500));
+                }
+                other => return other.map(|_| ()),
+            }
         }
     }
 

@@ -61,6 +61,16 @@ pub const LEASE_TTL: Duration = Duration::from_secs(4);
 pub const LEASE_RENEW_EVERY: Duration = Duration::from_secs(1);
 /// A Live painter with no frame this long ends the session (its kiosk paused or went away).
 pub const LIVE_IDLE: Duration = Duration::from_secs(10);
+/// In a cluster, a stream whose leading server died answers nobody until the others elect a
+/// new leader (seconds): a job or a painting is offered again for this long meanwhile.
+pub const LEADER_ELECTION: Duration = Duration::from_secs(10);
+
+/// The server's answer while a stream has no leader (or its leader is being replaced).
+pub fn leaderless(error: &str) -> bool {
+    let e = error.to_lowercase();
+    e.contains("no stream") || e.contains("no responders") || e.contains("leader")
+}
+
 /// An OOM painter hands the job back, to be tried again after this (elsewhere, or smaller).
 pub const OOM_RETRY_DELAY: Duration = Duration::from_secs(5);
 

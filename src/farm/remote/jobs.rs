@@ -141,7 +141,7 @@ impl Remote {
     pub(super) fn send_job(&self, spec: &str, payload: Vec<u8>) -> Result<(), Refusal> {
         let subject = protocol::job_subject(&self.remote.kiosk);
         let payload = Bytes::from(payload);
-        let deadline = Instant::now() + LEADER_ELECTION;
+        let deadline = Instant::now() + protocol::LEADER_ELECTION;
         loop {
             let mut headers = async_nats::HeaderMap::new();
             headers.insert(protocol::H_SPEC, spec);
@@ -158,7 +158,7 @@ impl Remote {
             });
             match sent {
                 Err(e)
-                    if leaderless(&e)
+                    if protocol::leaderless(&e)
                         && Instant::now() < deadline
                         && self.client.connection_state() == async_nats::connection::State::Connected =>
                 {
@@ -224,13 +224,4 @@ impl Remote {
             Err(_) => tracing::warn!("farm: deleting the visitor's job and painting timed out; retrying"),
         }
     }
-}
-
-/// How long a job is offered again while a cluster elects the work queue's new leader.
-const LEADER_ELECTION: Duration = Duration::from_secs(10);
-
-/// The server's answer while a stream has no leader (or its leader is being replaced).
-fn leaderless(error: &str) -> bool {
-    let e = error.to_lowercase();
-    e.contains("no stream") || e.contains("no responders") || e.contains("leader")
 }
