@@ -118,3 +118,18 @@ fn a_single_server_restarted_mid_painting_loses_no_painting() {
     assert_eq!(s.iteration, 150);
     assert!(pictures_on_disk(&server.store_dir()).is_empty());
 }
+
+#[test]
+fn three_copies_on_one_server_are_refused_with_what_to_do() {
+    let server = common::nats::server();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_gallery-painter"))
+        .args(["farm-setup", "--nats", &server.url, "--replicas", "3", "--kiosk", "hall-a"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    assert!(
+        err.contains("--replicas 3 needs a cluster of at least 3 nats-servers") && err.contains("--replicas 1"),
+        "{err}"
+    );
+}
