@@ -249,25 +249,32 @@ impl Farm {
     /// Kills a painter (`kill -9`) every `every` seconds, in turn, and starts another in its
     /// place, until `stop`; counts the kills in `killed`.
     fn kill_every(&self, every: f64, stop: &std::sync::atomic::AtomicBool, killed: &Mutex<usize>) {
-        let stopped = || stop.load(std::sync::atomic::Ordering::Relaxed);
-        let mut n = 0;
-        while !stopped() {
-            let due = Instant::now() + Duration::from_secs_f64(every);
-            while Instant::now() < due && !stopped() {
-                std::thread::sleep(Duration::from_millis(100));
-            }
-            if stopped() {
-                break;
-            }
+        repeat_every(every, stop, |n| {
             let mut p = self.painters.lock().expect("painters");
             let victim = n % p.len();
             p[victim].kill();
-            n += 1;
             *killed.lock().expect("killed") += 1;
-            if let Ok(fresh) = self.start_painter(&format!("bench-r{n}")) {
+            if let Ok(fresh) = self.start_painter(&format!("bench-r{}", n + 1)) {
                 p[victim] = fresh;
             }
+        });
+    }
+}
+
+/// Does `act(n)` every `every` seconds (n = 0, 1, ...) until `stop` is set.
+fn repeat_every(every: f64, stop: &std::sync::atomic::AtomicBool, mut act: impl FnMut(usize)) {
+    let stopped = || stop.load(std::sync::atomic::Ordering::Relaxed);
+    let mut n = 0;
+    while !stopped() {
+        let due = Instant::now() + Duration::from_secs_f64(every);
+        while Instant::now() < due && !stopped() {
+            std::thread::sleep(Duration::from_millis(100));
         }
+        if stopped() {
+            break;
+        }
+        act(n);
+        n += 1;
     }
 }
 

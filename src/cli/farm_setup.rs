@@ -1,25 +1,14 @@
 //! `gallery-painter farm-setup`: make the farm's streams and buckets, as the setup role.
 
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use clap::Args;
 
-use crate::farm::FarmConnection;
-
 #[derive(Args, Debug)]
 pub struct FarmSetupArgs {
-    /// The farm's NATS server (several, separated by commas, for a cluster).
-    #[arg(long, default_value = "nats://127.0.0.1:4222")]
-    pub nats: String,
-    /// The setup role's user (`admin` from scripts/farm-certs.sh), with --password-file.
-    #[arg(long, requires = "password_file")]
-    pub user: Option<String>,
-    #[arg(long)]
-    pub password_file: Option<PathBuf>,
-    /// The farm's private CA certificate (turns TLS on).
-    #[arg(long)]
-    pub ca: Option<PathBuf>,
+    /// The setup role: `--user admin` of scripts/farm-certs.sh.
+    #[command(flatten)]
+    pub login: super::painter::FarmLogin,
     /// Each kiosk of the farm, as in its engine.remote.kiosk (repeat; run again to add kiosks).
     #[arg(long = "kiosk", required = true)]
     pub kiosks: Vec<String>,
@@ -30,7 +19,7 @@ pub struct FarmSetupArgs {
 }
 
 pub fn run(args: FarmSetupArgs) -> anyhow::Result<()> {
-    let connection = FarmConnection { url: args.nats, user: args.user, password_file: args.password_file, ca: args.ca };
+    let connection = args.login.connection();
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     runtime.block_on(async {
         let client = connection.connect("setup", "setup").await?;

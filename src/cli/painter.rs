@@ -9,15 +9,14 @@ use clap::Args;
 use crate::farm::FarmConnection;
 use crate::farm::painter_service::{PainterOptions, serve};
 
+/// How a farm command reaches the servers (painter, farm-setup).
 #[derive(Args, Debug)]
-pub struct PainterArgs {
-    /// The farm's NATS server.
+pub struct FarmLogin {
+    /// The farm's NATS server (several, separated by commas, for a cluster).
     #[arg(long, default_value = "nats://127.0.0.1:4222")]
     pub nats: String,
-    /// This painter's name on the farm (default: its --user, else the host name).
-    #[arg(long)]
-    pub name: Option<String>,
-    /// This painter's user on the server (`--painter NAME` of scripts/farm-certs.sh), with --password-file.
+    /// The user on the server (scripts/farm-certs.sh: a painter's `--painter NAME`, or
+    /// `admin` for farm-setup), with --password-file.
     #[arg(long, requires = "password_file")]
     pub user: Option<String>,
     #[arg(long)]
@@ -25,6 +24,21 @@ pub struct PainterArgs {
     /// The farm's private CA certificate (turns TLS on).
     #[arg(long)]
     pub ca: Option<PathBuf>,
+}
+
+impl FarmLogin {
+    pub fn connection(self) -> FarmConnection {
+        FarmConnection { url: self.nats, user: self.user, password_file: self.password_file, ca: self.ca }
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct PainterArgs {
+    #[command(flatten)]
+    pub login: FarmLogin,
+    /// This painter's name on the farm (default: its --user, else the host name).
+    #[arg(long)]
+    pub name: Option<String>,
     /// Installation config: the engine's weights, device, precision and GPU levers.
     #[arg(long, default_value = "config/installation.ron")]
     pub config: PathBuf,
@@ -43,7 +57,7 @@ pub fn run(args: PainterArgs) -> anyhow::Result<()> {
     };
     // A painter announces itself under its user's name: the server lets each painter user
     // write its own announcement only (scripts/farm-certs.sh --painter NAME).
-    let name = match (&args.name, &args.user) {
+    let name = match (&args.name, &args.login.user) {
         (Some(n), Some(u)) if n != u => anyhow::bail!(
             "--name {n} differs from --user {u}: a painter's name on the farm is its user\n  fix: leave --name out"
         ),
@@ -54,12 +68,7 @@ pub fn run(args: PainterArgs) -> anyhow::Result<()> {
     serve(
         PainterOptions {
             name,
-            connection: FarmConnection {
-                url: args.nats,
-                user: args.user,
-                password_file: args.password_file,
-                ca: args.ca,
-            },
+            connection: args.login.connection(),
             weights: crate::paths::resolve(&root, &e.weights),
             device,
             max_size: args.max_size.clamp(32, 4096),

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
 use crate::farm::local_server::{LocalCluster, LocalServer, copy_dir, pictures_on_disk};
@@ -49,16 +49,7 @@ impl Servers {
     /// Kills a server (`kill -9`) every `every` seconds, in turn, and starts it again after
     /// [`DOWN_FOR`], until `stop`; says which one led `GP_JOBS`. The kills are listed in `kills`.
     pub(super) fn kill_every(&self, every: f64, stop: &AtomicBool, kills: &Mutex<Vec<String>>) {
-        let stopped = || stop.load(Ordering::Relaxed);
-        let mut n = 0;
-        while !stopped() {
-            let due = Instant::now() + Duration::from_secs_f64(every);
-            while Instant::now() < due && !stopped() {
-                std::thread::sleep(Duration::from_millis(100));
-            }
-            if stopped() {
-                break;
-            }
+        super::repeat_every(every, stop, |n| {
             let what = match self {
                 Servers::One(s) => {
                     let mut s = s.lock().expect("server");
@@ -85,10 +76,9 @@ impl Servers {
                     format!("{name} (GP_JOBS led by {})", if leader.is_empty() { "nobody" } else { &leader })
                 }
             };
-            n += 1;
             println!("bench-farm: killed {what} and started it again after {} s", DOWN_FOR.as_secs());
             kills.lock().expect("kills").push(what);
-        }
+        });
     }
 
     /// After the run: the stores copied to `keep` (if given), and the files holding pictures.
