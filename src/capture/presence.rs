@@ -382,6 +382,13 @@ impl PresenceDetector {
             return;
         }
         self.face_in_visit |= face_recent;
+        // Seen as foreground, the visitor is not part of the background (a face noticed at the
+        // edge of the picture, before the body came in): their face going away later must not
+        // make the room be learnt again with them in it (they would "leave" while standing
+        // there, and their ghost would stay present after they left).
+        if r.foreground >= c.enter_area {
+            self.in_background = false;
+        }
         // Present: stillness first. It needs someone there: an empty scene is motionless too,
         // and a visitor walking out must not look "still" and start a countdown. With the
         // face detector, it needs a face seen during the visit: a light change has none.

@@ -366,3 +366,37 @@ fn face_maps_follow_the_faces_across_levels_and_live_frames() {
     assert!(differs > 1e-3, "the content loss is the stale map's (relative difference {differs:e})");
     assert_eq!(p.painting().unwrap().dimensions(), (64, 48));
 }
+
+#[test]
+fn a_visitor_noticed_by_their_face_at_the_edge_and_then_missed_is_still_seen_leaving() {
+    // Walks in from the side at 2 s; the detector sees the face as they come in (still at the
+    // edge of the picture), then misses it for seconds while they stand there; they walk out
+    // at about 12 s and stay away.
+    let script = SyntheticVisitor::Scripted { away_s: 2.0, still_s: 6.0, stay_s: 9.0 };
+    let scene = SyntheticScene::new(7, 0.0, 320, 240).with_visitor(script).with_face(Some(portrait()));
+    let empty = SyntheticScene::new(7, 0.0, 320, 240).with_visitor(SyntheticVisitor::Scripted {
+        away_s: 1e6,
+        still_s: 1.0,
+        stay_s: 1.0,
+    });
+    let face = vec![FaceBox { x: 0.02, y: 0.2, w: 0.15, h: 0.2, score: 5.0 }];
+    let mut presence = PresenceDetector::new(PresenceConfig::default());
+    let fps = 10.0;
+    let mut events = Vec::new();
+    for i in 0..(40.0 * fps) as usize {
+        let t = i as f64 / fps;
+        let frame = if t < 14.5 { scene.render(t as f32) } else { empty.render(t as f32) };
+        let seen = if (2.3..2.8).contains(&t) { face.clone() } else { Vec::new() };
+        for e in presence.update_with_faces(&frame, t, Some(FacesSeen { faces: &seen, fresh: true })) {
+            events.push((t, e));
+        }
+    }
+    eprintln!("noticed at the edge, then missed: {events:?}");
+    // One visit: noticed, then gone once they walked out (at 12.5-14 s), not while standing.
+    let kinds: Vec<(f64, PresenceEvent)> =
+        events.iter().filter(|(_, e)| matches!(e, PresenceEvent::Entered | PresenceEvent::Left)).cloned().collect();
+    assert_eq!(kinds.len(), 2, "one visit, entered and left: {events:?}");
+    assert_eq!(kinds[0].1, PresenceEvent::Entered);
+    assert!(kinds[1].1 == PresenceEvent::Left && (12.5..20.0).contains(&kinds[1].0), "{events:?}");
+    assert!(!presence.reading().present, "{events:?}");
+}
