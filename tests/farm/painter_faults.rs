@@ -31,15 +31,28 @@ fn painted_by(name: &'static str) -> impl FnMut(&Event, &gallery_painter::painti
     move |e, s| matches!(e, Event::Snapshot(_) if farm(s).painter.as_deref() == Some(name)).then_some(())
 }
 
-#[test]
-fn sigterm_hands_the_job_back_at_once_and_another_painter_finishes_it() {
+/// A server, painter p1 and kiosk hall-a, with p1 painting a long job (400 iterations).
+struct LongJob {
+    server: common::nats::NatsServer,
+    dir: tempfile::TempDir,
+    p1: common::nats::PainterProcess,
+    w: gallery_painter::painting::WorkerHandle,
+}
+
+fn p1_painting_a_long_job(fallback_after_s: f64) -> LongJob {
     let server = common::nats::server();
     let dir = tempfile::tempdir().unwrap();
-    let mut p1 = common::nats::painter(&server.url, "p1", dir.path(), None, &[]);
-    let w = kiosk(&server.url, "hall-a", 400, 60.0);
+    let p1 = common::nats::painter(&server.url, "p1", dir.path(), None, &[]);
+    let w = kiosk(&server.url, "hall-a", 400, fallback_after_s);
     wait_painters(&w, 1);
     paint(&w, 1);
     wait_for(&w, 120, "p1 painting", painted_by("p1"));
+    LongJob { server, dir, p1, w }
+}
+
+#[test]
+fn sigterm_hands_the_job_back_at_once_and_another_painter_finishes_it() {
+    let LongJob { server, dir, mut p1, w } = p1_painting_a_long_job(60.0);
     let p2 = common::nats::painter(&server.url, "p2", dir.path(), None, &[]);
     wait_painters(&w, 2);
     let stopped = Instant::now();
@@ -75,13 +88,8 @@ fn a_hung_painter_lets_its_job_go_to_another_before_it_wakes() {
 
 #[test]
 fn a_cancel_stops_the_job_a_painter_holds() {
-    let server = common::nats::server();
-    let dir = tempfile::tempdir().unwrap();
-    let p1 = common::nats::painter(&server.url, "p1", dir.path(), None, &[]);
-    let w = kiosk(&server.url, "hall-a", 400, 600.0);
-    wait_painters(&w, 1);
-    paint(&w, 1);
-    wait_for(&w, 120, "p1 painting", painted_by("p1"));
+    // Bound, not `..`: the server and the logs' folder live to the end of the test.
+    let LongJob { server: _server, dir: _dir, p1, w } = p1_painting_a_long_job(600.0);
     w.commands.send(Command::Forget).unwrap();
     log_says(&p1, "cancelled (the visitor left)", 10);
     wait_for(&w, 10, "p1 idle again", |_, s| farm(s).painters.iter().all(|p| !p.busy).then_some(()));
@@ -198,13 +206,7 @@ fn kiosk_connection(server: &common::nats::NatsServer, kiosk: &str) -> Option<u6
 
 #[test]
 fn restart_on_a_farm_kiosk_starts_its_link_and_the_painting_again() {
-    let server = common::nats::server();
-    let dir = tempfile::tempdir().unwrap();
-    let p1 = common::nats::painter(&server.url, "p1", dir.path(), None, &[]);
-    let w = kiosk(&server.url, "hall-a", 400, 600.0);
-    wait_painters(&w, 1);
-    paint(&w, 1);
-    wait_for(&w, 120, "p1 painting", painted_by("p1"));
+    let LongJob { server, dir: _dir, p1, w } = p1_painting_a_long_job(600.0);
     let before = kiosk_connection(&server, "hall-a").expect("the kiosk is connected");
     w.commands.send(Command::Restart).unwrap();
     wait_for(&w, 30, "the job sent again", |_, s| (farm(s).jobs_submitted == 2).then_some(()));
