@@ -76,3 +76,23 @@ pub async fn chromium(driver: &str, args: &[&str], extra: serde_json::Value) -> 
 pub fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
 }
+
+/// Clicks what `css` finds (answering "OK" to the question it asks when `confirm`) and waits
+/// until the click has replaced the page. A form's answer or a link's page must not be
+/// looked for on the old page: a `.done` left there by the last action would be found at once,
+/// and the old page's elements go stale under the next click.
+pub async fn click_through(client: &fantoccini::Client, css: &str, confirm: bool) {
+    use fantoccini::Locator::Css;
+    let old_page = client.find(Css("html")).await.unwrap();
+    let target = client.find(Css(css)).await.unwrap_or_else(|e| panic!("nothing on the page matches {css}: {e}"));
+    target.click().await.unwrap();
+    if confirm {
+        client.accept_alert().await.unwrap();
+    }
+    let end = Instant::now() + Duration::from_secs(60);
+    while old_page.tag_name().await.is_ok() {
+        assert!(Instant::now() < end, "clicking {css} did not lead to a new page: {:?}", client.current_url().await);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    client.wait().for_element(Css("body")).await.unwrap();
+}

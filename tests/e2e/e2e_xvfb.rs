@@ -7,6 +7,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use common::browser::click_through;
 use common::xvfb::{Session, mean_color, region_diff};
 use image::RgbImage;
 
@@ -494,8 +495,7 @@ fn from_a_browser_staff_see_the_screen_edit_reorder_upload_and_put_an_artwork_on
             std::fs::create_dir_all(&dir).unwrap();
             std::fs::write(dir.join("console-now-live.png"), client.screenshot().await.unwrap()).unwrap();
         }
-        client.find(Css("form[action='/now/next-artwork'] button")).await.unwrap().click().await.unwrap();
-        client.accept_alert().await.unwrap();
+        click_through(&client, "form[action='/now/next-artwork'] button", true).await;
         done_shown(&client).await;
         let end = Instant::now() + Duration::from_secs(30);
         while !session.field("caption").starts_with("Primary Rhythm") {
@@ -503,13 +503,13 @@ fn from_a_browser_staff_see_the_screen_edit_reorder_upload_and_put_an_artwork_on
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
         // The artwork on show gets a new title in the scene editor; the display takes it.
-        client.find(Css("nav a[href='/scenes']")).await.unwrap().click().await.unwrap();
+        click_through(&client, "nav a[href='/scenes']", false).await;
         // The second artwork's form (forms name entries by key, not by place).
         let second = "ol.entries li:nth-child(2) form.entry";
         let title = client.wait().for_element(Css(&format!("{second} input[name='title']"))).await.unwrap();
         title.clear().await.unwrap();
         title.send_keys("Primary Rhythm <retitled>").await.unwrap();
-        client.find(Css(&format!("{second} button"))).await.unwrap().click().await.unwrap();
+        click_through(&client, &format!("{second} button"), false).await;
         done_shown(&client).await;
         let end = Instant::now() + Duration::from_secs(30);
         while !session.field("caption").starts_with("Primary Rhythm <retitled>") {
@@ -522,7 +522,7 @@ fn from_a_browser_staff_see_the_screen_edit_reorder_upload_and_put_an_artwork_on
             std::fs::write(dir.join("console-scenes.png"), client.screenshot().await.unwrap()).unwrap();
         }
         // Reorder: the first artwork moves down one place.
-        client.find(Css("form[action='/scenes/move'] button")).await.unwrap().click().await.unwrap();
+        click_through(&client, "form[action='/scenes/move'] button", false).await;
         done_shown(&client).await;
         let order = std::fs::read_to_string(&scene).unwrap();
         assert!(order.find("Primary Rhythm <retitled>").unwrap() < order.find("Swirling Night").unwrap(), "{order}");
@@ -532,11 +532,11 @@ fn from_a_browser_staff_see_the_screen_edit_reorder_upload_and_put_an_artwork_on
         image::RgbImage::from_fn(240, 180, |x, y| image::Rgb([(x * 255 / 240) as u8, 40, (y * 255 / 180) as u8]))
             .save(&upload)
             .unwrap();
-        client.find(Css("nav a[href='/artworks']")).await.unwrap().click().await.unwrap();
+        click_through(&client, "nav a[href='/artworks']", false).await;
         client.wait().for_element(Css("#image")).await.unwrap().send_keys(&upload.display().to_string()).await.unwrap();
         client.find(Css("#upload input[name='title']")).await.unwrap().send_keys("Violet Dawn").await.unwrap();
         client.find(Css("#upload input[name='artist']")).await.unwrap().send_keys("A visiting artist").await.unwrap();
-        client.find(Css("#upload button")).await.unwrap().click().await.unwrap();
+        click_through(&client, "#upload button", false).await;
         done_shown(&client).await;
         let end = Instant::now() + Duration::from_secs(240);
         loop {
@@ -550,14 +550,13 @@ fn from_a_browser_staff_see_the_screen_edit_reorder_upload_and_put_an_artwork_on
         if let Some(dir) = std::env::var_os("E2E_SCREENSHOTS").map(std::path::PathBuf::from) {
             std::fs::write(dir.join("console-artworks.png"), client.screenshot().await.unwrap()).unwrap();
         }
-        client.find(Css("form[action$='/add-to-scene'] button")).await.unwrap().click().await.unwrap();
+        click_through(&client, "form[action$='/add-to-scene'] button", false).await;
         done_shown(&client).await;
         // The new artwork is last: "Previous" from the first one reaches it.
-        client.find(Css("nav a[href='/now']")).await.unwrap().click().await.unwrap();
+        click_through(&client, "nav a[href='/now']", false).await;
         let end = Instant::now() + Duration::from_secs(60);
         while !session.field("caption").starts_with("Violet Dawn") {
-            client.find(Css("form[action='/now/previous-artwork'] button")).await.unwrap().click().await.unwrap();
-            client.accept_alert().await.unwrap();
+            click_through(&client, "form[action='/now/previous-artwork'] button", true).await;
             done_shown(&client).await;
             tokio::time::sleep(Duration::from_millis(600)).await;
             assert!(Instant::now() < end, "the uploaded artwork never came on: {}", session.field("caption"));
