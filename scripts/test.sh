@@ -22,7 +22,8 @@ echo "==> cargo build --tests, linted by clippy -D warnings (dev profile, deps o
 cargo test --locked --no-run
 T2=$SECONDS
 echo "==> cargo test"
-cargo test --locked "$@"
+# --no-fail-fast: one failing group does not hide how the others did.
+cargo test --locked --no-fail-fast "$@"
 T4=$SECONDS
 printf '\ntimings: setup %ss, build and clippy %ss, tests %ss, total %ss\n' \
   "$((T1 - T0))" "$((T2 - T1))" "$((T4 - T2))" "$((T4 - T0))"
