@@ -287,6 +287,7 @@ impl Catalog {
 /// and that the app shows no visitor text that is not one of them.
 pub const KEYS: &[&str] = &[
     "language-name",
+    "access-contrast",
     "attract-invitation",
     "attract-hint",
     "attract-sorry",

@@ -10,6 +10,7 @@ use super::language::Localized;
 use super::pipeline::LatestPainting;
 use super::rotation::{ArtworkChanged, Playlist};
 use super::theme;
+use super::theme::Ink;
 
 #[derive(Component)]
 pub struct CaptionText;
@@ -66,7 +67,7 @@ fn spawn(mut commands: Commands, settings: Res<CaptionSettings>) {
                 row_gap: px(8),
                 ..default()
             },
-            BackgroundColor(theme::LABEL),
+            theme::fill(theme::Fill::Label),
             GlobalZIndex(theme::z::CAPTION),
             visibility,
         ))
@@ -74,19 +75,19 @@ fn spawn(mut commands: Commands, settings: Res<CaptionSettings>) {
             // Clear of the language buttons at the top right: a long label wraps. The limit is
             // on the texts, not the panel, so that the panel grows with their lines.
             let wrap = || Node { max_width: vw(50), ..default() };
-            c.spawn((CaptionText, language::localized_strong(Localized::EntryLabel(0), 30.0, theme::TEXT), wrap()));
-            c.spawn((CreditText, language::localized(Localized::EntryCredit(0), 18.0, theme::SOFT_TEXT), wrap()));
+            c.spawn((CaptionText, language::localized_strong(Localized::EntryLabel(0), 30.0, Ink::Text), wrap()));
+            c.spawn((CreditText, language::localized(Localized::EntryCredit(0), 18.0, Ink::Soft), wrap()));
             c.spawn((ProgressRow, Node { flex_direction: FlexDirection::Column, row_gap: px(6), ..default() }))
                 .with_children(|row| {
-                    row.spawn((Node { width: px(260), height: px(4), ..default() }, BackgroundColor(theme::FAINT)))
+                    row.spawn((Node { width: px(260), height: px(4), ..default() }, theme::fill(theme::Fill::Faint)))
                         .with_children(|bar| {
                             bar.spawn((
                                 ProgressFill,
                                 Node { width: percent(0), height: percent(100), ..default() },
-                                BackgroundColor(theme::ACCENT),
+                                theme::fill(theme::Fill::Accent),
                             ));
                         });
-                    row.spawn((ProgressPhrase, language::label("progress-sketching", 22.0, theme::ACCENT)));
+                    row.spawn((ProgressPhrase, language::label("progress-sketching", 22.0, Ink::Accent)));
                 });
         });
 }

@@ -105,7 +105,7 @@ fn update_face_view(
                     border: UiRect::all(px(2)),
                     ..default()
                 },
-                BorderColor::all(theme::ACCENT),
+                BorderColor::all(theme::Palette::STANDARD.accent),
             ));
         }
     });

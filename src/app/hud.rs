@@ -13,6 +13,7 @@ use super::language::Localized;
 use super::pipeline::PipelineStatus;
 use super::rotation::{Opening, Playlist, SceneProblem};
 use super::theme;
+use super::theme::Ink;
 use crate::capture::CaptureState;
 use crate::painting::WorkerState;
 
@@ -72,12 +73,12 @@ fn spawn(mut commands: Commands) {
                 padding: UiRect::axes(px(12), px(6)),
                 ..default()
             },
-            BackgroundColor(theme::TROUBLE),
+            theme::fill(theme::Fill::Trouble),
             Visibility::Hidden,
             GlobalZIndex(theme::z::BANNER),
         ))
         .with_children(|p| {
-            p.spawn(language::localized(Localized::key("banner-camera-lost"), 20.0, Color::WHITE));
+            p.spawn(language::localized(Localized::key("banner-camera-lost"), 20.0, Ink::Text));
         });
     commands
         .spawn((
@@ -90,12 +91,12 @@ fn spawn(mut commands: Commands) {
                 align_items: AlignItems::Center,
                 ..default()
             },
-            BackgroundColor(theme::CLOSED),
+            theme::fill(theme::Fill::Closed),
             Visibility::Hidden,
             GlobalZIndex(theme::z::CLOSED),
         ))
         .with_children(|p| {
-            p.spawn(language::localized_strong(Localized::key("closed-resting"), 40.0, theme::TEXT));
+            p.spawn(language::localized_strong(Localized::key("closed-resting"), 40.0, Ink::Text));
         });
 }
 

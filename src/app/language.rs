@@ -1,7 +1,7 @@
 //! The kiosk speaks the visitor's language: every visitor text is a [`Localized`] node that
-//! this plugin fills from the Fluent [`Catalog`], again whenever the language changes. A row
-//! of buttons at the top right, each language named in itself, switches it; the next
-//! visitor starts in the configured default (reset at Attract).
+//! this plugin fills from the Fluent [`Catalog`], again whenever the language changes. A
+//! button per language, each named in itself, in the visitor's controls row (`access`)
+//! switches it; the next visitor starts in the configured default (reset at Attract).
 
 use std::sync::Arc;
 
@@ -10,6 +10,7 @@ use bevy::prelude::*;
 use super::AppSystems;
 use super::rotation::{Playlist, SceneReloaded};
 use super::theme;
+use super::theme::{Edge, Fill, Ink, TextSize};
 use crate::i18n::{Arg, Catalog};
 
 /// The Fluent catalog (shared with the take-home page).
@@ -25,23 +26,26 @@ pub struct Language {
 
 /// A visitor text in the current language (see [`Localized`]). Its `Text` starts empty and
 /// is filled from the Fluent catalog: visitor texts are never literals in code.
-pub fn localized(what: Localized, size: f32, color: Color) -> (Localized, Text, TextFont, TextColor) {
-    (what, Text::new(""), super::typeface::regular(size), TextColor(color))
+pub fn localized(what: Localized, size: f32, ink: Ink) -> VisitorText {
+    (what, Text::new(""), super::typeface::regular(size), TextSize(size), theme::ink(ink))
 }
 
+/// What [`localized`] spawns: the message, its text, its face and size, and its colour role.
+pub type VisitorText = (Localized, Text, TextFont, TextSize, (Ink, TextColor));
+
 /// [`localized`] for a message without variables.
-pub fn label(key: &'static str, size: f32, color: Color) -> (Localized, Text, TextFont, TextColor) {
-    localized(Localized::key(key), size, color)
+pub fn label(key: &'static str, size: f32, ink: Ink) -> VisitorText {
+    localized(Localized::key(key), size, ink)
 }
 
 /// [`localized`] in the semibold face: headlines, buttons, the countdown.
-pub fn localized_strong(what: Localized, size: f32, color: Color) -> (Localized, Text, TextFont, TextColor) {
-    (what, Text::new(""), super::typeface::semibold(size), TextColor(color))
+pub fn localized_strong(what: Localized, size: f32, ink: Ink) -> VisitorText {
+    (what, Text::new(""), super::typeface::semibold(size), TextSize(size), theme::ink(ink))
 }
 
 /// [`label`] in the semibold face.
-pub fn headline(key: &'static str, size: f32, color: Color) -> (Localized, Text, TextFont, TextColor) {
-    localized_strong(Localized::key(key), size, color)
+pub fn headline(key: &'static str, size: f32, ink: Ink) -> VisitorText {
+    localized_strong(Localized::key(key), size, ink)
 }
 
 /// A visitor text: what it says, in whatever language is current.
@@ -111,8 +115,7 @@ impl Localized {
 pub struct LanguageButton(pub String);
 
 pub(super) fn plugin(app: &mut App) {
-    app.add_systems(Startup, spawn_buttons)
-        .add_systems(Update, choose.in_set(AppSystems::Input))
+    app.add_systems(Update, choose.in_set(AppSystems::Input))
         .add_systems(Update, (translate, highlight).in_set(AppSystems::Present));
 }
 
@@ -145,24 +148,18 @@ fn translate(
     }
 }
 
-fn spawn_buttons(mut commands: Commands, texts: Res<Texts>) {
-    if texts.0.languages().count() < 2 {
+/// A button per language (none for one language), into the visitor's controls row.
+pub fn spawn_buttons(row: &mut ChildSpawnerCommands, texts: &Catalog) {
+    if texts.languages().count() < 2 {
         return;
     }
-    commands
-        .spawn((
-            Node { position_type: PositionType::Absolute, top: px(20), right: px(20), column_gap: px(10), ..default() },
-            GlobalZIndex(theme::z::LANGUAGES),
-        ))
-        .with_children(|row| {
-            for lang in texts.0.languages() {
-                // Named in itself, so it reads the same whatever the kiosk speaks now.
-                let name = Localized::InLanguage { lang: lang.to_string(), key: "language-name" };
-                row.spawn((LanguageButton(lang.to_string()), theme::touch_button(20.0))).with_children(|b| {
-                    b.spawn(localized(name, 20.0, theme::TEXT));
-                });
-            }
+    for lang in texts.languages() {
+        // Named in itself, so it reads the same whatever the kiosk speaks now.
+        let name = Localized::InLanguage { lang: lang.to_string(), key: "language-name" };
+        row.spawn((LanguageButton(lang.to_string()), theme::touch_button(20.0))).with_children(|b| {
+            b.spawn(localized(name, 20.0, Ink::Text));
         });
+    }
 }
 
 fn choose(buttons: Query<(&Interaction, &LanguageButton), Changed<Interaction>>, mut language: ResMut<Language>) {
@@ -174,16 +171,10 @@ fn choose(buttons: Query<(&Interaction, &LanguageButton), Changed<Interaction>>,
     }
 }
 
-fn highlight(language: Res<Language>, mut buttons: Query<(&LanguageButton, &mut BorderColor, &mut BackgroundColor)>) {
-    for (button, mut border, mut background) in &mut buttons {
+fn highlight(language: Res<Language>, mut buttons: Query<(&LanguageButton, &mut Edge, &mut Fill)>) {
+    for (button, mut edge, mut fill) in &mut buttons {
         let chosen = button.0 == language.current;
-        let (want_border, want_background) =
-            if chosen { (theme::ACCENT, theme::PANEL) } else { (theme::FAINT, theme::LABEL) };
-        if border.top != want_border {
-            *border = BorderColor::all(want_border);
-        }
-        if background.0 != want_background {
-            background.0 = want_background;
-        }
+        edge.set_if_neq(if chosen { Edge::Accent } else { Edge::Faint });
+        fill.set_if_neq(if chosen { Fill::Panel } else { Fill::Label });
     }
 }

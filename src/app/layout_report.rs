@@ -1,9 +1,11 @@
 //! For tests and translators: with `GALLERY_LAYOUT_REPORT=<file>` in the environment the app
 //! writes, four times a second, every text on screen with its box and its parent's box (in
 //! physical pixels), which Fluent message it shows (or none), the language, the journey
-//! state, and where the language buttons are. A test reads it to check that each language
-//! fits its boxes, that a language button switches every visible text, and that no visible
-//! text bypasses Fluent. Off (no system runs) without the variable.
+//! state, where the language buttons are, every node a visitor can touch, and each text's
+//! colour role and the panel it sits on. A test reads it to check that each language fits
+//! its boxes, that a language button switches every visible text, that no visible text
+//! bypasses Fluent, that every control is within reach, and that every text is legible in
+//! the theme on show. Off (no system runs) without the variable.
 
 use std::path::PathBuf;
 
@@ -12,8 +14,11 @@ use bevy::ui::{ComputedNode, UiGlobalTransform, UiSystems};
 use bevy::window::PrimaryWindow;
 use serde::{Deserialize, Serialize};
 
+use super::access::{ContrastButton, HighContrast, Reach};
 use super::journey::Journey;
 use super::language::{Language, LanguageButton, Localized};
+use super::picker::Thumbnail;
+use super::theme::{Fill, Ink};
 
 pub const ENV: &str = "GALLERY_LAYOUT_REPORT";
 
@@ -30,6 +35,16 @@ pub struct TextBox {
     /// [x0, y0, x1, y1], physical pixels.
     pub rect: [f32; 4],
     pub parent: Option<[f32; 4]>,
+    /// Its colour role, and the role of the nearest panel behind it (None: on the picture).
+    pub ink: Option<Ink>,
+    pub on: Option<Fill>,
+}
+
+/// A node a visitor can touch: what it says (or `thumbnail <i>`) and its box.
+#[derive(Serialize, Deserialize, Debug)]
+pub struct Touchable {
+    pub what: String,
+    pub rect: [f32; 4],
 }
 
 #[derive(Serialize, Deserialize, Debug)]
@@ -40,6 +55,11 @@ pub struct Report {
     pub texts: Vec<TextBox>,
     /// Each language button: its language and box.
     pub buttons: Vec<(String, [f32; 4])>,
+    pub touchables: Vec<Touchable>,
+    /// The high-contrast theme is on.
+    pub high_contrast: bool,
+    /// The reachable share of the screen from its bottom edge, when there is one.
+    pub reach: Option<f32>,
 }
 
 pub(super) fn plugin(app: &mut App) {
@@ -66,12 +86,29 @@ fn key_of(l: &Localized) -> String {
     }
 }
 
-#[allow(clippy::type_complexity)]
+/// What the app's state adds to the report.
+#[derive(bevy::ecs::system::SystemParam)]
+struct Moment<'w> {
+    language: Option<Res<'w, Language>>,
+    journey: Option<Res<'w, State<Journey>>>,
+    high_contrast: Option<Res<'w, HighContrast>>,
+    reach: Option<Res<'w, Reach>>,
+}
+
+type Touch<'a> = (
+    Entity,
+    &'a ComputedNode,
+    &'a UiGlobalTransform,
+    &'a InheritedVisibility,
+    Option<&'a Thumbnail>,
+    Option<&'a ContrastButton>,
+);
+
+#[allow(clippy::type_complexity, clippy::too_many_arguments)] // a Bevy system: one query per part of the report
 fn write(
     file: Res<ReportFile>,
     window: Query<&Window, With<PrimaryWindow>>,
-    language: Option<Res<Language>>,
-    journey: Option<Res<State<Journey>>>,
+    moment: Moment,
     texts: Query<(
         &Text,
         &TextFont,
@@ -80,13 +117,26 @@ fn write(
         &InheritedVisibility,
         Option<&Localized>,
         Option<&ChildOf>,
+        Option<&Ink>,
     )>,
     nodes: Query<(&ComputedNode, &UiGlobalTransform)>,
     buttons: Query<(&LanguageButton, &ComputedNode, &UiGlobalTransform)>,
+    touchables: Query<Touch, With<Interaction>>,
+    parents: Query<(Option<&ChildOf>, Option<&Fill>)>,
+    children: Query<&Children>,
+    words: Query<&Text>,
 ) {
+    // The nearest panel behind a node: up its parents to the first with a fill role.
+    let panel_behind = |mut at: Entity| loop {
+        let Ok((up, fill)) = parents.get(at) else { return None };
+        if let Some(f) = fill {
+            return Some(*f);
+        }
+        at = up?.parent();
+    };
     let Ok(window) = window.single() else { return };
     let mut out = Vec::new();
-    for (text, font, node, at, visible, localized, parent) in &texts {
+    for (text, font, node, at, visible, localized, parent, ink) in &texts {
         if !visible.get() || node.size().x <= 0.0 || text.0.is_empty() {
             continue;
         }
@@ -100,14 +150,34 @@ fn write(
             font_px,
             rect: rect(node, at),
             parent: parent.and_then(|p| nodes.get(p.parent()).ok()).map(|(n, t)| rect(n, t)),
+            ink: ink.copied(),
+            on: parent.and_then(|p| panel_behind(p.parent())),
         });
+    }
+    let mut touch = Vec::new();
+    for (entity, node, at, visible, thumbnail, contrast) in &touchables {
+        if !visible.get() || node.size().x <= 0.0 {
+            continue;
+        }
+        let what = match (thumbnail, contrast) {
+            (Some(t), _) => format!("thumbnail {}", t.0),
+            (_, Some(_)) => "contrast button".to_string(),
+            _ => children
+                .iter_descendants(entity)
+                .find_map(|c| words.get(c).ok().map(|t| t.0.clone()))
+                .unwrap_or_else(|| format!("{entity:?}")),
+        };
+        touch.push(Touchable { what, rect: rect(node, at) });
     }
     let report = Report {
         window: [window.physical_width(), window.physical_height()],
-        language: language.map(|l| l.current.clone()).unwrap_or_default(),
-        journey: journey.map(|j| format!("{:?}", j.get())).unwrap_or_default(),
+        language: moment.language.map(|l| l.current.clone()).unwrap_or_default(),
+        journey: moment.journey.map(|j| format!("{:?}", j.get())).unwrap_or_default(),
         texts: out,
         buttons: buttons.iter().map(|(b, n, t)| (b.0.clone(), rect(n, t))).collect(),
+        touchables: touch,
+        high_contrast: moment.high_contrast.is_some_and(|h| h.0),
+        reach: moment.reach.and_then(|r| r.bottom_fraction),
     };
     let json = serde_json::to_vec(&report).expect("a report serialises");
     // Written beside and renamed: a reader never sees half a report.

@@ -1,5 +1,6 @@
 //! The gallery app: Bevy plugins, one concern a file, around the live pipeline.
 
+pub mod access;
 mod camera_texture;
 pub mod caption;
 pub mod console;
@@ -75,7 +76,9 @@ pub fn logic_plugins(app: &mut App) {
 /// Everything that draws.
 pub fn view_plugins(app: &mut App) {
     typeface::plugin(app);
+    theme::plugin(app);
     language::plugin(app);
+    access::plugin(app);
     if app.world().contains_resource::<JourneySettings>() {
         journey::view_plugin(app);
         share::plugin(app);
@@ -279,6 +282,7 @@ pub fn run(cfg: InstallationConfig, root: &Path, options: RunOptions) -> anyhow:
         })
         .insert_resource(ClearColor(Color::BLACK))
         .insert_resource(language::Texts(texts.clone()))
+        .insert_resource(access::AccessSettings { reach: cfg.kiosk.reach, high_contrast: cfg.kiosk.high_contrast })
         .insert_resource(language::Language {
             current: cfg.language.default.clone(),
             default: cfg.language.default.clone(),

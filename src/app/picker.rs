@@ -12,6 +12,7 @@ use super::language;
 use super::language::Localized;
 use super::rotation::{Playlist, SceneReloaded, StyleRequest};
 use super::theme;
+use super::theme::{Edge, Ink};
 
 /// Thumbnail button of scene entry `0`.
 #[derive(Component, Clone, Copy, Debug)]
@@ -47,8 +48,8 @@ pub struct Engagement {
 
 const THUMB_W: u32 = 176;
 const THUMB_H: u32 = 124;
-const SELECTED: Color = theme::ACCENT;
-const UNSELECTED: Color = theme::FAINT;
+const SELECTED: Edge = Edge::Accent;
+const UNSELECTED: Edge = Edge::Faint;
 
 pub(super) fn plugin(app: &mut App) {
     app.init_state::<Picker>()
@@ -175,7 +176,7 @@ fn rebuild_strip(
                 align_items: AlignItems::Center,
                 ..default()
             },
-            BackgroundColor(theme::LABEL),
+            theme::fill(theme::Fill::Label),
             GlobalZIndex(theme::z::PICKER),
         ))
         .with_children(|strip| {
@@ -192,7 +193,7 @@ fn rebuild_strip(
                             border: UiRect::all(px(4)),
                             ..default()
                         },
-                        BorderColor::all(UNSELECTED),
+                        theme::edge(UNSELECTED),
                         ImageNode::default(),
                         PendingThumbnail(task),
                     ))
@@ -206,10 +207,10 @@ fn rebuild_strip(
                                 padding: UiRect::all(px(3)),
                                 ..default()
                             },
-                            BackgroundColor(theme::PANEL),
+                            theme::fill(theme::Fill::Panel),
                         ))
                         .with_children(|label| {
-                            label.spawn(language::localized(Localized::EntryTitle(i), 15.0, Color::WHITE));
+                            label.spawn(language::localized(Localized::EntryTitle(i), 15.0, Ink::Text));
                         });
                     });
             }
@@ -232,13 +233,10 @@ fn finish_thumbnails(
     }
 }
 
-fn highlight_current(playlist: Option<Res<Playlist>>, mut thumbs: Query<(&Thumbnail, &mut BorderColor)>) {
+fn highlight_current(playlist: Option<Res<Playlist>>, mut thumbs: Query<(&Thumbnail, &mut Edge)>) {
     let Some(playlist) = playlist else { return };
-    for (thumb, mut border) in &mut thumbs {
-        let want = if thumb.0 == playlist.current { SELECTED } else { UNSELECTED };
-        if border.top != want {
-            *border = BorderColor::all(want);
-        }
+    for (thumb, mut edge) in &mut thumbs {
+        edge.set_if_neq(if thumb.0 == playlist.current { SELECTED } else { UNSELECTED });
     }
 }
 
@@ -260,9 +258,9 @@ fn spawn_hint(mut commands: Commands, engagement: Res<Engagement>) {
             GlobalZIndex(theme::z::PICKER_HINT),
         ))
         .with_children(|n| {
-            n.spawn((Node { padding: UiRect::axes(px(24), px(12)), ..default() }, BackgroundColor(theme::PANEL)))
+            n.spawn((Node { padding: UiRect::axes(px(24), px(12)), ..default() }, theme::fill(theme::Fill::Panel)))
                 .with_children(|b| {
-                    b.spawn(language::label("picker-hint", 30.0, theme::TEXT));
+                    b.spawn(language::label("picker-hint", 30.0, Ink::Text));
                 });
         });
 }

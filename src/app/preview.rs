@@ -59,7 +59,7 @@ fn update_preview(
                 ImageNode::new(t.handle.clone()),
                 Node {
                     position_type: PositionType::Absolute,
-                    // Under the language buttons.
+                    // Under the visitor's controls when they are at the top.
                     top: px(super::theme::BELOW_LANGUAGES),
                     right: px(24),
                     width: px(t.size.x),
@@ -67,8 +67,9 @@ fn update_preview(
                     border: UiRect::all(px(3)),
                     ..default()
                 },
-                BorderColor::all(super::theme::TEXT.with_alpha(0.6)),
+                super::theme::edge(super::theme::Edge::Frame),
                 GlobalZIndex(super::theme::z::PREVIEW),
+                super::theme::Anchor::UnderControls,
             ));
             commands.insert_resource(PreviewTexture(t));
         }

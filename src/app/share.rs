@@ -15,6 +15,7 @@ use super::language;
 use super::language::{Language, Localized};
 use super::rotation::Playlist;
 use super::theme;
+use super::theme::Ink;
 use crate::share::{ShareLabel, ShareStore};
 
 /// The paintings on offer and the guest listener behind them.
@@ -121,7 +122,8 @@ fn offer_finished(
                 position_type: PositionType::Absolute,
                 left: px(28),
                 bottom: px(theme::ABOVE_PICKER + 14.0),
-                width: px(side + 24.0),
+                // As wide as the code, wider for the larger text of high contrast.
+                min_width: px(side + 24.0),
                 padding: UiRect::all(px(12)),
                 flex_direction: FlexDirection::Column,
                 align_items: AlignItems::Center,
@@ -129,15 +131,17 @@ fn offer_finished(
                 border_radius: BorderRadius::all(px(14)),
                 ..default()
             },
-            BackgroundColor(Color::WHITE),
+            theme::fill(theme::Fill::Paper),
             GlobalZIndex(theme::z::JOURNEY_PROMPT),
+            theme::Anchor::AbovePicker(14.0),
             Visibility::Hidden,
         ))
         .with_children(|panel| {
             panel.spawn((ImageNode::new(handle), Node { width: px(side), height: px(side), ..default() }));
             panel.spawn((
-                language::localized_strong(Localized::key("share-scan"), 20.0, theme::INK),
+                language::localized_strong(Localized::key("share-scan"), 20.0, Ink::OnPaper),
                 TextLayout::justify(Justify::Center),
+                Node { max_width: px(side + 140.0), ..default() },
             ));
         });
 }

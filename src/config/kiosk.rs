@@ -17,6 +17,28 @@ pub struct KioskConfig {
     pub admin_hud_key: String,
     /// After a visitor picks a style, resume the rotation after this many idle seconds.
     pub idle_timeout_s: f64,
+    /// Where a seated visitor's hand reaches (ADA 308: 15 to 48 inches above the floor):
+    /// `reach: (bottom_fraction: 0.5)` puts every control a visitor touches in the lower half
+    /// of the screen. None: the lower half on portrait screens, anywhere on landscape ones.
+    pub reach: Option<ReachConfig>,
+    /// Start every visit in the high-contrast theme (solid panels, larger text); a visitor's
+    /// button switches it for their visit either way.
+    pub high_contrast: bool,
+}
+
+/// `kiosk.reach`: the share of the screen, from its bottom edge, that a visitor can reach.
+/// For a screen whose lower edge is at height `b` and which is `h` tall (metres):
+/// `(1.22 - b) / h`.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ReachConfig {
+    pub bottom_fraction: f32,
+}
+
+impl Default for ReachConfig {
+    fn default() -> Self {
+        ReachConfig { bottom_fraction: 0.5 }
+    }
 }
 
 impl Default for KioskConfig {
@@ -27,6 +49,8 @@ impl Default for KioskConfig {
             admin_exit_chord: vec!["ControlLeft".into(), "AltLeft".into(), "KeyQ".into()],
             admin_hud_key: "F12".into(),
             idle_timeout_s: 90.0,
+            reach: None,
+            high_contrast: false,
         }
     }
 }
@@ -39,6 +63,18 @@ impl KioskConfig {
                 "kiosk.idle_timeout_s",
                 format!("kiosk.idle_timeout_s {} must be seconds within 0..{MAX_SECONDS}", self.idle_timeout_s),
                 "use e.g. 90.0",
+            );
+        }
+        if let Some(reach) = self.reach
+            && !(0.3..=1.0).contains(&reach.bottom_fraction)
+        {
+            return bad(
+                "kiosk.reach",
+                format!(
+                    "kiosk.reach.bottom_fraction {} must be within 0.3..1.0 (below that the picker, buttons and prompts do not fit)",
+                    reach.bottom_fraction
+                ),
+                "use e.g. reach: (bottom_fraction: 0.5), or 1.0 for the whole screen",
             );
         }
         if self.admin_exit_chord.is_empty() {

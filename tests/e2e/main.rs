@@ -3,5 +3,6 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod e2e_layout;
 mod e2e_visitors;
 mod e2e_xvfb;

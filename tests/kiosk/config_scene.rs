@@ -84,6 +84,15 @@ fn invalid_values_are_rejected_with_a_fix() {
     );
     std::fs::write(&p, "(presence: (enabled: false), journey: (capture: touch))").unwrap();
     InstallationConfig::load(&p).unwrap();
+    // A reach zone too small for the picker, the buttons and the prompts, on its line.
+    std::fs::write(&p, "(\n  kiosk: (\n    reach: (bottom_fraction: 0.1),\n  ),\n)\n").unwrap();
+    let err = InstallationConfig::load(&p).unwrap_err();
+    assert!(err.message.contains("bottom_fraction 0.1 must be within 0.3..1.0"), "{err}");
+    assert!(err.to_string().contains("fix: use e.g. reach: (bottom_fraction: 0.5)"), "{err}");
+    assert_eq!(err.line, 3, "{err}");
+    std::fs::write(&p, "(kiosk: (reach: (bottom_fraction: 0.5), high_contrast: true))").unwrap();
+    let cfg = InstallationConfig::load(&p).unwrap();
+    assert_eq!(cfg.kiosk.reach.map(|r| r.bottom_fraction), Some(0.5));
 }
 
 #[test]

@@ -2,6 +2,9 @@
 
 language-name = Deutsch
 
+## Eigene Einstellungen
+access-contrast = Hoher Kontrast
+
 ## Attract
 attract-invitation = Treten Sie näher und halten Sie still – Sie werden gemalt
 attract-hint = oder berühren Sie den Bildschirm, um ein Gemälde zu wählen

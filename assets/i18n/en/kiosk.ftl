@@ -4,6 +4,9 @@
 
 language-name = English
 
+## The visitor's own settings, beside the languages
+access-contrast = High contrast
+
 ## Attract: nobody is painting yet
 attract-invitation = Step up and hold still – you will be painted
 attract-hint = or touch the screen to choose a painting

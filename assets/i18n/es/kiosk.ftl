@@ -2,6 +2,9 @@
 
 language-name = Español
 
+## Ajustes del visitante
+access-contrast = Alto contraste
+
 ## Bienvenida
 attract-invitation = Acérquese y no se mueva: vamos a pintar su retrato
 attract-hint = o toque la pantalla para elegir un cuadro

@@ -2,6 +2,9 @@
 
 language-name = Français
 
+## Réglages du visiteur
+access-contrast = Contraste élevé
+
 ## Accueil
 attract-invitation = Approchez et ne bougez plus – on peint votre portrait
 attract-hint = ou touchez l’écran pour choisir un tableau

@@ -11,11 +11,13 @@ use image::RgbImage;
 
 use super::{Journey, JourneyApology, JourneySettings, RecentPaintings};
 use crate::app::AppSystems;
+use crate::app::access;
 use crate::app::display::ShowOnCanvas;
 use crate::app::image_loader::{DISPLAY_EDGE, Loading};
 use crate::app::language;
 use crate::app::rotation::{ArtworkChanged, Playlist};
 use crate::app::theme;
+use crate::app::theme::Ink;
 
 #[derive(Component)]
 struct Invitation;
@@ -39,7 +41,7 @@ struct AttractLoop {
 pub(super) fn plugin(app: &mut App) {
     app.init_resource::<AttractLoop>()
         // The next visitor starts in the configured language.
-        .add_systems(OnEnter(Journey::Attract), (spawn_invitation, restart_loop, language::reset))
+        .add_systems(OnEnter(Journey::Attract), (spawn_invitation, restart_loop, language::reset, access::reset))
         .add_systems(
             Update,
             (cycle_pictures, finish_loading, pulse, invite_only_with_a_camera)
@@ -59,12 +61,12 @@ fn spawn_invitation(mut commands: Commands, apology: Option<Res<JourneyApology>>
         .spawn((
             DespawnOnExit(Journey::Attract),
             // Above the picker strip, which a touch brings up.
-            theme::prompt_row(theme::ABOVE_PICKER),
+            theme::prompt_row(),
         ))
         .with_children(|row| {
             row.spawn((Invitation, theme::panel(36.0, 18.0))).with_children(|p| {
-                p.spawn(language::headline(headline, 42.0, theme::TEXT));
-                p.spawn(language::label(hint, 26.0, theme::ACCENT));
+                p.spawn(language::headline(headline, 42.0, Ink::Text));
+                p.spawn(language::label(hint, 26.0, Ink::Accent));
             });
         });
 }

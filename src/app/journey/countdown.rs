@@ -2,13 +2,13 @@
 //! at zero a white flash, and the frozen frame takes the screen (see `flow`).
 
 use bevy::prelude::*;
-use bevy::text::FontSize;
 
 use super::{Journey, JourneyClock, JourneySettings, live_view, spawn_capture_indicator};
 use crate::app::AppSystems;
 use crate::app::language;
 use crate::app::language::Localized;
 use crate::app::theme;
+use crate::app::theme::{Ink, TextSize};
 use crate::i18n::Arg;
 
 #[derive(Component)]
@@ -34,15 +34,29 @@ fn spawn(mut commands: Commands, time: Res<Time>, settings: Res<JourneySettings>
     commands
         .spawn((
             DespawnOnExit(Journey::Countdown),
-            theme::full_screen(JustifyContent::Center, AlignItems::Center),
+            // Centred between the museum label and the picker strip (and the visitor's controls).
+            Node {
+                position_type: PositionType::Absolute,
+                top: px(120),
+                bottom: px(theme::ABOVE_PICKER),
+                width: percent(100),
+                justify_content: JustifyContent::Center,
+                align_items: AlignItems::Center,
+                ..default()
+            },
+            theme::Anchor::AbovePicker(0.0),
             GlobalZIndex(theme::z::COUNTDOWN),
         ))
         .with_children(|c| {
-            c.spawn((
-                Numeral,
-                language::localized_strong(seconds_left(settings.config.countdown_s), 260.0, theme::TEXT),
-                TextShadow { offset: Vec2::new(6.0, 6.0), color: Color::srgba(0.0, 0.0, 0.0, 0.8) },
-            ));
+            // On a round panel: legible over a white shirt or a bright wall too.
+            let (mut node, fill, color) = theme::panel(56.0, 0.0);
+            node.border_radius = BorderRadius::MAX;
+            c.spawn((node, fill, color)).with_children(|disc| {
+                disc.spawn((
+                    Numeral,
+                    language::localized_strong(seconds_left(settings.config.countdown_s), 260.0, Ink::Text),
+                ));
+            });
         });
     spawn_capture_indicator(&mut commands, Journey::Countdown, "countdown-photo-taken");
 }
@@ -56,21 +70,22 @@ fn count(
     time: Res<Time>,
     clock: Res<JourneyClock>,
     settings: Res<JourneySettings>,
-    mut numerals: Query<(&mut Localized, &mut TextFont), With<Numeral>>,
+    mut numerals: Query<(&mut Localized, &mut TextSize), With<Numeral>>,
 ) {
     let elapsed = time.elapsed_secs_f64() - clock.entered;
     let left = (settings.config.countdown_s - elapsed).max(0.0);
 
     // Each numeral lands a little larger and settles: a beat the visitor can feel.
     let within = (left - left.floor()) as f32;
-    for (mut numeral, mut font) in &mut numerals {
+    for (mut numeral, mut size) in &mut numerals {
         let want = seconds_left(left);
         if *numeral != want {
             *numeral = want;
         }
+        // The theme scales it (larger text in high contrast).
         let want = 240.0 + 40.0 * within * within;
-        if !matches!(font.font_size, FontSize::Px(now) if (now - want).abs() <= 2.0) {
-            font.font_size = FontSize::Px(want);
+        if (size.0 - want).abs() > 2.0 {
+            size.0 = want;
         }
     }
 }

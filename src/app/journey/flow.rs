@@ -11,6 +11,7 @@ use super::{
     VisitorCapture, VisitorPresence,
 };
 use crate::app::AppSystems;
+use crate::app::access::ContrastButton;
 use crate::app::display::ShowOnCanvas;
 use crate::app::language::LanguageButton;
 use crate::app::pipeline::{PaintingGate, PaintingUpdated, PipelineStatus, PresenceSeen, SendCommand, StyleUnusable};
@@ -64,13 +65,16 @@ fn stamp(time: Res<Time>, mut clock: ResMut<JourneyClock>, state: Res<State<Jour
     tracing::info!("journey: {:?}", state.get());
 }
 
+/// A button that changes how the kiosk speaks to the visitor, not a request to be painted.
+type VisitorSetting = Or<(With<LanguageButton>, With<ContrastButton>)>;
+
 fn track_presence(
     time: Res<Time>,
     mut signals: MessageReader<PresenceSeen>,
     mut presence: ResMut<VisitorPresence>,
     touches: Res<Touches>,
     mouse: Res<ButtonInput<MouseButton>>,
-    language_buttons: Query<&Interaction, (Changed<Interaction>, With<LanguageButton>)>,
+    visitor_settings: Query<&Interaction, (Changed<Interaction>, VisitorSetting)>,
 ) {
     let now = time.elapsed_secs_f64();
     for PresenceSeen(signal) in signals.read() {
@@ -93,10 +97,10 @@ fn track_presence(
             }
         }
     }
-    // Choosing a language is not asking to be painted: the visitor reads the invitation in
-    // their language first (the camera still notices them as usual).
-    let chose_language = language_buttons.iter().any(|i| *i == Interaction::Pressed);
-    presence.touched = !chose_language && (touches.any_just_pressed() || mouse.get_just_pressed().next().is_some());
+    // Choosing a language or the theme is not asking to be painted: the visitor reads the
+    // invitation their way first (the camera still notices them as usual).
+    let chose_setting = visitor_settings.iter().any(|i| *i == Interaction::Pressed);
+    presence.touched = !chose_setting && (touches.any_just_pressed() || mouse.get_just_pressed().next().is_some());
     if presence.touched {
         presence.last_touch = now;
     }

@@ -59,7 +59,7 @@ pub(super) fn spawn(commands: &mut Commands, time: &Time, state: Journey, from: 
                     border: UiRect::all(px(4)),
                     ..default()
                 },
-                BorderColor::all(theme::TEXT),
+                theme::edge(theme::Edge::Frame),
             ));
         });
 }

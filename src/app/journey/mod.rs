@@ -179,7 +179,7 @@ pub(crate) fn spawn_capture_indicator(commands: &mut Commands, state: Journey, k
             Node {
                 position_type: PositionType::Absolute,
                 left: px(24),
-                // Above the picker strip, never hidden by it.
+                // Above the picker strip (and the visitor's controls), never hidden by them.
                 bottom: px(theme::ABOVE_PICKER),
                 padding: UiRect::axes(px(14), px(8)),
                 column_gap: px(10),
@@ -187,14 +187,15 @@ pub(crate) fn spawn_capture_indicator(commands: &mut Commands, state: Journey, k
                 border_radius: BorderRadius::all(px(18)),
                 ..default()
             },
-            BackgroundColor(theme::PANEL),
+            theme::fill(theme::Fill::Panel),
             GlobalZIndex(theme::z::CAPTURE_INDICATOR),
+            theme::Anchor::AbovePicker(0.0),
         ))
         .with_children(|p| {
             p.spawn((
                 Node { width: px(16), height: px(16), border_radius: BorderRadius::MAX, ..default() },
-                BackgroundColor(theme::CAPTURE_RED),
+                theme::fill(theme::Fill::CaptureRed),
             ));
-            p.spawn(language::label(key, 20.0, theme::TEXT));
+            p.spawn(language::label(key, 20.0, theme::Ink::Text));
         });
 }

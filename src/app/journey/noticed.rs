@@ -7,6 +7,7 @@ use super::{Journey, JourneyRequest, JourneySettings, live_view};
 use crate::app::AppSystems;
 use crate::app::language;
 use crate::app::theme;
+use crate::app::theme::Ink;
 
 #[derive(Component)]
 struct PaintMeButton;
@@ -19,15 +20,15 @@ pub(super) fn plugin(app: &mut App) {
 fn spawn(mut commands: Commands, time: Res<Time>, settings: Res<JourneySettings>) {
     live_view::spawn(&mut commands, &time, Journey::Noticed, 0.3, 0.72, 0.7);
     let auto = settings.auto_capture();
-    commands.spawn((DespawnOnExit(Journey::Noticed), theme::prompt_row(theme::ABOVE_PICKER))).with_children(|row| {
+    commands.spawn((DespawnOnExit(Journey::Noticed), theme::prompt_row())).with_children(|row| {
         if auto {
             row.spawn(theme::panel(36.0, 14.0)).with_children(|p| {
-                p.spawn(language::headline("noticed-hold-still", 52.0, theme::TEXT));
-                p.spawn(language::label("noticed-about-to-be-painted", 26.0, theme::ACCENT));
+                p.spawn(language::headline("noticed-hold-still", 52.0, Ink::Text));
+                p.spawn(language::label("noticed-about-to-be-painted", 26.0, Ink::Accent));
             });
         } else {
             row.spawn((PaintMeButton, theme::touch_button(44.0))).with_children(|b| {
-                b.spawn(language::headline("noticed-touch-to-be-painted", 44.0, theme::TEXT));
+                b.spawn(language::headline("noticed-touch-to-be-painted", 44.0, Ink::Text));
             });
         }
     });

@@ -6,11 +6,13 @@ use bevy::prelude::*;
 
 use super::{Journey, JourneyClock, JourneyRequest, JourneySettings, VisitorCapture};
 use crate::app::AppSystems;
+use crate::app::access::Reach;
 use crate::app::display::{fit, rgba_image, to_rgba};
 use crate::app::language;
 use crate::app::language::Localized;
 use crate::app::picker::{Engagement, Picker};
 use crate::app::theme;
+use crate::app::theme::Ink;
 
 #[derive(Component)]
 struct SideBySide;
@@ -36,13 +38,19 @@ fn spawn_button(mut commands: Commands, settings: Res<JourneySettings>) {
         .spawn((
             PaintAgainRow,
             DespawnOnExit(Journey::Reveal),
-            Node { position_type: PositionType::Absolute, right: px(28), bottom: px(190), ..default() },
+            Node {
+                position_type: PositionType::Absolute,
+                right: px(28),
+                bottom: px(theme::ABOVE_PICKER + 14.0),
+                ..default()
+            },
+            theme::Anchor::AbovePicker(14.0),
             GlobalZIndex(theme::z::JOURNEY_PROMPT),
             visibility,
         ))
         .with_children(|c| {
             c.spawn((PaintAgainButton, theme::touch_button(34.0))).with_children(|b| {
-                b.spawn(language::headline("reveal-paint-again", 34.0, theme::TEXT));
+                b.spawn(language::headline("reveal-paint-again", 34.0, Ink::Text));
             });
         });
 }
@@ -53,6 +61,8 @@ fn spawn_side_by_side(
     settings: Res<JourneySettings>,
     capture: Option<Res<VisitorCapture>>,
     mut images: ResMut<Assets<Image>>,
+    window: Query<&Window, With<bevy::window::PrimaryWindow>>,
+    reach: Res<Reach>,
 ) {
     if settings.config.side_by_side_s <= 0.0 {
         return;
@@ -60,8 +70,17 @@ fn spawn_side_by_side(
     let Some(capture) = capture else { return };
     let Some(painting) = capture.finished.clone() else { return };
     let photo = &capture.frame.image;
-    // Each pane in half the screen, clear of the picker strip below.
-    let half = Vec2::new(600.0, 430.0);
+    // Each pane in half the screen, clear of the picker strip below: beside each other on a
+    // landscape screen, one above the other on a portrait one.
+    let screen = window.single().map(|w| Vec2::new(w.width(), w.height())).unwrap_or(Vec2::new(1280.0, 720.0));
+    let portrait = screen.y > screen.x;
+    // Under the panes: the picker strip, and the visitor's controls when they are at the bottom.
+    let below = reach.above_picker() + 16.0;
+    let half = if portrait {
+        Vec2::new(screen.x - 96.0, ((screen.y - below - 48.0 - 140.0) / 2.0).min(720.0))
+    } else {
+        Vec2::new(600.0, (screen.y - below - 48.0 - 70.0).min(430.0))
+    };
     let painting_label = match capture.finished_entry {
         Some(i) => Localized::EntryTitle(i),
         None => Localized::key("progress-finished"),
@@ -75,12 +94,13 @@ fn spawn_side_by_side(
                 position_type: PositionType::Absolute,
                 width: percent(100),
                 height: percent(100),
+                flex_direction: if portrait { FlexDirection::Column } else { FlexDirection::Row },
                 justify_content: JustifyContent::SpaceEvenly,
-                align_items: AlignItems::FlexStart,
-                padding: UiRect::top(px(48)),
+                align_items: if portrait { AlignItems::Center } else { AlignItems::FlexStart },
+                padding: UiRect { top: px(48), bottom: px(if portrait { below } else { 0.0 }), ..default() },
                 ..default()
             },
-            BackgroundColor(Color::BLACK),
+            theme::fill(theme::Fill::Black),
             GlobalZIndex(theme::z::SIDE_BY_SIDE),
         ))
         .with_children(|row| {
@@ -96,7 +116,7 @@ fn spawn_side_by_side(
                 })
                 .with_children(|pane| {
                     pane.spawn((ImageNode::new(handle), Node { width: px(shown.x), height: px(shown.y), ..default() }));
-                    pane.spawn(language::localized(label, 28.0, theme::TEXT));
+                    pane.spawn(language::localized(label, 28.0, Ink::Text));
                 });
             }
         });
