@@ -21,12 +21,12 @@ use image::RgbImage;
 use super::connection::FarmConnection;
 use super::protocol::{self, Announcement, JobSpec, Progress};
 use super::setup;
-use crate::engine::params::MAX_STYLE_EDGE;
-use crate::engine::{EngineDevice, EngineError, Painter, StyleImage, StyleParams, Vgg, imageio};
+use crate::engine::{EngineDevice, EngineError, Painter, StyleParams, Vgg, imageio};
 use crate::service::faults::{FaultKind, ScheduledFault};
 
 mod live;
 mod snapshots;
+mod styles;
 
 /// Style images kept decoded, by hash (the painter's Gram cache is keyed by the same hash).
 const KEPT_STYLES: usize = 16;
@@ -238,6 +238,9 @@ enum Outcome {
     Refused(String),
     /// Out of memory here: back to the queue, later.
     OutOfMemory(String),
+    /// The server could not hand over what the job needs now (a cluster electing a leader):
+    /// back to the queue, for this painter or another, a moment later.
+    ServerBusy(String),
     Cancelled,
     /// This painter is stopping: back to the queue now.
     Stopping,
@@ -337,6 +340,10 @@ impl PainterService<'_> {
             Outcome::Cancelled => {
                 tracing::info!("painter: job {} of kiosk {} cancelled (the visitor left)", spec.job, spec.kiosk);
                 self.ack(&job, AckKind::Term);
+            }
+            Outcome::ServerBusy(e) => {
+                tracing::warn!("painter: job {} handed back for a moment: {e}", spec.job);
+                self.ack(&job, AckKind::Nak(Some(Duration::from_secs(2))));
             }
             Outcome::Stopping => self.ack(&job, AckKind::Nak(None)),
         }
@@ -457,7 +464,7 @@ impl PainterService<'_> {
     fn prepare(&mut self, spec: &JobSpec, photo: &[u8]) -> Result<(), Outcome> {
         let content =
             imageio::decode_rgb(photo).map_err(|e| Outcome::Refused(format!("the photo cannot be used: {e}")))?;
-        let styles = self.styles_of(spec).map_err(Outcome::Refused)?;
+        let styles = self.styles_of(spec)?;
         let mut params = spec.params.clone();
         if let (Some(gpu), true) = (self.opts.on_gpu, self.opts.device.is_cuda()) {
             let policy = if spec.live.is_some() { crate::config::Policy::Live } else { crate::config::Policy::Paint };
@@ -492,54 +499,6 @@ impl PainterService<'_> {
             }
             FaultKind::RenderHang(_) => None,
         }
-    }
-
-    /// The job's style images, from this painter's cache or the object store, checked against
-    /// their hash.
-    fn styles_of(&mut self, spec: &JobSpec) -> Result<Vec<StyleImage>, String> {
-        if spec.styles.is_empty() {
-            return Err("the job names no style image".into());
-        }
-        let mut out = Vec::new();
-        for s in &spec.styles {
-            let image = match self.decoded.get(&s.sha256) {
-                Some(img) => img.clone(),
-                None => {
-                    let bytes = self.runtime.block_on(async {
-                        let bucket = match self.styles.get(&spec.kiosk) {
-                            Some(b) => b.clone(),
-                            None => {
-                                let b = self.js.get_object_store(protocol::styles_bucket(&spec.kiosk)).await?;
-                                self.styles.insert(spec.kiosk.clone(), b.clone());
-                                b
-                            }
-                        };
-                        let mut object = bucket.get(&s.sha256).await?;
-                        let mut bytes = Vec::new();
-                        tokio::io::AsyncReadExt::read_to_end(&mut object, &mut bytes).await?;
-                        Ok::<_, async_nats::Error>(bytes)
-                    });
-                    let bytes =
-                        bytes.map_err(|e| format!("style image {} is not on the server ({e})", short(&s.sha256)))?;
-                    if super::styles::sha256_hex(&bytes) != s.sha256 {
-                        return Err(format!("style image {} does not match its hash", short(&s.sha256)));
-                    }
-                    let img = imageio::decode_rgb(&bytes)
-                        .map_err(|e| format!("style image {} cannot be used: {e}", short(&s.sha256)))?;
-                    let img = Arc::new(imageio::shrink_to(img, MAX_STYLE_EDGE));
-                    self.decoded.insert(s.sha256.clone(), img.clone());
-                    self.decoded_order.push_back(s.sha256.clone());
-                    while self.decoded_order.len() > KEPT_STYLES {
-                        if let Some(old) = self.decoded_order.pop_front() {
-                            self.decoded.remove(&old);
-                        }
-                    }
-                    img
-                }
-            };
-            out.push(StyleImage { id: format!("sha256:{}", s.sha256), image, weight: s.weight });
-        }
-        Ok(out)
     }
 }
 

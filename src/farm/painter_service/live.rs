@@ -37,6 +37,7 @@ impl From<Outcome> for LiveEnd {
         match o {
             Outcome::Refused(r) => LiveEnd::Refused(r),
             Outcome::OutOfMemory(e) => LiveEnd::Ended(format!("out of memory ({e})")),
+            Outcome::ServerBusy(e) => LiveEnd::Ended(e),
             Outcome::Cancelled => LiveEnd::Ended("the kiosk ended the session".into()),
             Outcome::Stopping => LiveEnd::Ended("this painter is stopping".into()),
             Outcome::Finished(_) => LiveEnd::Ended("finished".into()),
