@@ -288,6 +288,7 @@ impl Catalog {
 pub const KEYS: &[&str] = &[
     "language-name",
     "access-contrast",
+    "access-voice",
     "attract-invitation",
     "attract-hint",
     "attract-sorry",
@@ -324,6 +325,13 @@ pub const KEYS: &[&str] = &[
     "share-page-gone",
     "share-page-not-found",
     "share-page-slow-down",
+    "voice-attract",
+    "voice-noticed-hold-still",
+    "voice-noticed-touch",
+    "voice-countdown",
+    "voice-painting",
+    "voice-reveal",
+    "voice-take-home",
 ];
 
 fn check_against(

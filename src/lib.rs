@@ -23,4 +23,5 @@ pub mod paths;
 pub mod scene;
 pub mod service;
 pub mod share;
+pub mod voice;
 pub mod worker;

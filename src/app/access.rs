@@ -55,6 +55,7 @@ pub struct ControlsRow;
 
 /// Switches the high-contrast theme for this visit.
 #[derive(Component)]
+#[require(theme::VisitorSetting)]
 pub struct ContrastButton;
 
 /// The theme a visit is in: on with the button, back to `kiosk.high_contrast` for the next visitor.
@@ -89,7 +90,7 @@ fn measure_reach(settings: Res<AccessSettings>, window: Query<&Window, With<Prim
     reach.set_if_neq(Reach { bottom_fraction });
 }
 
-fn spawn_controls(mut commands: Commands, texts: Res<Texts>) {
+pub(super) fn spawn_controls(mut commands: Commands, texts: Res<Texts>) {
     commands
         .spawn((
             ControlsRow,

@@ -112,6 +112,7 @@ impl Localized {
 
 /// A language button; its text is the language's own name.
 #[derive(Component, Clone, Debug)]
+#[require(theme::VisitorSetting)]
 pub struct LanguageButton(pub String);
 
 pub(super) fn plugin(app: &mut App) {

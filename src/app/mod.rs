@@ -25,6 +25,7 @@ pub mod share;
 pub mod status_file;
 pub mod theme;
 pub mod typeface;
+pub mod voice;
 
 use std::path::{Path, PathBuf};
 
@@ -82,6 +83,7 @@ pub fn view_plugins(app: &mut App) {
     if app.world().contains_resource::<JourneySettings>() {
         journey::view_plugin(app);
         share::plugin(app);
+        voice::plugin(app);
     }
     display::plugin(app);
     caption::plugin(app);
@@ -292,6 +294,12 @@ pub fn run(cfg: InstallationConfig, root: &Path, options: RunOptions) -> anyhow:
     }
     if let Some((store, _)) = &share {
         app.insert_resource(share::ShareDesk(store.clone()));
+    }
+    // The voice thread, when a visit may be spoken (every visit, or after the visitor's button).
+    app.insert_resource(voice::VoiceSettings(cfg.kiosk.voice));
+    if journey && (cfg.kiosk.voice.enabled || cfg.kiosk.voice.button) {
+        let synthesiser = crate::voice::Synthesiser::espeak(crate::voice::default_cache(root));
+        app.insert_resource(voice::VoiceDesk(crate::voice::Speaker::start(synthesiser)));
     }
     if cfg.keepsake.enabled {
         app.insert_resource(keepsake::KeepsakeSettings {

@@ -319,6 +319,11 @@ pub fn prompt_row() -> (Node, GlobalZIndex, Anchor) {
 
 /// A large, rounded touch target with a gold border; the label is its child (see [`text`]).
 /// Font size sets the proportions, so every button of the installation looks alike.
+/// A button of the visitor's own settings (language, contrast, voice): it changes how the
+/// kiosk speaks to the visitor and is not a request to be painted.
+#[derive(Component, Clone, Copy, Debug, Default)]
+pub struct VisitorSetting;
+
 pub fn touch_button(font_size: f32) -> (Button, Node, (Fill, BackgroundColor), (Edge, BorderColor)) {
     (
         Button,

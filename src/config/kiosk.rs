@@ -24,6 +24,26 @@ pub struct KioskConfig {
     /// Start every visit in the high-contrast theme (solid panels, larger text); a visitor's
     /// button switches it for their visit either way.
     pub high_contrast: bool,
+    /// The spoken journey: each step said aloud in the visitor's language (espeak-ng).
+    pub voice: VoiceConfig,
+}
+
+/// `kiosk.voice`: off by default; a visitor's button turns it on for their visit.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct VoiceConfig {
+    /// Speak every visit (not only after a visitor asked with the button).
+    pub enabled: bool,
+    /// 0.0 (silent) to 1.0 (the synthesiser's full level).
+    pub volume: f32,
+    /// Offer visitors the "Read aloud" button (false where the kiosk has no loudspeaker).
+    pub button: bool,
+}
+
+impl Default for VoiceConfig {
+    fn default() -> Self {
+        VoiceConfig { enabled: false, volume: 0.8, button: true }
+    }
 }
 
 /// `kiosk.reach`: the share of the screen, from its bottom edge, that a visitor can reach.
@@ -51,6 +71,7 @@ impl Default for KioskConfig {
             idle_timeout_s: 90.0,
             reach: None,
             high_contrast: false,
+            voice: VoiceConfig::default(),
         }
     }
 }
@@ -75,6 +96,13 @@ impl KioskConfig {
                     reach.bottom_fraction
                 ),
                 "use e.g. reach: (bottom_fraction: 0.5), or 1.0 for the whole screen",
+            );
+        }
+        if !(0.0..=1.0).contains(&self.voice.volume) {
+            return bad(
+                "kiosk.voice",
+                format!("kiosk.voice.volume {} must be within 0.0..1.0", self.voice.volume),
+                "use e.g. voice: (enabled: true, volume: 0.8)",
             );
         }
         if self.admin_exit_chord.is_empty() {

@@ -19,7 +19,7 @@ pub use engine::{EngineConfig, GpuSchedule, Policy};
 pub use installation::InstallationConfig;
 pub use journey::{CaptureTrigger, JourneyConfig};
 pub use keepsake::KeepsakeConfig;
-pub use kiosk::{KioskConfig, ReachConfig};
+pub use kiosk::{KioskConfig, ReachConfig, VoiceConfig};
 pub use remote::RemoteConfig;
 pub use ron_file::{ConfigError, load_ron, parse_ron, to_ron_string};
 pub use service::ServiceConfig;

@@ -29,14 +29,16 @@ use image::RgbImage;
 
 const STEP: f64 = 0.1;
 
-struct Harness {
-    app: App,
+pub(crate) struct Harness {
+    pub(crate) app: App,
     commands: Receiver<Command>,
     events: Sender<Event>,
     presence: Sender<PresenceSignal>,
     capture: Arc<Mutex<CaptureStatus>>,
     /// Everything the app asked of the worker so far.
     sent: Vec<Command>,
+    /// Real time each frame also takes (for threads the app waits on, e.g. the voice's).
+    pub(crate) pace: Duration,
     _dir: tempfile::TempDir,
 }
 
@@ -56,6 +58,11 @@ fn scene_text() -> String {
 
 impl Harness {
     fn new(capture: CaptureTrigger) -> Harness {
+        Harness::with(capture, |_| {})
+    }
+
+    /// The journey's harness with more of the app: `more` adds resources and plugins.
+    pub(crate) fn with(capture: CaptureTrigger, more: impl FnOnce(&mut App)) -> Harness {
         let dir = tempfile::tempdir().unwrap();
         let scene_path = dir.path().join("scene.ron");
         std::fs::write(&scene_path, scene_text()).unwrap();
@@ -102,6 +109,7 @@ impl Harness {
             .insert_resource(JourneySettings::new(config, true, false))
             .init_state::<Picker>();
         app::logic_plugins(&mut app);
+        more(&mut app);
         let mut h = Harness {
             app,
             commands: cmd_rx,
@@ -109,35 +117,37 @@ impl Harness {
             presence: pr_tx,
             capture: status,
             sent: Vec::new(),
+            pace: Duration::ZERO,
             _dir: dir,
         };
         h.run(0.3);
         h
     }
 
-    fn run(&mut self, seconds: f64) {
+    pub(crate) fn run(&mut self, seconds: f64) {
         for _ in 0..(seconds / STEP).round() as usize {
+            std::thread::sleep(self.pace);
             self.app.update();
             self.sent.extend(self.commands.try_iter());
         }
     }
 
-    fn journey(&self) -> Journey {
+    pub(crate) fn journey(&self) -> Journey {
         *self.app.world().resource::<State<Journey>>().get()
     }
 
-    fn signal(&mut self, event: PresenceEvent) {
+    pub(crate) fn signal(&mut self, event: PresenceEvent) {
         self.presence.send(PresenceSignal { event, at: Instant::now() }).unwrap();
     }
 
     /// The camera's newest frame (what a capture freezes).
-    fn camera_frame(&mut self, seq: u64) {
+    pub(crate) fn camera_frame(&mut self, seq: u64) {
         let image = Arc::new(RgbImage::from_pixel(32, 24, image::Rgb([(seq * 10) as u8, 90, 160])));
         self.capture.lock().unwrap().latest =
             Some(Frame { image, seq, captured_at: Instant::now(), faces: Vec::new() });
     }
 
-    fn snapshot(&mut self, frame_seq: u64, style: &str, iteration: u32, finished: bool) {
+    pub(crate) fn snapshot(&mut self, frame_seq: u64, style: &str, iteration: u32, finished: bool) {
         let image = Arc::new(RgbImage::from_pixel(32, 24, image::Rgb([200, iteration as u8, 50])));
         self.events
             .send(Event::Snapshot(Snapshot {
@@ -170,7 +180,7 @@ impl Harness {
         }
     }
 
-    fn request(&mut self, r: JourneyRequest) {
+    pub(crate) fn request(&mut self, r: JourneyRequest) {
         self.app.world_mut().write_message(r);
     }
 
@@ -190,7 +200,7 @@ impl Harness {
     }
 
     /// Enter, hold still, count down: returns in Painting with frame `seq` captured.
-    fn through_to_painting(&mut self, seq: u64) {
+    pub(crate) fn through_to_painting(&mut self, seq: u64) {
         self.camera_frame(seq);
         self.signal(PresenceEvent::Entered);
         self.run(0.2);

@@ -12,3 +12,4 @@ mod house;
 mod i18n;
 mod journey;
 mod setup_script;
+mod voice;

@@ -4,6 +4,7 @@ language-name = Deutsch
 
 ## Eigene Einstellungen
 access-contrast = Hoher Kontrast
+access-voice = Vorlesen
 
 ## Attract
 attract-invitation = Treten Sie näher und halten Sie still – Sie werden gemalt
@@ -57,3 +58,12 @@ share-page-gone-title = Gelöscht
 share-page-gone = Dieses Bild wurde wie versprochen gelöscht. Kommen Sie wieder und lassen Sie sich neu malen!
 share-page-not-found = Hier gibt es kein Bild. Prüfen Sie den Link oder scannen Sie den Code erneut.
 share-page-slow-down = Zu viele Versuche. Bitte warten Sie eine Minute.
+
+## Die gesprochene Führung (kiosk.voice)
+voice-attract = Treten Sie näher und halten Sie still, dann werden Sie gemalt. Oder berühren Sie den Bildschirm, um ein Gemälde zu wählen.
+voice-noticed-hold-still = Bitte still halten. Gleich werden Sie gemalt.
+voice-noticed-touch = Berühren Sie die Taste, Berühren, um gemalt zu werden. Dann wird Ihr Foto aufgenommen.
+voice-countdown = { $seconds }
+voice-painting = Ihr Foto ist aufgenommen. Sehen Sie zu, wie es gemalt wird.
+voice-reveal = Ihr Bild ist fertig, im Stil von { $title }.
+voice-take-home = Scannen Sie den Code mit Ihrem Telefon, um Ihr Bild mitzunehmen.

@@ -6,6 +6,7 @@ language-name = English
 
 ## The visitor's own settings, beside the languages
 access-contrast = High contrast
+access-voice = Read aloud
 
 ## Attract: nobody is painting yet
 attract-invitation = Step up and hold still – you will be painted
@@ -60,3 +61,12 @@ share-page-gone-title = Deleted
 share-page-gone = This painting has been deleted, as promised. Come back and be painted again!
 share-page-not-found = There is no painting here. Check the link, or scan the code again.
 share-page-slow-down = Too many tries. Please wait a minute.
+
+## The spoken journey (kiosk.voice): each line is said, not shown; keep them plain
+voice-attract = Step up and hold still, and you will be painted. Or touch the screen to choose a painting.
+voice-noticed-hold-still = Hold still. You are about to be painted.
+voice-noticed-touch = Touch the button, Touch to be painted, and your photo will be taken.
+voice-countdown = { $seconds }
+voice-painting = Your photo has been taken. Watch it being painted.
+voice-reveal = Your painting is finished, in the style of { $title }.
+voice-take-home = Scan the code with your phone to take your painting home.

@@ -4,6 +4,7 @@ language-name = Español
 
 ## Ajustes del visitante
 access-contrast = Alto contraste
+access-voice = Leer en voz alta
 
 ## Bienvenida
 attract-invitation = Acérquese y no se mueva: vamos a pintar su retrato
@@ -57,3 +58,12 @@ share-page-gone-title = Borrado
 share-page-gone = Este cuadro se ha borrado, como prometimos. ¡Vuelva cuando quiera para un nuevo retrato!
 share-page-not-found = Aquí no hay ningún cuadro. Revise el enlace o escanee el código de nuevo.
 share-page-slow-down = Demasiados intentos. Espere un minuto, por favor.
+
+## El recorrido hablado (kiosk.voice)
+voice-attract = Acérquese y quédese quieto, y será pintado. O toque la pantalla para elegir un cuadro.
+voice-noticed-hold-still = Quédese quieto. Va a ser pintado.
+voice-noticed-touch = Toque el botón, Toque aquí para su retrato. Se tomará su foto.
+voice-countdown = { $seconds }
+voice-painting = Su foto ya está tomada. Mire cómo se pinta.
+voice-reveal = Su cuadro está terminado, al estilo de { $title }.
+voice-take-home = Escanee el código con su teléfono para llevarse su cuadro.

@@ -4,6 +4,7 @@ language-name = Français
 
 ## Réglages du visiteur
 access-contrast = Contraste élevé
+access-voice = Lecture à voix haute
 
 ## Accueil
 attract-invitation = Approchez et ne bougez plus – on peint votre portrait
@@ -57,3 +58,12 @@ share-page-gone-title = Effacé
 share-page-gone = Ce tableau a été effacé, comme promis. Revenez pour un nouveau portrait !
 share-page-not-found = Il n’y a pas de tableau ici. Vérifiez le lien ou scannez à nouveau le code.
 share-page-slow-down = Trop d’essais. Merci de patienter une minute.
+
+## Le parcours parlé (kiosk.voice)
+voice-attract = Approchez et ne bougez plus, vous allez être peint. Ou touchez l'écran pour choisir un tableau.
+voice-noticed-hold-still = Ne bougez plus. Vous allez être peint.
+voice-noticed-touch = Touchez le bouton, Touchez ici pour votre portrait. Votre photo sera prise.
+voice-countdown = { $seconds }
+voice-painting = Votre photo est prise. Regardez-la se peindre.
+voice-reveal = Votre tableau est terminé, dans le style de { $title }.
+voice-take-home = Scannez le code avec votre téléphone pour emporter votre tableau.

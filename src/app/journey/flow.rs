@@ -11,11 +11,10 @@ use super::{
     VisitorCapture, VisitorPresence,
 };
 use crate::app::AppSystems;
-use crate::app::access::ContrastButton;
 use crate::app::display::ShowOnCanvas;
-use crate::app::language::LanguageButton;
 use crate::app::pipeline::{PaintingGate, PaintingUpdated, PipelineStatus, PresenceSeen, SendCommand, StyleUnusable};
 use crate::app::rotation::{ArtworkChanged, Playlist, StyleRequest};
+use crate::app::theme::VisitorSetting;
 use crate::capture::presence::PresenceEvent;
 use crate::painting::Command;
 
@@ -65,16 +64,13 @@ fn stamp(time: Res<Time>, mut clock: ResMut<JourneyClock>, state: Res<State<Jour
     tracing::info!("journey: {:?}", state.get());
 }
 
-/// A button that changes how the kiosk speaks to the visitor, not a request to be painted.
-type VisitorSetting = Or<(With<LanguageButton>, With<ContrastButton>)>;
-
 fn track_presence(
     time: Res<Time>,
     mut signals: MessageReader<PresenceSeen>,
     mut presence: ResMut<VisitorPresence>,
     touches: Res<Touches>,
     mouse: Res<ButtonInput<MouseButton>>,
-    visitor_settings: Query<&Interaction, (Changed<Interaction>, VisitorSetting)>,
+    visitor_settings: Query<&Interaction, (Changed<Interaction>, With<VisitorSetting>)>,
 ) {
     let now = time.elapsed_secs_f64();
     for PresenceSeen(signal) in signals.read() {
