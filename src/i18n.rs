@@ -319,6 +319,8 @@ pub const KEYS: &[&str] = &[
     "share-page-title",
     "share-page-heading",
     "share-page-download",
+    "share-page-making-of",
+    "share-page-download-making-of",
     "share-page-deleted-at",
     "share-page-nothing-else",
     "share-page-gone-title",

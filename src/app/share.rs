@@ -1,7 +1,8 @@
 //! Take it home, on the display: at the reveal (once photo and painting have been shown side
 //! by side) a QR code with "Scan to take your painting home" in the visitor's language. Each
 //! finished painting of the visit ("Paint me again", another pick) gets a link of its own.
-//! The link's page is served by the guest listener (`crate::share`).
+//! The link's page is served by the guest listener (`crate::share`), with the making-of: a
+//! few of the painting's snapshots, gathered here while it is painted (in memory only).
 
 use std::sync::Arc;
 
@@ -13,9 +14,11 @@ use super::display::rgba_image;
 use super::journey::{Journey, JourneyClock, JourneySettings, VisitorCapture};
 use super::language;
 use super::language::{Language, Localized};
+use super::pipeline::PaintingUpdated;
 use super::rotation::Playlist;
 use super::theme;
 use super::theme::Ink;
+use crate::share::making_of::{self, MakingOf};
 use crate::share::{ShareLabel, ShareStore};
 
 /// The paintings on offer and the guest listener behind them.
@@ -32,13 +35,22 @@ pub struct SharedNow {
 #[derive(Component)]
 struct ShareCode;
 
+/// The making-of of the painting being made for the visitor (dropped with it).
+#[derive(Resource, Default)]
+pub struct MakingOfNow(pub MakingOf);
+
 /// Pixels per QR module and modules of white border (the standard's quiet zone).
 const MODULE_PX: u32 = 6;
 const QUIET_ZONE: u32 = 4;
 
 pub(super) fn plugin(app: &mut App) {
     app.init_resource::<SharedNow>()
+        .init_resource::<MakingOfNow>()
         .add_systems(OnExit(Journey::Reveal), |mut s: ResMut<SharedNow>| *s = SharedNow::default())
+        // Each painting (again after "Paint me again") starts its own; the visitor's leaving drops it.
+        .add_systems(OnEnter(Journey::Painting), |mut m: ResMut<MakingOfNow>| *m = MakingOfNow::default())
+        .add_systems(OnEnter(Journey::Attract), |mut m: ResMut<MakingOfNow>| *m = MakingOfNow::default())
+        .add_systems(Update, gather_making_of.in_set(AppSystems::Logic).run_if(resource_exists::<ShareDesk>))
         .add_systems(
             Update,
             (offer_finished, show_after_side_by_side)
@@ -73,6 +85,25 @@ pub fn qr_image(url: &str) -> Option<Image> {
     Some(image)
 }
 
+/// The visitor's painting's snapshots as they arrive (from this kiosk's engine or a painter
+/// of the farm: the same seam), evenly spread by how far the painting has come.
+fn gather_making_of(
+    capture: Option<Res<VisitorCapture>>,
+    mut painted: MessageReader<PaintingUpdated>,
+    mut making_of: ResMut<MakingOfNow>,
+) {
+    let Some(capture) = capture else {
+        painted.clear();
+        return;
+    };
+    for PaintingUpdated(s) in painted.read() {
+        if s.frame_seq == capture.frame.seq {
+            let progress = making_of::progress(s.level, s.levels, s.iteration, s.total_iterations, s.finished);
+            making_of.0.add(progress, s.image.clone());
+        }
+    }
+}
+
 #[allow(clippy::too_many_arguments)] // a Bevy system: each parameter is one input
 fn offer_finished(
     mut commands: Commands,
@@ -81,6 +112,7 @@ fn offer_finished(
     playlist: Option<Res<Playlist>>,
     language: Res<Language>,
     mut shared: ResMut<SharedNow>,
+    mut making_of: ResMut<MakingOfNow>,
     mut images: ResMut<Assets<Image>>,
     old: Query<Entity, With<ShareCode>>,
 ) {
@@ -103,7 +135,10 @@ fn offer_finished(
         }
         _ => ShareLabel { title: capture.finished_title.clone(), ..default() },
     };
-    let offered = desk.0.offer(painting, label, lang);
+    // The painting offered is the last frame, whatever snapshot came last.
+    making_of.0.add(1.0, painting.clone());
+    let frames = std::mem::take(&mut making_of.0).frames();
+    let offered = desk.0.offer(painting, frames, label, lang);
     *shared = SharedNow { painting: Some(identity), url: Some(offered.url.clone()) };
     for e in &old {
         commands.entity(e).despawn();

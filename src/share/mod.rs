@@ -4,10 +4,12 @@
 //! `/p/<token>/painting.png`.
 //!
 //! What is kept, and for how long: the painting as a PNG file in a private folder (0700),
-//! and in memory its token, label and expiry time. After `expire_min` both are deleted; a
+//! its making-of beside it (an animated PNG, [`making_of`]), and in memory its token, label
+//! and expiry time. After `expire_min` all of it is deleted; a
 //! token is 128 random bits, there is no listing of any kind, and wrong tokens from one
 //! address are answered 429 once they pass `misses_per_minute`. No Bevy here.
 
+pub mod making_of;
 pub mod page;
 pub mod server;
 
@@ -119,6 +121,10 @@ pub struct Offered {
 pub(crate) struct Entry {
     /// The PNG, once written (it is encoded off the display thread).
     pub file: Option<PathBuf>,
+    /// The making-of (APNG), once written.
+    pub making_of: Option<PathBuf>,
+    /// Frames of the making-of being made (0: none, too few snapshots).
+    pub making_of_frames: usize,
     pub label: ShareLabel,
     pub lang: String,
     pub expires_at: Instant,
@@ -128,7 +134,7 @@ pub(crate) struct Entry {
 
 /// What a token leads to.
 pub(crate) enum Lookup {
-    Found(Entry),
+    Found(Box<Entry>),
     /// It existed and has expired: the page says so (410).
     Gone,
     Unknown,
@@ -220,15 +226,30 @@ impl ShareStore {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Offers a painting: a token at once (for the QR code), the file a moment later (the PNG
-    /// is encoded on a thread of its own; the page waits for it).
-    pub fn offer(self: &Arc<Self>, painting: Arc<RgbImage>, label: ShareLabel, lang: &str) -> Offered {
+    /// Offers a painting and its making-of (`frames`, first to last; may be empty): a token at
+    /// once (for the QR code), the files a moment later (encoded on a thread of their own; the
+    /// page waits for them).
+    pub fn offer(
+        self: &Arc<Self>,
+        painting: Arc<RgbImage>,
+        frames: Vec<Arc<RgbImage>>,
+        label: ShareLabel,
+        lang: &str,
+    ) -> Offered {
         let token = new_token();
         let ttl = Duration::from_secs_f64(self.config.expire_min * 60.0);
         let now = Instant::now();
         let expires = SystemTime::now() + ttl;
-        let entry =
-            Entry { file: None, label, lang: lang.to_string(), expires_at: now + ttl, expires, offered_at: now };
+        let entry = Entry {
+            file: None,
+            making_of: None,
+            making_of_frames: if frames.len() >= 2 { frames.len() } else { 0 },
+            label,
+            lang: lang.to_string(),
+            expires_at: now + ttl,
+            expires,
+            offered_at: now,
+        };
         {
             let mut inner = self.lock();
             inner.entries.insert(token.clone(), entry);
@@ -239,24 +260,47 @@ impl ShareStore {
                     break;
                 };
                 if let Some(e) = inner.entries.remove(&oldest) {
-                    remove_file(e.file.as_deref());
+                    remove_files(&e);
                 }
             }
         }
         let (store, key) = (self.clone(), token.clone());
         // The file name is not the token: the folder reveals nothing a link could use.
         let path = self.folder.join(format!("{}.png", new_token()));
+        let animation = self.folder.join(format!("{}.png", new_token()));
         std::thread::Builder::new()
             .name("take-home-png".into())
             .spawn(move || {
                 let written = painting.save_with_format(&path, image::ImageFormat::Png);
+                {
+                    let mut inner = store.lock();
+                    match (written, inner.entries.get_mut(&key)) {
+                        (Ok(()), Some(e)) => e.file = Some(path),
+                        (Ok(()), None) => return remove_file(Some(&path)), // expired or replaced meanwhile
+                        (Err(e), _) => {
+                            tracing::error!("share: cannot write {}: {e}", path.display());
+                            inner.entries.remove(&key);
+                            return;
+                        }
+                    }
+                }
+                // The painting is ready to take; its making-of follows (a second or two).
+                if frames.len() < 2 {
+                    return;
+                }
+                let written = making_of::encode_apng(&frames, making_of::MAX_BYTES)
+                    .and_then(|bytes| std::fs::write(&animation, bytes).map_err(|e| e.to_string()));
                 let mut inner = store.lock();
                 match (written, inner.entries.get_mut(&key)) {
-                    (Ok(()), Some(e)) => e.file = Some(path),
-                    (Ok(()), None) => remove_file(Some(&path)), // expired or replaced meanwhile
-                    (Err(e), _) => {
-                        tracing::error!("share: cannot write {}: {e}", path.display());
-                        inner.entries.remove(&key);
+                    (Ok(()), Some(e)) => e.making_of = Some(animation),
+                    (Ok(()), None) => remove_file(Some(&animation)),
+                    (Err(e), entry) => {
+                        // The painting is still offered: only its making-of is missing.
+                        tracing::error!("share: cannot write the making-of {}: {e}", animation.display());
+                        remove_file(Some(&animation));
+                        if let Some(entry) = entry {
+                            entry.making_of_frames = 0;
+                        }
                     }
                 }
             })
@@ -269,7 +313,7 @@ impl ShareStore {
     pub(crate) fn lookup(&self, token: &str) -> Lookup {
         let inner = self.lock();
         match inner.entries.get(token) {
-            Some(e) if e.expires_at > Instant::now() => Lookup::Found(e.clone()),
+            Some(e) if e.expires_at > Instant::now() => Lookup::Found(Box::new(e.clone())),
             Some(_) => Lookup::Gone, // expired, not reaped yet
             None if inner.gone.contains_key(token) => Lookup::Gone,
             None => Lookup::Unknown,
@@ -284,7 +328,7 @@ impl ShareStore {
             inner.entries.iter().filter(|(_, e)| e.expires_at <= now).map(|(t, _)| t.clone()).collect();
         for token in &expired {
             if let Some(e) = inner.entries.remove(token) {
-                remove_file(e.file.as_deref());
+                remove_files(&e);
             }
             inner.gone.insert(token.clone(), now);
         }
@@ -327,6 +371,11 @@ impl ShareStore {
             times.pop_front();
         }
     }
+}
+
+fn remove_files(entry: &Entry) {
+    remove_file(entry.file.as_deref());
+    remove_file(entry.making_of.as_deref());
 }
 
 fn remove_file(path: Option<&Path>) {

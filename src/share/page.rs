@@ -33,6 +33,8 @@ img{display:block;width:100%;height:auto;border-radius:.4rem;box-shadow:0 .3rem 
 .label b{display:block;font-weight:600}.label small{display:block;opacity:.8}\
 a.download{display:block;margin:1.2rem 0;padding:.95rem;text-align:center;border-radius:2rem;\
 background:#f9d159;color:#14110d;font-weight:600;text-decoration:none;font-size:1.1rem}\
+h2{font-size:1.1rem;font-weight:600;margin:1.6rem 0 .7rem}\
+a.download.second{background:none;color:#f9d159;border:2px solid #f9d159}\
 p.note{opacity:.85;font-size:.95rem}";
 
 fn document(lang: &str, title: &str, body: &str) -> String {
@@ -64,9 +66,20 @@ pub(crate) fn painting(texts: &Catalog, token: &str, entry: &Entry, now: SystemT
     let left_min = entry.expires.duration_since(now).map(|d| d.as_secs_f64() / 60.0).unwrap_or(0.0).ceil();
     let at = chrono::DateTime::<chrono::Local>::from(entry.expires).format("%H:%M").to_string();
     let image = format!("/p/{token}/painting.png");
+    // The animation plays by itself (an APNG in an <img>: no script); long-pressed, it saves.
+    let making_of = if entry.making_of_frames > 0 {
+        let heading = escape(&texts.text(lang, "share-page-making-of"));
+        format!(
+            "<h2>{heading}</h2><img class=\"making-of\" src=\"/p/{token}/making-of.png\" alt=\"{heading}\">\
+             <a class=\"download second\" href=\"/p/{token}/making-of.png?download=1\" download>{}</a>",
+            escape(&texts.text(lang, "share-page-download-making-of"))
+        )
+    } else {
+        String::new()
+    };
     let body = format!(
         "<h1>{}</h1><img src=\"{image}\" alt=\"{}\">{}\
-         <a class=\"download\" href=\"{image}?download=1\" download>{}</a>\
+         <a class=\"download\" href=\"{image}?download=1\" download>{}</a>{making_of}\
          <p class=\"note\">{}</p><p class=\"note\">{}</p>",
         escape(&texts.text_with(lang, "share-page-heading", &[("artwork", Arg::Text(entry.label.title.clone()))])),
         escape(&texts.text(lang, "share-page-title")),

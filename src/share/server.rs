@@ -1,6 +1,7 @@
 //! The guest listener: HTTP/1.1 (hyper on a one-thread tokio runtime, on a thread of its own),
 //! separate from the staff's `/health` server. It answers `/p/<token>` (the page) and
-//! `/p/<token>/painting.png` (the file; `?download=1` as an attachment), nothing else.
+//! `/p/<token>/painting.png` (the file; `?download=1` as an attachment) and
+//! `/p/<token>/making-of.png` (the animation of it being made), nothing else.
 //!
 //! Against guessing and crowding: an address that sent `misses_per_minute` wrong links gets
 //! 429 for everything, after a pause, until its minute is over; at most [`PER_ADDRESS`]
@@ -62,6 +63,34 @@ fn html(status: StatusCode, body: String) -> Response<Full<Bytes>> {
     respond(status, "text/html; charset=utf-8", body)
 }
 
+/// How long a phone's request waits for a file still being written.
+const FILE_WAIT: Duration = Duration::from_secs(8);
+
+/// The file once it is written (None: not within [`FILE_WAIT`], or the painting went).
+async fn written(store: &ShareStore, token: &str, file: &File) -> Option<std::path::PathBuf> {
+    let deadline = tokio::time::Instant::now() + FILE_WAIT;
+    while tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let Lookup::Found(e) = store.lookup(token) else { return None };
+        let path = match file {
+            File::Painting => e.file,
+            File::MakingOf if e.making_of_frames == 0 => return None,
+            File::MakingOf => e.making_of,
+        };
+        if path.is_some() {
+            return path;
+        }
+    }
+    None
+}
+
+/// The files of a painting's page.
+enum File {
+    Painting,
+    /// The animated PNG of it being made.
+    MakingOf,
+}
+
 async fn answer(req: Request<Incoming>, peer: IpAddr, store: Arc<ShareStore>) -> Response<Full<Bytes>> {
     let lang = phone_language(&req, &store);
     if store.limited(peer) {
@@ -80,9 +109,10 @@ async fn answer(req: Request<Incoming>, peer: IpAddr, store: Arc<ShareStore>) ->
     }
     let path = req.uri().path();
     let (token, file) = match path.strip_prefix("/p/").map(|rest| rest.split_once('/').unwrap_or((rest, ""))) {
-        Some((token, "")) => (token, false),
-        Some((token, "painting.png")) => (token, true),
-        _ => ("", false),
+        Some((token, "")) => (token, None),
+        Some((token, "painting.png")) => (token, Some(File::Painting)),
+        Some((token, "making-of.png")) => (token, Some(File::MakingOf)),
+        _ => ("", None),
     };
     // Only a link under /p/ is a try at a token: a phone's own /favicon.ico is not a guess.
     let guess = path.starts_with("/p/");
@@ -105,14 +135,26 @@ async fn answer(req: Request<Incoming>, peer: IpAddr, store: Arc<ShareStore>) ->
         }
         Lookup::Unknown => return not_found(),
     };
-    if !file {
+    let Some(file) = file else {
         return html(StatusCode::OK, page::painting(&store.texts, token, &entry, SystemTime::now()));
-    }
-    let Some(path) = entry.file else {
-        // Still being written (a second at most): the phone asks again.
-        let mut r = respond(StatusCode::SERVICE_UNAVAILABLE, "text/plain", "one moment\n");
-        r.headers_mut().insert("retry-after", "1".parse().expect("a header value"));
-        return r;
+    };
+    let (path, name) = match file {
+        File::Painting => (entry.file.clone(), "painting.png"),
+        File::MakingOf if entry.making_of_frames == 0 => return not_found(),
+        File::MakingOf => (entry.making_of.clone(), "making-of.png"),
+    };
+    // Still being written (the painting a moment, its making-of a second or two): an <img>
+    // does not ask again, so the answer waits for it.
+    let path = match path {
+        Some(p) => p,
+        None => match written(&store, token, &file).await {
+            Some(p) => p,
+            None => {
+                let mut r = respond(StatusCode::SERVICE_UNAVAILABLE, "text/plain", "one moment\n");
+                r.headers_mut().insert("retry-after", "1".parse().expect("a header value"));
+                return r;
+            }
+        },
     };
     // A painting is a few hundred kB: read in place rather than pull in tokio's fs.
     match std::fs::read(&path) {
@@ -121,7 +163,7 @@ async fn answer(req: Request<Incoming>, peer: IpAddr, store: Arc<ShareStore>) ->
             if req.uri().query().is_some_and(|q| q.split('&').any(|p| p == "download=1")) {
                 r.headers_mut().insert(
                     "content-disposition",
-                    "attachment; filename=\"painting.png\"".parse().expect("a header value"),
+                    format!("attachment; filename=\"{name}\"").parse().expect("a header value"),
                 );
             }
             r

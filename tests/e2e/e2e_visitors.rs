@@ -93,9 +93,21 @@ fn a_visitor_scans_the_code_takes_the_painting_home_on_a_phone_and_it_is_deleted
     let url = codes[0].clone();
     assert!(url.starts_with(&format!("{public}/p/")) && url.len() == public.len() + 3 + 32, "{url}");
 
-    // The file the kiosk keeps for the link is the painting on screen.
-    let kept = pngs(share_dir.path());
-    assert_eq!(kept.len(), 1, "{kept:?}");
+    // The files the kiosk keeps for the link: the painting on screen, and its making-of (an
+    // animated PNG of 12 snapshots, evenly spread, written a moment after the painting).
+    let end = Instant::now() + Duration::from_secs(20);
+    while pngs(share_dir.path()).len() < 2 && Instant::now() < end {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let (animated, kept): (Vec<PathBuf>, Vec<PathBuf>) = pngs(share_dir.path()).into_iter().partition(|p| {
+        let reader = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(p).unwrap())).read_info().unwrap();
+        reader.info().animation_control.is_some()
+    });
+    assert_eq!((kept.len(), animated.len()), (1, 1), "{kept:?} {animated:?}");
+    let making_of =
+        png::Decoder::new(std::io::BufReader::new(std::fs::File::open(&animated[0]).unwrap())).read_info().unwrap();
+    let frames = making_of.info().animation_control.unwrap().num_frames;
+    assert_eq!(frames, 12, "the making-of has 12 frames");
     // Written when the link was offered: the expiry is timed from it, not from when the test
     // saw the reveal (which may be later).
     let kept_at = std::fs::metadata(&kept[0]).unwrap().modified().unwrap();
@@ -134,6 +146,22 @@ fn a_visitor_scans_the_code_takes_the_painting_home_on_a_phone_and_it_is_deleted
             .execute("const i = document.querySelector('img'); return i.complete ? i.naturalWidth : -1;", vec![])
             .await
             .unwrap();
+        // The making-of plays under it (loaded once the browser has it).
+        let end = Instant::now() + Duration::from_secs(15);
+        loop {
+            let w = client
+                .execute(
+                    "const i = document.querySelector('img.making-of'); return i && i.complete ? i.naturalWidth : -1;",
+                    vec![],
+                )
+                .await
+                .unwrap();
+            if w.as_i64().is_some_and(|w| w > 0) {
+                break;
+            }
+            assert!(Instant::now() < end, "the making-of did not load on the phone");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
         let body = client.find(fantoccini::Locator::Css("body")).await.unwrap().text().await.unwrap();
         client.find(fantoccini::Locator::Css("a.download")).await.unwrap().click().await.unwrap();
         let end = Instant::now() + Duration::from_secs(20);
@@ -144,6 +172,9 @@ fn a_visitor_scans_the_code_takes_the_painting_home_on_a_phone_and_it_is_deleted
         if let Some(keep) = std::env::var_os("E2E_SCREENSHOTS").map(PathBuf::from) {
             std::fs::create_dir_all(&keep).unwrap();
             std::fs::write(keep.join("share-2-phone.png"), &shot).unwrap();
+            client.execute("document.querySelector('h2').scrollIntoView()", vec![]).await.unwrap();
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            std::fs::write(keep.join("share-3-making-of.png"), client.screenshot().await.unwrap()).unwrap();
         }
         client.close().await.unwrap();
         (title, natural_width, body)
@@ -152,6 +183,7 @@ fn a_visitor_scans_the_code_takes_the_painting_home_on_a_phone_and_it_is_deleted
     assert_eq!(natural_width.as_i64(), Some(painting.width() as i64), "the page shows the painting");
     assert!(body.contains("Swirling Night") && body.contains("Download the painting"), "{body}");
     assert!(body.contains("deleted at") && body.contains("in one minute"), "{body}");
+    assert!(body.contains("How your painting was made"), "{body}");
     let downloaded = pngs(downloads.path());
     assert_eq!(downloaded.len(), 1, "one file downloaded: {downloaded:?}");
     assert_eq!(std::fs::read(&downloaded[0]).unwrap(), kept_bytes, "the download is the painting, byte for byte");
@@ -164,10 +196,10 @@ fn a_visitor_scans_the_code_takes_the_painting_home_on_a_phone_and_it_is_deleted
     }
     let lived = kept_at.elapsed().unwrap();
     assert!(lived >= Duration::from_secs(44), "the link died {lived:?} after its file was written, before its 45 s");
-    // The reaper deletes expired files every second.
+    // The reaper deletes expired files (the painting and its making-of) every second.
     let end = Instant::now() + Duration::from_secs(5);
     while !pngs(share_dir.path()).is_empty() {
-        assert!(Instant::now() < end, "the file is still on disk");
+        assert!(Instant::now() < end, "a file is still on disk: {:?}", pngs(share_dir.path()));
         std::thread::sleep(Duration::from_millis(200));
     }
     // Guessing: wrong links from one address are refused after the limit (20 a minute).

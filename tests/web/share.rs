@@ -108,7 +108,7 @@ fn a_link_opens_the_page_and_the_painting_in_the_language_it_was_made_in() {
         year: "2026".into(),
         credit: "Domaine public".into(),
     };
-    let offered = store.offer(painting(), label, "fr");
+    let offered = store.offer(painting(), Vec::new(), label, "fr");
     assert!(offered.url.starts_with("http://kiosk.example:8470/p/"), "{}", offered.url);
     let token = token_of(&offered.url);
     assert_eq!(token.len(), 32);
@@ -142,7 +142,7 @@ fn a_link_opens_the_page_and_the_painting_in_the_language_it_was_made_in() {
 #[test]
 fn wrong_or_malformed_links_find_nothing_and_nothing_is_listed() {
     let (store, server) = start(ShareConfig::default());
-    let token = token_of(&store.offer(painting(), ShareLabel::default(), "en").url);
+    let token = token_of(&store.offer(painting(), Vec::new(), ShareLabel::default(), "en").url);
     let other = gallery_painter::share::new_token();
     for path in [
         "/".to_string(),
@@ -169,7 +169,7 @@ fn wrong_or_malformed_links_find_nothing_and_nothing_is_listed() {
 #[test]
 fn many_wrong_links_from_one_address_are_slowed_down() {
     let (store, server) = start(ShareConfig { misses_per_minute: 5, ..ShareConfig::default() });
-    let token = token_of(&store.offer(painting(), ShareLabel::default(), "en").url);
+    let token = token_of(&store.offer(painting(), Vec::new(), ShareLabel::default(), "en").url);
     // A browser's own requests are not guesses.
     for path in ["/favicon.ico", "/robots.txt", "/", "/apple-touch-icon.png"] {
         assert_eq!(get(server.address, path, "").status, 404);
@@ -191,7 +191,7 @@ fn many_wrong_links_from_one_address_are_slowed_down() {
 #[test]
 fn behind_a_trusted_proxy_one_guesser_is_slowed_alone_and_a_strangers_header_is_not_believed() {
     let (store, server) = start_behind(ShareConfig { misses_per_minute: 3, ..ShareConfig::default() }, &["127.0.0.1"]);
-    let token = token_of(&store.offer(painting(), ShareLabel::default(), "en").url);
+    let token = token_of(&store.offer(painting(), Vec::new(), ShareLabel::default(), "en").url);
     let via = |client: &str| format!("X-Forwarded-For: {client}\r\n");
     let wrong = || format!("/p/{}", gallery_painter::share::new_token());
     for _ in 0..3 {
@@ -214,7 +214,7 @@ fn an_expired_link_gives_410_and_its_file_is_deleted() {
     let (store, server) = start(ShareConfig { expire_min: 1.5 / 60.0, ..ShareConfig::default() });
     // Timed from before the offer: its 1.5 s cannot have begun earlier.
     let offered = Instant::now();
-    let token = token_of(&store.offer(painting(), ShareLabel::default(), "de").url);
+    let token = token_of(&store.offer(painting(), Vec::new(), ShareLabel::default(), "de").url);
     assert_eq!(fetch_png(server.address, &token, "").status, 200);
     assert_eq!(std::fs::read_dir(store.folder()).unwrap().count(), 1);
     // 1.5 s to expire, then the reaper (every second) deletes it.
@@ -245,4 +245,95 @@ fn a_configured_folder_is_emptied_of_paintings_left_by_an_earlier_run() {
     assert!(dir.path().join("starry-night.png").exists() && dir.path().join("README").exists());
     let mode = std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(store.folder()).unwrap().permissions());
     assert_eq!(mode & 0o777, 0o700, "only the installation reads the paintings");
+}
+
+/// Twelve snapshots of a painting coming about: a red sketch growing into the painting.
+fn snapshots() -> Vec<Arc<image::RgbImage>> {
+    (0..12u32)
+        .map(|k| {
+            // Early levels are smaller (a coarse-to-fine schedule): the animation scales them up.
+            let (w, h) = if k < 4 { (32, 24) } else { (64, 48) };
+            Arc::new(image::RgbImage::from_fn(w, h, |x, y| image::Rgb([200, ((x + y) * k) as u8, (k * 20) as u8])))
+        })
+        .collect()
+}
+
+fn apng_frames(bytes: &[u8]) -> (u32, u32, u32) {
+    let reader = png::Decoder::new(std::io::Cursor::new(bytes.to_vec())).read_info().unwrap();
+    let info = reader.info();
+    let control = info.animation_control.expect("an animated PNG");
+    (control.num_frames, info.width, info.height)
+}
+
+#[test]
+fn on_a_phone_the_making_of_plays_beside_the_painting_and_goes_with_it_at_expiry() {
+    let (store, server) = start(ShareConfig { expire_min: 20.0 / 60.0, ..ShareConfig::default() });
+    let offered_at = Instant::now();
+    let offered =
+        store.offer(painting(), snapshots(), ShareLabel { title: "Night".into(), ..Default::default() }, "en");
+    let token = token_of(&offered.url);
+    let base = format!("http://{}", server.address);
+    let (_driver, driver_url) = common::browser::chromedriver();
+    let shots = std::env::var_os("E2E_SCREENSHOTS").map(std::path::PathBuf::from);
+    let path = common::browser::runtime().block_on(async {
+        use fantoccini::Locator::Css;
+        // A phone: 390 x 844 CSS pixels at 3x, touch, a phone's browser.
+        let phone = serde_json::json!({ "mobileEmulation": {
+            "deviceMetrics": { "width": 390, "height": 844, "pixelRatio": 3.0, "touch": true },
+            "userAgent": "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Mobile Safari/537.36"
+        }});
+        let client = common::browser::chromium(&driver_url, &[], phone).await;
+        client.goto(&format!("{base}/p/{token}")).await.unwrap();
+        let heading = client.wait().for_element(Css("h2")).await.unwrap().text().await.unwrap();
+        assert_eq!(heading, "How your painting was made");
+        // Loaded and decoded by the browser (the page waits for the file being written).
+        let end = Instant::now() + Duration::from_secs(15);
+        let (natural, shown) = loop {
+            let v = client
+                .execute(
+                    "const i = document.querySelector('img.making-of'); \
+                     return i.complete ? [i.naturalWidth, i.getBoundingClientRect().width] : null;",
+                    vec![],
+                )
+                .await
+                .unwrap();
+            if let Some(a) = v.as_array() {
+                break (a[0].as_f64().unwrap(), a[1].as_f64().unwrap());
+            }
+            assert!(Instant::now() < end, "the making-of did not load");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
+        assert_eq!(natural, 64.0, "at the painting's size");
+        // Fits the phone's width, inside the page's margins.
+        assert!(shown > 300.0 && shown <= 390.0, "shown {shown} px wide on a 390 px phone");
+        // What the phone got (the page's rules let it fetch nothing by script): every frame.
+        let src = client.execute("return document.querySelector('img.making-of').src", vec![]).await.unwrap();
+        if let Some(dir) = &shots {
+            std::fs::create_dir_all(dir).unwrap();
+            std::fs::write(dir.join("take-home-phone.png"), client.screenshot().await.unwrap()).unwrap();
+        }
+        client.close().await.unwrap();
+        src.as_str().unwrap().strip_prefix(&base).unwrap().to_string()
+    });
+    let bytes = get(server.address, &path, "").body;
+    assert_eq!(apng_frames(&bytes), (12, 64, 48));
+    assert_eq!(std::fs::read_dir(store.folder()).unwrap().count(), 2, "the painting and its making-of");
+    // At expiry both go, from the disk and from the links.
+    let end = offered_at + Duration::from_secs(40);
+    while store.offered() > 0 {
+        assert!(Instant::now() < end, "the painting was never deleted");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(std::fs::read_dir(store.folder()).unwrap().count(), 0, "both files are gone from disk");
+    assert_eq!(get(server.address, &format!("/p/{token}/making-of.png"), "").status, 410);
+}
+
+#[test]
+fn a_painting_without_snapshots_has_no_making_of_and_its_address_finds_nothing() {
+    let (store, server) = start(ShareConfig::default());
+    let token = token_of(&store.offer(painting(), Vec::new(), ShareLabel::default(), "en").url);
+    assert_eq!(fetch_png(server.address, &token, "").status, 200);
+    let page = String::from_utf8(get(server.address, &format!("/p/{token}"), "").body).unwrap();
+    assert!(!page.contains("making-of"), "{page}");
+    assert_eq!(get(server.address, &format!("/p/{token}/making-of.png"), "").status, 404);
 }

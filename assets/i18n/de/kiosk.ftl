@@ -49,6 +49,8 @@ closed-resting = Der Maler ruht sich aus. Bis bald, zu den Öffnungszeiten.
 share-page-title = Ihr Gemälde
 share-page-heading = Ihr Bild im Stil von { $artwork }
 share-page-download = Bild herunterladen
+share-page-making-of = So entstand Ihr Bild
+share-page-download-making-of = Das Entstehen herunterladen
 share-page-deleted-at = Dieses Bild wird um { $time } gelöscht, in { $minutes ->
         [one] einer Minute
        *[other] { $minutes } Minuten

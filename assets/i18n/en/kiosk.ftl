@@ -52,6 +52,8 @@ closed-resting = The painter is resting. See you during opening hours.
 share-page-title = Your painting
 share-page-heading = Your painting, in the style of { $artwork }
 share-page-download = Download the painting
+share-page-making-of = How your painting was made
+share-page-download-making-of = Download the making-of
 share-page-deleted-at = This picture will be deleted at { $time }, in { $minutes ->
         [one] one minute
        *[other] { $minutes } minutes

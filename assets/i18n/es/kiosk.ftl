@@ -49,6 +49,8 @@ closed-resting = El pintor está descansando. Le esperamos en horario de apertur
 share-page-title = Su cuadro
 share-page-heading = Su cuadro, al estilo de { $artwork }
 share-page-download = Descargar el cuadro
+share-page-making-of = Así se pintó su cuadro
+share-page-download-making-of = Descargar cómo se hizo
 share-page-deleted-at = Esta imagen se borrará a las { $time }, dentro de { $minutes ->
         [one] un minuto
        *[other] { $minutes } minutos

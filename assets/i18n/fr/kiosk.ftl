@@ -49,6 +49,8 @@ closed-resting = Le peintre se repose. À bientôt, aux heures d’ouverture.
 share-page-title = Votre tableau
 share-page-heading = Votre tableau, à la manière de { $artwork }
 share-page-download = Télécharger le tableau
+share-page-making-of = Comment votre tableau a été peint
+share-page-download-making-of = Télécharger la genèse
 share-page-deleted-at = Cette image sera effacée à { $time }, dans { $minutes ->
         [one] une minute
        *[other] { $minutes } minutes

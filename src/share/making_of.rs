@@ -1,0 +1,164 @@
+//! The making-of: a few of a painting's progressive snapshots, evenly spread from the first
+//! to the finished one, kept in memory while it is painted and offered on the take-home page
+//! as an animated PNG (APNG: phones' browsers play it in an `<img>`, without script).
+
+use std::sync::Arc;
+
+use image::RgbImage;
+use image::imageops::FilterType;
+
+/// Frames of a making-of (the first sketch to the finished painting).
+pub const FRAMES: usize = 12;
+
+/// Each frame is shown this long, the finished painting longer before the loop starts again.
+const FRAME_MS: u16 = 350;
+const LAST_FRAME_MS: u16 = 2000;
+
+/// The animation's file at most; larger paintings are scaled down until it fits.
+pub const MAX_BYTES: usize = 4 << 20;
+
+/// Evenly spread snapshots: slot `k` of `n` keeps the one nearest to `k / (n - 1)` of the way.
+#[derive(Clone, Debug)]
+pub struct MakingOf {
+    slots: Vec<Option<(f64, Arc<RgbImage>)>>,
+}
+
+impl Default for MakingOf {
+    fn default() -> Self {
+        MakingOf::new(FRAMES)
+    }
+}
+
+impl MakingOf {
+    pub fn new(frames: usize) -> MakingOf {
+        MakingOf { slots: vec![None; frames.max(2)] }
+    }
+
+    /// A snapshot `progress` of the way through its painting (0 the start, 1 finished).
+    /// Only the image's `Arc` is kept: nothing is copied.
+    pub fn add(&mut self, progress: f64, image: Arc<RgbImage>) {
+        let last = (self.slots.len() - 1) as f64;
+        let at = progress.clamp(0.0, 1.0) * last;
+        let slot = at.round() as usize;
+        let distance = (at - slot as f64).abs();
+        let keep = match &self.slots[slot] {
+            Some((d, _)) => distance <= *d,
+            None => true,
+        };
+        if keep {
+            self.slots[slot] = Some((distance, image));
+        }
+    }
+
+    /// The frames kept, first to last.
+    pub fn frames(&self) -> Vec<Arc<RgbImage>> {
+        self.slots.iter().flatten().map(|(_, image)| image.clone()).collect()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.slots.iter().all(Option::is_none)
+    }
+}
+
+/// How far through a painting of `levels` levels a snapshot is: each level (coarse to fine)
+/// is an equal share.
+pub fn progress(level: u32, levels: u32, iteration: u32, total_iterations: u32, finished: bool) -> f64 {
+    if finished {
+        return 1.0;
+    }
+    let within = iteration as f64 / total_iterations.max(1) as f64;
+    ((level as f64 + within.min(1.0)) / levels.max(1) as f64).min(1.0)
+}
+
+/// The frames as an endlessly looping APNG at the size of the last one (the painting's;
+/// earlier levels are smaller and are scaled up), scaled down until it is at most `max_bytes`.
+pub fn encode_apng(frames: &[Arc<RgbImage>], max_bytes: usize) -> Result<Vec<u8>, String> {
+    let last = frames.last().ok_or("no frames")?;
+    let (mut width, mut height) = last.dimensions();
+    loop {
+        let bytes = encode_at(frames, width, height)?;
+        if bytes.len() <= max_bytes || width <= 64 {
+            return Ok(bytes);
+        }
+        // The area, and roughly the file, shrinks by the square of the scale.
+        let scale = ((max_bytes as f64 / bytes.len() as f64).sqrt() * 0.95).min(0.9);
+        width = ((width as f64 * scale) as u32).max(64);
+        height = ((height as f64 * scale) as u32).max(1);
+    }
+}
+
+fn encode_at(frames: &[Arc<RgbImage>], width: u32, height: u32) -> Result<Vec<u8>, String> {
+    let err = |e: png::EncodingError| e.to_string();
+    let mut out = Vec::new();
+    let mut encoder = png::Encoder::new(&mut out, width, height);
+    encoder.set_color(png::ColorType::Rgb);
+    encoder.set_depth(png::BitDepth::Eight);
+    encoder.set_compression(png::Compression::High);
+    encoder.set_animated(frames.len() as u32, 0).map_err(err)?;
+    let mut writer = encoder.write_header().map_err(err)?;
+    for (i, frame) in frames.iter().enumerate() {
+        let delay = if i + 1 == frames.len() { LAST_FRAME_MS } else { FRAME_MS };
+        writer.set_frame_delay(delay, 1000).map_err(err)?;
+        if frame.dimensions() == (width, height) {
+            writer.write_image_data(frame.as_raw()).map_err(err)?;
+        } else {
+            let scaled = image::imageops::resize(frame.as_ref(), width, height, FilterType::Triangle);
+            writer.write_image_data(scaled.as_raw()).map_err(err)?;
+        }
+    }
+    writer.finish().map_err(err)?;
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(value: u8, side: u32) -> Arc<RgbImage> {
+        Arc::new(RgbImage::from_pixel(side, side, image::Rgb([value, 0, 0])))
+    }
+
+    #[test]
+    fn snapshots_are_kept_evenly_spread_nearest_to_each_mark() {
+        let mut m = MakingOf::new(3);
+        // Marks at 0, 0.5, 1: of 0.4 and 0.55 the nearer to 0.5 stays.
+        for (p, v) in [(0.0, 1), (0.1, 2), (0.4, 3), (0.55, 4), (0.9, 5), (1.0, 6)] {
+            m.add(p, frame(v, 2));
+        }
+        let kept: Vec<u8> = m.frames().iter().map(|f| f.get_pixel(0, 0)[0]).collect();
+        assert_eq!(kept, vec![1, 4, 6]);
+        // Progress over levels: level 1 of 2, halfway, is three quarters of the way.
+        assert_eq!(progress(1, 2, 50, 100, false), 0.75);
+        assert_eq!(progress(0, 2, 10, 100, true), 1.0);
+    }
+
+    #[test]
+    fn the_animation_has_every_frame_at_the_paintings_size_and_loops() {
+        let frames = vec![frame(10, 8), frame(100, 16), frame(200, 16)];
+        let bytes = encode_apng(&frames, MAX_BYTES).unwrap();
+        let decoder = png::Decoder::new(std::io::Cursor::new(bytes));
+        let reader = decoder.read_info().unwrap();
+        let info = reader.info();
+        assert_eq!((info.width, info.height), (16, 16));
+        let control = info.animation_control.expect("an APNG");
+        assert_eq!((control.num_frames, control.num_plays), (3, 0));
+    }
+
+    #[test]
+    fn a_large_making_of_is_scaled_down_to_its_budget() {
+        // Noise compresses badly: 12 frames of 256x256 are ~2.3 MB unscaled.
+        let mut seed = 1u32;
+        let noisy: Vec<Arc<RgbImage>> = (0..12)
+            .map(|_| {
+                Arc::new(RgbImage::from_fn(256, 256, |_, _| {
+                    seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                    image::Rgb([(seed >> 16) as u8, (seed >> 8) as u8, (seed >> 24) as u8])
+                }))
+            })
+            .collect();
+        let bytes = encode_apng(&noisy, 600 << 10).unwrap();
+        assert!(bytes.len() <= 600 << 10, "{} bytes", bytes.len());
+        let reader = png::Decoder::new(std::io::Cursor::new(bytes)).read_info().unwrap();
+        assert!(reader.info().width < 256 && reader.info().width >= 64);
+    }
+}
