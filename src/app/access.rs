@@ -25,11 +25,15 @@ pub struct AccessSettings {
 #[derive(Resource, Clone, Copy, Debug, Default, PartialEq)]
 pub struct Reach {
     pub bottom_fraction: Option<f32>,
+    /// The visitor's controls' height as laid out (logical px; 0 before the first layout):
+    /// two lines, more where a language's words make a line wrap.
+    pub controls_height: f32,
 }
 
-/// The row's height, with the gap above the picker strip: what the prompts rise by when the
-/// row sits at the bottom.
-const CONTROLS_ROW: f32 = 84.0;
+/// The controls' height before they have been laid out: two lines of buttons.
+const CONTROLS_GUESS: f32 = 110.0;
+/// Between the controls and what makes room for them.
+const CONTROLS_GAP: f32 = 20.0;
 
 impl Reach {
     fn controls_at_bottom(&self) -> bool {
@@ -39,19 +43,29 @@ impl Reach {
     /// Bottom of the journey's prompts and buttons: above the picker strip, and above the
     /// visitor's controls when they sit at the bottom.
     pub fn above_picker(&self) -> f32 {
-        theme::ABOVE_PICKER + if self.controls_at_bottom() { CONTROLS_ROW } else { 0.0 }
+        theme::ABOVE_PICKER + if self.controls_at_bottom() { 8.0 + self.controls() + CONTROLS_GAP } else { 0.0 }
     }
 
     /// Top of what sits at the top right (the camera preview): under the controls when they
     /// are there.
     fn under_controls(&self) -> f32 {
-        if self.controls_at_bottom() { 24.0 } else { theme::BELOW_LANGUAGES }
+        if self.controls_at_bottom() { 24.0 } else { (20.0 + self.controls() + 12.0).max(theme::BELOW_LANGUAGES) }
+    }
+
+    fn controls(&self) -> f32 {
+        if self.controls_height > 0.0 { self.controls_height } else { CONTROLS_GUESS }
     }
 }
 
-/// The visitor's controls: the language buttons and the contrast switch.
+/// The visitor's controls: a line of language buttons, and under it a line of settings
+/// ([`SettingsRow`]: contrast, voice), right-aligned (two short lines leave the museum label
+/// at the top left its room, whatever the language).
 #[derive(Component)]
 pub struct ControlsRow;
+
+/// The line of the visitor's settings within the controls (the voice adds its button here).
+#[derive(Component)]
+pub struct SettingsRow;
 
 /// Switches the high-contrast theme for this visit.
 #[derive(Component)]
@@ -68,7 +82,7 @@ pub(super) fn plugin(app: &mut App) {
         .init_resource::<Reach>()
         .insert_resource(HighContrast(high))
         .add_systems(Startup, spawn_controls)
-        .add_systems(PreUpdate, measure_reach)
+        .add_systems(PreUpdate, (measure_reach, measure_controls).chain())
         .add_systems(Update, switch_contrast.in_set(AppSystems::Input))
         .add_systems(Update, (place_controls, place_anchored, show_contrast).in_set(AppSystems::Present));
 }
@@ -87,7 +101,18 @@ fn measure_reach(settings: Res<AccessSettings>, window: Query<&Window, With<Prim
         None if portrait => Some(ReachConfig::default().bottom_fraction),
         None => None,
     };
-    reach.set_if_neq(Reach { bottom_fraction });
+    if reach.bottom_fraction != bottom_fraction {
+        reach.bottom_fraction = bottom_fraction;
+    }
+}
+
+/// The controls' laid-out height (a language whose words wrap a line makes them taller).
+fn measure_controls(rows: Query<&ComputedNode, With<ControlsRow>>, mut reach: ResMut<Reach>) {
+    let Some(node) = rows.iter().next() else { return };
+    let height = (node.size().y * node.inverse_scale_factor()).round();
+    if height > 0.0 && reach.controls_height != height {
+        reach.controls_height = height;
+    }
 }
 
 pub(super) fn spawn_controls(mut commands: Commands, texts: Res<Texts>) {
@@ -98,33 +123,49 @@ pub(super) fn spawn_controls(mut commands: Commands, texts: Res<Texts>) {
                 position_type: PositionType::Absolute,
                 top: px(20),
                 right: px(20),
-                column_gap: px(10),
-                flex_wrap: FlexWrap::Wrap,
-                justify_content: JustifyContent::FlexEnd,
+                flex_direction: FlexDirection::Column,
+                align_items: AlignItems::FlexEnd,
+                row_gap: px(10),
                 ..default()
             },
             GlobalZIndex(theme::z::LANGUAGES),
         ))
-        .with_children(|row| {
-            language::spawn_buttons(row, &texts.0);
-            row.spawn((ContrastButton, theme::touch_button(20.0))).with_children(|b| {
-                b.spawn(language::label("access-contrast", 20.0, Ink::Text));
+        .with_children(|controls| {
+            let line = || Node {
+                column_gap: px(10),
+                row_gap: px(10),
+                flex_wrap: FlexWrap::Wrap,
+                justify_content: JustifyContent::FlexEnd,
+                ..default()
+            };
+            controls.spawn(line()).with_children(|row| language::spawn_buttons(row, &texts.0));
+            controls.spawn((SettingsRow, line())).with_children(|row| {
+                row.spawn((ContrastButton, theme::touch_button(20.0))).with_children(|b| {
+                    b.spawn(language::label("access-contrast", 20.0, Ink::Text));
+                });
             });
         });
 }
 
-/// Top right, or at the bottom right above the picker strip when the screen asks for reach.
+/// Top right in two short lines; or, when the screen asks for reach, at the bottom above the
+/// picker strip in one line where it fits (low is what counts there, and one line is lower).
 fn place_controls(reach: Res<Reach>, mut rows: Query<&mut Node, With<ControlsRow>>) {
     if !reach.is_changed() {
         return;
     }
     for mut node in &mut rows {
-        if reach.controls_at_bottom() {
-            node.top = Val::Auto;
-            node.bottom = px(theme::ABOVE_PICKER + 8.0);
-        } else {
-            node.top = px(20);
-            node.bottom = Val::Auto;
+        let at_bottom = reach.controls_at_bottom();
+        let (top, bottom) = if at_bottom { (Val::Auto, px(theme::ABOVE_PICKER + 8.0)) } else { (px(20), Val::Auto) };
+        let direction = if at_bottom { FlexDirection::Row } else { FlexDirection::Column };
+        if node.top != top || node.bottom != bottom || node.flex_direction != direction {
+            node.top = top;
+            node.bottom = bottom;
+            node.flex_direction = direction;
+            node.flex_wrap = if at_bottom { FlexWrap::Wrap } else { FlexWrap::NoWrap };
+            node.justify_content = JustifyContent::FlexEnd;
+            node.column_gap = px(10);
+            // Two lines at the bottom: the second (the settings) sits at the bottom, nearest the hand.
+            node.align_content = AlignContent::FlexEnd;
         }
     }
 }

@@ -15,7 +15,7 @@ use bevy::audio::{AudioPlayer, AudioSource, PlaybackSettings, Volume};
 use bevy::prelude::*;
 
 use super::AppSystems;
-use super::access::{self, ControlsRow};
+use super::access::{self, SettingsRow};
 use super::journey::{Journey, JourneyClock, JourneySettings, VisitorCapture};
 use super::language::{self, Language, Texts};
 use super::rotation::Playlist;
@@ -130,7 +130,7 @@ fn spawn_button(
     mut commands: Commands,
     desk: Option<Res<VoiceDesk>>,
     settings: Res<VoiceSettings>,
-    rows: Query<Entity, With<ControlsRow>>,
+    rows: Query<Entity, With<SettingsRow>>,
 ) {
     if desk.is_none() || !settings.0.button {
         return;
