@@ -82,7 +82,8 @@ fn a_hung_painter_lets_its_job_go_to_another_before_it_wakes() {
     // A 15 s stall, then the 6 s ack wait: well before p1 wakes.
     let took = held.elapsed();
     assert!(took < Duration::from_secs(45), "the hung painter kept the job {took:?}");
-    log_says(&p2, "again (delivery 2)", 5);
+    // Delivery 2 as a rule; under load the ack wait may pass once more before p2 pulls.
+    log_says(&p2, "again (delivery ", 30);
     wait_for(&w, 120, "the painting", finished(1));
 }
 
