@@ -156,6 +156,33 @@ for p in json.load(sys.stdin)["packages"]:
   done_phase "copied and verified ($(du -h "$FACE_OUT" | cut -f1))"
 fi
 
+# MTCNN's weights (facenet-pytorch, MIT) come in the package's PyPI wheel as legacy torch
+# files; scripts/convert_mtcnn.py turns them into safetensors without torch.
+MTCNN_OUT=assets/models/mtcnn-facenet-pytorch.safetensors
+MTCNN_SHA256=e6f7681f9e8ae085dc3626b96b7493d62cb627984f403c8868b4a0e19e751585
+MTCNN_WHEEL=facenet_pytorch-2.6.0-py3-none-any.whl
+MTCNN_WHEEL_SHA256=ecb82b27beb226d106f2219efe8f829b01b87a8595badd01545679bdb9f19cca
+phase "face detector model (MTCNN, from the facenet-pytorch wheel) -> $MTCNN_OUT"
+if [ -f "$MTCNN_OUT" ] && echo "$MTCNN_SHA256  $MTCNN_OUT" | sha256sum -c --status 2>/dev/null; then
+  done_phase "ok (already converted and verified)"
+else
+  if ! { [ -f "$CACHE/$MTCNN_WHEEL" ] && echo "$MTCNN_WHEEL_SHA256  $CACHE/$MTCNN_WHEEL" | sha256sum -c --status; }; then
+    tmp=$(mktemp -d "$CACHE/dl.XXXXXX")
+    .venv/bin/python -m pip --disable-pip-version-check -q download --no-deps -d "$tmp" facenet-pytorch==2.6.0 \
+      || die "download of facenet-pytorch==2.6.0 from PyPI failed" "check PyPI access, rerun"
+    echo "$MTCNN_WHEEL_SHA256  $tmp/$MTCNN_WHEEL" | sha256sum -c --status \
+      || die "facenet-pytorch wheel has the wrong sha256 (expected $MTCNN_WHEEL_SHA256)" "delete $CACHE and rerun"
+    mv "$tmp/$MTCNN_WHEEL" "$CACHE/$MTCNN_WHEEL" && rm -rf "$tmp"
+  fi
+  mkdir -p assets/models
+  .venv/bin/python scripts/convert_mtcnn.py "$CACHE/$MTCNN_WHEEL" "$MTCNN_OUT.tmp" >/dev/null \
+    || die "MTCNN weight conversion failed" "see the message above; delete $CACHE and rerun"
+  echo "$MTCNN_SHA256  $MTCNN_OUT.tmp" | sha256sum -c --status \
+    || die "the converted MTCNN weights have the wrong sha256 (expected $MTCNN_SHA256)" "delete $CACHE and rerun"
+  mv "$MTCNN_OUT.tmp" "$MTCNN_OUT"
+  done_phase "converted and verified ($(du -h "$MTCNN_OUT" | cut -f1))"
+fi
+
 if [ "$WANT_VGG19" = 1 ]; then
   phase "optional torchvision VGG19 (needs internet beyond PyPI)"
   V19=assets/models/vgg19-torchvision.safetensors

@@ -33,6 +33,7 @@ fn main() -> std::process::ExitCode {
             }
             Some(Command::BenchLive(args)) => gallery_painter::cli::bench::bench_live(args),
             Some(Command::BenchFaces(args)) => gallery_painter::cli::bench_faces::bench_faces(args),
+            Some(Command::CompareFaces(args)) => gallery_painter::cli::compare_faces::run(args),
             Some(Command::BenchEngine(args)) => gallery_painter::cli::bench_step::bench_engine(args),
             Some(Command::ListCameras) => tools::list_cameras(),
             Some(Command::CheckCamera(args)) => tools::check_camera(args),

@@ -1,7 +1,8 @@
-//! Faces in a frame, found by SeetaFace's frontal detector (the `rustface` crate: a funnel
-//! cascade of LAB boosted classifiers and MLPs, Wu et al. 2016). It runs in the capture
-//! thread on a small grey copy of the frame, at a bounded rate. Only the boxes leave this
-//! module: nothing of a face is stored.
+//! Faces in a frame, found by one of two detectors: MTCNN (three small CNNs in a cascade,
+//! Zhang et al. 2016, run through tch: src/capture/mtcnn.rs), or SeetaFace's frontal detector
+//! (the `rustface` crate: a funnel cascade of LAB boosted classifiers and MLPs, Wu et al. 2016).
+//! docs/visitors.md compares them on a face set. It runs in the capture thread on a small copy
+//! of the frame, at a bounded rate. Only the boxes leave this module: nothing of a face is stored.
 
 use crate::engine::Invalid;
 use std::path::{Path, PathBuf};
@@ -11,13 +12,27 @@ use image::RgbImage;
 use image::imageops::FilterType;
 use serde::{Deserialize, Serialize};
 
+use super::mtcnn::{Mtcnn, MtcnnWeights};
 use crate::engine::FaceBox;
+
+/// Which detector looks for faces.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+pub enum Detector {
+    /// MTCNN (CNN cascade): finds tilted, painted and partly turned faces; costs more.
+    #[default]
+    Mtcnn,
+    /// SeetaFace's frontal cascade: cheap, frontal faces only.
+    Seeta,
+}
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct FaceDetectionConfig {
     /// Look for faces (presence and face-aware painting both use them).
     pub enabled: bool,
+    pub detector: Detector,
+    /// MTCNN's weights, converted by scripts/setup.sh from the facenet-pytorch wheel.
+    pub mtcnn_model: PathBuf,
     /// SeetaFace's frontal model, installed by scripts/setup.sh from the rustface crate.
     pub model: PathBuf,
     /// Width of the grey copy the detector looks at, px (height keeps the aspect).
@@ -35,7 +50,9 @@ impl Default for FaceDetectionConfig {
     fn default() -> Self {
         FaceDetectionConfig {
             enabled: true,
-            model: PathBuf::from("assets/models/seeta_fd_frontal_v1.0.bin"),
+            detector: Detector::default(),
+            mtcnn_model: PathBuf::from(MTCNN_MODEL),
+            model: PathBuf::from(SEETA_MODEL),
             analysis_width: 320,
             interval_s: 0.2,
             min_face: 0.06,
@@ -44,7 +61,18 @@ impl Default for FaceDetectionConfig {
     }
 }
 
+pub const MTCNN_MODEL: &str = "assets/models/mtcnn-facenet-pytorch.safetensors";
+pub const SEETA_MODEL: &str = "assets/models/seeta_fd_frontal_v1.0.bin";
+
 impl FaceDetectionConfig {
+    /// The model file of the chosen detector.
+    pub fn model_path(&self) -> &Path {
+        match self.detector {
+            Detector::Mtcnn => &self.mtcnn_model,
+            Detector::Seeta => &self.model,
+        }
+    }
+
     pub fn validate(&self) -> Result<(), Invalid> {
         if !(80..=1920).contains(&self.analysis_width) {
             return Err(Invalid::new(
@@ -82,40 +110,65 @@ pub struct FaceModelError {
     pub fix: String,
 }
 
-/// The SeetaFace model, read once; each thread that detects makes its own detector from it
-/// (a detector is not `Send`).
+/// The detector's model, read once; each thread that detects makes its own detector from it
+/// (neither a SeetaFace detector nor a tch tensor may be shared between threads).
 #[derive(Clone)]
-pub struct FaceModel(rustface::Model);
+pub enum FaceModel {
+    Mtcnn(MtcnnWeights),
+    Seeta(rustface::Model),
+}
 
 impl FaceModel {
-    pub fn load(path: &Path) -> Result<FaceModel, FaceModelError> {
-        let file = std::fs::File::open(path).map_err(|e| FaceModelError {
-            path: path.to_path_buf(),
-            reason: e.to_string(),
-            fix: "run scripts/setup.sh (it installs the model from the rustface crate), or set faces.enabled: false"
-                .into(),
+    pub fn load(detector: Detector, path: &Path) -> Result<FaceModel, FaceModelError> {
+        let error = |reason: String, fix: &str| FaceModelError { path: path.to_path_buf(), reason, fix: fix.into() };
+        let bytes = std::fs::read(path).map_err(|e| {
+            error(
+                e.to_string(),
+                "run scripts/setup.sh (it installs the face detectors' models), or set faces.enabled: false",
+            )
         })?;
-        rustface::read_model(std::io::BufReader::new(file)).map(FaceModel).map_err(|e| FaceModelError {
-            path: path.to_path_buf(),
-            reason: format!("not a SeetaFace model ({e})"),
-            fix: "delete it and run scripts/setup.sh again (it checks the model's sha256)".into(),
-        })
+        let corrupt = "delete it and run scripts/setup.sh again (it checks the model's sha256)";
+        match detector {
+            Detector::Mtcnn => MtcnnWeights::from_safetensors(&bytes)
+                .map(FaceModel::Mtcnn)
+                .map_err(|e| error(format!("not MTCNN's weights ({e})"), corrupt)),
+            Detector::Seeta => rustface::read_model(std::io::Cursor::new(bytes))
+                .map(FaceModel::Seeta)
+                .map_err(|e| error(format!("not a SeetaFace model ({e})"), corrupt)),
+        }
+    }
+
+    /// The model `cfg` names, relative to `root`.
+    pub fn for_config(root: &Path, cfg: &FaceDetectionConfig) -> Result<FaceModel, FaceModelError> {
+        FaceModel::load(cfg.detector, &crate::paths::resolve(root, cfg.model_path()))
     }
 }
 
+enum Backend {
+    Mtcnn(Box<Mtcnn>),
+    Seeta(Box<dyn rustface::Detector>),
+}
+
 pub struct FaceDetector {
-    detector: Box<dyn rustface::Detector>,
+    backend: Backend,
     cfg: FaceDetectionConfig,
 }
 
 impl FaceDetector {
     pub fn new(model: &FaceModel, cfg: FaceDetectionConfig) -> FaceDetector {
-        let mut detector = rustface::create_detector_with_model(model.0.clone());
-        // SeetaFace's own example settings: 4 px steps, 0.8 between pyramid levels.
-        detector.set_slide_window_step(4, 4);
-        detector.set_pyramid_scale_factor(0.8);
-        detector.set_score_thresh(cfg.min_score);
-        FaceDetector { detector, cfg }
+        let backend = match model {
+            // Checked when the model was loaded.
+            FaceModel::Mtcnn(w) => Backend::Mtcnn(Box::new(Mtcnn::new(w).expect("MTCNN weights checked at load"))),
+            FaceModel::Seeta(m) => {
+                let mut detector = rustface::create_detector_with_model(m.clone());
+                // SeetaFace's own example settings: 4 px steps, 0.8 between pyramid levels.
+                detector.set_slide_window_step(4, 4);
+                detector.set_pyramid_scale_factor(0.8);
+                detector.set_score_thresh(cfg.min_score);
+                Backend::Seeta(detector)
+            }
+        };
+        FaceDetector { backend, cfg }
     }
 
     /// The faces in `frame`, largest first, in fractions of its size.
@@ -126,28 +179,56 @@ impl FaceDetector {
         }
         let w = self.cfg.analysis_width.min(fw);
         let h = ((fh as u64 * w as u64) / fw as u64).max(1) as u32;
-        let grey = image::imageops::grayscale(frame);
-        let grey = if w == fw { grey } else { image::imageops::resize(&grey, w, h, FilterType::Triangle) };
-        // SeetaFace's smallest window is 20 px.
-        let min_px = ((self.cfg.min_face * w as f32).round() as u32).max(20);
-        if min_px > w.min(h) {
-            return Vec::new();
-        }
-        self.detector.set_min_face_size(min_px);
-        let found = self.detector.detect(&rustface::ImageData::new(grey.as_raw(), w, h));
-        let mut faces: Vec<FaceBox> = found
-            .iter()
-            .map(|f| {
-                let b = f.bbox();
-                FaceBox {
-                    x: b.x() as f32 / w as f32,
-                    y: b.y() as f32 / h as f32,
-                    w: b.width() as f32 / w as f32,
-                    h: b.height() as f32 / h as f32,
-                    score: f.score() as f32,
+        let min_px = (self.cfg.min_face * w as f32).round() as u32;
+        let mut faces: Vec<FaceBox> = match &mut self.backend {
+            Backend::Mtcnn(net) => {
+                let small = if w == fw { frame.clone() } else { image::imageops::resize(frame, w, h, FilterType::Triangle) };
+                // MTCNN's smallest window is 12 px.
+                let min_px = min_px.max(12);
+                if min_px > w.min(h) {
+                    return Vec::new();
                 }
-            })
-            .collect();
+                net.detect(&small, min_px as f32)
+                    .into_iter()
+                    .map(|f| {
+                        let x1 = f.x1.max(0.0);
+                        let y1 = f.y1.max(0.0);
+                        FaceBox {
+                            x: x1 / w as f32,
+                            y: y1 / h as f32,
+                            w: (f.x2.min(w as f32) - x1).max(0.0) / w as f32,
+                            h: (f.y2.min(h as f32) - y1).max(0.0) / h as f32,
+                            score: f.score,
+                        }
+                    })
+                    .filter(|b| b.w > 0.0 && b.h > 0.0)
+                    .collect()
+            }
+            Backend::Seeta(detector) => {
+                let grey = image::imageops::grayscale(frame);
+                let grey = if w == fw { grey } else { image::imageops::resize(&grey, w, h, FilterType::Triangle) };
+                // SeetaFace's smallest window is 20 px.
+                let min_px = min_px.max(20);
+                if min_px > w.min(h) {
+                    return Vec::new();
+                }
+                detector.set_min_face_size(min_px);
+                detector
+                    .detect(&rustface::ImageData::new(grey.as_raw(), w, h))
+                    .iter()
+                    .map(|f| {
+                        let b = f.bbox();
+                        FaceBox {
+                            x: b.x() as f32 / w as f32,
+                            y: b.y() as f32 / h as f32,
+                            w: b.width() as f32 / w as f32,
+                            h: b.height() as f32 / h as f32,
+                            score: f.score() as f32,
+                        }
+                    })
+                    .collect()
+            }
+        };
         faces.sort_by(|a, b| (b.w * b.h).total_cmp(&(a.w * a.h)));
         faces
     }
@@ -203,7 +284,7 @@ pub fn for_capture(root: &Path, cfg: &FaceDetectionConfig) -> Option<(FaceModel,
     if !cfg.enabled {
         return None;
     }
-    match FaceModel::load(&crate::paths::resolve(root, &cfg.model)) {
+    match FaceModel::for_config(root, cfg) {
         Ok(model) => Some((model, cfg.clone())),
         Err(e) => {
             tracing::error!("faces: off: {e}");

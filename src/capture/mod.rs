@@ -3,6 +3,7 @@
 
 pub mod camera;
 pub mod faces;
+pub mod mtcnn;
 pub mod presence;
 pub mod still;
 mod supervisor;

@@ -39,8 +39,9 @@ pub struct BenchFacesArgs {
     /// The installation's config: its `engine.style` are the parameters painted with.
     #[arg(long, default_value = "config/installation.ron")]
     pub config: PathBuf,
-    #[arg(long, default_value = "assets/models/seeta_fd_frontal_v1.0.bin")]
-    pub face_model: PathBuf,
+    /// The face detector that finds the faces painted with care.
+    #[arg(long, value_enum, default_value_t = crate::capture::faces::Detector::default())]
+    pub face_detector: crate::capture::faces::Detector,
     /// Contact sheets and report.md go here.
     #[arg(long, default_value = "out/faces")]
     pub out: PathBuf,
@@ -181,7 +182,7 @@ pub fn bench_faces(args: BenchFacesArgs) -> anyhow::Result<()> {
         let photo = imageio::load_rgb(&photo_path)?;
         let name = photo_path.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
         eprintln!("{name}:");
-        let faces = find_faces(&args.face_model, &photo)?;
+        let faces = find_faces(args.face_detector, &photo)?;
         if faces.is_empty() {
             report += &format!("| {name} | (no face found: skipped) | | | | | | | | |\n");
             continue;

@@ -43,7 +43,7 @@ fn face_cost(root: &std::path::Path) {
     use crate::capture::faces::{FaceDetectionConfig, FaceDetector, FaceModel};
     let cfg = FaceDetectionConfig::default();
     let (model, face) = match (
-        FaceModel::load(&root.join(&cfg.model)),
+        FaceModel::for_config(root, &cfg),
         crate::engine::imageio::load_rgb(&root.join(crate::config::DEMO_FACE)),
     ) {
         (Ok(m), Ok(f)) => (m, f),

@@ -6,6 +6,7 @@ pub mod bench_farm;
 mod bench_journey;
 mod bench_mirror;
 pub mod bench_step;
+pub mod compare_faces;
 pub mod console;
 pub mod farm_setup;
 pub mod painter;
@@ -54,6 +55,8 @@ pub enum Command {
     BenchLive(bench::BenchLiveArgs),
     /// Face-aware painting vs plain on portraits: content in faces, style outside, time.
     BenchFaces(bench_faces::BenchFacesArgs),
+    /// The face detectors side by side on a face set: recall, false faces, cost.
+    CompareFaces(compare_faces::CompareFacesArgs),
     /// The painter farm on this machine: K kiosks, M painters, synthetic visitors, on loopback.
     BenchFarm(bench_farm::BenchFarmArgs),
     /// One engine timing run (used by `bench`).

@@ -9,7 +9,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use super::EngineArgs;
 use super::OptimizerArg;
-use crate::capture::faces::{FaceDetectionConfig, FaceDetector, FaceModel};
+use crate::capture::faces::{Detector, FaceDetectionConfig, FaceDetector, FaceModel};
 use crate::engine::{InitKind, LayerWeight, Painter, Pooling, StyleImage, StyleParams, Vgg, imageio};
 
 #[derive(Args, Debug)]
@@ -76,9 +76,9 @@ pub struct StylizeArgs {
     /// Style gain inside faces (with --faces; 1 = plain objective).
     #[arg(long)]
     pub face_style_gain: Option<f64>,
-    /// The face detector's model.
-    #[arg(long, default_value = "assets/models/seeta_fd_frontal_v1.0.bin")]
-    pub face_model: PathBuf,
+    /// The face detector (its model at the installation's default path).
+    #[arg(long, value_enum, default_value_t = Detector::default())]
+    pub face_detector: Detector,
     #[command(flatten)]
     pub engine: EngineArgs,
 }
@@ -160,9 +160,9 @@ impl StylizeArgs {
 }
 
 /// The faces in `photo`, said on stderr (a face-aware painting without a face is plain).
-pub fn find_faces(model: &Path, photo: &image::RgbImage) -> anyhow::Result<Vec<crate::engine::FaceBox>> {
-    let model = FaceModel::load(model)?;
-    let cfg = FaceDetectionConfig::default();
+pub fn find_faces(detector: Detector, photo: &image::RgbImage) -> anyhow::Result<Vec<crate::engine::FaceBox>> {
+    let cfg = FaceDetectionConfig { detector, ..FaceDetectionConfig::default() };
+    let model = FaceModel::for_config(&crate::paths::project_root(), &cfg)?;
     let faces = FaceDetector::new(&model, cfg).detect(photo);
     if faces.is_empty() {
         eprintln!("faces: none found; the painting is the plain one");
@@ -200,7 +200,7 @@ pub fn run(args: StylizeArgs) -> anyhow::Result<()> {
     let vgg = Vgg::load(&args.engine.weights, device.device, params.pooling)?;
     eprintln!("engine: {:?} ({}) on {}", vgg.arch(), vgg.source(), device.describe());
     let save_every = args.save_every;
-    let faces = if args.faces { find_faces(&args.face_model, &content)? } else { Vec::new() };
+    let faces = if args.faces { find_faces(args.face_detector, &content)? } else { Vec::new() };
     let mut painter = Painter::new(vgg, device, params)?;
     painter.set_faces(faces);
     painter.set_content(content);

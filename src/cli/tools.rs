@@ -178,8 +178,8 @@ pub fn check_config(args: CheckArgs) -> anyhow::Result<()> {
         println!("FAIL weights {} missing\n  fix: run scripts/setup.sh", weights.display());
     }
     if cfg.faces.enabled {
-        match crate::capture::faces::FaceModel::load(&crate::paths::resolve(&root, &cfg.faces.model)) {
-            Ok(_) => println!("ok   face detector {}", cfg.faces.model.display()),
+        match crate::capture::faces::FaceModel::for_config(&root, &cfg.faces) {
+            Ok(_) => println!("ok   face detector {:?} {}", cfg.faces.detector, cfg.faces.model_path().display()),
             Err(e) => {
                 failures += 1;
                 println!("FAIL {e}");

@@ -1,4 +1,4 @@
-//! Faces: SeetaFace finds the face of a real portrait (the project's public-domain fixture)
+//! Faces: both detectors (MTCNN, SeetaFace) find the face of a real portrait (the project's public-domain fixture)
 //! and none in a landscape; presence is held by a face (across misses shorter than
 //! `face_hold_s`) and not started by light; face-aware painting keeps the face closer to the
 //! photo, only there, and is the plain objective at gains of 1; face maps follow the face.
@@ -7,7 +7,7 @@ use crate::common;
 
 use std::sync::Arc;
 
-use gallery_painter::capture::faces::{FaceDetectionConfig, FaceDetector, FaceModel, FacesSeen};
+use gallery_painter::capture::faces::{Detector, FaceDetectionConfig, FaceDetector, FaceModel, FacesSeen};
 use gallery_painter::capture::presence::{PresenceConfig, PresenceDetector, PresenceEvent};
 use gallery_painter::capture::synthetic::{SyntheticScene, SyntheticVisitor};
 use gallery_painter::engine::faces::face_map;
@@ -15,11 +15,17 @@ use gallery_painter::engine::{FaceBox, FaceWeights, Painter, StyleImage, StylePa
 use image::{Rgb, RgbImage};
 
 fn model() -> FaceModel {
-    FaceModel::load(&common::root().join("assets/models/seeta_fd_frontal_v1.0.bin")).unwrap()
+    FaceModel::for_config(&common::root(), &FaceDetectionConfig::default()).unwrap()
 }
 
+/// The installation's detector.
 fn detector() -> FaceDetector {
     FaceDetector::new(&model(), FaceDetectionConfig::default())
+}
+
+fn seeta() -> FaceDetector {
+    let cfg = FaceDetectionConfig { detector: Detector::Seeta, ..FaceDetectionConfig::default() };
+    FaceDetector::new(&FaceModel::for_config(&common::root(), &cfg).unwrap(), cfg)
 }
 
 fn portrait() -> Arc<RgbImage> {
@@ -36,8 +42,14 @@ fn portrait_in_frame(w: u32, h: u32) -> RgbImage {
 }
 
 #[test]
-fn the_detector_finds_the_portraits_face_where_it_is_and_none_in_a_landscape() {
-    let mut d = detector();
+fn both_detectors_find_the_portraits_face_where_it_is_and_none_in_a_landscape() {
+    for (name, mut d) in [("mtcnn", detector()), ("seeta", seeta())] {
+        eprintln!("{name}");
+        finds_the_portrait_and_no_face_in_a_landscape(&mut d);
+    }
+}
+
+fn finds_the_portrait_and_no_face_in_a_landscape(d: &mut FaceDetector) {
     let faces = d.detect(&portrait());
     assert_eq!(faces.len(), 1, "{faces:?}");
     let f = faces[0];
@@ -399,4 +411,53 @@ fn a_visitor_noticed_by_their_face_at_the_edge_and_then_missed_is_still_seen_lea
     assert_eq!(kinds[0].1, PresenceEvent::Entered);
     assert!(kinds[1].1 == PresenceEvent::Left && (12.5..20.0).contains(&kinds[1].0), "{events:?}");
     assert!(!presence.reading().present, "{events:?}");
+}
+
+/// `img` turned by `degrees` about its centre (nearest pixel; outside it, `fill`).
+fn turned(img: &RgbImage, degrees: f32, fill: Rgb<u8>) -> RgbImage {
+    let (w, h) = img.dimensions();
+    let (s, c) = degrees.to_radians().sin_cos();
+    let (cx, cy) = (w as f32 / 2.0, h as f32 / 2.0);
+    RgbImage::from_fn(w, h, |x, y| {
+        let (dx, dy) = (x as f32 - cx, y as f32 - cy);
+        let (sx, sy) = (c * dx + s * dy + cx, -s * dx + c * dy + cy);
+        if sx >= 0.0 && sy >= 0.0 && (sx as u32) < w && (sy as u32) < h {
+            *img.get_pixel(sx as u32, sy as u32)
+        } else {
+            fill
+        }
+    })
+}
+
+#[test]
+fn the_installations_detector_finds_a_visitor_whose_head_is_tilted() {
+    // A visitor leaning their head 25 degrees, at the kiosk's distance.
+    let frame = turned(&portrait_in_frame(640, 480), 25.0, Rgb([120, 130, 140]));
+    let faces = detector().detect(&frame);
+    assert_eq!(faces.len(), 1, "{faces:?}");
+    let f = faces[0];
+    let (cx, cy) = (f.x + f.w / 2.0, f.y + f.h / 2.0);
+    assert!((0.35..0.65).contains(&cx) && (0.2..0.6).contains(&cy), "{f:?}");
+}
+
+#[test]
+fn the_face_set_reads_and_scores_the_shipped_portrait() {
+    use gallery_painter::cli::compare_faces::{FaceSet, From, score};
+    let set = FaceSet::load(&common::root().join("assets/faces/detector-set.ron")).unwrap();
+    assert!(set.pictures.len() >= 20, "{} pictures", set.pictures.len());
+    let shipped: Vec<_> = set.pictures.iter().filter(|p| p.from == From::Repo).collect();
+    assert!(!shipped.is_empty());
+    for p in shipped {
+        let img = image::open(common::root().join(&p.file)).unwrap().to_rgb8();
+        let found: Vec<_> = detector().detect(&img).iter().map(|f| f.pixels(img.width(), img.height())).collect();
+        let (hit, false_faces) = score(&p.faces, &found);
+        assert!(hit.iter().all(|h| *h), "{}: {hit:?} {found:?}", p.file.display());
+        assert_eq!(false_faces, 0, "{}", p.file.display());
+    }
+    // A broken set names its line.
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("set.ron");
+    std::fs::write(&bad, "(\n  pictures: [\n    (file: \"a.png\", from: Attic, source: \"\", faces: []),\n  ],\n)\n").unwrap();
+    let e = FaceSet::load(&bad).unwrap_err().to_string();
+    assert!(e.contains("set.ron:3:") && e.contains("fix:"), "{e}");
 }
