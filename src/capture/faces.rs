@@ -182,7 +182,8 @@ impl FaceDetector {
         let min_px = (self.cfg.min_face * w as f32).round() as u32;
         let mut faces: Vec<FaceBox> = match &mut self.backend {
             Backend::Mtcnn(net) => {
-                let small = if w == fw { frame.clone() } else { image::imageops::resize(frame, w, h, FilterType::Triangle) };
+                let small =
+                    if w == fw { frame.clone() } else { image::imageops::resize(frame, w, h, FilterType::Triangle) };
                 // MTCNN's smallest window is 12 px.
                 let min_px = min_px.max(12);
                 if min_px > w.min(h) {

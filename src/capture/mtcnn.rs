@@ -65,7 +65,14 @@ impl Net {
         &self.0[name]
     }
     fn conv(&self, x: &Tensor, layer: &str) -> Tensor {
-        x.conv2d(self.get(&format!("{layer}.weight")), Some(self.get(&format!("{layer}.bias"))), [1, 1], [0, 0], [1, 1], 1)
+        x.conv2d(
+            self.get(&format!("{layer}.weight")),
+            Some(self.get(&format!("{layer}.bias"))),
+            [1, 1],
+            [0, 0],
+            [1, 1],
+            1,
+        )
     }
     fn dense(&self, x: &Tensor, layer: &str) -> Tensor {
         x.linear(self.get(&format!("{layer}.weight")), Some(self.get(&format!("{layer}.bias"))))
@@ -106,7 +113,10 @@ impl Mtcnn {
         let mut nets: [std::collections::HashMap<String, Tensor>; 3] = Default::default();
         for (name, shape, values) in weights.0.iter() {
             let (net, layer) = name.split_once('.').ok_or_else(|| format!("unexpected tensor {name}"))?;
-            let i = ["pnet", "rnet", "onet"].iter().position(|n| *n == net).ok_or_else(|| format!("unexpected tensor {name}"))?;
+            let i = ["pnet", "rnet", "onet"]
+                .iter()
+                .position(|n| *n == net)
+                .ok_or_else(|| format!("unexpected tensor {name}"))?;
             nets[i].insert(layer.to_string(), Tensor::from_slice(values).view(shape.as_slice()));
         }
         let [p, r, o] = nets;
@@ -201,7 +211,8 @@ impl Mtcnn {
 
         // Stage 3: O-Net on 48 px crops; overlaps are judged against the smaller box.
         let checked = self.refine(&t, &boxes, 48, THRESHOLDS[2], |x| self.o_net(x));
-        let corrected: Vec<Candidate> = checked.into_iter().map(|c| Candidate { b: corrected(c), reg: [0.0; 4] }).collect();
+        let corrected: Vec<Candidate> =
+            checked.into_iter().map(|c| Candidate { b: corrected(c), reg: [0.0; 4] }).collect();
         nms(corrected, 0.7, Overlap::Min).into_iter().map(|c| c.b).collect()
     }
 
@@ -224,7 +235,9 @@ impl Mtcnn {
             let ex = (b.x2.trunc() as i64).min(w);
             let ey = (b.y2.trunc() as i64).min(h);
             if ex > x - 1 && ey > y - 1 {
-                crops.push(t.narrow(2, y - 1, ey - y + 1).narrow(3, x - 1, ex - x + 1).adaptive_avg_pool2d([size, size]));
+                crops.push(
+                    t.narrow(2, y - 1, ey - y + 1).narrow(3, x - 1, ex - x + 1).adaptive_avg_pool2d([size, size]),
+                );
                 kept.push(*b);
             }
         }

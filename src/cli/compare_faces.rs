@@ -79,7 +79,13 @@ impl FaceSet {
     pub fn load(path: &Path) -> anyhow::Result<FaceSet> {
         let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
         ron::from_str(&text).map_err(|e| {
-            anyhow::anyhow!("{}:{}:{}: {}\n  fix: correct the face set there", path.display(), e.span.start.line, e.span.start.col, e.code)
+            anyhow::anyhow!(
+                "{}:{}:{}: {}\n  fix: correct the face set there",
+                path.display(),
+                e.span.start.line,
+                e.span.start.col,
+                e.code
+            )
         })
     }
 }
@@ -251,7 +257,11 @@ pub fn run(args: CompareFacesArgs) -> anyhow::Result<()> {
     let frame = {
         let face = crate::engine::imageio::load_rgb(&root.join(crate::config::DEMO_FACE))?;
         crate::capture::synthetic::SyntheticScene::new(7, 0.0, 640, 480)
-            .with_visitor(crate::capture::synthetic::SyntheticVisitor::Scripted { away_s: 0.0, still_s: 60.0, stay_s: 60.0 })
+            .with_visitor(crate::capture::synthetic::SyntheticVisitor::Scripted {
+                away_s: 0.0,
+                still_s: 60.0,
+                stay_s: 60.0,
+            })
             .with_face(Some(std::sync::Arc::new(face)))
             .render(5.0)
     };
@@ -323,7 +333,8 @@ mod tests {
     fn each_detection_finds_at_most_one_face_and_the_rest_are_false() {
         let faces = [marked(0.0, 0.0, 10.0, 10.0), marked(100.0, 0.0, 10.0, 10.0), marked(200.0, 0.0, 10.0, 10.0)];
         // One box on the first face, two on the second (one is false), one on nothing.
-        let found = [(1.0, 1.0, 10.0, 10.0), (100.0, 0.0, 10.0, 10.0), (101.0, 1.0, 9.0, 9.0), (400.0, 0.0, 10.0, 10.0)];
+        let found =
+            [(1.0, 1.0, 10.0, 10.0), (100.0, 0.0, 10.0, 10.0), (101.0, 1.0, 9.0, 9.0), (400.0, 0.0, 10.0, 10.0)];
         let (hit, false_faces) = score(&faces, &found);
         assert_eq!(hit, vec![true, true, false]);
         assert_eq!(false_faces, 2);

@@ -457,7 +457,8 @@ fn the_face_set_reads_and_scores_the_shipped_portrait() {
     // A broken set names its line.
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("set.ron");
-    std::fs::write(&bad, "(\n  pictures: [\n    (file: \"a.png\", from: Attic, source: \"\", faces: []),\n  ],\n)\n").unwrap();
+    std::fs::write(&bad, "(\n  pictures: [\n    (file: \"a.png\", from: Attic, source: \"\", faces: []),\n  ],\n)\n")
+        .unwrap();
     let e = FaceSet::load(&bad).unwrap_err().to_string();
     assert!(e.contains("set.ron:3:") && e.contains("fix:"), "{e}");
 }
