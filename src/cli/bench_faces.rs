@@ -182,7 +182,7 @@ pub fn bench_faces(args: BenchFacesArgs) -> anyhow::Result<()> {
         let photo = imageio::load_rgb(&photo_path)?;
         let name = photo_path.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
         eprintln!("{name}:");
-        let faces = find_faces(args.face_detector, &photo)?;
+        let faces = find_faces(args.face_detector, None, &photo)?;
         if faces.is_empty() {
             report += &format!("| {name} | (no face found: skipped) | | | | | | | | |\n");
             continue;

@@ -79,6 +79,9 @@ pub struct StylizeArgs {
     /// The face detector (its model at the installation's default path).
     #[arg(long, value_enum, default_value_t = Detector::default())]
     pub face_detector: Detector,
+    /// Another model file for that detector.
+    #[arg(long)]
+    pub face_model: Option<PathBuf>,
     #[command(flatten)]
     pub engine: EngineArgs,
 }
@@ -160,8 +163,18 @@ impl StylizeArgs {
 }
 
 /// The faces in `photo`, said on stderr (a face-aware painting without a face is plain).
-pub fn find_faces(detector: Detector, photo: &image::RgbImage) -> anyhow::Result<Vec<crate::engine::FaceBox>> {
-    let cfg = FaceDetectionConfig { detector, ..FaceDetectionConfig::default() };
+pub fn find_faces(
+    detector: Detector,
+    model: Option<&Path>,
+    photo: &image::RgbImage,
+) -> anyhow::Result<Vec<crate::engine::FaceBox>> {
+    let mut cfg = FaceDetectionConfig { detector, ..FaceDetectionConfig::default() };
+    if let Some(path) = model {
+        match detector {
+            Detector::Mtcnn => cfg.mtcnn_model = path.to_path_buf(),
+            Detector::Seeta => cfg.model = path.to_path_buf(),
+        }
+    }
     let model = FaceModel::for_config(&crate::paths::project_root(), &cfg)?;
     let faces = FaceDetector::new(&model, cfg).detect(photo);
     if faces.is_empty() {
@@ -200,7 +213,8 @@ pub fn run(args: StylizeArgs) -> anyhow::Result<()> {
     let vgg = Vgg::load(&args.engine.weights, device.device, params.pooling)?;
     eprintln!("engine: {:?} ({}) on {}", vgg.arch(), vgg.source(), device.describe());
     let save_every = args.save_every;
-    let faces = if args.faces { find_faces(args.face_detector, &content)? } else { Vec::new() };
+    let faces =
+        if args.faces { find_faces(args.face_detector, args.face_model.as_deref(), &content)? } else { Vec::new() };
     let mut painter = Painter::new(vgg, device, params)?;
     painter.set_faces(faces);
     painter.set_content(content);

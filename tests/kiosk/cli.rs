@@ -110,6 +110,9 @@ fn stylize_with_faces_finds_the_portraits_face_and_paints_it() {
     assert!(ok, "{log}");
     assert_eq!(log.lines().filter(|l| l.starts_with("face: ")).count(), 1, "{log}");
     assert_eq!(image::open(&out).unwrap().to_rgb8().dimensions(), (64, 64));
+    // The other detector finds it too.
+    let (ok, log) = stylize(&["--face-detector", "seeta"]);
+    assert!(ok && log.lines().filter(|l| l.starts_with("face: ")).count() == 1, "{log}");
     // The model missing: a clear error with its fix.
     let (ok, log) = stylize(&["--face-model", "nowhere/model.bin"]);
     assert!(!ok && log.contains("nowhere/model.bin") && log.contains("fix: run scripts/setup.sh"), "{log}");
