@@ -2,7 +2,8 @@
 //! by side) a QR code with "Scan to take your painting home" in the visitor's language. Each
 //! finished painting of the visit ("Paint me again", another pick) gets a link of its own.
 //! The link's page is served by the guest listener (`crate::share`), with the making-of: a
-//! few of the painting's snapshots, gathered here while it is painted (in memory only).
+//! few of the painting's snapshots, gathered here while it is painted (in memory only); a
+//! painter of the farm sends its own with the finished painting, and those are used.
 
 use std::sync::Arc;
 
@@ -97,7 +98,13 @@ fn gather_making_of(
         return;
     };
     for PaintingUpdated(s) in painted.read() {
-        if s.frame_seq == capture.frame.seq {
+        if s.frame_seq != capture.frame.seq {
+            continue;
+        }
+        if s.finished && !s.making_of.is_empty() {
+            // A painter's own: every snapshot of the attempt that finished, seen here or not.
+            making_of.0 = MakingOf::from_frames(&s.making_of);
+        } else {
             let progress = making_of::progress(s.level, s.levels, s.iteration, s.total_iterations, s.finished);
             making_of.0.add(progress, s.image.clone());
         }
@@ -195,5 +202,61 @@ fn show_after_side_by_side(
         if *v != Visibility::Inherited {
             *v = Visibility::Inherited;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capture::Frame;
+    use crate::painting::Snapshot;
+
+    fn picture(value: u8) -> Arc<image::RgbImage> {
+        Arc::new(image::RgbImage::from_pixel(4, 3, image::Rgb([value, 0, 0])))
+    }
+
+    fn painted(iteration: u32, finished: bool, making_of: Vec<Arc<image::RgbImage>>) -> PaintingUpdated {
+        PaintingUpdated(Snapshot {
+            image: picture(iteration as u8),
+            iteration,
+            total_iterations: 10,
+            level: 0,
+            losses: Default::default(),
+            iterations_per_second: 1.0,
+            frame_seq: 7,
+            style_key: "Waves".into(),
+            finished,
+            latency: None,
+            levels: 1,
+            making_of,
+        })
+    }
+
+    /// The making-of kept for the visitor after `updates` (the first values of its frames).
+    fn gathered(updates: Vec<PaintingUpdated>) -> Vec<u8> {
+        let mut app = App::new();
+        app.add_message::<PaintingUpdated>()
+            .init_resource::<MakingOfNow>()
+            .insert_resource(VisitorCapture {
+                frame: Frame { image: picture(0), seq: 7, captured_at: std::time::Instant::now(), faces: vec![] },
+                finished: None,
+                finished_title: String::new(),
+                finished_entry: None,
+            })
+            .add_systems(Update, gather_making_of);
+        for u in updates {
+            app.world_mut().write_message(u);
+        }
+        app.update();
+        app.world().resource::<MakingOfNow>().0.frames().iter().map(|f| f.get_pixel(0, 0)[0]).collect()
+    }
+
+    #[test]
+    fn a_painters_making_of_replaces_the_snapshots_this_kiosk_happened_to_see() {
+        // From this kiosk's engine: the snapshots as they came, the finished one last.
+        assert_eq!(gathered(vec![painted(1, false, vec![]), painted(10, true, vec![])]), vec![1, 10]);
+        // From a painter that sent five: those, whatever reached the screen.
+        let sent: Vec<_> = [21, 22, 23, 24, 25].into_iter().map(picture).collect();
+        assert_eq!(gathered(vec![painted(1, false, vec![]), painted(10, true, sent)]), vec![21, 22, 23, 24, 25]);
     }
 }

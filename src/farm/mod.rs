@@ -4,6 +4,7 @@
 
 pub mod connection;
 pub mod local_server;
+pub mod making_of;
 pub mod painter_service;
 pub mod protocol;
 pub mod remote;

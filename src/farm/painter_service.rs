@@ -23,6 +23,7 @@ use super::protocol::{self, Announcement, JobSpec, Progress};
 use super::setup;
 use crate::engine::{EngineDevice, EngineError, Painter, StyleParams, Vgg, imageio};
 use crate::service::faults::{FaultKind, ScheduledFault};
+use crate::share::making_of::{self, MakingOf};
 
 mod live;
 mod snapshots;
@@ -233,7 +234,8 @@ struct PainterService<'a> {
 
 /// How a job ended on this painter.
 enum Outcome {
-    Finished(RgbImage),
+    /// The painting, and the snapshots kept for its making-of (before it).
+    Finished(RgbImage, MakingOf),
     /// Cannot be painted anywhere: tell the kiosk, never deliver it again.
     Refused(String),
     /// Out of memory here: back to the queue, later.
@@ -295,10 +297,15 @@ impl PainterService<'_> {
         drop(keep_alive);
         self.announcement.lock().expect("announcement").job = None;
         match outcome {
-            Outcome::Finished(painting) => {
+            Outcome::Finished(painting, making_of) => {
                 progress.finished = true;
-                let png = Bytes::from(imageio::encode_png(&painting));
-                let published = self.publish_result(&job, &spec, &progress, png);
+                let max_payload = super::connection::max_payload(&self.client);
+                let (payload, frames) = super::making_of::result_payload(&painting, &making_of, max_payload);
+                let mut headers = progress.to_headers();
+                if let Some(lengths) = frames {
+                    headers.insert(protocol::H_MAKING_OF, lengths.as_str());
+                }
+                let published = self.publish_result(&job, &spec, headers, Bytes::from(payload));
                 match published {
                     Ok(_) => {
                         self.announcement.lock().expect("announcement").paintings += 1;
@@ -355,8 +362,8 @@ impl PainterService<'_> {
         &self,
         job: &jetstream::Message,
         spec: &JobSpec,
-        progress: &Progress,
-        png: Bytes,
+        headers: async_nats::HeaderMap,
+        payload: Bytes,
     ) -> Result<(), async_nats::Error> {
         let deadline = Instant::now() + protocol::LEADER_ELECTION;
         loop {
@@ -364,8 +371,8 @@ impl PainterService<'_> {
                 self.js
                     .publish_with_headers(
                         protocol::result_subject(&spec.kiosk, &spec.job),
-                        progress.to_headers(),
-                        png.clone(),
+                        headers.clone(),
+                        payload.clone(),
                     )
                     .await?
                     .await
@@ -411,6 +418,8 @@ impl PainterService<'_> {
         let snapshots = protocol::snapshot_subject(&spec.kiosk, &spec.job);
         let mut steps_since_snapshot = 0;
         let mut last_snapshot = Instant::now();
+        // Sent with the painting: the kiosk may not see every snapshot.
+        let mut making_of = MakingOf::default();
         loop {
             if self.is_cancelled(&spec.job) {
                 self.painter.forget();
@@ -440,7 +449,7 @@ impl PainterService<'_> {
                 let painting = self.painter.painting();
                 self.painter.forget();
                 return match painting {
-                    Ok(img) => Outcome::Finished(img),
+                    Ok(img) => Outcome::Finished(img, making_of),
                     Err(e) => classify(e),
                 };
             }
@@ -452,7 +461,18 @@ impl PainterService<'_> {
                 progress.seq += 1;
                 match self.painter.painting() {
                     // Encoded and sent beside the painting (the GPU goes on meanwhile).
-                    Ok(img) => self.snapshots.send(snapshots.clone(), progress.to_headers(), img),
+                    Ok(img) => {
+                        let img = Arc::new(img);
+                        let at = making_of::progress(
+                            progress.level,
+                            progress.levels,
+                            progress.iteration,
+                            progress.total_iterations,
+                            false,
+                        );
+                        making_of.add(at, img.clone());
+                        self.snapshots.send(snapshots.clone(), progress.to_headers(), img)
+                    }
                     Err(e) => return classify(e),
                 }
             }

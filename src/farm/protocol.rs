@@ -6,7 +6,8 @@
 //!                        │ durable pull consumer "painters", shared by all painters
 //!                        ▼
 //!                   painter P ──snapshots──▶ gp.snap.K.JOB    (core NATS: newest wins, nothing kept)
-//!                             ──finished───▶ GP_RESULTS_K     (gp.results.K.JOB, kept minutes, not hours)
+//!                             ──finished───▶ GP_RESULTS_K     (gp.results.K.JOB, kept minutes, not hours:
+//!                                                              the painting, then its making-of's frames)
 //! kiosk K ──cancel──▶ gp.cancel.K          (a new photo, or the visitor left: the painter stops)
 //! styles: object store "gp-styles-K" per kiosk, named by the SHA-256 of the file
 //! painters alive: KV "gp-painters" with a TTL, one key per painter
@@ -93,6 +94,9 @@ pub const H_PAINTER: &str = "Gp-Painter";
 pub const H_FINISHED: &str = "Gp-Finished";
 /// On a result: the job cannot be painted, and why.
 pub const H_ERROR: &str = "Gp-Error";
+/// On a result: the byte lengths of its making-of's frames (JPEG, comma-separated), which
+/// follow the painting's PNG in the payload ([`super::making_of`]).
+pub const H_MAKING_OF: &str = "Gp-Making-Of";
 /// On a job: its description ([`JobSpec`] as JSON).
 pub const H_SPEC: &str = "Gp-Spec";
 /// On a Live frame: its sequence number at the kiosk; on a Live snapshot: the frame it paints.

@@ -111,6 +111,18 @@ struct Incoming {
     image: Option<Arc<RgbImage>>,
     /// The message's payload size (what the link carries).
     bytes: usize,
+    /// On a finished painting: the painter's making-of frames before it.
+    making_of: Vec<Arc<RgbImage>>,
+}
+
+impl Incoming {
+    /// A message's picture, and on a result the making-of's frames after it.
+    fn decode(progress: Progress, headers: &async_nats::HeaderMap, payload: &[u8]) -> Incoming {
+        let lengths = headers.get(protocol::H_MAKING_OF).map(|v| v.as_str());
+        let (painting, frames) = crate::farm::making_of::unpack(lengths, payload);
+        let making_of = crate::farm::making_of::decode(&frames);
+        Incoming { progress, image: decode(painting), bytes: payload.len(), making_of }
+    }
 }
 
 /// The job this kiosk has out on the farm.
@@ -440,13 +452,16 @@ fn decode(payload: &[u8]) -> Option<Arc<RgbImage>> {
 /// Snapshots and results of this kiosk, decoded as they come (newest last).
 async fn receive(mut subscription: async_nats::Subscriber, to_worker: Sender<Incoming>) {
     while let Some(message) = subscription.next().await {
-        let Some(progress) = message.headers.as_ref().and_then(Progress::from_headers) else { continue };
-        let payload = message.payload.clone();
-        let bytes = payload.len();
-        let image = tokio::task::spawn_blocking(move || decode(&payload)).await.ok().flatten();
+        let Some(headers) = message.headers else { continue };
+        let Some(progress) = Progress::from_headers(&headers) else { continue };
+        let payload = message.payload;
+        let Ok(incoming) = tokio::task::spawn_blocking(move || Incoming::decode(progress, &headers, &payload)).await
+        else {
+            continue;
+        };
         // Full (the worker busy): the oldest snapshots are the ones to lose, but a finished
         // one is also fetched from the results stream, so dropping here loses nothing.
-        let _ = to_worker.try_send(Incoming { progress, image, bytes });
+        let _ = to_worker.try_send(incoming);
     }
 }
 

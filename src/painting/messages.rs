@@ -67,6 +67,9 @@ pub struct Snapshot {
     pub latency: Option<Duration>,
     /// Number of levels in the schedule (`level` counts from 0).
     pub levels: u32,
+    /// On a finished painting from the farm: the painter's snapshots before it, for the
+    /// making-of (the kiosk may have missed some). Empty otherwise.
+    pub making_of: Vec<Arc<RgbImage>>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]

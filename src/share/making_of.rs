@@ -55,6 +55,22 @@ impl MakingOf {
         self.slots.iter().flatten().map(|(_, image)| image.clone()).collect()
     }
 
+    /// The frames kept before the finished painting's place (what a painter sends beside the
+    /// painting).
+    pub fn frames_before_last(&self) -> Vec<Arc<RgbImage>> {
+        let before = &self.slots[..self.slots.len() - 1];
+        before.iter().flatten().map(|(_, image)| image.clone()).collect()
+    }
+
+    /// A painter's frames, first to last, with the last place left for the painting.
+    pub fn from_frames(frames: &[Arc<RgbImage>]) -> MakingOf {
+        let mut m = MakingOf::new(frames.len() + 1);
+        for (slot, frame) in m.slots.iter_mut().zip(frames) {
+            *slot = Some((0.0, frame.clone()));
+        }
+        m
+    }
+
     pub fn is_empty(&self) -> bool {
         self.slots.iter().all(Option::is_none)
     }
@@ -127,6 +143,13 @@ mod tests {
         }
         let kept: Vec<u8> = m.frames().iter().map(|f| f.get_pixel(0, 0)[0]).collect();
         assert_eq!(kept, vec![1, 4, 6]);
+        // A painter sends those before the painting's place; the kiosk puts the painting there.
+        let sent = m.frames_before_last();
+        assert_eq!(sent.len(), 2);
+        let mut at_kiosk = MakingOf::from_frames(&sent);
+        at_kiosk.add(1.0, frame(9, 2));
+        let kept: Vec<u8> = at_kiosk.frames().iter().map(|f| f.get_pixel(0, 0)[0]).collect();
+        assert_eq!(kept, vec![1, 4, 9]);
         // Progress over levels: level 1 of 2, halfway, is three quarters of the way.
         assert_eq!(progress(1, 2, 50, 100, false), 0.75);
         assert_eq!(progress(0, 2, 10, 100, true), 1.0);

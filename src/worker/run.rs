@@ -446,6 +446,7 @@ impl Worker<'_> {
             finished,
             latency,
             levels: self.painter.params().levels,
+            making_of: Vec::new(),
         };
         self.canvas.steps_since_snapshot = 0;
         self.canvas.last_snapshot = Some(Instant::now());

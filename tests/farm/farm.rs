@@ -16,6 +16,7 @@ use gallery_painter::painters;
 use gallery_painter::painting::{
     Command, Event, Intake, Snapshot, StyleSelection, WorkerConfig, WorkerHandle, WorkerStatus,
 };
+use gallery_painter::share::making_of;
 
 fn params(iterations: u32) -> StyleParams {
     StyleParams { size: 48, iterations, levels: 1, ..EngineConfig::default().style }
@@ -123,6 +124,11 @@ fn two_kiosks_and_two_painters_paint_every_visitor_and_see_only_their_own() {
             // The loss's terms travel with the painting (F12 shows them, as for a local one).
             let l = s.losses;
             assert!(l.content > 0.0 && l.style > 0.0 && l.tv > 0.0 && l.total > 0.0, "{l:?}");
+            // The painter's snapshots for the making-of come with it (the first one at least),
+            // never larger than the painting.
+            let frames = &s.making_of;
+            assert!((1..making_of::FRAMES).contains(&frames.len()), "{} making-of frames", frames.len());
+            assert!(frames.iter().all(|f| f.width() <= 48 && f.height() <= 36));
         }
         // Each kiosk got the painting of its own visitor's photo, not the other one's (the
         // frame number on a snapshot is the kiosk's own, so it cannot tell).
@@ -170,6 +176,18 @@ fn two_kiosks_and_two_painters_paint_every_visitor_and_see_only_their_own() {
     assert_eq!(counts.iter().map(|(_, n)| n).sum::<u64>(), 6, "{counts:?}");
     // The work queue is empty: every job was acknowledged.
     assert_eq!(queued_jobs(&server), 0);
+    // The making-of is kept in the painting's own message (fetched, expired and deleted with it).
+    let stored = rt.block_on(async {
+        let js = async_nats::jetstream::new(async_nats::connect(&server.url).await.unwrap());
+        let mut results = js.get_stream(protocol::results_stream("hall-a")).await.unwrap();
+        let last = results.info().await.unwrap().state.last_sequence;
+        results.get_raw_message(last).await.unwrap()
+    });
+    let lengths = stored.headers.get(protocol::H_MAKING_OF).map(|v| v.as_str().to_string());
+    let (painting, frames) = gallery_painter::farm::making_of::unpack(lengths.as_deref(), &stored.payload);
+    assert!(!frames.is_empty(), "no making-of in the stored result ({lengths:?})");
+    assert_eq!(gallery_painter::engine::imageio::decode_rgb(painting).unwrap().dimensions(), (48, 36));
+    assert_eq!(gallery_painter::farm::making_of::decode(&frames).len(), frames.len(), "every frame decodes");
 }
 
 #[test]
@@ -210,6 +228,8 @@ fn a_painter_killed_mid_painting_hands_the_job_to_another_and_the_visitor_gets_a
         }
     });
     assert_eq!(done.iteration, 400);
+    // Its making-of is the survivor's, whole, though the screen saw the first painter's start.
+    assert!(done.making_of.len() >= 2, "{} making-of frames", done.making_of.len());
     assert!(!farm(&w.status()).waiting, "no waiting banner over a finished painting");
     let f = farm(&w.status());
     assert_eq!(f.redelivered, 1, "{f:?}");

@@ -238,6 +238,7 @@ fn painting(seq: u64, finished: bool) -> gallery_painter::painting::Snapshot {
         finished,
         latency: None,
         levels: 1,
+        making_of: Vec::new(),
     }
 }
 

@@ -162,6 +162,7 @@ impl Harness {
                 finished,
                 latency: None,
                 levels: 1,
+                making_of: Vec::new(),
             }))
             .unwrap();
     }

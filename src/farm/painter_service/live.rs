@@ -40,7 +40,7 @@ impl From<Outcome> for LiveEnd {
             Outcome::ServerBusy(e) => LiveEnd::Ended(e),
             Outcome::Cancelled => LiveEnd::Ended("the kiosk ended the session".into()),
             Outcome::Stopping => LiveEnd::Ended("this painter is stopping".into()),
-            Outcome::Finished(_) => LiveEnd::Ended("finished".into()),
+            Outcome::Finished(..) => LiveEnd::Ended("finished".into()),
         }
     }
 }

@@ -15,7 +15,7 @@ use crate::engine::imageio;
 struct Waiting {
     subject: String,
     headers: async_nats::HeaderMap,
-    image: RgbImage,
+    image: Arc<RgbImage>,
 }
 
 #[derive(Default)]
@@ -58,7 +58,7 @@ impl SnapshotSender {
     }
 
     /// Sends `image` as soon as the thread is free, in place of any snapshot still waiting.
-    pub(super) fn send(&self, subject: String, headers: async_nats::HeaderMap, image: RgbImage) {
+    pub(super) fn send(&self, subject: String, headers: async_nats::HeaderMap, image: Arc<RgbImage>) {
         let (lock, ready) = &*self.slot;
         lock.lock().expect("snapshot slot").next = Some(Waiting { subject, headers, image });
         ready.notify_one();

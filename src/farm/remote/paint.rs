@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use image::RgbImage;
 
-use super::{CALL_TIMEOUT, Incoming, Mode, QUIET_NOTICE, RESULT_POLL, Remote, decode};
+use super::{CALL_TIMEOUT, Incoming, Mode, QUIET_NOTICE, RESULT_POLL, Remote};
 use crate::config::Policy;
 use crate::farm::protocol::{self, Progress};
 use crate::painting::{Event, Intake, Notice, Snapshot};
@@ -55,7 +55,7 @@ impl Remote {
         }
         self.last_rate = p.iterations_per_second;
         self.last_losses = p.losses();
-        let snapshot = snapshot_of(&p, image, job.frame_seq, job.key.clone(), latency, p.levels.max(job.levels));
+        let mut snapshot = snapshot_of(&p, image, job.frame_seq, job.key.clone(), latency, p.levels.max(job.levels));
         self.snapshots_on_farm += 1;
         if let Some(l) = latency {
             self.status.lock().expect("worker status lock").last_latency = Some(l);
@@ -70,6 +70,7 @@ impl Remote {
                 p.iterations_per_second
             );
             self.finished_on_farm += 1;
+            snapshot.making_of = incoming.making_of;
             self.job = None;
             self.finished_at = Some(Instant::now());
             self.farm.painter = None;
@@ -100,8 +101,7 @@ impl Remote {
         if let Ok(Ok(message)) = found
             && let Some(progress) = Progress::from_headers(&message.headers)
         {
-            let image = decode(&message.payload);
-            self.take(Incoming { progress, image, bytes: message.payload.len() });
+            self.take(Incoming::decode(progress, &message.headers, &message.payload));
         }
     }
 
@@ -148,5 +148,6 @@ pub(super) fn snapshot_of(
         finished: p.finished,
         latency,
         levels,
+        making_of: Vec::new(),
     }
 }
