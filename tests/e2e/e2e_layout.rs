@@ -205,7 +205,7 @@ fn every_moment_on(setup: Setup) {
             source: Synthetic(seed: 3, fps: 10.0, width: 320, height: 240,
                               visitor: Scripted(away_s: 30.0, still_s: 6.0, stay_s: 400.0),
                               face: Some("assets/faces/hopper.png")),
-            engine: (threads: 1, snapshot_every: 1, style: (size: 96, iterations: 100, levels: 1)),
+            engine: (threads: 1, snapshot_every: 1, style: (size: 96, iterations: 250, levels: 1)),
             journey: (capture: {capture}, countdown_s: 9.0, side_by_side_s: 9.0, reveal_s: 400.0),
             share: (enabled: true, listen: "127.0.0.1:{port}", public_url: "http://127.0.0.1:{port}"),
             kiosk: {kiosk},

@@ -17,6 +17,10 @@ use crate::app::theme::Ink;
 #[derive(Component)]
 struct SideBySide;
 
+/// One picture of the side by side, at its own size (fitted again when the controls move).
+#[derive(Component)]
+struct SidePane(UVec2);
+
 #[derive(Component)]
 struct PaintAgainButton;
 
@@ -27,7 +31,7 @@ struct PaintAgainRow;
 pub(super) fn plugin(app: &mut App) {
     app.add_systems(OnEnter(Journey::Reveal), (spawn_button, spawn_side_by_side, show_picker)).add_systems(
         Update,
-        (press.in_set(AppSystems::Input), end_side_by_side.in_set(AppSystems::Present))
+        (press.in_set(AppSystems::Input), (end_side_by_side, refit_side_by_side).in_set(AppSystems::Present))
             .run_if(in_state(Journey::Reveal)),
     );
 }
@@ -70,17 +74,9 @@ fn spawn_side_by_side(
     let Some(capture) = capture else { return };
     let Some(painting) = capture.finished.clone() else { return };
     let photo = &capture.frame.image;
-    // Each pane in half the screen, clear of the picker strip below: beside each other on a
-    // landscape screen, one above the other on a portrait one.
     let screen = window.single().map(|w| Vec2::new(w.width(), w.height())).unwrap_or(Vec2::new(1280.0, 720.0));
     let portrait = screen.y > screen.x;
-    // Under the panes: the picker strip, and the visitor's controls when they are at the bottom.
-    let below = reach.above_picker() + 16.0;
-    let half = if portrait {
-        Vec2::new(screen.x - 96.0, ((screen.y - below - 48.0 - 140.0) / 2.0).min(720.0))
-    } else {
-        Vec2::new(600.0, (screen.y - below - 48.0 - 70.0).min(430.0))
-    };
+    let (half, below) = pane_area(screen, &reach);
     let painting_label = match capture.finished_entry {
         Some(i) => Localized::EntryTitle(i),
         None => Localized::key("progress-finished"),
@@ -115,11 +111,54 @@ fn spawn_side_by_side(
                     ..default()
                 })
                 .with_children(|pane| {
-                    pane.spawn((ImageNode::new(handle), Node { width: px(shown.x), height: px(shown.y), ..default() }));
+                    pane.spawn((
+                        SidePane(size),
+                        ImageNode::new(handle),
+                        Node { width: px(shown.x), height: px(shown.y), ..default() },
+                    ));
                     pane.spawn(language::localized(label, 28.0, Ink::Text));
                 });
             }
         });
+}
+
+/// Room for each picture (half the screen, clear of the picker strip: beside each other on a
+/// landscape screen, one above the other on a portrait one) and the room kept under them
+/// (the picker strip, and the visitor's controls when they are at the bottom).
+fn pane_area(screen: Vec2, reach: &Reach) -> (Vec2, f32) {
+    let below = reach.above_picker() + 16.0;
+    let half = if screen.y > screen.x {
+        Vec2::new(screen.x - 96.0, ((screen.y - below - 48.0 - 140.0) / 2.0).min(720.0))
+    } else {
+        Vec2::new(600.0, (screen.y - below - 48.0 - 70.0).min(430.0))
+    };
+    (half, below)
+}
+
+/// The controls grew or shrank (another language wraps its words differently): the pictures
+/// make room again, as the prompts do.
+fn refit_side_by_side(
+    reach: Res<Reach>,
+    window: Query<&Window, With<bevy::window::PrimaryWindow>>,
+    mut rows: Query<&mut Node, (With<SideBySide>, Without<SidePane>)>,
+    mut panes: Query<(&SidePane, &mut Node), Without<SideBySide>>,
+) {
+    if !reach.is_changed() {
+        return;
+    }
+    let Ok(window) = window.single() else { return };
+    let screen = Vec2::new(window.width(), window.height());
+    let (half, below) = pane_area(screen, &reach);
+    for mut row in &mut rows {
+        if screen.y > screen.x {
+            row.padding.bottom = px(below);
+        }
+    }
+    for (SidePane(size), mut node) in &mut panes {
+        let shown = fit(*size, half);
+        node.width = px(shown.x);
+        node.height = px(shown.y);
+    }
 }
 
 fn end_side_by_side(
