@@ -2,7 +2,8 @@
 # Installs a farm painter as a systemd system service on this (GPU) machine: it starts at
 # boot, paints for every kiosk, and is restarted if it fails. Idempotent. Needs root.
 #   scripts/install-painter.sh --nats tls://farm.local:4222 --user gpu-1 \
-#       --password-file /etc/gallery-painter/farm/passwords/gpu-1 --ca /etc/gallery-painter/farm/ca.pem
+#       --password-file /etc/gallery-painter/farm/passwords/gpu-1 --ca /etc/gallery-painter/farm/ca.pem \
+#       --identity /etc/gallery-painter/farm/identities/gpu-1
 #   --name NAME      the painter's name on the farm (default: its --user, else the host name)
 #   --run-as USER    the account it runs as (default: the owner of this folder)
 #   --print          print the unit, change nothing      --uninstall   stop and remove it
@@ -20,7 +21,7 @@ source scripts/lib/systemd-quote.sh
 check_root_path "$root" install-painter
 while [ $# -gt 0 ]; do
   case $1 in
-    --nats|--user|--password-file|--ca|--name)
+    --nats|--user|--password-file|--ca|--name|--identity)
       [ $# -ge 2 ] || { echo "install-painter: $1 needs a value" >&2; exit 2; }
       painter_args+=("$1" "$2"); shift 2 ;;
     --run-as) run_as=$2; shift 2 ;;
@@ -32,9 +33,14 @@ while [ $# -gt 0 ]; do
 done
 [[ " ${painter_args[*]-} " == *" --nats "* ]] || [ $action = uninstall ] || {
   echo "install-painter: --nats URL is required" >&2
-  echo "  fix: scripts/install-painter.sh --nats tls://farm.local:4222 --user gpu-1 --password-file ... --ca ..." >&2
+  echo "  fix: scripts/install-painter.sh --nats tls://farm.local:4222 --user gpu-1 --password-file ... --ca ... --identity ..." >&2
   exit 2
 }
+if [[ " ${painter_args[*]-} " == *" --user "* && " ${painter_args[*]-} " != *" --identity "* ]] && [ $action != uninstall ]; then
+  echo "install-painter: --user needs --identity (the painter paints only jobs its kiosks signed)" >&2
+  echo "  fix: add --identity /etc/gallery-painter/farm/identities/NAME (made by scripts/farm-certs.sh --painter NAME)" >&2
+  exit 2
+fi
 
 render() {
   local text args='' a

@@ -1,4 +1,9 @@
-//! Exhibition behaviour: close requests are ignored, the admin key chord quits.
+//! Exhibition behaviour: close requests are ignored, the admin key chord quits, and SIGTERM
+//! (`systemctl stop`) stops the kiosk as cleanly as the chord does (a visitor's take-home
+//! painting is deleted on the way out).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use bevy::input::ButtonState;
 use bevy::input::keyboard::KeyboardInput;
@@ -16,7 +21,38 @@ pub struct KioskSettings {
 }
 
 pub(super) fn plugin(app: &mut App) {
-    app.add_systems(Update, (admin_exit_chord, window_close_requests).in_set(AppSystems::Input));
+    app.add_systems(Update, (admin_exit_chord, window_close_requests, stop_on_signal).in_set(AppSystems::Input));
+}
+
+/// Set when SIGTERM has come.
+#[derive(Resource, Clone, Default)]
+pub struct StopSignal(pub Arc<AtomicBool>);
+
+impl StopSignal {
+    /// Listens for SIGTERM on a thread of its own (installed by `run` only: a test's process
+    /// keeps its own handling).
+    pub fn listen() -> std::io::Result<StopSignal> {
+        let signal = StopSignal::default();
+        let flag = signal.0.clone();
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        let mut term = {
+            let _inside = runtime.enter();
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?
+        };
+        std::thread::Builder::new().name("sigterm".into()).spawn(move || {
+            runtime.block_on(term.recv());
+            tracing::info!("SIGTERM: stopping");
+            flag.store(true, Ordering::Relaxed);
+        })?;
+        Ok(signal)
+    }
+}
+
+fn stop_on_signal(signal: Option<Res<StopSignal>>, mut exit: MessageWriter<AppExit>, mut said: Local<bool>) {
+    if !*said && signal.is_some_and(|s| s.0.load(Ordering::Relaxed)) {
+        *said = true;
+        exit.write(AppExit::Success);
+    }
 }
 
 /// Follows key presses in order rather than polling `ButtonInput`: a chord typed within

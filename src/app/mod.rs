@@ -329,7 +329,13 @@ pub fn run(cfg: InstallationConfig, root: &Path, options: RunOptions) -> anyhow:
     if cfg.display.camera_preview {
         app.insert_resource(preview::PreviewEnabled);
     }
+    // systemctl stop: quit as the admin chord does, so that what is below runs.
+    app.insert_resource(kiosk::StopSignal::listen().context("cannot listen for SIGTERM")?);
     let exit = app.run();
+    // Nothing of a visitor stays behind the kiosk.
+    if let Some((store, _)) = &share {
+        store.close();
+    }
     match exit {
         AppExit::Success => Ok(()),
         AppExit::Error(code) => Err(anyhow::anyhow!("the app exited with code {code}")).context("gallery app"),

@@ -45,6 +45,10 @@ pub struct PainterArgs {
     /// Jobs asking for a larger painting are painted at this size.
     #[arg(long, default_value_t = 2048)]
     pub max_size: u32,
+    /// This painter's identity (identities/NAME of scripts/farm-certs.sh): needed with --user.
+    /// It paints only jobs signed by their kiosks and signs its announcements.
+    #[arg(long)]
+    pub identity: Option<PathBuf>,
 }
 
 pub fn run(args: PainterArgs) -> anyhow::Result<()> {
@@ -74,6 +78,7 @@ pub fn run(args: PainterArgs) -> anyhow::Result<()> {
             max_size: args.max_size.clamp(32, 4096),
             on_gpu: e.on_gpu,
             faults,
+            identity: args.identity,
         },
         stop,
     )

@@ -19,6 +19,10 @@ pub struct RemoteConfig {
     pub user: Option<String>,
     pub password_file: Option<PathBuf>,
     pub ca: Option<PathBuf>,
+    /// This kiosk's identity on a farm with users (`identities/NAME` of scripts/farm-certs.sh,
+    /// mode 0600): it signs the kiosk's jobs, and names the farm's key that painters'
+    /// announcements must be signed with.
+    pub identity: Option<PathBuf>,
     /// The server unreachable this long (or no painter alive while a painting waits): paint
     /// locally, and go back to the farm by itself when it answers again.
     pub fallback_after_s: f64,
@@ -35,6 +39,7 @@ impl Default for RemoteConfig {
             user: None,
             password_file: None,
             ca: None,
+            identity: None,
             fallback_after_s: 3.0,
             live_frames_per_second: 4.0,
         }
@@ -93,6 +98,13 @@ impl RemoteConfig {
                 "engine.remote.user",
                 "engine.remote: user and password_file go together".into(),
                 "set both (the farm's users are made by scripts/farm-certs.sh), or neither",
+            );
+        }
+        if r.user.is_some() && r.identity.is_none() {
+            return bad(
+                "engine.remote.user",
+                "engine.remote: a farm with users needs this kiosk's identity (its jobs are signed with it, and forged painters are told by it)".into(),
+                "add identity: \"/etc/gallery-painter/farm/identities/KIOSK\" (scripts/farm-certs.sh --kiosk KIOSK makes it)",
             );
         }
         Ok(())

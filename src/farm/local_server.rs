@@ -103,7 +103,8 @@ impl LocalServer {
             std::fs::write(self.dir.path().join("cluster.conf"), text)?;
         }
         let conf_path = self.dir.path().join("nats-server.conf");
-        std::fs::write(&conf_path, format!("{conf}\n{}\n", self.extra))?;
+        let extra = self.extra.replace("@STORE_DIR@", &store.to_string_lossy());
+        std::fs::write(&conf_path, format!("{conf}\n{extra}\n"))?;
         let ports = self.dir.path().join("ports");
         let _ = std::fs::remove_dir_all(&ports);
         std::fs::create_dir_all(&ports)?;

@@ -6,9 +6,11 @@ pub mod connection;
 pub mod local_server;
 pub mod making_of;
 pub mod painter_service;
+pub mod proofs;
 pub mod protocol;
 pub mod remote;
 pub mod setup;
 pub mod styles;
+pub mod trust;
 
 pub use connection::FarmConnection;

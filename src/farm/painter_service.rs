@@ -7,7 +7,7 @@
 //! The engine runs on this (blocking) thread; the NATS client runs on a small tokio runtime
 //! beside it, and the thread waits on it only to publish.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -19,15 +19,20 @@ use futures_util::StreamExt;
 use image::RgbImage;
 
 use super::connection::FarmConnection;
+use super::proofs;
 use super::protocol::{self, Announcement, JobSpec, Progress};
 use super::setup;
+use super::trust::{ForgeryLog, Identity, JobSecret, Role};
 use crate::engine::{EngineDevice, EngineError, Painter, StyleParams, Vgg, imageio};
 use crate::service::faults::{FaultKind, ScheduledFault};
 use crate::share::making_of::{self, MakingOf};
 
+mod intake;
 mod live;
 mod snapshots;
 mod styles;
+
+use intake::{Cancelled, listen_for_cancels};
 
 /// Style images kept decoded, by hash (the painter's Gram cache is keyed by the same hash).
 const KEPT_STYLES: usize = 16;
@@ -47,6 +52,9 @@ pub struct PainterOptions {
     pub on_gpu: Option<crate::config::GpuSchedule>,
     /// Drills: `worker-oom@T` makes the first step after T seconds fail as out of memory.
     pub faults: Vec<ScheduledFault>,
+    /// This painter's identity on a farm with users (`identities/NAME` of scripts/farm-certs.sh):
+    /// it paints only jobs its kiosks signed, and signs its announcements.
+    pub identity: Option<std::path::PathBuf>,
 }
 
 /// Paints until `stop` is set (SIGTERM): the job in hand then goes back to the queue at once.
@@ -56,6 +64,18 @@ pub fn serve(opts: PainterOptions, stop: Arc<AtomicBool>) -> anyhow::Result<()> 
         "painter name `{}` must be letters, digits, `-` or `_`\n  fix: --name gpu-1",
         opts.name
     );
+    if opts.connection.user.is_some() && opts.identity.is_none() {
+        anyhow::bail!(
+            "painter {} has a farm user but no identity: its jobs could not be told from forgeries\n  fix: --identity /etc/gallery-painter/farm/identities/{} (made by scripts/farm-certs.sh --painter {})",
+            opts.name,
+            opts.name,
+            opts.name
+        );
+    }
+    let identity = match &opts.identity {
+        Some(path) => Some(Arc::new(Identity::load(path, Role::Painter, &opts.name)?)),
+        None => None,
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .thread_name("painter-nats")
@@ -104,9 +124,18 @@ pub fn serve(opts: PainterOptions, stop: Arc<AtomicBool>) -> anyhow::Result<()> 
     let announcement = Arc::new(Mutex::new(Announcement {
         name: opts.name.clone(),
         device: opts.device.describe(),
+        // Grows from this start on (seconds since 1970 above, a counter below): a copy of an
+        // older announcement never passes for a newer one.
+        seq: std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs()) << 20,
         ..Default::default()
     }));
-    runtime.spawn(announce(js.clone(), setup.announcements.clone(), announcement.clone(), stop.clone()));
+    runtime.spawn(announce(
+        js.clone(),
+        setup.announcements.clone(),
+        announcement.clone(),
+        identity.clone(),
+        stop.clone(),
+    ));
     let cancelled = Arc::new(Mutex::new(Cancelled::default()));
     let subscription = runtime.block_on(client.subscribe("gp.cancel.*"))?;
     runtime.spawn(listen_for_cancels(subscription, cancelled.clone()));
@@ -123,6 +152,8 @@ pub fn serve(opts: PainterOptions, stop: Arc<AtomicBool>) -> anyhow::Result<()> 
         decoded_order: VecDeque::new(),
         announcement: announcement.clone(),
         cancelled,
+        identity,
+        forgeries: ForgeryLog::default(),
         stop: stop.clone(),
         opts,
         started: Instant::now(),
@@ -162,38 +193,19 @@ async fn stop_on_signal(stop: Arc<AtomicBool>) {
     stop.store(true, Ordering::Relaxed);
 }
 
-#[derive(Default)]
-struct Cancelled {
-    ids: HashSet<String>,
-    order: VecDeque<String>,
-}
-
-async fn listen_for_cancels(mut subscription: async_nats::Subscriber, cancelled: Arc<Mutex<Cancelled>>) {
-    while let Some(m) = subscription.next().await {
-        let Ok(job) = std::str::from_utf8(&m.payload) else { continue };
-        let mut c = cancelled.lock().expect("cancel list");
-        if c.ids.insert(job.to_string()) {
-            c.order.push_back(job.to_string());
-        }
-        while c.order.len() > KEPT_CANCELS {
-            if let Some(old) = c.order.pop_front() {
-                c.ids.remove(&old);
-            }
-        }
-    }
-}
-
 async fn announce(
     js: jetstream::Context,
     mut kv: jetstream::kv::Store,
     what: Arc<Mutex<Announcement>>,
+    identity: Option<Arc<Identity>>,
     stop: Arc<AtomicBool>,
 ) {
     let mut failures = 0;
     while !stop.load(Ordering::Relaxed) {
         let (name, body) = {
-            let a = what.lock().expect("announcement");
-            (a.name.clone(), serde_json::to_vec(&*a).expect("announcement is JSON"))
+            let mut a = what.lock().expect("announcement");
+            a.seq += 1;
+            (a.name.clone(), a.to_value(identity.as_deref()))
         };
         match kv.put(&name, body.into()).await {
             Ok(_) => failures = 0,
@@ -225,6 +237,9 @@ struct PainterService<'a> {
     decoded_order: VecDeque<String>,
     announcement: Arc<Mutex<Announcement>>,
     cancelled: Arc<Mutex<Cancelled>>,
+    /// With identities: only jobs signed by the kiosk of their subject are painted.
+    identity: Option<Arc<Identity>>,
+    forgeries: ForgeryLog,
     stop: Arc<AtomicBool>,
     opts: PainterOptions,
     started: Instant,
@@ -251,34 +266,14 @@ enum Outcome {
 impl PainterService<'_> {
     fn paint(&mut self, job: jetstream::Message) {
         let attempt = job.info().map(|i| i.delivered.max(1) as u32).unwrap_or(1);
-        let spec = match job.headers.as_ref().and_then(|h| h.get(protocol::H_SPEC)).map(|v| v.as_str().to_string()) {
-            Some(text) => serde_json::from_str::<JobSpec>(&text),
-            // A visitor left: their kiosk replaced the queued photo with an empty job.
-            None if job.payload.is_empty() => return self.ack(&job, AckKind::Term),
-            None => {
-                tracing::warn!("painter: a job on {} has no {} header; dropped", job.subject, protocol::H_SPEC);
-                return self.ack(&job, AckKind::Term);
-            }
-        };
-        let spec = match spec {
-            // The subject names the kiosk (and only that kiosk may publish on it).
-            Ok(spec) if job.subject.as_str() == protocol::job_subject(&spec.kiosk) => spec,
-            Ok(spec) => {
-                tracing::warn!(
-                    "painter: job {} names kiosk {} but came on {}; dropped",
-                    spec.job,
-                    spec.kiosk,
-                    job.subject
-                );
-                return self.ack(&job, AckKind::Term);
-            }
-            Err(e) => {
-                tracing::warn!("painter: a job on {} has an unreadable description ({e}); dropped", job.subject);
-                return self.ack(&job, AckKind::Term);
-            }
+        let Some((spec, secret)) = self.accept(&job) else {
+            // Not a job of the kiosk its subject names: what that kiosk had queued may have been
+            // put out of the queue by it, and the kiosk is told so (it sends its job again).
+            self.tell_displaced(job.subject.as_str());
+            return self.ack(&job, AckKind::Term);
         };
         if let Some(live) = spec.live.clone() {
-            return self.paint_live(job, spec, live);
+            return self.paint_live(job, spec, live, secret);
         }
         let mut progress = Progress {
             job: spec.job.clone(),
@@ -290,12 +285,12 @@ impl PainterService<'_> {
         if attempt > 1 {
             tracing::info!("painter: job {} of kiosk {} again (delivery {attempt})", spec.job, spec.kiosk);
         }
-        self.announcement.lock().expect("announcement").job = Some(format!("{}/{}", spec.kiosk, spec.job));
+        self.announcement.lock().expect("announcement").busy = true;
         let keep_alive = KeepAlive::start(self.runtime, self.client.clone(), &job);
-        let outcome = self.run_job(&job, &spec, &mut progress, &keep_alive);
+        let outcome = self.run_job(&job, &spec, &secret, &mut progress, &keep_alive);
         self.snapshots.drop_waiting();
         drop(keep_alive);
-        self.announcement.lock().expect("announcement").job = None;
+        self.announcement.lock().expect("announcement").busy = false;
         match outcome {
             Outcome::Finished(painting, making_of) => {
                 progress.finished = true;
@@ -305,6 +300,8 @@ impl PainterService<'_> {
                 if let Some(lengths) = frames {
                     headers.insert(protocol::H_MAKING_OF, lengths.as_str());
                 }
+                let subject = protocol::result_subject(&spec.kiosk, &spec.job);
+                proofs::prove_output(&secret, &subject, &mut headers, &payload);
                 let published = self.publish_result(&job, &spec, headers, Bytes::from(payload));
                 match published {
                     Ok(_) => {
@@ -326,7 +323,8 @@ impl PainterService<'_> {
                 tracing::warn!("painter: job {} of kiosk {} cannot be painted: {reason}", spec.job, spec.kiosk);
                 progress.error = Some(reason);
                 let subject = protocol::result_subject(&spec.kiosk, &spec.job);
-                let headers = progress.to_headers();
+                let mut headers = progress.to_headers();
+                proofs::prove_output(&secret, &subject, &mut headers, &[]);
                 let _ = self.runtime.block_on(async {
                     self.js
                         .publish_with_headers(subject, headers, Bytes::new())
@@ -395,14 +393,17 @@ impl PainterService<'_> {
         }
     }
 
-    fn is_cancelled(&self, job: &str) -> bool {
-        self.cancelled.lock().expect("cancel list").ids.contains(job)
+    /// Has the job's kiosk cancelled `what` (a job id, or a Live generation)? Only a cancel
+    /// proven with the job's secret counts.
+    fn is_cancelled(&self, kiosk: &str, what: &str, secret: &JobSecret) -> bool {
+        self.cancelled.lock().expect("cancel list").proven(kiosk, what, secret)
     }
 
     fn run_job(
         &mut self,
         job: &jetstream::Message,
         spec: &JobSpec,
+        secret: &JobSecret,
         progress: &mut Progress,
         keep_alive: &KeepAlive,
     ) -> Outcome {
@@ -421,7 +422,7 @@ impl PainterService<'_> {
         // Sent with the painting: the kiosk may not see every snapshot.
         let mut making_of = MakingOf::default();
         loop {
-            if self.is_cancelled(&spec.job) {
+            if self.is_cancelled(&spec.kiosk, &spec.job, secret) {
                 self.painter.forget();
                 return Outcome::Cancelled;
             }
@@ -471,7 +472,7 @@ impl PainterService<'_> {
                             false,
                         );
                         making_of.add(at, img.clone());
-                        self.snapshots.send(snapshots.clone(), progress.to_headers(), img)
+                        self.snapshots.send(snapshots.clone(), progress.to_headers(), secret.clone(), img)
                     }
                     Err(e) => return classify(e),
                 }

@@ -20,6 +20,10 @@
 //! the lease expires (painter gone): the kiosk asks again, one generation up, with its last painting
 //! ```
 //!
+//! No subject proves who sent a message (the server lets any client have JetStream write into
+//! any subject as a reply): jobs are signed by their kiosk, announcements by their painter,
+//! and everything of a job carries a proof made with the job's secret ([`super::trust`]).
+//!
 //! Each kiosk's finished paintings are in a stream of its own, so the server's permissions
 //! (subject-based) can let a kiosk read and delete its own and nobody else's. A visitor who
 //! leaves is deleted by an empty job on the kiosk's subject (it replaces a queued photo:
@@ -29,9 +33,9 @@
 use std::time::Duration;
 
 use async_nats::HeaderMap;
-use async_nats::jetstream;
 use serde::{Deserialize, Serialize};
 
+use super::trust::JobSecret;
 use crate::engine::{FaceBox, LiveSettings, LossParts, StyleParams};
 
 pub const JOBS_STREAM: &str = "GP_JOBS";
@@ -105,6 +109,18 @@ pub const H_FRAME: &str = "Gp-Frame";
 pub const H_FACES: &str = "Gp-Faces";
 /// On a Live painter's message (no picture): it will take the next frame in a moment.
 pub const H_WANT: &str = "Gp-Want";
+/// On a snapshot, result or Live message: the HMAC with the job's secret ([`super::proofs`]).
+pub const H_MAC: &str = "Gp-Mac";
+/// On a job: the kiosk's certificate and its signature of the job ([`super::trust::Identity`]).
+pub const H_SIGNER: &str = "Gp-Signer";
+pub const H_SIGNATURE: &str = "Gp-Signature";
+/// On a Live frame: the nonce it is sealed with (the payload is encrypted with the session's secret).
+pub const H_NONCE: &str = "Gp-Nonce";
+
+/// The last token of `gp.snap.<kiosk>.<token>` on which a painter says that what was queued
+/// on the kiosk's subject was not a job of the kiosk (an empty or forged one): a job the kiosk
+/// sent may have been put out of the queue by it. Job ids never start with `_`.
+pub const DISPLACED: &str = "_displaced";
 
 pub fn job_subject(kiosk: &str) -> String {
     format!("gp.jobs.{kiosk}")
@@ -169,6 +185,9 @@ pub struct JobSpec {
     /// A Live session instead of one painting (`job` is then the session's id).
     #[serde(default)]
     pub live: Option<LiveSpec>,
+    /// The job's (a Live session's) secret, hex: what the painter proves its messages with.
+    #[serde(default)]
+    pub secret: String,
 }
 
 impl JobSpec {
@@ -208,15 +227,37 @@ impl LiveSpec {
     }
 }
 
-/// A Live session's lease ([`LEASES_BUCKET`], key: the kiosk).
+/// A Live session's lease ([`LEASES_BUCKET`], key: the kiosk), proven with the session's
+/// secret: a write by anyone not given the session is no lease.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Lease {
     pub painter: String,
     pub session: String,
     pub generation: u32,
+    #[serde(default)]
+    pub mac: String,
 }
 
 impl Lease {
+    fn parts(&self, kiosk: &str) -> [Vec<u8>; 4] {
+        [kiosk.into(), self.painter.clone().into(), self.session.clone().into(), self.generation.to_string().into()]
+    }
+
+    /// The lease with its proof, for the kiosk `kiosk`.
+    pub fn signed(painter: &str, session: &str, generation: u32, kiosk: &str, secret: &JobSecret) -> Lease {
+        let mut lease = Lease { painter: painter.into(), session: session.into(), generation, mac: String::new() };
+        let parts = lease.parts(kiosk);
+        lease.mac = secret.mac("lease", &parts.each_ref().map(Vec::as_slice));
+        lease
+    }
+
+    /// A lease in the bucket, if it was written by a painter given the session (`secret`).
+    pub fn proven(value: &[u8], kiosk: &str, secret: &JobSecret) -> Option<Lease> {
+        let lease: Lease = serde_json::from_slice(value).ok()?;
+        let parts = lease.parts(kiosk);
+        secret.verify("lease", &parts.each_ref().map(Vec::as_slice), &lease.mac).then_some(lease)
+    }
+
     /// Does this lease give way to a request for `session`'s `generation`? A request of the
     /// kiosk's current session takes it from an older generation; a new session (the kiosk
     /// started again) takes it from any; a stale request takes nothing.
@@ -320,38 +361,17 @@ impl Progress {
     }
 }
 
-/// What a painter says about itself in [`PAINTERS_BUCKET`].
+/// What a painter says about itself in [`PAINTERS_BUCKET`]. Whose job it paints is not said:
+/// every kiosk reads the bucket.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Announcement {
     pub name: String,
     pub device: String,
     pub iterations_per_second: f64,
-    /// The job it paints now (kiosk/job), if any.
-    pub job: Option<String>,
+    pub busy: bool,
     pub paintings: u64,
-}
-
-/// The painters announced now (the bucket's TTL removes dead ones). The keys come from the
-/// stream's info, not a consumer: a kiosk may read the bucket but create nothing on it.
-pub async fn painters_alive(kv: &jetstream::kv::Store) -> Vec<Announcement> {
-    use futures_util::StreamExt;
-    let mut out = Vec::new();
-    let Ok(mut subjects) = kv.stream.info_with_subjects(format!("{}>", kv.prefix)).await else { return out };
-    let mut names = Vec::new();
-    while let Some(Ok((subject, _))) = subjects.next().await {
-        if let Some(name) = subject.strip_prefix(&kv.prefix) {
-            names.push(name.to_string());
-        }
-    }
-    for k in names {
-        if let Ok(Some(v)) = kv.get(&k).await
-            && let Ok(a) = serde_json::from_slice::<Announcement>(&v)
-        {
-            out.push(a);
-        }
-    }
-    out.sort_by(|a, b| a.name.cmp(&b.name));
-    out
+    /// Grows with each announcement: one that does not is a copy of an old one.
+    pub seq: u64,
 }
 
 #[cfg(test)]
@@ -396,7 +416,7 @@ mod tests {
 
     #[test]
     fn a_lease_gives_way_to_a_newer_generation_or_a_new_session_only() {
-        let lease = Lease { painter: "p1".into(), session: "s1".into(), generation: 3 };
+        let lease = Lease { painter: "p1".into(), session: "s1".into(), generation: 3, mac: String::new() };
         assert!(lease.yields_to("s1", 4), "takeover, restyle or resume of the same mirror");
         assert!(!lease.yields_to("s1", 3), "a repeated request does not take it from its own holder");
         assert!(!lease.yields_to("s1", 2), "a stale request takes nothing");

@@ -11,13 +11,12 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use async_nats::jetstream;
-use crossbeam_channel::{Receiver, Sender};
-use futures_util::StreamExt;
+use crossbeam_channel::Receiver;
 use image::RgbImage;
 
 use super::protocol::{self, Progress};
-use super::setup::{self, KioskRefusal};
 use super::styles::Uploads;
+use super::trust::{Identity, JobSecret, Role};
 use crate::capture::Frame;
 use crate::config::{Policy, RemoteConfig};
 use crate::engine::imageio;
@@ -27,10 +26,13 @@ use crate::painting::{
     WorkerStatus,
 };
 
+mod arrivals;
 mod jobs;
 mod link;
 mod live;
 mod paint;
+
+use arrivals::{FromFarm, Proofs, keep_ready, receive};
 
 use jobs::Refusal;
 
@@ -128,6 +130,8 @@ impl Incoming {
 /// The job this kiosk has out on the farm.
 struct Job {
     id: String,
+    /// What a painter given the job proves its messages with.
+    secret: JobSecret,
     key: String,
     frame_seq: u64,
     captured_at: Instant,
@@ -157,7 +161,12 @@ struct Remote {
     /// Set once the server has answered (streams, consumer and buckets exist).
     setup: Arc<Mutex<Option<Ready>>>,
     painters: Arc<Mutex<Vec<PainterSeen>>>,
-    inbox: Receiver<Incoming>,
+    inbox: Receiver<FromFarm>,
+    /// Signs this kiosk's jobs (a farm with users).
+    identity: Option<Arc<Identity>>,
+    proofs: Arc<Mutex<Proofs>>,
+    /// The last time a job was sent again because a painter said it was put out of the queue.
+    last_displaced_resend: Option<Instant>,
     commands: Receiver<Command>,
     frames: Receiver<Frame>,
     events: Outbox,
@@ -188,8 +197,9 @@ struct Remote {
     last_losses: crate::engine::LossParts,
     /// The Live mirror's generation on the farm, when one is asked for or painted.
     live: Option<live::LiveSession>,
-    /// This run's Live session (a restart of the kiosk is a new session).
+    /// This run's Live session (a restart of the kiosk is a new session) and its secret.
     live_session_id: String,
+    live_secret: JobSecret,
     live_generation: u32,
     /// Live: `photo` holds a camera frame not sent to the painter yet.
     live_frame_unsent: bool,
@@ -222,6 +232,16 @@ impl Remote {
             .thread_name("farm-nats")
             .enable_all()
             .build()?;
+        anyhow::ensure!(
+            remote.user.is_none() || remote.identity.is_some(),
+            "farm user `{}` has no identity: its jobs could not be told from forgeries\n  fix: add identity: \"/etc/gallery-painter/farm/identities/{}\" to engine.remote (scripts/farm-certs.sh makes it)",
+            remote.user.as_deref().unwrap_or_default(),
+            remote.kiosk
+        );
+        let identity = match &remote.identity {
+            Some(path) => Some(Arc::new(Identity::load(path, Role::Kiosk, &remote.kiosk)?)),
+            None => None,
+        };
         let client = runtime.block_on(remote.connection().connect("kiosk", &remote.kiosk))?;
         // The JetStream context starts a task of its own: inside the runtime.
         let js = {
@@ -230,17 +250,20 @@ impl Remote {
         };
         let setup = Arc::new(Mutex::new(None));
         let painters = Arc::new(Mutex::new(Vec::new()));
+        let proofs = Arc::new(Mutex::new(Proofs::default()));
         runtime.spawn(keep_ready(
             client.clone(),
             remote.kiosk.clone(),
             setup.clone(),
             painters.clone(),
             events.clone(),
+            identity.clone(),
+            proofs.clone(),
         ));
         let (tx, inbox) = crossbeam_channel::bounded(64);
         for subject in [format!("gp.snap.{}.*", remote.kiosk), format!("gp.results.{}.*", remote.kiosk)] {
             let subscription = runtime.block_on(client.subscribe(subject))?;
-            runtime.spawn(receive(subscription, tx.clone()));
+            runtime.spawn(receive(subscription, tx.clone(), proofs.clone()));
         }
         let farm = FarmStatus { url: remote.url.clone(), ..Default::default() };
         Ok(Remote {
@@ -252,6 +275,9 @@ impl Remote {
             setup,
             painters,
             inbox,
+            identity,
+            proofs,
+            last_displaced_resend: None,
             commands,
             frames,
             events,
@@ -278,6 +304,7 @@ impl Remote {
             last_losses: Default::default(),
             live: None,
             live_session_id: format!("live-{}", random_hex()),
+            live_secret: JobSecret::random(),
             live_generation: 0,
             live_frame_unsent: false,
             live_painting: None,
@@ -311,8 +338,12 @@ impl Remote {
                 }
                 self.handle(cmd);
             }
-            while let Ok(incoming) = self.inbox.try_recv() {
-                self.take(incoming);
+            self.sync_secrets();
+            while let Ok(from_farm) = self.inbox.try_recv() {
+                match from_farm {
+                    FromFarm::Picture(incoming) => self.take(incoming),
+                    FromFarm::Displaced => self.displaced(),
+                }
             }
             self.watch_connection();
             self.poll_result();
@@ -434,6 +465,49 @@ impl Remote {
     fn ready(&self) -> Option<Ready> {
         self.setup.lock().expect("farm setup").clone()
     }
+
+    fn proofs(&self) -> MutexGuard<'_, Proofs> {
+        self.proofs.lock().expect("farm proofs")
+    }
+
+    /// The receiving tasks know the secrets of what is out now, and of nothing else.
+    fn sync_secrets(&mut self) {
+        let job = self.job.as_ref().map(|j| (j.id.clone(), j.secret.clone()));
+        let live = self.live.is_some().then(|| (self.live_session_id.clone(), self.live_secret.clone()));
+        let mut proofs = self.proofs();
+        proofs
+            .secrets
+            .retain(|id, _| job.as_ref().is_some_and(|j| &j.0 == id) || live.as_ref().is_some_and(|l| &l.0 == id));
+        proofs.secrets.extend(job.into_iter().chain(live));
+    }
+
+    /// A painter says what was queued on this kiosk's subject was no job of it: a job not
+    /// heard of yet may have been put out of the queue by it, and is sent again (once in a
+    /// while at most: whoever puts it out can do it again).
+    fn displaced(&mut self) {
+        let recently = self.last_displaced_resend.is_some_and(|t| t.elapsed() < Duration::from_secs(2));
+        if self.mode != Mode::Farm || self.paused || recently {
+            return;
+        }
+        if let Some(job) = &self.job
+            && !job.first_seen
+            && job.submitted.elapsed() >= Duration::from_millis(500)
+            && let Some(photo) = self.photo.clone()
+        {
+            tracing::warn!(
+                "farm: what was queued for this kiosk was not its job (an empty or forged one); sending job {} again",
+                job.id
+            );
+            self.last_displaced_resend = Some(Instant::now());
+            self.farm.resent += 1;
+            self.submit(photo);
+        } else if self.live.as_ref().is_some_and(|l| l.waiting_for_a_painter()) {
+            tracing::warn!("farm: what was queued for this kiosk was not its Live request; asking again");
+            self.last_displaced_resend = Some(Instant::now());
+            self.farm.resent += 1;
+            self.retake_live();
+        }
+    }
 }
 
 fn random_hex() -> String {
@@ -447,76 +521,4 @@ fn decode(payload: &[u8]) -> Option<Arc<RgbImage>> {
         return None;
     }
     imageio::decode_rgb(payload).ok().map(Arc::new)
-}
-
-/// Snapshots and results of this kiosk, decoded as they come (newest last).
-async fn receive(mut subscription: async_nats::Subscriber, to_worker: Sender<Incoming>) {
-    while let Some(message) = subscription.next().await {
-        let Some(headers) = message.headers else { continue };
-        let Some(progress) = Progress::from_headers(&headers) else { continue };
-        let payload = message.payload;
-        let Ok(incoming) = tokio::task::spawn_blocking(move || Incoming::decode(progress, &headers, &payload)).await
-        else {
-            continue;
-        };
-        // Full (the worker busy): the oldest snapshots are the ones to lose, but a finished
-        // one is also fetched from the results stream, so dropping here loses nothing.
-        let _ = to_worker.try_send(incoming);
-    }
-}
-
-/// Opens the farm once the server answers (and farm-setup has made this kiosk's streams), then keeps the
-/// list of painters alive.
-async fn keep_ready(
-    client: async_nats::Client,
-    kiosk: String,
-    setup: Arc<Mutex<Option<Ready>>>,
-    painters: Arc<Mutex<Vec<PainterSeen>>>,
-    events: Outbox,
-) {
-    let js = jetstream::new(client.clone());
-    let mut said = String::new();
-    let kv = loop {
-        if client.connection_state() == async_nats::connection::State::Connected {
-            let max_payload = super::connection::max_payload(&client);
-            match setup::open_for_kiosk(&js, &kiosk, max_payload).await {
-                Ok(s) => {
-                    *setup.lock().expect("farm setup") =
-                        Some(Ready { styles: s.styles, leases: s.leases, results: s.results });
-                    tracing::info!("farm: ready (kiosk {kiosk})");
-                    break s.announcements;
-                }
-                Err(KioskRefusal::NotSetUp(text)) => {
-                    if text != said {
-                        tracing::warn!("farm: the server answers but {text}");
-                        said = text;
-                    }
-                }
-                Err(KioskRefusal::WrongShape(text)) => {
-                    // Said on screen for the technician (F12) and in the log, once.
-                    if text != said {
-                        events.notice("farm", true, text.clone());
-                        said = text;
-                    }
-                }
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    };
-    loop {
-        if client.connection_state() == async_nats::connection::State::Connected {
-            let seen = protocol::painters_alive(&kv)
-                .await
-                .into_iter()
-                .map(|a| PainterSeen {
-                    name: a.name,
-                    device: a.device,
-                    iterations_per_second: a.iterations_per_second,
-                    busy: a.job.is_some(),
-                })
-                .collect();
-            *painters.lock().expect("painters") = seen;
-        }
-        tokio::time::sleep(Duration::from_secs(1)).await;
-    }
 }

@@ -12,6 +12,11 @@
 //! overwrite nor delete another kiosk's). Shared: `GP_JOBS` with the painters' consumer, and
 //! the key-value buckets of painters alive and Live leases.
 //!
+//! Every stream has a byte quota, reserved on the server when the stream is made: whoever
+//! writes into one kiosk's results (any client can have the server write anywhere, see
+//! `trust`) fills that kiosk's quota and nothing another kiosk needs. The work queue holds
+//! the farm's kiosks' subjects only, one job each.
+//!
 //! Visitors' photos and paintings (`GP_JOBS`, the results streams) are kept in memory only,
 //! never in the server's store on disk; in a cluster each stream has `replicas` copies, so
 //! one server's loss keeps them. Style images (not private) and the buckets (no pictures)
@@ -27,15 +32,27 @@ use super::protocol::{
 };
 
 /// Room for one kiosk's style images on the server (a scene's artworks are a few MB each).
-pub const STYLES_MAX_BYTES: i64 = 512 << 20;
+pub const STYLES_MAX_BYTES: i64 = 256 << 20;
+/// A kiosk's results stream holds this many of the largest messages (a painting with its
+/// making-of kept for the kiosk, and the next one arriving).
+pub const RESULTS_PER_KIOSK: i64 = 2;
+/// What the server adds to a stored message beyond its payload (subject, headers), at most.
+const STORED_OVERHEAD: i64 = 64 << 10;
+/// The painters' and leases' buckets: small values, a bounded whole.
+const BUCKET_MAX_BYTES: i64 = 1 << 20;
+const BUCKET_MAX_VALUE: i32 = 16 << 10;
 
 type Error = async_nats::Error;
 
-/// What every kiosk and painter uses: the work queue's settings.
-pub fn jobs_config(max_payload: usize) -> stream::Config {
+/// The work queue's settings for the farm's kiosks: each kiosk's subject, one job each.
+pub fn jobs_config(kiosks: &[String], max_payload: usize) -> stream::Config {
+    let mut subjects: Vec<String> = kiosks.iter().map(|k| super::protocol::job_subject(k)).collect();
+    subjects.sort();
+    subjects.dedup();
     stream::Config {
         name: JOBS_STREAM.into(),
-        subjects: vec!["gp.jobs.*".into()],
+        max_bytes: subjects.len().max(1) as i64 * (max_payload as i64 + STORED_OVERHEAD),
+        subjects,
         retention: stream::RetentionPolicy::WorkQueue,
         // One job per kiosk: a kiosk that submits again replaces its queued job.
         max_messages_per_subject: 1,
@@ -48,12 +65,16 @@ pub fn jobs_config(max_payload: usize) -> stream::Config {
     }
 }
 
-/// One kiosk's finished paintings: its own subjects, nothing copied in or out.
+/// One kiosk's finished paintings: its own subjects, nothing copied in or out, its quota.
 pub fn results_config(kiosk: &str, max_payload: usize) -> stream::Config {
     stream::Config {
         name: results_stream(kiosk),
         subjects: vec![format!("gp.results.{kiosk}.*")],
         max_messages_per_subject: 1,
+        max_messages: 64,
+        max_bytes: RESULTS_PER_KIOSK * (max_payload as i64 + STORED_OVERHEAD),
+        // Full: the oldest goes (a flood into it pushes out only this kiosk's own).
+        discard: stream::DiscardPolicy::Old,
         max_age: RESULT_MAX_AGE,
         max_message_size: max_payload as i32,
         // A visitor's painting: never on the server's disk.
@@ -76,7 +97,11 @@ fn key_value_config(bucket: &str, description: &str, ttl: Duration) -> stream::C
         allow_rollup: true,
         deny_delete: true,
         allow_direct: true,
-        discard: stream::DiscardPolicy::New,
+        max_bytes: BUCKET_MAX_BYTES,
+        max_message_size: BUCKET_MAX_VALUE,
+        // Full (a flood written into it): the oldest entries go, so the next genuine
+        // announcement or lease is always taken.
+        discard: stream::DiscardPolicy::Old,
         ..Default::default()
     }
 }
@@ -100,6 +125,11 @@ pub fn differences(actual: &stream::Config, expected: &stream::Config) -> Vec<St
         expected.max_messages_per_subject.to_string(),
     );
     check("max message size", actual.max_message_size.to_string(), expected.max_message_size.to_string());
+    // The server says -1 for "no limit" where a config asks 0.
+    let limit = |n: i64| if n <= 0 { "none".to_string() } else { n.to_string() };
+    check("max bytes", limit(actual.max_bytes), limit(expected.max_bytes));
+    check("max messages", limit(actual.max_messages), limit(expected.max_messages));
+    check("discard", format!("{:?}", actual.discard), format!("{:?}", expected.discard));
     // What would copy pictures elsewhere, or in from elsewhere.
     let sources = |c: &stream::Config| c.sources.as_ref().map_or(0, Vec::len).to_string() + " source(s)";
     check("sources", sources(actual), sources(expected));
@@ -115,6 +145,8 @@ pub enum Made {
     Created,
     /// It was there with other settings (listed): deleted and made again.
     Replaced(Vec<String>),
+    /// It was there with other limits or subjects (listed): changed in place, nothing lost.
+    Updated(Vec<String>),
 }
 
 /// Deletes the stream if it is there with other settings (its copies included); what differed.
@@ -143,12 +175,33 @@ async fn remove_if_wrong(js: &jetstream::Context, expected: &stream::Config) -> 
     }
 }
 
+/// Changes a stream found with other limits or subjects in place (the work queue keeps its
+/// jobs, the buckets their entries); None when it is not there or its kind differs.
+async fn update_if_limits_differ(js: &jetstream::Context, expected: &stream::Config) -> Option<(stream::Stream, Made)> {
+    let mut s = js.get_stream(&expected.name).await.ok()?;
+    let actual = s.info().await.ok()?.config.clone();
+    let diff = differences(&actual, expected);
+    let immutable = actual.storage != expected.storage
+        || actual.retention != expected.retention
+        || actual.num_replicas.max(1) != expected.num_replicas.max(1);
+    if diff.is_empty() || immutable {
+        return None;
+    }
+    js.update_stream(expected).await.ok()?;
+    Some((js.get_stream(&expected.name).await.ok()?, Made::Updated(diff)))
+}
+
 async fn stream_as(
     js: &jetstream::Context,
     expected: stream::Config,
     replicas: usize,
 ) -> Result<(stream::Stream, Made), Error> {
     let expected = stream::Config { num_replicas: replicas, ..expected };
+    if (expected.name == JOBS_STREAM || expected.name.starts_with("KV_"))
+        && let Some(done) = update_if_limits_differ(js, &expected).await
+    {
+        return Ok(done);
+    }
     let replaced = remove_if_wrong(js, &expected).await?;
     let name = expected.name.clone();
     if replaced.is_none()
@@ -160,9 +213,19 @@ async fn stream_as(
     Ok((s, replaced.map_or(Made::Created, Made::Replaced)))
 }
 
-/// A server that cannot keep `replicas` copies says so in its own words; add what to do.
+/// A server that cannot keep `replicas` copies, or has no room for a quota, says so in its own
+/// words; add what to do.
 fn replicas_error(name: &str, replicas: usize, e: impl std::fmt::Display) -> Error {
     let text = e.to_string();
+    if text.contains("insufficient memory") || text.contains("insufficient storage") {
+        return format!(
+            "stream {name}: {text}\n  fix: every kiosk's quotas are reserved on the server (about 3 x max_payload of memory and \
+             {} MiB of disk per kiosk): raise max_memory_store / max_file_store in the server's jetstream block \
+             (config/farm/nats-server.conf) and restart it",
+            STYLES_MAX_BYTES >> 20
+        )
+        .into();
+    }
     if replicas > 1 && (text.contains("replicas") || text.contains("insufficient resources")) {
         format!(
             "stream {name}: {text}\n  fix: --replicas {replicas} needs a cluster of at least {replicas} nats-servers \
@@ -192,9 +255,14 @@ pub async fn set_up(
             Made::Kept => format!("{name}: as expected"),
             Made::Created => format!("{name}: created"),
             Made::Replaced(diff) => format!("{name}: replaced ({})", diff.join("; ")),
+            Made::Updated(diff) => format!("{name}: updated ({})", diff.join("; ")),
         })
     };
-    let (jobs, made) = stream_as(js, jobs_config(max_payload), replicas).await?;
+    // The work queue takes the jobs of every kiosk set up so far and of these: adding a kiosk
+    // later (farm-setup --kiosk NEW) keeps the others.
+    let mut all = known_kiosks(js).await;
+    all.extend(kiosks.iter().cloned());
+    let (jobs, made) = stream_as(js, jobs_config(&all, max_payload), replicas).await?;
     say(JOBS_STREAM, made);
     jobs.get_or_create_consumer(
         PAINTERS_CONSUMER,
@@ -250,6 +318,20 @@ pub async fn set_up(
         say(&format!("OBJ_{bucket}"), made);
     }
     Ok(report)
+}
+
+/// The kiosks whose results streams exist (set up by an earlier farm-setup).
+async fn known_kiosks(js: &jetstream::Context) -> Vec<String> {
+    use futures_util::StreamExt;
+    let prefix = results_stream("");
+    let mut names = js.stream_names();
+    let mut out = Vec::new();
+    while let Some(Ok(name)) = names.next().await {
+        if let Some(kiosk) = name.strip_prefix(&prefix).filter(|k| valid_name(k)) {
+            out.push(kiosk.to_string());
+        }
+    }
+    out
 }
 
 /// What a painter uses, as the setup made it.

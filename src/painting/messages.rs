@@ -158,6 +158,9 @@ pub struct FarmStatus {
     pub waiting: bool,
     /// Live mode: camera frames sent to the painter holding the mirror.
     pub live_frames_sent: u64,
+    /// Messages dropped because they did not prove who sent them (forged snapshots,
+    /// paintings, leases or painters' announcements: someone with farm credentials is at it).
+    pub forgeries: u64,
 }
 
 impl FarmStatus {
@@ -181,11 +184,14 @@ impl FarmStatus {
                 )
             })
             .collect();
-        let mirror = if self.live_frames_sent > 0 {
+        let mut mirror = if self.live_frames_sent > 0 {
             format!(" | Live frames sent {}", self.live_frames_sent)
         } else {
             String::new()
         };
+        if self.forgeries > 0 {
+            mirror.push_str(&format!(" | FORGED messages dropped {}", self.forgeries));
+        }
         format!(
             "{link} | {} | painters alive: {} | jobs {}, taken over {}, sent again {}, local fallbacks {}{mirror}",
             self.url,

@@ -3,9 +3,11 @@
 //! is separate from every staff interface and answers nothing but `/p/<token>` and
 //! `/p/<token>/painting.png`.
 //!
-//! What is kept, and for how long: the painting as a PNG file in a private folder (0700),
-//! its making-of beside it (an animated PNG, [`making_of`]), and in memory its token, label
-//! and expiry time. After `expire_min` all of it is deleted; a
+//! What is kept, and for how long: the painting as a PNG file (0600) in a private folder
+//! (0700), its making-of beside it (an animated PNG, [`making_of`]), and in memory its token,
+//! label and expiry time. After `expire_min` all of it is deleted, and all of it when the
+//! kiosk stops (SIGTERM included: [`ShareStore::close`]); a folder a killed kiosk left behind
+//! is deleted when the next one starts. A
 //! token is 128 random bits, there is no listing of any kind, and wrong tokens from one
 //! address are answered 429 once they pass `misses_per_minute`. No Bevy here.
 
@@ -182,6 +184,38 @@ fn private_folder(path: &Path) -> std::io::Result<()> {
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o700))
 }
 
+/// Writes a new file readable by this user only, whatever the umask.
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
+    file.write_all(bytes)
+}
+
+/// The temporary folders' names: the kiosk's process id in them, so that the next kiosk can
+/// tell one left by a kiosk that was killed from one in use.
+const TEMPORARY_PREFIX: &str = "gallery-painter-share-";
+
+/// Deletes the take-home folders of kiosks that no longer run (killed before they could).
+fn remove_left_behind(temp: &Path) {
+    let Ok(entries) = std::fs::read_dir(temp) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(pid) = name.strip_prefix(TEMPORARY_PREFIX).and_then(|rest| rest.split('-').next()) else { continue };
+        let Ok(pid) = pid.parse::<libc::pid_t>() else { continue };
+        // SAFETY: kill with signal 0 only asks whether the process exists.
+        let gone = pid > 0
+            && unsafe { libc::kill(pid, 0) } == -1
+            && std::io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH);
+        if gone && std::fs::remove_dir_all(entry.path()).is_ok() {
+            tracing::info!(
+                "share: deleted {} left by a kiosk that was stopped before it could",
+                entry.path().display()
+            );
+        }
+    }
+}
+
 impl ShareStore {
     /// Prepares the folder: a configured one is emptied of the paintings left by an earlier run
     /// (their tokens died with it), a private temporary one is made otherwise.
@@ -207,7 +241,10 @@ impl ShareStore {
                 (folder, None)
             }
             None => {
-                let dir = tempfile::Builder::new().prefix("gallery-painter-share-").tempdir()?;
+                remove_left_behind(&std::env::temp_dir());
+                let prefix = format!("{TEMPORARY_PREFIX}{}-", std::process::id());
+                let dir = tempfile::Builder::new().prefix(&prefix).tempdir()?;
+                private_folder(dir.path())?;
                 (dir.path().to_path_buf(), Some(dir))
             }
         };
@@ -216,6 +253,22 @@ impl ShareStore {
 
     pub fn config(&self) -> &ShareConfig {
         &self.config
+    }
+
+    /// The kiosk stops: every painting on offer is deleted with its link, and a temporary
+    /// folder with it (the guest listener may still hold the store; nothing is left for it).
+    pub fn close(&self) {
+        let mut inner = self.lock();
+        let n = inner.entries.len();
+        for (_, e) in inner.entries.drain() {
+            remove_files(&e);
+        }
+        if self._temporary.is_some() {
+            let _ = std::fs::remove_dir_all(&self.folder);
+        }
+        if n > 0 {
+            tracing::info!("share: {n} paintings on offer deleted as the kiosk stops");
+        }
     }
 
     pub fn folder(&self) -> &Path {
@@ -271,7 +324,11 @@ impl ShareStore {
         std::thread::Builder::new()
             .name("take-home-png".into())
             .spawn(move || {
-                let written = painting.save_with_format(&path, image::ImageFormat::Png);
+                let mut png = Vec::new();
+                let written = painting
+                    .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+                    .map_err(std::io::Error::other)
+                    .and_then(|_| write_private(&path, &png));
                 {
                     let mut inner = store.lock();
                     match (written, inner.entries.get_mut(&key)) {
@@ -289,7 +346,7 @@ impl ShareStore {
                     return;
                 }
                 let written = making_of::encode_apng(&frames, making_of::MAX_BYTES)
-                    .and_then(|bytes| std::fs::write(&animation, bytes).map_err(|e| e.to_string()));
+                    .and_then(|bytes| write_private(&animation, &bytes).map_err(|e| e.to_string()));
                 let mut inner = store.lock();
                 match (written, inner.entries.get_mut(&key)) {
                     (Ok(()), Some(e)) => e.making_of = Some(animation),
@@ -397,6 +454,65 @@ mod tests {
         assert!(well_formed(&a) && well_formed(&b), "{a} {b}");
         assert_ne!(a, b);
         assert!(!well_formed("../etc/passwd") && !well_formed(&a[..31]) && !well_formed(&a.to_uppercase()));
+    }
+
+    fn store(folder: Option<PathBuf>) -> Arc<ShareStore> {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let texts = Arc::new(Catalog::load(&crate::i18n::LanguageConfig::default(), root).unwrap());
+        let config =
+            ShareConfig { enabled: true, public_url: "http://10.0.0.5:8470".into(), folder, ..Default::default() };
+        Arc::new(ShareStore::new(config, root, texts).unwrap())
+    }
+
+    fn files(dir: &Path) -> Vec<PathBuf> {
+        std::fs::read_dir(dir).map(|d| d.flatten().map(|e| e.path()).collect()).unwrap_or_default()
+    }
+
+    fn mode(path: &Path) -> u32 {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+    }
+
+    #[test]
+    fn a_painting_on_offer_is_readable_by_the_kiosks_user_only_and_gone_when_the_kiosk_stops() {
+        let dir = tempfile::tempdir().unwrap();
+        let folder = dir.path().join("take-home");
+        let store = store(Some(folder.clone()));
+        let painting = Arc::new(RgbImage::from_pixel(8, 6, image::Rgb([200, 40, 40])));
+        let frames = vec![painting.clone(), painting.clone()];
+        store.offer(painting, frames, ShareLabel::default(), "en");
+        let end = Instant::now() + Duration::from_secs(20);
+        while files(&folder).len() < 2 {
+            assert!(Instant::now() < end, "the files were not written: {:?}", files(&folder));
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert_eq!(mode(&folder), 0o700);
+        for f in files(&folder) {
+            assert_eq!(mode(&f), 0o600, "{}", f.display());
+        }
+        store.close();
+        assert!(files(&folder).is_empty(), "left behind: {:?}", files(&folder));
+        assert_eq!(store.offered(), 0);
+    }
+
+    #[test]
+    fn a_temporary_folder_is_private_removed_when_the_kiosk_stops_and_one_left_by_a_killed_kiosk_goes_at_start() {
+        // A folder a killed kiosk left (its process is gone), and one of a kiosk still running (this one).
+        let temp = std::env::temp_dir();
+        let dead = temp.join(format!("{TEMPORARY_PREFIX}{}-left", i32::MAX));
+        let alive = temp.join(format!("{TEMPORARY_PREFIX}{}-other", std::process::id()));
+        for d in [&dead, &alive] {
+            std::fs::create_dir_all(d).unwrap();
+            std::fs::write(d.join("painting.png"), b"x").unwrap();
+        }
+        let store = store(None);
+        assert!(!dead.exists(), "the folder of a kiosk that is gone stays");
+        assert!(alive.exists(), "the folder of a kiosk that runs was deleted");
+        std::fs::remove_dir_all(&alive).unwrap();
+        let folder = store.folder().to_path_buf();
+        assert_eq!(mode(&folder), 0o700);
+        store.close();
+        assert!(!folder.exists(), "the temporary folder stays after the kiosk stops");
     }
 
     #[test]

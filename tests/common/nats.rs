@@ -21,8 +21,13 @@ pub fn server_with(extra: &str) -> NatsServer {
 
 /// With TLS and users from `scripts/farm-certs.sh` (made in `certs`).
 pub fn secure_server(certs: &Path) -> NatsServer {
+    secure_server_with(certs, "")
+}
+
+/// The same, with more config (`@STORE_DIR@` stands for the server's store).
+pub fn secure_server_with(certs: &Path, extra: &str) -> NatsServer {
     super::browser::need("nats-server");
-    NatsServer::start(&super::root(), "", Some(&certs.join("security.conf"))).unwrap()
+    NatsServer::start(&super::root(), extra, Some(&certs.join("security.conf"))).unwrap()
 }
 
 /// A painter at most 256 px, logging at info into `dir`.

@@ -204,14 +204,19 @@ impl Session {
     /// The admin chord quits cleanly.
     pub fn quit(&mut self) {
         Command::new("xdotool").args(["key", "ctrl+alt+q"]).env("DISPLAY", &self.display).status().unwrap();
+        self.exits_cleanly("the admin chord");
+    }
+
+    /// The app exits with success within 20 s of `what`.
+    pub fn exits_cleanly(&mut self, what: &str) {
         let end = Instant::now() + Duration::from_secs(20);
         let status = loop {
             if let Some(st) = self.app().try_wait().unwrap() {
                 break st;
             }
-            assert!(Instant::now() < end, "admin chord did not quit: {}", self.log());
+            assert!(Instant::now() < end, "{what} did not stop the app: {}", self.log());
             std::thread::sleep(Duration::from_millis(200));
         };
-        assert!(status.success(), "exit status {status}: {}", self.log());
+        assert!(status.success(), "exit status {status} after {what}: {}", self.log());
     }
 }

@@ -208,3 +208,66 @@ fn a_visitor_scans_the_code_takes_the_painting_home_on_a_phone_and_it_is_deleted
     assert!(!session.log().contains("panicked"), "{}", session.log());
     session.quit();
 }
+
+/// Folders of the kiosk's take-home paintings in `temp`.
+fn share_folders(temp: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(temp)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("gallery-painter-share-")))
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn a_kiosk_stopped_by_sigterm_leaves_no_painting_behind_and_a_killed_kiosks_folder_goes_at_the_next_start() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let temp = tempfile::tempdir().unwrap();
+    // What a kiosk killed with its painting on offer left (its process is long gone).
+    let left = temp.path().join(format!("gallery-painter-share-{}-x1y2z3", i32::MAX));
+    std::fs::create_dir(&left).unwrap();
+    std::fs::write(left.join("0123456789abcdef0123456789abcdef.png"), b"a visitor's painting").unwrap();
+    let port = free_port();
+    let mut session = Session::start_with(
+        &format!(
+            r#"(
+            display: (fullscreen: true, crossfade_ms: 100, attract_after_s: 1000.0),
+            source: Synthetic(seed: 3, fps: 10.0, width: 320, height: 240,
+                              visitor: Scripted(away_s: 3.0, still_s: 6.0, stay_s: 400.0),
+                              face: Some("assets/faces/hopper.png")),
+            engine: (threads: 1, snapshot_every: 1, style: (size: 64, iterations: 12, levels: 1)),
+            journey: (countdown_s: 1.0, side_by_side_s: 1.0, reveal_s: 400.0),
+            share: (enabled: true, listen: "127.0.0.1:{port}", public_url: "http://127.0.0.1:{port}"),
+        )"#
+        ),
+        19,
+        None,
+        &[("TMPDIR", temp.path().display().to_string())],
+        &[],
+    );
+    session.wait("the reveal", Duration::from_secs(240), |s| s.field("journey") == "Reveal");
+    assert!(!left.exists(), "the folder a killed kiosk left is still there");
+    let folders = share_folders(temp.path());
+    assert_eq!(folders.len(), 1, "{folders:?}");
+    let pid = session.app().id();
+    assert!(folders[0].to_string_lossy().contains(&format!("-{pid}-")), "{folders:?}");
+    let end = Instant::now() + Duration::from_secs(30);
+    while pngs(&folders[0]).is_empty() {
+        assert!(Instant::now() < end, "no take-home painting was written");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    // Only the kiosk's own user may read what a visitor takes home.
+    assert_eq!(mode(&folders[0]), 0o700, "the folder");
+    for f in pngs(&folders[0]) {
+        assert_eq!(mode(&f), 0o600, "{}", f.display());
+    }
+    // What `systemctl stop` sends.
+    // SAFETY: a signal to the child this test started.
+    assert_eq!(unsafe { libc::kill(pid as libc::pid_t, libc::SIGTERM) }, 0);
+    session.exits_cleanly("SIGTERM");
+    assert!(session.log().contains("SIGTERM: stopping"), "{}", session.log());
+    assert!(share_folders(temp.path()).is_empty(), "left behind: {:?}", share_folders(temp.path()));
+}

@@ -161,7 +161,12 @@ fn two_kiosks_and_two_painters_paint_every_visitor_and_see_only_their_own() {
         rt.block_on(async {
             let js = async_nats::jetstream::new(async_nats::connect(&server.url).await.unwrap());
             let kv = js.get_key_value(protocol::PAINTERS_BUCKET).await.unwrap();
-            protocol::painters_alive(&kv).await.into_iter().map(|p| (p.name, p.paintings)).collect()
+            gallery_painter::farm::proofs::painters_alive(&kv, None)
+                .await
+                .0
+                .into_iter()
+                .map(|p| (p.name, p.paintings))
+                .collect()
         })
     };
     // Announced every 3 s: the last painting shows in the next one.
@@ -288,11 +293,11 @@ fn a_photo_that_cannot_be_painted_is_refused_once_and_an_oom_painter_hands_the_j
     rt.block_on(async {
         use futures_util::StreamExt;
         let client = async_nats::connect(&server.url).await.unwrap();
-        let mut results = client.subscribe("gp.results.hall-z.*").await.unwrap();
+        let mut results = client.subscribe("gp.results.hall-c.*").await.unwrap();
         let js = async_nats::jetstream::new(client.clone());
         let spec = protocol::JobSpec {
             job: "bad-1".into(),
-            kiosk: "hall-z".into(),
+            kiosk: "hall-c".into(),
             key: "x".into(),
             styles: vec![],
             params: params(6),
@@ -300,10 +305,11 @@ fn a_photo_that_cannot_be_painted_is_refused_once_and_an_oom_painter_hands_the_j
             snapshot_every: 2,
             snapshot_interval_s: 0.1,
             live: None,
+            secret: gallery_painter::farm::trust::JobSecret::random().to_hex(),
         };
         let mut headers = async_nats::HeaderMap::new();
         headers.insert(protocol::H_SPEC, serde_json::to_string(&spec).unwrap().as_str());
-        js.publish_with_headers("gp.jobs.hall-z", headers, "not a picture".into()).await.unwrap().await.unwrap();
+        js.publish_with_headers("gp.jobs.hall-c", headers, "not a picture".into()).await.unwrap().await.unwrap();
         let m = tokio::time::timeout(Duration::from_secs(30), results.next()).await.unwrap().unwrap();
         let p = protocol::Progress::from_headers(m.headers.as_ref().unwrap()).unwrap();
         assert_eq!(p.job, "bad-1");

@@ -127,6 +127,7 @@ fn a_job_naming_another_kiosk_is_dropped_and_a_style_that_does_not_match_its_has
         snapshot_every: 2,
         snapshot_interval_s: 0.0,
         live: None,
+        secret: gallery_painter::farm::trust::JobSecret::random().to_hex(),
     };
     let (mut heard_b, mut results_a) = rt.block_on(async {
         // Both stores hold the real style: a painter fooled by the description would paint.

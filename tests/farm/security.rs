@@ -2,41 +2,16 @@
 //! over TLS, each probing past its role, and a kiosk that meets a results stream it did not
 //! expect. What the server refused is read from its log.
 
+use crate::attacks::{farm_certs, farm_setup};
 use crate::common;
 use crate::farm::{farm, finished, kiosk, kiosk_as, live_kiosk_as, paint, wait_for, wait_painters};
 
-use std::path::Path;
 use std::time::Duration;
 
 use async_nats::jetstream::{self, stream};
 use gallery_painter::config::RemoteConfig;
 use gallery_painter::farm::protocol;
 use gallery_painter::painting::{Command, Event};
-
-fn farm_certs(dir: &Path, args: &[&str]) {
-    let made = std::process::Command::new("bash")
-        .arg(common::root().join("scripts/farm-certs.sh"))
-        .arg(dir)
-        .args(args)
-        .output();
-    let made = made.unwrap();
-    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
-}
-
-/// `gallery-painter farm-setup` as the setup role; its report.
-fn farm_setup(url: &str, certs: &Path, kiosks: &[&str]) -> String {
-    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_gallery-painter"));
-    cmd.args(["farm-setup", "--nats", url, "--user", "admin", "--password-file"])
-        .arg(certs.join("passwords/admin"))
-        .arg("--ca")
-        .arg(certs.join("ca.pem"));
-    for k in kiosks {
-        cmd.args(["--kiosk", k]);
-    }
-    let out = cmd.output().unwrap();
-    assert!(out.status.success(), "farm-setup failed: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
 #[test]
 fn over_tls_each_role_does_its_job_only_and_no_kiosk_or_painter_can_reach_another_kiosks_pictures() {
@@ -69,12 +44,22 @@ fn over_tls_each_role_does_its_job_only_and_no_kiosk_or_painter_can_reach_anothe
     let ca = c.join("ca.pem");
     let pw = |user: &str| c.join("passwords").join(user);
     let (p1_pw, ca_arg) = (pw("p1"), ca.to_str().unwrap().to_string());
+    let p1_id = c.join("identities/p1");
     let _p = common::nats::painter(
         &server.url,
         "p1",
         dir.path(),
         None,
-        &["--user", "p1", "--password-file", p1_pw.to_str().unwrap(), "--ca", &ca_arg],
+        &[
+            "--user",
+            "p1",
+            "--password-file",
+            p1_pw.to_str().unwrap(),
+            "--ca",
+            &ca_arg,
+            "--identity",
+            p1_id.to_str().unwrap(),
+        ],
     );
     let as_kiosk = |name: &str| RemoteConfig {
         url: server.url.clone(),
@@ -82,6 +67,7 @@ fn over_tls_each_role_does_its_job_only_and_no_kiosk_or_painter_can_reach_anothe
         user: Some(name.into()),
         password_file: Some(pw(name)),
         ca: Some(ca.clone()),
+        identity: Some(c.join("identities").join(name)),
         fallback_after_s: 60.0,
         ..Default::default()
     };
@@ -294,4 +280,73 @@ fn a_kiosk_refuses_a_results_stream_it_did_not_expect_and_farm_setup_puts_it_rig
     let dir = tempfile::tempdir().unwrap();
     let _p = common::nats::painter(&server.url, "p1", dir.path(), None, &[]);
     wait_painters(&w, 1);
+}
+
+#[test]
+fn farm_certs_gives_each_server_its_own_key_and_each_user_an_identity_kept_across_runs() {
+    use gallery_painter::farm::trust::{Identity, Role};
+    let out = tempfile::tempdir().unwrap();
+    let o = out.path();
+    let args = [
+        "--server",
+        "farm-1,10.0.0.5",
+        "--server",
+        "farm-2",
+        "--server",
+        "farm-3",
+        "--kiosk",
+        "hall-a",
+        "--painter",
+        "p1",
+    ];
+    farm_certs(o, &args);
+    let mut keys = Vec::new();
+    for server in ["farm-1", "farm-2", "farm-3"] {
+        let dir = o.join("servers").join(server);
+        let mut files: Vec<String> =
+            std::fs::read_dir(&dir).unwrap().flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+        files.sort();
+        // What the server needs, and nothing that would let it make users or read their passwords.
+        assert_eq!(
+            files,
+            ["ca.pem", "cluster-tls.conf", "security.conf", "server-key.pem", "server.hosts", "server.pem"],
+            "{server}"
+        );
+        let verified = std::process::Command::new("openssl")
+            .args(["verify", "-CAfile"])
+            .arg(o.join("ca.pem"))
+            .arg(dir.join("server.pem"))
+            .output()
+            .unwrap();
+        assert!(verified.status.success(), "{server}: {}", String::from_utf8_lossy(&verified.stdout));
+        let names = std::process::Command::new("openssl")
+            .args(["x509", "-noout", "-ext", "subjectAltName", "-in"])
+            .arg(dir.join("server.pem"))
+            .output()
+            .unwrap();
+        let names = String::from_utf8_lossy(&names.stdout).into_owned();
+        assert!(names.contains(&format!("DNS:{server}")), "{server}: {names}");
+        assert_eq!(names.contains("10.0.0.5"), server == "farm-1", "{server}: {names}");
+        let conf = std::fs::read_to_string(dir.join("security.conf")).unwrap();
+        assert!(conf.contains("/etc/gallery-painter/farm-server/server-key.pem"), "{conf}");
+        for user in ["admin", "p1", "hall-a"] {
+            let plain = std::fs::read_to_string(o.join("passwords").join(user)).unwrap();
+            assert!(!conf.contains(plain.trim()), "{user}'s password in {server}'s security.conf");
+        }
+        keys.push(std::fs::read(dir.join("server-key.pem")).unwrap());
+    }
+    assert!(keys[0] != keys[1] && keys[1] != keys[2], "servers share a key");
+    // Each identity loads as its own role and name, and is kept when the script runs again.
+    let identity = |name: &str| o.join("identities").join(name);
+    let before = std::fs::read(identity("hall-a")).unwrap();
+    Identity::load(&identity("hall-a"), Role::Kiosk, "hall-a").unwrap();
+    Identity::load(&identity("p1"), Role::Painter, "p1").unwrap();
+    assert!(Identity::load(&identity("p1"), Role::Kiosk, "p1").is_err(), "a painter's identity is no kiosk's");
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(identity("hall-a")).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+    farm_certs(o, &[&args[..], &["--kiosk", "hall-b"]].concat());
+    assert_eq!(std::fs::read(identity("hall-a")).unwrap(), before, "an identity changed on a second run");
+    Identity::load(&identity("hall-b"), Role::Kiosk, "hall-b").unwrap();
 }

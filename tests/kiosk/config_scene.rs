@@ -538,13 +538,15 @@ fn the_farm_link_needs_a_one_word_kiosk_name_and_a_nats_address_and_round_trips(
     let msg = InstallationConfig::load(&p).unwrap_err().to_string();
     assert!(msg.contains("fallback_after_s") && msg.contains("fix:"), "{msg}");
 
+    // A user without an identity: its jobs could not be told from forgeries.
+    let user = " user: \"hall-2\", password_file: \"/etc/gp/hall-2\", ca: \"/etc/gp/ca.pem\",";
+    std::fs::write(&p, with("tls://10.0.0.5:4222", "hall-2", user)).unwrap();
+    let msg = InstallationConfig::load(&p).unwrap_err().to_string();
+    assert!(msg.contains("identity") && msg.contains("farm-certs.sh") && msg.contains("fix:"), "{msg}");
+
     std::fs::write(
         &p,
-        with(
-            "tls://10.0.0.5:4222",
-            "hall-2",
-            " user: \"hall-2\", password_file: \"/etc/gp/hall-2\", ca: \"/etc/gp/ca.pem\",",
-        ),
+        with("tls://10.0.0.5:4222", "hall-2", &format!("{user} identity: \"/etc/gp/identities/hall-2\",")),
     )
     .unwrap();
     let cfg = InstallationConfig::load(&p).unwrap();

@@ -257,8 +257,10 @@ fn the_farm_painter_unit_is_verified_hardened_and_carries_its_arguments_quoted()
         .arg("scripts/install-painter.sh")
         .args(["--print", "--no-build", "--nats", "tls://farm.local:4222", "--user", "painter"])
         .args(["--password-file", "/etc/gallery painter/farm/painter", "--ca", "/etc/gp/ca.pem", "--run-as", "gallery"])
+        .args(["--identity", "/etc/gp/identities/painter"])
         .current_dir(root()));
     assert!(ok, "{err}");
+    assert!(unit.contains("\"--identity\" \"/etc/gp/identities/painter\""), "{unit}");
     let exec = unit.lines().find(|l| l.starts_with("ExecStart=")).unwrap();
     // Each argument quoted for systemd: the space in the path stays inside one argument.
     assert!(exec.contains("\"--password-file\" \"/etc/gallery painter/farm/painter\""), "{exec}");
@@ -286,6 +288,12 @@ fn the_farm_painter_unit_is_verified_hardened_and_carries_its_arguments_quoted()
         .args(["--print", "--no-build"])
         .current_dir(root()));
     assert!(!ok && err.contains("--nats URL is required"), "{err}");
+    // A user without an identity: the painter would refuse to start; said at once.
+    let (ok, _, err) = run(std::process::Command::new("bash")
+        .arg("scripts/install-painter.sh")
+        .args(["--print", "--no-build", "--nats", "tls://farm.local:4222", "--user", "painter"])
+        .current_dir(root()));
+    assert!(!ok && err.contains("--identity"), "{err}");
 }
 
 /// `scripts/install-service.sh` run from `root`, with no user manager reachable (an empty

@@ -18,7 +18,9 @@ use image::RgbImage;
 
 use super::{Outcome, PainterService, SNAPSHOT_QUALITY, classify};
 use crate::engine::{FaceBox, imageio};
+use crate::farm::proofs;
 use crate::farm::protocol::{self, JobSpec, Lease, LiveSpec, Progress};
+use crate::farm::trust::JobSecret;
 
 /// A Live step longer than this is a hung painter: the lease is left to expire so that
 /// another painter takes the mirror over (a Live step is a few frames' worth of work).
@@ -60,10 +62,10 @@ struct FrameSlot {
 }
 
 impl PainterService<'_> {
-    pub(super) fn paint_live(&mut self, job: jetstream::Message, spec: JobSpec, live: LiveSpec) {
+    pub(super) fn paint_live(&mut self, job: jetstream::Message, spec: JobSpec, live: LiveSpec, secret: JobSecret) {
         let kiosk = spec.kiosk.clone();
-        let lease = Lease { painter: self.opts.name.clone(), session: spec.job.clone(), generation: live.generation };
-        let revision = match self.runtime.block_on(take_lease(&self.leases, &kiosk, &lease)) {
+        let lease = Lease::signed(&self.opts.name, &spec.job, live.generation, &kiosk, &secret);
+        let revision = match self.runtime.block_on(take_lease(&self.leases, &kiosk, &lease, &secret)) {
             Ok(Some(revision)) => revision,
             Ok(None) => {
                 tracing::info!(
@@ -87,8 +89,8 @@ impl PainterService<'_> {
             live.generation,
             if live.painting_bytes > 0 { ", going on from the kiosk's last painting" } else { "" }
         );
-        self.announcement.lock().expect("announcement").job = Some(format!("{kiosk}/live"));
-        let keeper = LeaseKeeper::start(self.runtime, self.leases.clone(), &kiosk, &lease, revision);
+        self.announcement.lock().expect("announcement").busy = true;
+        let keeper = LeaseKeeper::start(self.runtime, self.leases.clone(), &kiosk, &lease, &secret, revision);
         let mut progress = Progress {
             job: spec.job.clone(),
             attempt: live.generation,
@@ -97,17 +99,18 @@ impl PainterService<'_> {
             frame: live.frame,
             ..Default::default()
         };
-        let end = self.run_live(&job.payload, &spec, &live, &keeper, &mut progress);
+        let end = self.run_live(&job.payload, &spec, &live, &secret, &keeper, &mut progress);
         keeper.release(self.runtime);
         self.painter.forget();
-        self.announcement.lock().expect("announcement").job = None;
+        self.announcement.lock().expect("announcement").busy = false;
         match end {
             LiveEnd::Ended(why) => tracing::info!("painter: Live mirror of kiosk {kiosk} ends: {why}"),
             LiveEnd::Refused(reason) => {
                 tracing::warn!("painter: Live mirror of kiosk {kiosk} cannot be painted: {reason}");
                 progress.error = Some(reason);
                 let subject = protocol::snapshot_subject(&kiosk, &spec.job);
-                let headers = progress.to_headers();
+                let mut headers = progress.to_headers();
+                proofs::prove_output(&secret, &subject, &mut headers, &[]);
                 let _ = self.runtime.block_on(self.client.publish_with_headers(subject, headers, Bytes::new()));
             }
         }
@@ -118,6 +121,7 @@ impl PainterService<'_> {
         payload: &[u8],
         spec: &JobSpec,
         live: &LiveSpec,
+        secret: &JobSecret,
         keeper: &LeaseKeeper,
         progress: &mut Progress,
     ) -> LiveEnd {
@@ -136,13 +140,14 @@ impl PainterService<'_> {
             return classify(e).into();
         }
         let slot = Arc::new(Mutex::new(FrameSlot { newest: None, newest_seq: live.frame, last_at: Instant::now() }));
+        // This session's frames only (the kiosk seals them with the session's secret).
         let frames = protocol::live_subject(&spec.kiosk, &spec.job);
         let subscription = match self.runtime.block_on(self.client.subscribe(frames)) {
             Ok(s) => s,
             Err(e) => return LiveEnd::Ended(format!("cannot listen for frames ({e})")),
         };
         // Aborting the task drops the subscription: the server stops sending this session's frames.
-        let receiver = AbortOnDrop(self.runtime.spawn(keep_newest(subscription, slot.clone())));
+        let receiver = AbortOnDrop(self.runtime.spawn(keep_newest(subscription, slot.clone(), secret.clone())));
         let snapshots = protocol::snapshot_subject(&spec.kiosk, &spec.job);
         let cancel = protocol::live_cancel(&spec.job, live.generation);
         let snapshot_every = spec.snapshot_every.clamp(1, 1000);
@@ -152,9 +157,9 @@ impl PainterService<'_> {
         // newest then, and the frame is seconds fresher than one sent at the frame's start.
         let ask_after = per_frame.saturating_sub(2).max(1);
         let (mut snapshot_due, mut said_finished) = (true, false);
-        self.ask_for_frame(&snapshots, progress);
+        self.ask_for_frame(&snapshots, secret, progress);
         let end = loop {
-            if self.is_cancelled(&cancel) {
+            if self.is_cancelled(&spec.kiosk, &cancel, secret) {
                 break Outcome::Cancelled.into();
             }
             if self.stop.load(Ordering::Relaxed) {
@@ -183,11 +188,11 @@ impl PainterService<'_> {
                     if !said_finished {
                         said_finished = true;
                         progress.finished = true;
-                        if let Err(end) = self.publish_live(&snapshots, progress) {
+                        if let Err(end) = self.publish_live(&snapshots, secret, progress) {
                             break end;
                         }
                         progress.finished = false;
-                        self.ask_for_frame(&snapshots, progress);
+                        self.ask_for_frame(&snapshots, secret, progress);
                     }
                     std::thread::sleep(Duration::from_millis(20));
                     continue;
@@ -207,12 +212,12 @@ impl PainterService<'_> {
             steps_since_frame += 1;
             steps_since_snapshot += 1;
             if steps_since_frame == ask_after {
-                self.ask_for_frame(&snapshots, progress);
+                self.ask_for_frame(&snapshots, secret, progress);
             }
             if snapshot_due || steps_since_snapshot >= snapshot_every {
                 snapshot_due = false;
                 steps_since_snapshot = 0;
-                if let Err(end) = self.publish_live(&snapshots, progress) {
+                if let Err(end) = self.publish_live(&snapshots, secret, progress) {
                     break end;
                 }
             }
@@ -222,19 +227,21 @@ impl PainterService<'_> {
     }
 
     /// Asks the kiosk for its newest frame (no picture: the progress headers and `Gp-Want`).
-    fn ask_for_frame(&self, subject: &str, progress: &mut Progress) {
+    fn ask_for_frame(&self, subject: &str, secret: &JobSecret, progress: &mut Progress) {
         progress.want = true;
-        let headers = progress.to_headers();
+        let mut headers = progress.to_headers();
+        proofs::prove_output(secret, subject, &mut headers, &[]);
         progress.want = false;
         let _ = self.runtime.block_on(self.client.publish_with_headers(subject.to_string(), headers, Bytes::new()));
     }
 
     /// A snapshot of the mirror (core NATS: newest wins, nothing kept on the server).
-    fn publish_live(&self, subject: &str, progress: &mut Progress) -> Result<(), LiveEnd> {
+    fn publish_live(&self, subject: &str, secret: &JobSecret, progress: &mut Progress) -> Result<(), LiveEnd> {
         let image = self.painter.painting().map_err(|e| LiveEnd::from(classify(e)))?;
         progress.seq += 1;
         let body = Bytes::from(imageio::encode_jpeg(&image, SNAPSHOT_QUALITY));
-        let headers = progress.to_headers();
+        let mut headers = progress.to_headers();
+        proofs::prove_output(secret, subject, &mut headers, &body);
         let _ = self.runtime.block_on(self.client.publish_with_headers(subject.to_string(), headers, body));
         Ok(())
     }
@@ -242,12 +249,18 @@ impl PainterService<'_> {
 
 /// Takes the kiosk's lease for `lease`'s request: creates it, or takes it over from an older
 /// generation or session (compare-and-set on the revision seen, so two painters cannot
-/// both win). `None`: a request at least as new holds it.
-async fn take_lease(kv: &Store, kiosk: &str, lease: &Lease) -> Result<Option<u64>, async_nats::Error> {
+/// both win). `None`: a request at least as new holds it. A value not proven with the
+/// session's secret is no lease (a forgery, or another session's): it is written over.
+async fn take_lease(
+    kv: &Store,
+    kiosk: &str,
+    lease: &Lease,
+    secret: &JobSecret,
+) -> Result<Option<u64>, async_nats::Error> {
     let body = Bytes::from(serde_json::to_vec(lease)?);
     match kv.entry(kiosk).await? {
         Some(held) if held.operation == Operation::Put => {
-            let holder: Option<Lease> = serde_json::from_slice(&held.value).ok();
+            let holder = Lease::proven(&held.value, kiosk, secret);
             if holder.is_some_and(|h| !h.yields_to(&lease.session, lease.generation)) {
                 return Ok(None);
             }
@@ -270,7 +283,14 @@ struct LeaseKeeper {
 }
 
 impl LeaseKeeper {
-    fn start(runtime: &tokio::runtime::Runtime, kv: Store, key: &str, lease: &Lease, revision: u64) -> LeaseKeeper {
+    fn start(
+        runtime: &tokio::runtime::Runtime,
+        kv: Store,
+        key: &str,
+        lease: &Lease,
+        secret: &JobSecret,
+        revision: u64,
+    ) -> LeaseKeeper {
         let keeper = LeaseKeeper {
             alive: Arc::new(AtomicBool::new(true)),
             lost: Arc::new(AtomicBool::new(false)),
@@ -282,6 +302,7 @@ impl LeaseKeeper {
         let (alive, lost, last_step, revision) =
             (keeper.alive.clone(), keeper.lost.clone(), keeper.last_step.clone(), keeper.revision.clone());
         let (key, body) = (key.to_string(), Bytes::from(serde_json::to_vec(lease).expect("lease is JSON")));
+        let (secret, session) = (secret.clone(), lease.session.clone());
         runtime.spawn(async move {
             let mut renewed = Instant::now();
             loop {
@@ -300,8 +321,24 @@ impl LeaseKeeper {
                         renewed = Instant::now();
                     }
                     Err(e) if e.kind() == UpdateErrorKind::WrongLastRevision => {
-                        lost.store(true, Ordering::Relaxed);
-                        break;
+                        // Written by someone else: a painter of a newer generation (proven with
+                        // this session's secret) or of the kiosk's new session takes it; a
+                        // value of this session that proves nothing is a forgery, written over.
+                        match kv.entry(&key).await {
+                            Ok(Some(e))
+                                if e.operation == Operation::Put
+                                    && serde_json::from_slice::<Lease>(&e.value)
+                                        .is_ok_and(|l| l.session == session)
+                                    && Lease::proven(&e.value, &key, &secret).is_none() =>
+                            {
+                                tracing::warn!("painter: a forged lease of {key} was dropped; the mirror stays here");
+                                *revision.lock().expect("revision") = e.revision;
+                            }
+                            _ => {
+                                lost.store(true, Ordering::Relaxed);
+                                break;
+                            }
+                        }
                     }
                     Err(e) => {
                         tracing::debug!("painter: lease of {key} not renewed ({e})");
@@ -347,14 +384,24 @@ impl Drop for AbortOnDrop {
     }
 }
 
-/// Keeps the newest frame of the session (decoded off the engine's thread).
-async fn keep_newest(mut subscription: async_nats::Subscriber, slot: Arc<Mutex<FrameSlot>>) {
+/// Keeps the newest frame of the session (opened and decoded off the engine's thread). A frame
+/// not sealed with the session's secret is no frame of its kiosk: dropped.
+async fn keep_newest(mut subscription: async_nats::Subscriber, slot: Arc<Mutex<FrameSlot>>, secret: JobSecret) {
+    let mut said = false;
     while let Some(message) = subscription.next().await {
         let Some(headers) = message.headers.as_ref() else { continue };
-        let seq = headers.get(protocol::H_FRAME).and_then(|v| v.as_str().parse::<u64>().ok()).unwrap_or(0);
-        let faces: Vec<FaceBox> =
-            headers.get(protocol::H_FACES).and_then(|v| serde_json::from_str(v.as_str()).ok()).unwrap_or_default();
-        let payload = message.payload.clone();
+        let text = |name: &str| headers.get(name).map(|v| v.as_str().to_string()).unwrap_or_default();
+        let (frame, faces_text, nonce) = (text(protocol::H_FRAME), text(protocol::H_FACES), text(protocol::H_NONCE));
+        let seq = frame.parse::<u64>().unwrap_or(0);
+        let faces: Vec<FaceBox> = serde_json::from_str(&faces_text).unwrap_or_default();
+        let aad = proofs::frame_aad(message.subject.as_str(), &frame, &faces_text);
+        let Some(payload) = secret.open(&aad, &nonce, &message.payload) else {
+            if !said {
+                said = true;
+                tracing::warn!("painter: a forged Live frame on {} was dropped", message.subject);
+            }
+            continue;
+        };
         let image = match tokio::task::spawn_blocking(move || imageio::decode_rgb(&payload)).await {
             Ok(Ok(image)) => image,
             Ok(Err(e)) => {

@@ -11,10 +11,14 @@ use bytes::Bytes;
 use image::RgbImage;
 
 use crate::engine::imageio;
+use crate::farm::proofs;
+use crate::farm::trust::JobSecret;
 
 struct Waiting {
     subject: String,
     headers: async_nats::HeaderMap,
+    /// The job's secret: the snapshot's proof covers the JPEG, so it is made after encoding.
+    secret: JobSecret,
     image: Arc<RgbImage>,
 }
 
@@ -49,8 +53,10 @@ impl SnapshotSender {
                         }
                     };
                     let body = Bytes::from(imageio::encode_jpeg(&next.image, quality));
+                    let mut headers = next.headers;
+                    proofs::prove_output(&next.secret, &next.subject, &mut headers, &body);
                     // Core NATS: a kiosk that is not listening misses it, and that is fine.
-                    let _ = runtime.block_on(client.publish_with_headers(next.subject, next.headers, body));
+                    let _ = runtime.block_on(client.publish_with_headers(next.subject, headers, body));
                 }
             })
             .expect("start the snapshot thread");
@@ -58,9 +64,15 @@ impl SnapshotSender {
     }
 
     /// Sends `image` as soon as the thread is free, in place of any snapshot still waiting.
-    pub(super) fn send(&self, subject: String, headers: async_nats::HeaderMap, image: Arc<RgbImage>) {
+    pub(super) fn send(
+        &self,
+        subject: String,
+        headers: async_nats::HeaderMap,
+        secret: JobSecret,
+        image: Arc<RgbImage>,
+    ) {
         let (lock, ready) = &*self.slot;
-        lock.lock().expect("snapshot slot").next = Some(Waiting { subject, headers, image });
+        lock.lock().expect("snapshot slot").next = Some(Waiting { subject, headers, secret, image });
         ready.notify_one();
     }
 

@@ -9,7 +9,9 @@ use bytes::Bytes;
 use super::{CALL_TIMEOUT, Job, Remote, random_hex};
 use crate::capture::Frame;
 use crate::engine::imageio;
+use crate::farm::proofs;
 use crate::farm::protocol::{self, JobSpec, JobStyle};
+use crate::farm::trust::{self, JobSecret};
 use crate::painting::{Command, Event, StyleSelection};
 
 pub(super) enum Refusal {
@@ -36,7 +38,7 @@ impl Remote {
             }
             Err(Refusal::Farm(reason)) => {
                 if let Some(old) = self.job.take() {
-                    self.cancel(&old.id);
+                    self.cancel(&old.id, &old.secret);
                 }
                 self.go_local(&reason);
                 self.tell_local(Command::PaintFrame(frame));
@@ -50,17 +52,21 @@ impl Remote {
         let photo = imageio::shrink_to((*frame.image).clone(), sel.params.size);
         let png = imageio::encode_png(&photo);
         let job_id = format!("{}-{}", frame.seq, random_hex());
-        let spec = self.job_spec(job_id.clone(), sel, styles, frame, None).to_header();
+        let secret = JobSecret::random();
+        let spec = self.job_spec(job_id.clone(), sel, styles, frame, None, &secret).to_header();
         self.check_size(&spec, png.len())?;
         // Only one job per kiosk: the one being painted stops (a queued one is replaced by the server).
         if let Some(old) = self.job.take() {
-            self.cancel(&old.id);
+            self.cancel(&old.id, &old.secret);
         }
+        // Known to the receiving tasks before a painter can answer.
+        self.proofs().secrets.insert(job_id.clone(), secret.clone());
         self.send_job(&spec, png)?;
         let now = Instant::now();
         tracing::info!("farm: job {job_id} sent for frame {} in \"{}\"", frame.seq, sel.key);
         Ok(Job {
             id: job_id,
+            secret,
             key: sel.key.clone(),
             frame_seq: frame.seq,
             captured_at: frame.captured_at,
@@ -82,6 +88,7 @@ impl Remote {
         styles: Vec<JobStyle>,
         frame: &Frame,
         live: Option<protocol::LiveSpec>,
+        secret: &JobSecret,
     ) -> JobSpec {
         JobSpec {
             job,
@@ -93,6 +100,7 @@ impl Remote {
             snapshot_every: self.cfg.snapshot_every,
             snapshot_interval_s: self.cfg.snapshot_interval.as_secs_f64(),
             live,
+            secret: secret.to_hex(),
         }
     }
 
@@ -138,13 +146,20 @@ impl Remote {
     /// Puts the job on the kiosk's subject of the work queue (replacing a queued one). In a
     /// cluster whose server leading the queue just died, the queue answers nobody until the
     /// others elect a new leader (seconds): the job is offered again meanwhile, not given up.
+    /// With an identity, the job is signed: painters paint only jobs this kiosk signed.
     pub(super) fn send_job(&self, spec: &str, payload: Vec<u8>) -> Result<(), Refusal> {
         let subject = protocol::job_subject(&self.remote.kiosk);
+        let digest = trust::digest(&payload);
+        let signed = self.identity.as_ref().map(|id| id.sign("job", &proofs::job_parts(&subject, spec, &digest)));
         let payload = Bytes::from(payload);
         let deadline = Instant::now() + protocol::LEADER_ELECTION;
         loop {
             let mut headers = async_nats::HeaderMap::new();
             headers.insert(protocol::H_SPEC, spec);
+            if let Some((signer, signature)) = &signed {
+                headers.insert(protocol::H_SIGNER, signer.as_str());
+                headers.insert(protocol::H_SIGNATURE, signature.as_str());
+            }
             let sent = self.runtime.block_on(async {
                 let ack = self
                     .js
@@ -183,15 +198,18 @@ impl Remote {
         });
     }
 
-    pub(super) fn cancel(&self, job: &str) {
+    /// Stops `what` (a job id, or a Live generation) on its painter; proven with its secret,
+    /// so that nobody else can stop this kiosk's paintings.
+    pub(super) fn cancel(&self, what: &str, secret: &JobSecret) {
         let subject = protocol::cancel_subject(&self.remote.kiosk);
-        let _ = self.runtime.block_on(self.client.publish(subject, Bytes::from(job.to_string())));
+        let payload = proofs::cancel_payload(secret, &self.remote.kiosk, what);
+        let _ = self.runtime.block_on(self.client.publish(subject, Bytes::from(payload)));
     }
 
     /// The visitor left: nothing of them stays, here or on the server.
     pub(super) fn forget(&mut self) {
         if let Some(job) = self.job.take() {
-            self.cancel(&job.id);
+            self.cancel(&job.id, &job.secret);
         }
         self.cancel_live(true);
         self.live_painting = None;

@@ -96,7 +96,7 @@ impl Remote {
         }
         // The painting that was out on the farm is painted here, from the start.
         if let Some(job) = self.job.take() {
-            self.cancel(&job.id);
+            self.cancel(&job.id, &job.secret);
             self.withdraw_queued_photo();
             if let Some(photo) = self.photo.clone() {
                 self.tell_local(Command::PaintFrame(photo));
@@ -129,6 +129,8 @@ impl Remote {
         if self.job.is_none() || self.mode == Mode::Local {
             self.farm.waiting = false;
         }
+        let forgeries = self.proofs().forgeries;
+        self.farm.forgeries = forgeries;
         let farm = self.farm.clone();
         let local = match (self.mode, &self.local) {
             (Mode::Local, Some(l)) => Some(l.status()),

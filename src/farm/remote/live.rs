@@ -16,6 +16,7 @@ use super::{CALL_TIMEOUT, IDLE_FOR, Incoming, LOST_AFTER, Mode, Refusal, Remote}
 use crate::capture::Frame;
 use crate::config::Policy;
 use crate::engine::imageio;
+use crate::farm::proofs;
 use crate::farm::protocol::{self, Lease, LiveSpec};
 use crate::painting::{Event, Notice};
 
@@ -42,6 +43,8 @@ pub(super) struct LiveSession {
     /// Asked again because the last holder was lost: say so when the next one paints.
     takeover: bool,
     said_takeover: bool,
+    /// The last time the lease was seen proven as this generation's.
+    lease_proven_at: Instant,
     /// Frames sent (number, captured at), for the capture-to-painting latency.
     sent: VecDeque<(u64, Instant)>,
     last_sent: Option<Instant>,
@@ -62,6 +65,7 @@ impl LiveSession {
             requested: now,
             last_heard: now,
             last_lease_check: now,
+            lease_proven_at: now,
             holder: None,
             takeover,
             said_takeover: false,
@@ -77,6 +81,11 @@ impl LiveSession {
     /// Since when nothing was heard of this generation.
     pub(super) fn last_heard(&self) -> Instant {
         self.last_heard
+    }
+
+    /// Asked for a while ago and no painter holds it yet.
+    pub(super) fn waiting_for_a_painter(&self) -> bool {
+        self.holder.is_none() && self.requested.elapsed() >= Duration::from_millis(500)
     }
 }
 
@@ -126,10 +135,13 @@ impl Remote {
             let photo = imageio::encode_jpeg(&imageio::shrink_to((*frame.image).clone(), size), FRAME_QUALITY);
             let (payload, painting_bytes) = LiveSpec::pack(painting.as_deref(), &photo);
             let live = LiveSpec { generation, settings: self.cfg.live, painting_bytes, frame: frame.seq };
-            let spec = self.job_spec(self.live_session_id.clone(), &sel, styles, &frame, Some(live)).to_header();
+            let secret = self.live_secret.clone();
+            let spec = self.job_spec(self.live_session_id.clone(), &sel, styles, &frame, Some(live), &secret);
+            let spec = spec.to_header();
             self.check_size(&spec, payload.len())?;
             // The generation before stops at once (its painter would lose the lease anyway).
             self.cancel_live(false);
+            self.proofs().secrets.insert(self.live_session_id.clone(), secret);
             self.send_job(&spec, payload)
         });
         match request {
@@ -156,7 +168,7 @@ impl Remote {
     /// request still queued is replaced by an empty one.
     pub(super) fn cancel_live(&mut self, withdraw: bool) {
         let Some(session) = self.live.take() else { return };
-        self.cancel(&protocol::live_cancel(&self.live_session_id, session.generation));
+        self.cancel(&protocol::live_cancel(&self.live_session_id, session.generation), &self.live_secret);
         if withdraw && session.holder.is_none() {
             self.withdraw_queued_photo();
         }
@@ -175,10 +187,31 @@ impl Remote {
             return;
         }
         let kiosk = self.remote.kiosk.clone();
-        let entry =
-            self.runtime.block_on(async { tokio::time::timeout(CALL_TIMEOUT, ready.leases.entry(kiosk)).await });
+        let entry = self
+            .runtime
+            .block_on(async { tokio::time::timeout(CALL_TIMEOUT, ready.leases.entry(kiosk.clone())).await });
         let lease = match entry {
-            Ok(Ok(Some(e))) if e.operation == Operation::Put => serde_json::from_slice::<Lease>(&e.value).ok(),
+            Ok(Ok(Some(e))) if e.operation == Operation::Put => {
+                match Lease::proven(&e.value, &kiosk, &self.live_secret) {
+                    Some(lease) => Some(lease),
+                    None => {
+                        // Not written by a painter given this session: no lease of it. Only a lease
+                        // gone for as long as a lease lives means the mirror's painter is gone.
+                        let ours =
+                            serde_json::from_slice::<Lease>(&e.value).is_ok_and(|l| l.session == self.live_session_id);
+                        let lapsed =
+                            self.live.as_ref().is_some_and(|s| s.lease_proven_at.elapsed() >= protocol::LEASE_TTL);
+                        if ours {
+                            self.proofs()
+                                .forgery(&format!("the lease of kiosk {kiosk}"), &"it proves nothing of this session");
+                            if !lapsed {
+                                return;
+                            }
+                        }
+                        None
+                    }
+                }
+            }
             Ok(Ok(_)) => None,
             // No answer: nothing can be told.
             _ => return,
@@ -187,6 +220,7 @@ impl Remote {
         let ours = lease.filter(|l| l.session == self.live_session_id && l.generation == session.generation);
         match (ours, session.holder.clone()) {
             (Some(lease), _) => {
+                session.lease_proven_at = Instant::now();
                 session.holder = Some(lease.painter.clone());
                 self.farm.painter = Some(lease.painter);
             }
@@ -210,7 +244,7 @@ impl Remote {
         }
     }
 
-    fn retake_live(&mut self) {
+    pub(super) fn retake_live(&mut self) {
         if let Some(frame) = self.newest_frame() {
             self.request_live(frame, true);
         }
@@ -234,11 +268,15 @@ impl Remote {
             _ => return,
         };
         let size = self.selection.as_ref().map_or(512, |s| s.params.size);
-        let body = imageio::encode_jpeg(&imageio::shrink_to((*frame.image).clone(), size), FRAME_QUALITY);
-        let mut headers = async_nats::HeaderMap::new();
-        headers.insert(protocol::H_FRAME, frame.seq.to_string().as_str());
-        headers.insert(protocol::H_FACES, serde_json::to_string(&frame.faces).expect("faces are JSON").as_str());
+        let jpeg = imageio::encode_jpeg(&imageio::shrink_to((*frame.image).clone(), size), FRAME_QUALITY);
         let subject = protocol::live_subject(&self.remote.kiosk, &self.live_session_id);
+        let (seq, faces) = (frame.seq.to_string(), serde_json::to_string(&frame.faces).expect("faces are JSON"));
+        // Sealed with the session's secret: only a painter given the session sees the camera.
+        let (nonce, body) = self.live_secret.seal(&proofs::frame_aad(&subject, &seq, &faces), &jpeg);
+        let mut headers = async_nats::HeaderMap::new();
+        headers.insert(protocol::H_FRAME, seq.as_str());
+        headers.insert(protocol::H_FACES, faces.as_str());
+        headers.insert(protocol::H_NONCE, nonce.as_str());
         // Core NATS: a frame lost on the way is replaced by the next one.
         let _ = self.runtime.block_on(self.client.publish_with_headers(subject, headers, body.into()));
         session.last_sent = Some(Instant::now());

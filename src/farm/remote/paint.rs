@@ -101,7 +101,10 @@ impl Remote {
         if let Ok(Ok(message)) = found
             && let Some(progress) = Progress::from_headers(&message.headers)
         {
-            self.take(Incoming::decode(progress, &message.headers, &message.payload));
+            let digest = crate::farm::trust::digest(&message.payload);
+            if self.proofs().proven(&subject, &progress.job, &message.headers, &digest) {
+                self.take(Incoming::decode(progress, &message.headers, &message.payload));
+            }
         }
     }
 
