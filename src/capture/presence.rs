@@ -7,11 +7,17 @@
 //!   the foreground covers `close_area` (someone came close: a child below the camera, a
 //!   profile). A light change with no face never starts a countdown: **still** needs a face
 //!   seen during the visit.
-//! - **Held**: a face seen within `face_hold_s` keeps the visitor present, and nothing fades
-//!   into the background meanwhile, so a visitor who holds still stays noticed. A face that
-//!   turns away leaves the body, which the foreground still sees. A visit that never showed
-//!   a face fades into the background at `faceless_absorb_rate` (a sun patch ends in ~half a
-//!   minute).
+//! - **Held**: a face seen within `face_hold_s` keeps the visitor present, and where the
+//!   visitor stands (a column around and below their face) nothing fades into the background
+//!   meanwhile, so a visitor who holds still stays noticed. The rest of the room is learnt as
+//!   ever: the sun moving, a lamp, a bag put down do not pile up as a ghost that would keep an
+//!   empty room "present" after the visitor left. A face that turns away leaves the body,
+//!   which the foreground still sees. A visit that never showed a face fades into the
+//!   background at `faceless_absorb_rate` (a sun patch ends in ~half a minute).
+//! - **Still and gone, with faces**: a countdown needs someone there (a face in the latest
+//!   detection, or a body covering `enter_area`); a visitor whose face has gone counts as
+//!   gone once the foreground is under `enter_area` for `leave_after_s` (what is left of the
+//!   room's changes is smaller than a body).
 //! - A visitor already in view at start is part of the background: noticed by the face; when
 //!   their face is gone the background is learnt again from the frame.
 //!
@@ -204,6 +210,9 @@ pub struct PresenceReading {
     pub foreground: f32,
     /// Share of the region that changed since the previous frame (0..1).
     pub motion: f32,
+    /// Somebody is in view in this very frame: a face in the latest detection, or a body's
+    /// worth of foreground (`enter_area`). What a photo needs; `present` lags by design.
+    pub in_view: bool,
 }
 
 impl PresenceReading {
@@ -240,6 +249,8 @@ pub struct PresenceDetector {
     face_in_visit: bool,
     /// Noticed by a face while hardly in the foreground: they are part of the background.
     in_background: bool,
+    /// The faces seen last (fractions of the frame): where the visitor stands.
+    last_faces: Vec<crate::engine::FaceBox>,
 }
 
 impl PresenceDetector {
@@ -263,6 +274,7 @@ impl PresenceDetector {
             last_face_at: None,
             face_in_visit: false,
             in_background: false,
+            last_faces: Vec::new(),
         }
     }
 
@@ -294,6 +306,7 @@ impl PresenceDetector {
                 } else {
                     self.face_streak += 1;
                     self.last_face_at = Some(t);
+                    self.last_faces = seen.faces.to_vec();
                 }
             }
         }
@@ -314,14 +327,16 @@ impl PresenceDetector {
         let (x0, y0, x1, y1) = self.roi;
         let roi_pixels = ((x1 - x0) * (y1 - y0)).max(1) as f32;
         let fast = 1.0 - (-self.cfg.background_rate * dt).exp();
-        // Someone looking at the kiosk does not fade into the background, however still; a
-        // visit that never showed a face (light, a bag) fades faster than the room's objects.
-        let absorb = match (self.faces_on && self.reading.present && !self.face_in_visit, face_recent) {
-            (_, true) => 0.0,
-            (true, false) => self.cfg.faceless_absorb_rate.max(self.cfg.absorb_rate),
-            (false, false) => self.cfg.absorb_rate,
+        // Someone looking at the kiosk does not fade into the background where they stand,
+        // however still; a visit that never showed a face (light, a bag) fades faster than
+        // the room's objects.
+        let absorb = if self.faces_on && self.reading.present && !self.face_in_visit && !face_recent {
+            self.cfg.faceless_absorb_rate.max(self.cfg.absorb_rate)
+        } else {
+            self.cfg.absorb_rate
         };
         let slow = 1.0 - (-absorb * dt).exp();
+        let visitor = if face_recent { self.visitor_columns() } else { Vec::new() };
         if self.in_background && self.reading.present && !face_recent {
             // The visitor was part of the background and their face is gone (they left, or
             // turned away and are background anyway): learn the room again from this frame.
@@ -341,7 +356,14 @@ impl PresenceDetector {
                     fg += is_fg as u32;
                     moving += ((g - self.previous[i] * gain_prev).abs() > thr) as u32;
                 }
-                let rate = if is_fg { slow } else { fast.max(slow) };
+                let held = visitor.iter().any(|&(cx0, cx1, cy0)| x >= cx0 && x < cx1 && y >= cy0);
+                let rate = if held {
+                    0.0
+                } else if is_fg {
+                    slow
+                } else {
+                    fast.max(slow)
+                };
                 self.background[i] = bg + rate * (g - bg);
             }
         }
@@ -356,10 +378,26 @@ impl PresenceDetector {
         self.last_face_at.is_some_and(|at| t - at <= self.cfg.face_hold_s as f64)
     }
 
+    /// Where the visitors of the last faces stand, in analysis pixels (x0, x1, y0): from half
+    /// a face above each face to the bottom, a face and a half to each side (the shoulders).
+    fn visitor_columns(&self) -> Vec<(usize, usize, usize)> {
+        let (w, h) = (self.width as f32, self.height as f32);
+        self.last_faces
+            .iter()
+            .map(|f| {
+                let x0 = ((f.x - 1.5 * f.w) * w).floor().max(0.0) as usize;
+                let x1 = ((f.x + 2.5 * f.w) * w).ceil().clamp(0.0, w) as usize;
+                let y0 = ((f.y - 0.5 * f.h) * h).floor().max(0.0) as usize;
+                (x0, x1, y0)
+            })
+            .collect()
+    }
+
     fn step_state(&mut self, t: f64, events: &mut Vec<PresenceEvent>) {
         let face_recent = self.face_recent(t);
         let c = &self.cfg;
         let r = &mut self.reading;
+        r.in_view = (self.faces_on && self.face_streak > 0) || r.foreground >= c.enter_area;
         if !r.present {
             // Without a face, the foreground must say someone came close; a light patch is
             // smaller. Without the detector, enter_area as before.
@@ -391,8 +429,13 @@ impl PresenceDetector {
         }
         // Present: stillness first. It needs someone there: an empty scene is motionless too,
         // and a visitor walking out must not look "still" and start a countdown. With the
-        // face detector, it needs a face seen during the visit: a light change has none.
-        let someone_there = r.foreground >= c.leave_area || face_recent;
+        // face detector, it needs a face seen during the visit (a light change has none), and
+        // a face now or a body's worth of foreground (what the room left is smaller).
+        let someone_there = if self.faces_on {
+            self.face_streak > 0 || r.foreground >= c.enter_area
+        } else {
+            r.foreground >= c.leave_area
+        };
         let countdown_allowed = !self.faces_on || self.face_in_visit;
         if r.motion <= c.still_motion && someone_there && countdown_allowed {
             let since = *self.quiet_since.get_or_insert(t);
@@ -408,7 +451,9 @@ impl PresenceDetector {
                 events.push(PresenceEvent::Moved);
             }
         }
-        if r.foreground < c.leave_area && !face_recent {
+        // Gone: with faces, a visit whose face has gone ends when less than a body is left.
+        let gone_below = if self.faces_on && self.face_in_visit { c.enter_area } else { c.leave_area };
+        if r.foreground < gone_below && !face_recent {
             let since = *self.below_since.get_or_insert(t);
             if t - since >= c.leave_after_s as f64 {
                 r.present = false;

@@ -457,3 +457,134 @@ fn choosing_a_language_in_attract_is_not_asking_to_be_painted_but_any_other_touc
     h.run(0.3);
     assert_eq!(h.journey(), Journey::Noticed, "a touch anywhere else still means someone is there");
 }
+
+/// The journey of the real app's parts: the synthetic camera with a scripted visitor who
+/// comes, holds still, looks around and walks out, on a loop (the demo's figure, wearing the
+/// demo's face); the capture thread's face detector and presence; the kiosk's own painter.
+/// Nothing faked: `until` is asked after every frame (real time), with the states seen.
+fn real_journey(
+    script: gallery_painter::capture::synthetic::SyntheticVisitor,
+    config: JourneyConfig,
+    secs: u64,
+    mut until: impl FnMut(&App, &[(f64, Journey)], f64) -> bool,
+) -> (App, Vec<(f64, Journey)>) {
+    use gallery_painter::capture::{CaptureOptions, faces, factory_for, presence::PresenceConfig, spawn_capture};
+    use gallery_painter::config::{EngineConfig, SourceConfig};
+    use gallery_painter::painting::{Intake, WorkerConfig};
+    let dir = tempfile::tempdir().unwrap();
+    let scene_path = dir.path().join("scene.ron");
+    std::fs::write(&scene_path, scene_text()).unwrap();
+    let root = common::root();
+    let scene = Scene::load(&scene_path, &root, &StyleParams::default()).unwrap();
+    let source = SourceConfig::Synthetic {
+        seed: 7,
+        fps: 15.0,
+        width: 640,
+        height: 480,
+        visitor: script,
+        face: Some(gallery_painter::config::DEMO_FACE.into()),
+    };
+    let capture = spawn_capture(
+        factory_for(&source, &root),
+        None,
+        CaptureOptions {
+            presence: Some(PresenceConfig::default()),
+            faces: faces::for_capture(&root, &faces::FaceDetectionConfig::default()),
+            ..CaptureOptions::default()
+        },
+    );
+    let style = StyleParams { size: 48, iterations: 8, levels: 1, ..EngineConfig::default().style };
+    let engine =
+        EngineConfig { weights: common::weights(), threads: 1, style: style.clone(), ..EngineConfig::default() };
+    let worker = gallery_painter::painters::start(
+        WorkerConfig { intake: Intake::OnCommand, ..WorkerConfig::from_config(&root, &engine, common::cpu()) },
+        capture.frames.clone(),
+    );
+    let mut app = App::new();
+    app.add_plugins((MinimalPlugins, StatesPlugin, InputPlugin))
+        .add_message::<WindowCloseRequested>()
+        .insert_resource(Pipeline::new(worker, capture))
+        .insert_resource(Playlist::new(scene, scene_path, root, style, 5.0))
+        .insert_resource(KioskSettings {
+            exit_chord: vec![KeyCode::ControlLeft, KeyCode::AltLeft, KeyCode::KeyQ],
+            hud_key: KeyCode::F12,
+            ignore_close_requests: true,
+        })
+        .insert_resource(Engagement { last_input: 0.0, attract_after_s: 1000.0, show_hint: false })
+        .insert_resource(JourneySettings::new(config, true, false))
+        .init_state::<Picker>();
+    app::logic_plugins(&mut app);
+    let started = Instant::now();
+    let mut states: Vec<(f64, Journey)> = Vec::new();
+    loop {
+        app.update();
+        let state = *app.world().resource::<State<Journey>>().get();
+        if states.last().is_none_or(|(_, s)| *s != state) {
+            states.push((started.elapsed().as_secs_f64(), state));
+        }
+        if until(&app, &states, started.elapsed().as_secs_f64()) {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(secs), "timed out; the journey went {states:?}");
+        std::thread::sleep(Duration::from_millis(15));
+    }
+    app.world_mut().write_message(AppExit::Success);
+    app.update();
+    drop(dir);
+    (app, states)
+}
+
+#[test]
+fn two_visitors_in_a_row_are_both_noticed_counted_and_painted_through_the_real_camera_and_presence() {
+    use gallery_painter::app::journey::JourneyTimings;
+    use gallery_painter::capture::synthetic::SyntheticVisitor;
+    // Each visitor stays 20 s (long enough to be painted and to see it) and walks out; the
+    // next comes 6 s later. The reveal would last a minute: it must end because they left.
+    let script = SyntheticVisitor::Scripted { away_s: 6.0, still_s: 5.0, stay_s: 20.0 };
+    let config = JourneyConfig {
+        countdown_s: 1.0,
+        leave_grace_s: 2.0,
+        side_by_side_s: 0.0,
+        reveal_s: 60.0,
+        painting_timeout_s: 60.0,
+        ..JourneyConfig::default()
+    };
+    let revealed = |app: &App| app.world().resource::<JourneyTimings>().paintings_revealed;
+    let (app, states) = real_journey(script, config, 150, |app, _, _| revealed(app) >= 2);
+    let timings = app.world().resource::<JourneyTimings>();
+    assert_eq!(timings.visitors, 2, "visitors counted; the journey went {states:?}");
+    // The first reveal ended because the visitor walked out (at 6 + 1.5 + 20 + 1.5 s, then
+    // presence's few seconds), long before its 60 s: a kiosk that does not see people leave
+    // would wait for a fresh entry that never comes.
+    let reveal = states.iter().position(|(_, s)| *s == Journey::Reveal).unwrap();
+    let (revealed_at, (left_at, after)) = (states[reveal].0, states[reveal + 1]);
+    assert_eq!(after, Journey::Attract, "{states:?}");
+    assert!(
+        left_at - revealed_at < 40.0,
+        "the first reveal ended by its timer, not by the visitor leaving: {states:?}"
+    );
+    assert!(left_at < 6.0 + 1.5 + 20.0 + 1.5 + 8.0, "the visitor's leaving was seen late: {states:?}");
+    // Painted twice: two frames sent to the painter.
+    let noticed = states.iter().filter(|(_, s)| *s == Journey::Noticed).count();
+    let painted = states.iter().filter(|(_, s)| *s == Journey::Painting).count();
+    assert_eq!((noticed, painted), (2, 2), "{states:?}");
+}
+
+#[test]
+fn a_visitor_who_walks_out_without_holding_still_starts_no_countdown_and_no_empty_room_is_painted() {
+    use gallery_painter::capture::synthetic::SyntheticVisitor;
+    // Comes, never holds still (half a second, less than the second stillness takes), looks
+    // around for 12 s and walks out: as the room empties, nothing must look like a visitor
+    // holding still.
+    let script = SyntheticVisitor::Scripted { away_s: 8.0, still_s: 0.5, stay_s: 12.0 };
+    let config = JourneyConfig { countdown_s: 1.0, leave_grace_s: 2.0, ..JourneyConfig::default() };
+    // Stops 2 s after the journey is back in Attract from the visit (no late countdown).
+    let (_, states) = real_journey(script, config, 90, |_, states, now| {
+        let noticed = states.iter().any(|(_, s)| *s == Journey::Noticed);
+        noticed && states.last().is_some_and(|(at, s)| *s == Journey::Attract && now > at + 2.0)
+    });
+    assert!(
+        !states.iter().any(|(_, s)| matches!(s, Journey::Countdown | Journey::Painting)),
+        "a countdown started with nobody holding still: {states:?}"
+    );
+}

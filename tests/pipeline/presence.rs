@@ -188,3 +188,45 @@ fn the_synthetic_visitor_is_seen_to_come_hold_still_and_go_on_schedule() {
     assert_eq!(figure_position(script, 7, 6.0), figure_position(script, 7, 6.0));
     assert_eq!(figure_position(script, 7, 1.0), None, "away at the start");
 }
+
+/// The demo's visitor (the shipped fallback source: seed 7, 640x480, 8 s away, 8 s still, a
+/// 90 s stay, the demo's face) through the face detector and the presence detector, frame by
+/// frame at 15 fps in the capture thread's order, on a simulated clock.
+#[test]
+fn the_demos_visitor_after_a_long_stay_is_seen_to_leave_and_the_next_one_is_noticed() {
+    use gallery_painter::capture::faces::{FaceDetectionConfig, FaceDetector, FaceModel, FaceWatch};
+    use std::time::{Duration, Instant};
+    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let gallery_painter::config::SourceConfig::Synthetic { seed, width, height, visitor, face, .. } =
+        gallery_painter::config::SourceConfig::demo()
+    else {
+        unreachable!("the demo is the synthetic scene")
+    };
+    let portrait = image::open(root.join(face.unwrap())).unwrap().to_rgb8();
+    let scene = SyntheticScene::new(seed, 0.0, width, height)
+        .with_visitor(visitor)
+        .with_face(Some(std::sync::Arc::new(portrait)));
+    let cfg = FaceDetectionConfig::default();
+    let mut faces = FaceWatch::new(FaceDetector::new(&FaceModel::for_config(&root, &cfg).unwrap(), cfg));
+    let mut d = PresenceDetector::new(PresenceConfig::default());
+    let start = Instant::now();
+    let mut seen = Vec::new();
+    for i in 0..(115.0 * FPS) as usize {
+        let t = i as f64 / FPS;
+        let img = scene.render(t as f32);
+        let found = faces.look(&img, start + Duration::from_secs_f64(t));
+        for e in d.update_with_faces(&img, t, Some(found)) {
+            seen.push((t, e, figure_position(visitor, seed, t).is_some()));
+        }
+    }
+    let at = |kind: PresenceEvent| -> Vec<f64> { seen.iter().filter(|s| s.1 == kind).map(|s| s.0).collect() };
+    // Walks in at 8 s; walks out from 98 to 99.5 s; the next walks in at 107.5 s.
+    let (entered, left) = (at(PresenceEvent::Entered), at(PresenceEvent::Left));
+    assert_eq!(entered.len(), 2, "{seen:?}");
+    assert!((8.0..9.5).contains(&entered[0]) && (107.5..110.0).contains(&entered[1]), "{seen:?}");
+    assert_eq!(left.len(), 1, "{seen:?}");
+    assert!((99.5..106.0).contains(&left[0]), "the visitor's leaving was seen at {}: {seen:?}", left[0]);
+    // Holding still is only ever seen with somebody in the picture: an empty room starts no countdown.
+    let empty: Vec<_> = seen.iter().filter(|s| s.1 == PresenceEvent::Still && !s.2).collect();
+    assert!(empty.is_empty(), "still with nobody in view: {empty:?}");
+}

@@ -161,6 +161,14 @@ fn from_countdown(
     if time.elapsed_secs_f64() - clock.entered < settings.config.countdown_s {
         return;
     }
+    // The photo is taken only of somebody: a face in the latest detection, or a body in the
+    // picture (presence's "present" lags a visitor who walked out by a few seconds).
+    let in_view = status.capture.as_ref().and_then(|c| c.presence).is_none_or(|r| r.in_view);
+    if settings.presence_enabled && !in_view {
+        tracing::info!("nobody in view as the countdown ends: no photo");
+        next.set(Journey::Attract);
+        return;
+    }
     let Some(frame) = status.capture.as_ref().and_then(|c| c.latest.clone()) else {
         tracing::warn!("countdown over but the camera has no frame: back to attract");
         next.set(Journey::Attract);
