@@ -292,6 +292,7 @@ pub const KEYS: &[&str] = &[
     "attract-invitation",
     "attract-hint",
     "attract-sorry",
+    "artwork-unusable",
     "attract-sorry-hint",
     "picker-hint",
     "noticed-hold-still",

@@ -221,6 +221,38 @@ fn serve(synthesiser: Synthesiser, asked: Receiver<Request>, said: Sender<Spoken
 }
 
 /// The default place of the cache: `<root>/.cache/voice`.
+/// Why nothing said could be heard on this machine, if so: no sound card with a playback
+/// device under `dev_snd` (`/dev/snd`; ALSA's, which Bevy's audio and PulseAudio or
+/// PipeWire all play through).
+pub fn no_playback_device(dev_snd: &Path) -> Option<String> {
+    let playback = std::fs::read_dir(dev_snd).ok().into_iter().flatten().flatten().any(|e| {
+        let name = e.file_name().to_string_lossy().into_owned();
+        name.starts_with("pcmC") && name.ends_with('p')
+    });
+    (!playback).then(|| {
+        format!(
+            "no audio output device ({} has no playback device)\n  fix: connect the loudspeakers (or HDMI audio) and check `aplay -l` lists them",
+            dev_snd.display()
+        )
+    })
+}
+
 pub fn default_cache(root: &Path) -> PathBuf {
     root.join(".cache").join("voice")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_machine_without_a_playback_device_is_told_from_one_with() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(no_playback_device(&dir.path().join("missing")).is_some_and(|w| w.contains("aplay -l")));
+        std::fs::write(dir.path().join("controlC0"), b"").unwrap();
+        std::fs::write(dir.path().join("pcmC0D0c"), b"").unwrap();
+        assert!(no_playback_device(dir.path()).is_some(), "a microphone alone plays nothing");
+        std::fs::write(dir.path().join("pcmC0D3p"), b"").unwrap();
+        assert_eq!(no_playback_device(dir.path()), None);
+    }
 }

@@ -158,6 +158,7 @@ fn update_hud(
     keepsake: Option<Res<KeepsakeProblem>>,
     status_file: Option<Res<super::status_file::StatusFileProblem>>,
     visitor: (Option<Res<super::language::Language>>, Option<Res<super::share::ShareDesk>>),
+    voice: (Option<Res<super::voice::VoiceDesk>>, Option<Res<super::voice::AudioOutputMissing>>),
     hud: Query<&Children, With<HudText>>,
     mut texts: Query<&mut Text>,
 ) {
@@ -165,8 +166,14 @@ fn update_hud(
         return;
     }
     let fps = diagnostics.get(&FrameTimeDiagnosticsPlugin::FPS).and_then(|d| d.smoothed());
-    let caption = playlist.map(|p| p.entry().caption()).unwrap_or_default();
+    let caption = playlist.as_ref().map(|p| p.entry().caption()).unwrap_or_default();
     let mut s = status_lines(&status, fps, problem.0.as_deref(), &caption);
+    for refused in playlist.as_ref().map(|p| p.refused()).unwrap_or_default() {
+        s.push_str(&format!("\nARTWORK NOT SHOWN: {refused}"));
+    }
+    if let Some(why) = super::voice::silent_because(voice.0.as_deref(), voice.1.as_deref()) {
+        s.push_str(&format!("\nVOICE SILENT: {why}"));
+    }
     if let Some(j) = journey {
         let presence = status.capture.as_ref().and_then(|c| c.presence.map(|p| (p, c.presence_cost_us)));
         match presence {

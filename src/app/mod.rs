@@ -44,7 +44,10 @@ pub use picker::{Engagement, Picker, Thumbnail};
 pub use pipeline::{
     LatestPainting, PaintingGate, PaintingUpdated, Pipeline, PipelineStatus, PresenceSeen, SendCommand,
 };
-pub use rotation::{ArtworkChanged, Opening, Playlist, SceneProblem, SceneReloaded, SceneWatch, StyleRequest};
+pub use rotation::{
+    ArtworkChanged, ArtworkNotice, ArtworkRefused, Opening, Playlist, SceneProblem, SceneReloaded, SceneWatch,
+    StyleRequest,
+};
 
 /// The order of work in each frame: take in what the threads sent, react to input, run
 /// the playlist, send commands out, then update what is on screen.
@@ -172,7 +175,11 @@ fn start_staff_servers(
 /// Starts capture, worker and the display; returns when the admin quits.
 pub fn run(cfg: InstallationConfig, root: &Path, options: RunOptions) -> anyhow::Result<()> {
     let scene_path = crate::paths::resolve(root, &cfg.scene);
-    let scene = Scene::load(&scene_path, root, &cfg.engine.style)?;
+    // An artwork whose style image is missing or broken is left out, and said; the rest shows.
+    let (scene, refused) = Scene::load_playable(&scene_path, root, &cfg.engine.style)?;
+    for (i, e) in &refused {
+        tracing::error!("artwork {} of the scene is not shown:\n{e}", i + 1);
+    }
     let texts = std::sync::Arc::new(crate::i18n::Catalog::load(&cfg.language, root)?);
     let weights = crate::paths::resolve(root, &cfg.engine.weights);
     // Fail before opening a window if the network cannot be loaded at all.
@@ -266,6 +273,9 @@ pub fn run(cfg: InstallationConfig, root: &Path, options: RunOptions) -> anyhow:
         root.to_path_buf(),
         cfg.engine.style.clone(),
         cfg.kiosk.idle_timeout_s,
+    )
+    .with_unusable(
+        refused.into_iter().map(|(i, e)| (i, format!("{} ({}:{}:{})", e.message, e.path.display(), e.line, e.col))),
     );
     if let Some(path) = &options.state_file {
         app.insert_resource(saved_state::restore(path.clone(), &mut playlist));
@@ -300,6 +310,10 @@ pub fn run(cfg: InstallationConfig, root: &Path, options: RunOptions) -> anyhow:
     if journey && (cfg.kiosk.voice.enabled || cfg.kiosk.voice.button) {
         let synthesiser = crate::voice::Synthesiser::espeak(crate::voice::default_cache(root));
         app.insert_resource(voice::VoiceDesk(crate::voice::Speaker::start(synthesiser)));
+        if let Some(why) = crate::voice::no_playback_device(std::path::Path::new("/dev/snd")) {
+            tracing::warn!("voice: silent: {why}");
+            app.insert_resource(voice::AudioOutputMissing(why));
+        }
     }
     if cfg.keepsake.enabled {
         app.insert_resource(keepsake::KeepsakeSettings {

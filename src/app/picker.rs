@@ -10,7 +10,7 @@ use bevy::tasks::{AsyncComputeTaskPool, Task, futures::check_ready};
 use super::AppSystems;
 use super::language;
 use super::language::Localized;
-use super::rotation::{Playlist, SceneReloaded, StyleRequest};
+use super::rotation::{ArtworkNotice, ArtworkRefused, Playlist, SceneReloaded, StyleRequest};
 use super::theme;
 use super::theme::{Edge, Ink};
 
@@ -27,6 +27,10 @@ struct PendingThumbnail(Task<Option<Image>>);
 
 #[derive(Component)]
 struct AttractHint;
+
+/// "This artwork cannot be shown just now", above the strip while it lasts.
+#[derive(Component)]
+struct ArtworkNoticeText;
 
 #[derive(States, Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Picker {
@@ -55,7 +59,12 @@ pub(super) fn plugin(app: &mut App) {
     app.init_state::<Picker>()
         .add_systems(Startup, spawn_hint)
         .add_systems(Update, (notice_input, attract_timeout, pick).chain().in_set(AppSystems::Input))
-        .add_systems(Update, (rebuild_strip, finish_thumbnails, highlight_current).chain().in_set(AppSystems::Present))
+        .add_systems(
+            Update,
+            (rebuild_strip, finish_thumbnails, highlight_current, show_artwork_notice)
+                .chain()
+                .in_set(AppSystems::Present),
+        )
         .add_systems(
             OnEnter(Picker::Hidden),
             |mut s: Query<&mut Node, With<PickerStrip>>, mut h: Query<&mut Visibility, With<AttractHint>>| {
@@ -147,11 +156,13 @@ fn rebuild_strip(
     mut commands: Commands,
     playlist: Option<Res<Playlist>>,
     mut reloads: MessageReader<SceneReloaded>,
+    mut refused: MessageReader<ArtworkRefused>,
     existing: Query<Entity, With<PickerStrip>>,
     state: Res<State<Picker>>,
     mut built: Local<bool>,
 ) {
-    let reloaded = reloads.read().any(|r| r.0.is_ok());
+    // An artwork refused is offered no more.
+    let reloaded = reloads.read().any(|r| r.0.is_ok()) | (refused.read().count() > 0);
     let Some(playlist) = playlist else { return };
     if *built && !reloaded {
         return;
@@ -181,6 +192,9 @@ fn rebuild_strip(
         ))
         .with_children(|strip| {
             for (i, entry) in playlist.scene.entries.iter().enumerate() {
+                if !playlist.usable(i) {
+                    continue;
+                }
                 let path = crate::paths::resolve(&playlist.root, &entry.styles[0].path);
                 let task = AsyncComputeTaskPool::get().spawn(async move { thumbnail(&path) });
                 strip
@@ -215,6 +229,40 @@ fn rebuild_strip(
                     });
             }
         });
+}
+
+/// While an artwork a visitor picked cannot be shown, they read so above the strip.
+fn show_artwork_notice(
+    mut commands: Commands,
+    time: Res<Time>,
+    notice: Option<Res<ArtworkNotice>>,
+    shown: Query<Entity, With<ArtworkNoticeText>>,
+) {
+    let on = notice.is_some_and(|n| time.elapsed_secs_f64() < n.until);
+    match (on, shown.iter().next()) {
+        (true, None) => {
+            commands
+                .spawn((
+                    ArtworkNoticeText,
+                    Node {
+                        position_type: PositionType::Absolute,
+                        bottom: px(THUMB_H as f32 + 48.0),
+                        width: percent(100),
+                        justify_content: JustifyContent::Center,
+                        ..default()
+                    },
+                    Pickable::IGNORE,
+                    GlobalZIndex(theme::z::PICKER_HINT),
+                ))
+                .with_children(|row| {
+                    row.spawn(theme::panel(22.0, 12.0)).with_children(|p| {
+                        p.spawn(language::label("artwork-unusable", 26.0, Ink::Text));
+                    });
+                });
+        }
+        (false, Some(e)) => commands.entity(e).despawn(),
+        _ => {}
+    }
 }
 
 /// Puts each decoded thumbnail on its button.

@@ -8,7 +8,7 @@ use std::time::SystemTime;
 use bevy::prelude::*;
 
 use super::AppSystems;
-use super::pipeline::SendCommand;
+use super::pipeline::{SendCommand, StyleUnusable};
 use crate::engine::StyleParams;
 use crate::painting::{Command, StyleSelection};
 use crate::scene::{Order, Scene, SceneEntry};
@@ -38,6 +38,12 @@ pub struct Playlist {
     pub held_by_journey: bool,
     /// Staff paused the rotation from the console: the artwork stays until they resume.
     pub paused_by_staff: bool,
+    /// Entries that cannot be shown (a style image missing or broken), with why: neither
+    /// rotated to nor offered to visitors.
+    pub unusable: std::collections::BTreeMap<usize, String>,
+    /// The entry on show before the current one (the painter keeps its style when the
+    /// current one cannot be used).
+    previous: usize,
     /// Restored from a saved state: (seconds already on show, pick still holding for),
     /// applied when the rotation starts.
     resume: Option<(f64, Option<f64>)>,
@@ -66,6 +72,8 @@ impl Playlist {
             idle_timeout_s,
             held_by_journey: false,
             paused_by_staff: false,
+            unusable: Default::default(),
+            previous: 0,
             resume: None,
             order: Vec::new(),
             order_pos: 0,
@@ -79,6 +87,24 @@ impl Playlist {
 
     pub fn entry(&self) -> &SceneEntry {
         &self.scene.entries[self.current]
+    }
+
+    /// Entries refused at start (`Scene::load_playable`): the show starts on a usable one.
+    pub fn with_unusable(mut self, refused: impl IntoIterator<Item = (usize, String)>) -> Playlist {
+        self.unusable.extend(refused);
+        if !self.usable(self.current) {
+            self.current = self.advance();
+        }
+        self
+    }
+
+    pub fn usable(&self, index: usize) -> bool {
+        index < self.scene.entries.len() && !self.unusable.contains_key(&index)
+    }
+
+    /// Why each refused artwork is not shown: "Title: why", for /health and the status screen.
+    pub fn refused(&self) -> Vec<String> {
+        self.unusable.iter().map(|(i, why)| format!("\"{}\": {why}", self.scene.entries[*i].title)).collect()
     }
 
     pub fn selection(&self, index: usize) -> StyleSelection {
@@ -134,22 +160,46 @@ impl Playlist {
         }
     }
 
-    /// The entry before the current one in play order (the last one before the first).
+    /// The usable entry before the current one in play order (the last one before the first).
     pub fn back(&mut self) -> usize {
-        self.order_pos = self.order_pos.checked_sub(1).unwrap_or(self.order.len() - 1);
-        self.current = self.order[self.order_pos];
-        self.current
-    }
-
-    /// The entry after the current one in play order.
-    pub fn advance(&mut self) -> usize {
-        self.order_pos += 1;
-        if self.order_pos >= self.order.len() {
-            self.reorder();
+        for _ in 0..self.order.len() {
+            self.order_pos = self.order_pos.checked_sub(1).unwrap_or(self.order.len() - 1);
+            if self.usable(self.order[self.order_pos]) {
+                break;
+            }
         }
         self.current = self.order[self.order_pos];
         self.current
     }
+
+    /// The usable entry after the current one in play order.
+    pub fn advance(&mut self) -> usize {
+        for _ in 0..self.order.len() {
+            self.order_pos += 1;
+            if self.order_pos >= self.order.len() {
+                self.reorder();
+            }
+            if self.usable(self.order[self.order_pos]) {
+                break;
+            }
+        }
+        self.current = self.order[self.order_pos];
+        self.current
+    }
+}
+
+/// An artwork turned out unusable while the show ran (the painter could not use its style
+/// images): no longer rotated to or offered; visitors read that it cannot be shown.
+#[derive(Message, Clone, Debug)]
+pub struct ArtworkRefused {
+    pub index: usize,
+    pub reason: String,
+}
+
+/// What visitors read after picking an artwork that cannot be shown, until `until` (app s).
+#[derive(Resource, Default, Debug, Clone)]
+pub struct ArtworkNotice {
+    pub until: f64,
 }
 
 /// A visitor picked entry `0` (by touching its thumbnail).
@@ -200,7 +250,11 @@ pub(super) fn plugin(app: &mut App) {
         .add_message::<ArtworkChanged>()
         .add_message::<SceneReloaded>()
         .add_message::<StaffRotation>()
+        .add_message::<ArtworkRefused>()
         .init_resource::<SceneProblem>()
+        .init_resource::<ArtworkNotice>()
+        // After the journey has seen the refusal (it apologises to a visitor it was painting).
+        .add_systems(Update, refuse_unusable.in_set(AppSystems::Send).run_if(resource_exists::<Playlist>))
         .add_systems(
             Update,
             (watch_scene_file, check_opening_hours, handle_visitor_picks, handle_staff, rotate)
@@ -230,6 +284,9 @@ fn select(
     out: &mut MessageWriter<SendCommand>,
     changed: &mut MessageWriter<ArtworkChanged>,
 ) {
+    if playlist.current != index {
+        playlist.previous = playlist.current;
+    }
     playlist.current = index;
     playlist.entry_started = now;
     out.write(SendCommand(Command::SelectStyle(playlist.selection(index))));
@@ -245,7 +302,7 @@ fn handle_visitor_picks(
 ) {
     let now = time.elapsed_secs_f64();
     for &StyleRequest(index) in picks.read() {
-        if index >= playlist.scene.entries.len() {
+        if !playlist.usable(index) {
             continue;
         }
         playlist.visitor_hold_until = Some(now + playlist.idle_timeout_s);
@@ -320,6 +377,48 @@ fn rotate(
     }
 }
 
+/// The painter could not use an artwork's style images: that artwork is refused from now on.
+/// If it was the one on show, the one before comes back (the painter kept its style), so the
+/// label always names what is painted; visitors read that the artwork cannot be shown.
+#[allow(clippy::too_many_arguments)] // a Bevy system: each parameter is one input or output
+fn refuse_unusable(
+    time: Res<Time>,
+    mut playlist: ResMut<Playlist>,
+    mut unusable: MessageReader<StyleUnusable>,
+    mut refused: MessageWriter<ArtworkRefused>,
+    mut notice: ResMut<ArtworkNotice>,
+    mut out: MessageWriter<SendCommand>,
+    mut changed: MessageWriter<ArtworkChanged>,
+) {
+    let now = time.elapsed_secs_f64();
+    for u in unusable.read() {
+        let Some(index) = playlist.scene.entries.iter().position(|e| e.title == u.key) else { continue };
+        if !playlist.usable(index) {
+            continue;
+        }
+        tracing::error!("artwork \"{}\" cannot be shown ({}): it is left out of the show", u.key, u.reason);
+        playlist.unusable.insert(index, u.reason.clone());
+        refused.write(ArtworkRefused { index, reason: u.reason.clone() });
+        if playlist.current != index || playlist.unusable.len() >= playlist.scene.entries.len() {
+            continue;
+        }
+        notice.until = now + ARTWORK_NOTICE_S;
+        let back = playlist.previous;
+        if playlist.usable(back) {
+            // The painter still has the style before: no new selection, only the label.
+            playlist.current = back;
+            playlist.order_pos = playlist.order.iter().position(|&i| i == back).unwrap_or(0);
+            changed.write(ArtworkChanged { index: back, by_visitor: false });
+        } else {
+            let next = playlist.advance();
+            select(&mut playlist, next, now, false, &mut out, &mut changed);
+        }
+    }
+}
+
+/// How long visitors read that an artwork cannot be shown.
+const ARTWORK_NOTICE_S: f64 = 8.0;
+
 fn check_opening_hours(
     time: Res<Time>,
     mut last: Local<Option<f64>>,
@@ -364,6 +463,8 @@ fn watch_scene_file(
         Ok(scene) => {
             tracing::info!("scene {} reloaded: {} artworks", playlist.scene_path.display(), scene.entries.len());
             let old_selection = playlist.selection(playlist.current);
+            // Every style image of the new scene decoded: nothing is refused any more.
+            playlist.unusable.clear();
             let order_changed =
                 scene.order != playlist.scene.order || scene.entries.len() != playlist.scene.entries.len();
             playlist.scene = scene;

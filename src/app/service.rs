@@ -90,6 +90,7 @@ fn refresh_health(
     playlist: Option<Res<Playlist>>,
     opening: Option<Res<State<Opening>>>,
     timings: Option<Res<JourneyTimings>>,
+    voice: (Option<Res<super::voice::VoiceDesk>>, Option<Res<super::voice::AudioOutputMissing>>),
     time: Res<Time>,
     mut fps: Local<f64>,
     mut observed: Local<(u64, u64)>,
@@ -142,6 +143,8 @@ fn refresh_health(
     }
     h.visitors = timings.map(|t| t.visitors).unwrap_or(0);
     h.resting = opening.is_some_and(|o| *o.get() == Opening::Closed);
+    h.artworks_refused = playlist.as_ref().map(|p| p.refused()).unwrap_or_default();
+    h.voice_silent = super::voice::silent_because(voice.0.as_deref(), voice.1.as_deref());
     h.artwork = playlist.map(|p| p.entry().caption()).unwrap_or_default();
 }
 

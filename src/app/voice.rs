@@ -33,6 +33,20 @@ pub struct VoiceSettings(pub VoiceConfig);
 #[derive(Resource)]
 pub struct VoiceDesk(pub Speaker);
 
+/// This machine has no loudspeaker to speak through (why, and the fix): the voice is silent,
+/// its button hides, and staff read so on /health and the status screen.
+#[derive(Resource, Clone, Debug)]
+pub struct AudioOutputMissing(pub String);
+
+/// Why the voice cannot be heard, when it is configured and cannot: for staff.
+pub fn silent_because(desk: Option<&VoiceDesk>, missing: Option<&AudioOutputMissing>) -> Option<String> {
+    let desk = desk?;
+    if desk.0.is_silent() {
+        return Some("espeak-ng is missing (fix: sudo apt-get install espeak-ng)".into());
+    }
+    missing.map(|m| m.0.replace("\n  fix:", " (fix:") + ")")
+}
+
 /// Whether this visit is spoken: `kiosk.voice.enabled`, switched by the visitor's button,
 /// back to the config for the next visitor.
 #[derive(Resource, Clone, Copy, Debug, PartialEq)]
@@ -327,9 +341,10 @@ pub fn wav_seconds(bytes: &[u8]) -> Result<f64, hound::Error> {
 fn show_switch(
     on: Res<VoiceOn>,
     desk: Option<Res<VoiceDesk>>,
+    missing: Option<Res<AudioOutputMissing>>,
     mut buttons: Query<(&mut Edge, &mut Fill, &mut Visibility), With<VoiceButton>>,
 ) {
-    let silent = desk.is_none_or(|d| d.0.is_silent());
+    let silent = desk.is_none_or(|d| d.0.is_silent()) || missing.is_some();
     for (mut edge, mut fill, mut visibility) in &mut buttons {
         visibility.set_if_neq(if silent { Visibility::Hidden } else { Visibility::Inherited });
         edge.set_if_neq(if on.0 { Edge::Accent } else { Edge::Faint });

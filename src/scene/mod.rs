@@ -178,15 +178,42 @@ impl Scene {
     }
 
     pub fn validate(&self, path: &Path, root: &Path, base: &StyleParams) -> Result<(), ConfigError> {
+        self.check(path, root, base, false).map(|_| ())
+    }
+
+    /// Loads a scene to play, as the kiosk does at start: an entry whose style image is
+    /// missing or does not decode is refused on its own (returned, by index, with the file,
+    /// line and fix) and the rest is shown; anything else wrong, or no entry left, refuses
+    /// the scene.
+    pub fn load_playable(
+        path: &Path,
+        root: &Path,
+        base: &StyleParams,
+    ) -> Result<(Scene, Vec<(usize, ConfigError)>), ConfigError> {
+        let scene: Scene = load_ron(path)?;
+        let refused = scene.check(path, root, base, true)?;
+        Ok((scene, refused))
+    }
+
+    /// `entry_by_entry`: an unusable style image refuses its entry, not the scene.
+    fn check(
+        &self,
+        path: &Path,
+        root: &Path,
+        base: &StyleParams,
+        entry_by_entry: bool,
+    ) -> Result<Vec<(usize, ConfigError)>, ConfigError> {
+        let mut refused: Vec<(usize, ConfigError)> = Vec::new();
         let text = std::fs::read_to_string(path).unwrap_or_default();
         // Point at the line that mentions the offending value, when we can find it.
         let locate = |needle: &str| -> (usize, usize) {
             text.lines().enumerate().find_map(|(i, l)| l.find(needle).map(|c| (i + 1, c + 1))).unwrap_or((0, 0))
         };
-        let err = |needle: &str, message: String, fix: String| {
+        let problem = |needle: &str, message: String, fix: String| {
             let (line, col) = locate(needle);
-            Err(ConfigError { path: path.to_path_buf(), line, col, message, fix })
+            ConfigError { path: path.to_path_buf(), line, col, message, fix }
         };
+        let err = |needle: &str, message: String, fix: String| Err(problem(needle, message, fix));
         if self.entries.is_empty() {
             return err(
                 "entries",
@@ -211,19 +238,29 @@ impl Scene {
             }
             for s in &e.styles {
                 let full = crate::paths::resolve(root, &s.path);
-                if !full.is_file() {
-                    return err(
+                let image = if !full.is_file() {
+                    Err(problem(
                         &s.path.display().to_string(),
                         format!("style image {} does not exist", full.display()),
                         "fix the path (relative paths start at the project folder) or add the image".into(),
-                    );
-                }
-                if let Err(why) = check_style_image(&full) {
-                    return err(
+                    ))
+                } else if let Err(why) = check_style_image(&full) {
+                    Err(problem(
                         &s.path.display().to_string(),
                         format!("style image {} cannot be used: {why}", full.display()),
                         "replace it with a PNG or JPEG that opens in an image viewer (8 to 8192 px a side), or remove the entry".into(),
-                    );
+                    ))
+                } else {
+                    Ok(())
+                };
+                match image {
+                    Err(e) if entry_by_entry => {
+                        if refused.last().is_none_or(|(j, _)| *j != i) {
+                            refused.push((i, e));
+                        }
+                    }
+                    Err(e) => return Err(e),
+                    Ok(()) => {}
                 }
                 if !(s.weight > 0.0 && s.weight.is_finite()) {
                     return err(
@@ -253,7 +290,11 @@ impl Scene {
         {
             return err("hours", m, "write times as \"HH:MM\", e.g. open: \"09:30\", close: \"18:00\"".into());
         }
-        Ok(())
+        if refused.len() == self.entries.len() {
+            // Nothing would be left to show.
+            return Err(refused.swap_remove(0).1);
+        }
+        Ok(refused)
     }
 }
 

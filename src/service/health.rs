@@ -47,6 +47,10 @@ pub struct Health {
     /// Outside opening hours: resting on schedule.
     pub resting: bool,
     pub artwork: String,
+    /// Artworks left out of the show because they cannot be used ("Title": why).
+    pub artworks_refused: Vec<String>,
+    /// The spoken journey is configured and cannot be heard: why.
+    pub voice_silent: Option<String>,
     /// GPU memory of the engine's device (CUDA only).
     pub gpu_memory: Option<crate::engine::cuda::MemoryStats>,
     /// With a painter farm: its link, as the worker sees it.
@@ -118,6 +122,8 @@ impl Health {
             camera_reconnects: 0,
             visitors: 0,
             resting: false,
+            artworks_refused: Vec::new(),
+            voice_silent: None,
             artwork: String::new(),
             gpu_memory: None,
             farm: None,
@@ -148,11 +154,20 @@ impl Health {
         if let Some(problem) = &self.camera_problem {
             return Err(format!("camera: {problem}"));
         }
-        Ok(match (&self.resting, &self.camera_standin) {
+        let doing = match (&self.resting, &self.camera_standin) {
             (true, _) => "resting (outside opening hours)".into(),
             (false, Some(why)) => format!("painting \"{}\" from the demo source, not a camera ({why})", self.artwork),
             (false, None) => format!("painting \"{}\"", self.artwork),
-        })
+        };
+        // The show goes on without them; staff need to know which, and why.
+        let mut doing = match self.artworks_refused.as_slice() {
+            [] => doing,
+            refused => format!("{doing}; not shown: {}", refused.join("; ")),
+        };
+        if let Some(why) = &self.voice_silent {
+            doing.push_str(&format!("; voice silent: {why}"));
+        }
+        Ok(doing)
     }
 
     /// The OpenMetrics text format (Prometheus reads it), from a registry of this snapshot's
@@ -161,6 +176,12 @@ impl Health {
         let mut registry = Registry::with_prefix("gallery");
         let r = &mut registry;
         flag(r, "up", "1 when /health answers 200.", self.verdict(now).is_ok());
+        whole(
+            r,
+            "artworks_refused",
+            "Artworks of the scene left out because they cannot be used.",
+            self.artworks_refused.len() as i64,
+        );
         gauge(r, "uptime_seconds", "Seconds since the app started.", now.duration_since(self.started).as_secs_f64());
         gauge(r, "display_fps", "Display frames per second.", self.fps);
         gauge(r, "engine_iterations_per_second", "Optimiser iterations per second.", self.iterations_per_second);

@@ -17,10 +17,17 @@ const LAST_FRAME_MS: u16 = 2000;
 /// The animation's file at most; larger paintings are scaled down until it fits.
 pub const MAX_BYTES: usize = 4 << 20;
 
-/// Evenly spread snapshots: slot `k` of `n` keeps the one nearest to `k / (n - 1)` of the way.
+/// Candidate places per frame: snapshots are kept on a finer grid than the frames, so that a
+/// painting whose snapshots came unevenly (a CPU's first level fast, its last slow; a kiosk
+/// that missed some) still gives `frames` different pictures, chosen evenly at the end.
+const CANDIDATES_PER_FRAME: usize = 4;
+
+/// Evenly spread snapshots: candidate place `k` of `m` keeps the one nearest to `k / (m - 1)`
+/// of the way; [`MakingOf::frames`] picks `frames` of them, evenly, each a different snapshot.
 #[derive(Clone, Debug)]
 pub struct MakingOf {
     slots: Vec<Option<(f64, Arc<RgbImage>)>>,
+    frames: usize,
 }
 
 impl Default for MakingOf {
@@ -31,7 +38,8 @@ impl Default for MakingOf {
 
 impl MakingOf {
     pub fn new(frames: usize) -> MakingOf {
-        MakingOf { slots: vec![None; frames.max(2)] }
+        let frames = frames.max(2);
+        MakingOf { slots: vec![None; (frames - 1) * CANDIDATES_PER_FRAME + 1], frames }
     }
 
     /// A snapshot `progress` of the way through its painting (0 the start, 1 finished).
@@ -50,21 +58,52 @@ impl MakingOf {
         }
     }
 
-    /// The frames kept, first to last.
+    /// The frames, first to last: `frames` of the snapshots kept (all of them when fewer were
+    /// made), each nearest to its even share of the way, none twice; the last place kept (the
+    /// finished painting, when it was added) always ends it.
     pub fn frames(&self) -> Vec<Arc<RgbImage>> {
-        self.slots.iter().flatten().map(|(_, image)| image.clone()).collect()
+        self.pictures(self.chosen(false))
     }
 
-    /// The frames kept before the finished painting's place (what a painter sends beside the
-    /// painting).
+    /// The frames before the finished painting (what a painter sends beside the painting): as
+    /// [`MakingOf::frames`] with the painting's place counted, and left out.
     pub fn frames_before_last(&self) -> Vec<Arc<RgbImage>> {
-        let before = &self.slots[..self.slots.len() - 1];
-        before.iter().flatten().map(|(_, image)| image.clone()).collect()
+        let last = self.slots.len() - 1;
+        self.pictures(self.chosen(true).into_iter().filter(|&i| i != last).collect())
+    }
+
+    fn pictures(&self, places: Vec<usize>) -> Vec<Arc<RgbImage>> {
+        places.into_iter().filter_map(|i| self.slots[i].as_ref().map(|(_, image)| image.clone())).collect()
+    }
+
+    /// The places of the frames. `painting_last`: the last place counts as taken (the
+    /// finished painting goes there later).
+    fn chosen(&self, painting_last: bool) -> Vec<usize> {
+        let last = self.slots.len() - 1;
+        let kept: Vec<usize> =
+            (0..self.slots.len()).filter(|&i| self.slots[i].is_some() || (painting_last && i == last)).collect();
+        if kept.len() <= self.frames {
+            return kept;
+        }
+        let mut chosen: Vec<usize> = Vec::with_capacity(self.frames);
+        let mut next = 0; // the first of `kept` still free
+        for k in 0..self.frames {
+            let target = last as f64 * k as f64 / (self.frames - 1) as f64;
+            // The nearest free place, leaving one for each frame still to come.
+            let room = kept.len() - (self.frames - 1 - k);
+            let at = (next..room)
+                .min_by(|&a, &b| (kept[a] as f64 - target).abs().total_cmp(&(kept[b] as f64 - target).abs()))
+                .unwrap_or(next);
+            chosen.push(kept[at]);
+            next = at + 1;
+        }
+        chosen
     }
 
     /// A painter's frames, first to last, with the last place left for the painting.
     pub fn from_frames(frames: &[Arc<RgbImage>]) -> MakingOf {
         let mut m = MakingOf::new(frames.len() + 1);
+        m.slots = vec![None; frames.len() + 1];
         for (slot, frame) in m.slots.iter_mut().zip(frames) {
             *slot = Some((0.0, frame.clone()));
         }
@@ -153,6 +192,28 @@ mod tests {
         // Progress over levels: level 1 of 2, halfway, is three quarters of the way.
         assert_eq!(progress(1, 2, 50, 100, false), 0.75);
         assert_eq!(progress(0, 2, 10, 100, true), 1.0);
+    }
+
+    #[test]
+    fn snapshots_that_came_unevenly_still_give_twelve_different_frames_in_order() {
+        // A CPU painting: its coarse level flies (many snapshots early), its fine one crawls.
+        let mut m = MakingOf::default();
+        let early = (0..10).map(|i| i as f64 * 0.05);
+        let late = [0.55, 0.7, 0.85];
+        for (v, p) in early.chain(late).enumerate() {
+            m.add(p, frame(v as u8 + 1, 2));
+        }
+        m.add(1.0, frame(99, 2));
+        let kept: Vec<u8> = m.frames().iter().map(|f| f.get_pixel(0, 0)[0]).collect();
+        assert_eq!(kept.len(), FRAMES, "{kept:?}");
+        assert!(kept.windows(2).all(|w| w[0] < w[1]), "in order, none twice: {kept:?}");
+        assert_eq!((kept[0], kept[FRAMES - 1]), (1, 99), "from the first sketch to the painting");
+        // Fewer snapshots than frames: all of them, none made up.
+        let mut few = MakingOf::default();
+        for (v, p) in [0.0, 0.5, 1.0].into_iter().enumerate() {
+            few.add(p, frame(v as u8, 2));
+        }
+        assert_eq!(few.frames().len(), 3);
     }
 
     #[test]

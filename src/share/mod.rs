@@ -162,6 +162,21 @@ pub struct ShareStore {
 }
 
 const GONE_KEPT: Duration = Duration::from_secs(24 * 3600);
+/// A painting smaller than this (a CPU kiosk paints 256 px) is enlarged to it for the phone
+/// and for printing at home; a GPU kiosk's 1536 px painting is offered as it is.
+pub const TAKE_HOME_EDGE: u32 = 1024;
+
+/// The painting as it is taken home: enlarged (Catmull-Rom) until its long edge is
+/// [`TAKE_HOME_EDGE`], never shrunk.
+pub fn for_take_home(painting: &RgbImage) -> Option<RgbImage> {
+    let long = painting.width().max(painting.height());
+    (long > 0 && long < TAKE_HOME_EDGE).then(|| {
+        let scale = TAKE_HOME_EDGE as f64 / long as f64;
+        let (w, h) =
+            ((painting.width() as f64 * scale).round() as u32, (painting.height() as f64 * scale).round() as u32);
+        image::imageops::resize(painting, w.max(1), h.max(1), image::imageops::FilterType::CatmullRom)
+    })
+}
 const MISS_WINDOW: Duration = Duration::from_secs(60);
 /// Addresses whose misses are remembered at most (a flood of addresses cannot grow memory).
 const MAX_TRACKED_ADDRESSES: usize = 10_000;
@@ -325,7 +340,10 @@ impl ShareStore {
             .name("take-home-png".into())
             .spawn(move || {
                 let mut png = Vec::new();
-                let written = painting
+                let enlarged = for_take_home(&painting);
+                let written = enlarged
+                    .as_ref()
+                    .unwrap_or(&painting)
                     .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
                     .map_err(std::io::Error::other)
                     .and_then(|_| write_private(&path, &png));
@@ -447,6 +465,13 @@ fn remove_file(path: Option<&Path>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_small_painting_is_enlarged_for_the_phone_and_a_large_one_kept_as_it_is() {
+        let cpu = RgbImage::from_pixel(256, 192, image::Rgb([1, 2, 3]));
+        assert_eq!(for_take_home(&cpu).map(|p| p.dimensions()), Some((1024, 768)));
+        assert!(for_take_home(&RgbImage::new(1536, 1152)).is_none());
+    }
 
     #[test]
     fn tokens_are_128_random_bits_in_hex() {

@@ -504,7 +504,9 @@ impl Worker<'_> {
             self.link.notice(true, s);
         }
         if styles.is_empty() {
-            self.link.notice(true, format!("no usable style image for \"{}\"; keeping the current style", sel.key));
+            let text = format!("no usable style image for \"{}\"; keeping the current style", sel.key);
+            self.link.status().last_error = Some(text.clone());
+            self.link.notice(true, text);
             self.link.events.send(Event::StyleUnusable { key: sel.key, reason: "no style image decodes".into() });
             return;
         }

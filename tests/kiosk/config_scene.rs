@@ -559,3 +559,39 @@ fn the_farm_link_needs_a_one_word_kiosk_name_and_a_nats_address_and_round_trips(
     let shipped = InstallationConfig::load(&common::root().join("config/installation.ron")).unwrap();
     assert_eq!(shipped.engine.remote, None);
 }
+
+#[test]
+fn at_start_an_entry_with_a_broken_style_image_is_left_out_with_file_line_and_fix_and_the_rest_plays() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = common::root();
+    let good = root.join("assets/styles/ink_waves.png");
+    let broken = dir.path().join("broken.png");
+    let bytes = std::fs::read(&good).unwrap();
+    std::fs::write(&broken, &bytes[..bytes.len() / 3]).unwrap();
+    let entry =
+        |path: &Path, title: &str| format!("    (styles: [(path: \"{}\")], title: \"{title}\"),\n", path.display());
+    let text = format!(
+        "(\n  name: \"five\",\n  entries: [\n{}{}{}{}{}  ],\n)\n",
+        entry(&good, "One"),
+        entry(&good, "Two"),
+        entry(&broken, "Three"),
+        entry(&good, "Four"),
+        entry(&good, "Five")
+    );
+    let scene_path = dir.path().join("five.ron");
+    std::fs::write(&scene_path, &text).unwrap();
+    // A hot reload or a console save refuses the whole edit, as before ...
+    assert!(Scene::load(&scene_path, &root, &StyleParams::default()).is_err());
+    // ... but the kiosk starting on it shows the four that work.
+    let (scene, refused) = Scene::load_playable(&scene_path, &root, &StyleParams::default()).unwrap();
+    assert_eq!(scene.entries.len(), 5);
+    assert_eq!(refused.len(), 1, "{refused:?}");
+    let (index, e) = &refused[0];
+    assert_eq!(*index, 2);
+    let msg = e.to_string();
+    assert!(msg.contains("five.ron:6:") && msg.contains("broken.png") && msg.contains("fix:"), "{msg}");
+    // Nothing left to show: refused as a whole.
+    std::fs::write(&scene_path, format!("(\n  name: \"one\",\n  entries: [\n{}  ],\n)\n", entry(&broken, "Three")))
+        .unwrap();
+    assert!(Scene::load_playable(&scene_path, &root, &StyleParams::default()).is_err());
+}

@@ -176,3 +176,24 @@ fn app_code_shows_visitors_no_text_that_bypasses_fluent() {
     let unused: Vec<_> = KEYS.iter().filter(|k| !used.contains(**k)).collect();
     assert!(unused.is_empty(), "messages no code shows: {unused:?}");
 }
+
+#[test]
+fn french_and_spanish_address_every_visitor_not_only_men() {
+    // Words whose form says the visitor is a man (the masculine participle or adjective):
+    // each line is worded so that it needs none (a portrait is painted, not "you").
+    let masculine = [
+        (
+            "fr",
+            &["Désolé", "vous allez être peint", "vous serez peint", "êtes prêt", "restez assis", "restez immobile"][..],
+        ),
+        ("es", &["quieto", "será pintado", "ser pintado", "está listo", "sentado", "bienvenido"][..]),
+    ];
+    for (lang, words) in masculine {
+        let text = std::fs::read_to_string(common::root().join(format!("assets/i18n/{lang}/kiosk.ftl"))).unwrap();
+        for line in text.lines().filter(|l| !l.starts_with('#')) {
+            for w in words {
+                assert!(!line.contains(w), "{lang}: `{line}` says `{w}`: word it for everyone");
+            }
+        }
+    }
+}

@@ -588,3 +588,39 @@ fn a_visitor_who_walks_out_without_holding_still_starts_no_countdown_and_no_empt
         "a countdown started with nobody holding still: {states:?}"
     );
 }
+
+#[test]
+fn a_broken_artwork_picked_says_so_keeps_the_label_of_what_is_painted_and_is_offered_no_more() {
+    use gallery_painter::app::ArtworkNotice;
+    let mut h = Harness::new(CaptureTrigger::Auto);
+    h.camera_frame(3);
+    h.signal(PresenceEvent::Entered);
+    h.run(0.2);
+    assert_eq!(h.journey(), Journey::Noticed);
+    let before = h.app.world().resource::<Playlist>().current;
+    let broken = (before + 1) % 3;
+    let broken_title = h.app.world().resource::<Playlist>().scene.entries[broken].title.clone();
+    // The visitor touches its thumbnail; the painter cannot use its style image.
+    h.app.world_mut().write_message(gallery_painter::app::StyleRequest(broken));
+    h.run(0.2);
+    assert_eq!(h.app.world().resource::<Playlist>().current, broken);
+    h.events
+        .send(Event::StyleUnusable { key: broken_title.clone(), reason: "the style image does not decode".into() })
+        .unwrap();
+    h.run(0.3);
+    let playlist = h.app.world().resource::<Playlist>();
+    // The label is the artwork the painter still paints in, not the broken one's.
+    assert_eq!(playlist.current, before, "the label names an artwork that is not painted");
+    assert_eq!(playlist.refused(), [format!("\"{broken_title}\": the style image does not decode")]);
+    let notice = h.app.world().resource::<ArtworkNotice>().until;
+    assert!(notice > h.app.world().resource::<Time>().elapsed_secs_f64(), "the visitor is not told");
+    assert_eq!(h.journey(), Journey::Noticed, "the visit goes on");
+    // Neither picked again nor rotated to.
+    h.app.world_mut().write_message(gallery_painter::app::StyleRequest(broken));
+    h.run(0.2);
+    let mut playlist = h.app.world_mut().resource_mut::<Playlist>();
+    assert_eq!(playlist.current, before);
+    for _ in 0..6 {
+        assert_ne!(playlist.advance(), broken, "the rotation came to the broken artwork");
+    }
+}

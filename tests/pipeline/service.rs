@@ -26,6 +26,22 @@ fn the_verdict_names_the_first_problem() {
     let mut resting = h.clone();
     resting.resting = true;
     assert_eq!(resting.verdict(now), Ok("resting (outside opening hours)".into()));
+    // An artwork left out of the show is named (the show goes on: 200).
+    let mut refused = h.clone();
+    refused.artworks_refused = vec!["\"Ink Waves\": style image scenes/x.png does not exist".into()];
+    assert_eq!(
+        refused.verdict(now),
+        Ok("painting \"Swirling Night\"; not shown: \"Ink Waves\": style image scenes/x.png does not exist".into())
+    );
+    assert!(refused.prometheus(now).contains("gallery_artworks_refused 1\n"));
+    // A voice that cannot be heard (no loudspeaker) is said too.
+    let mut mute = h.clone();
+    mute.voice_silent = Some("no audio output device (fix: connect the loudspeakers)".into());
+    assert_eq!(
+        mute.verdict(now),
+        Ok("painting \"Swirling Night\"; voice silent: no audio output device (fix: connect the loudspeakers)".into())
+    );
+    assert!(mute.prometheus(now).contains("gallery_voice_silent 1\n"));
     let mut camera = h.clone();
     camera.camera_problem = Some("lost (unplugged)".into());
     assert_eq!(camera.verdict(now), Err("camera: lost (unplugged)".into()));

@@ -11,6 +11,7 @@ attract-invitation = Treten Sie näher und halten Sie still – Sie werden gemal
 attract-hint = oder berühren Sie den Bildschirm, um ein Gemälde zu wählen
 attract-sorry = Entschuldigung – dieses Bild konnte nicht gemalt werden
 attract-sorry-hint = Berühren Sie den Bildschirm, um ein anderes Gemälde zu wählen
+artwork-unusable = Dieses Kunstwerk kann gerade nicht gezeigt werden – bitte wählen Sie ein anderes
 picker-hint = Treten Sie vor die Kamera – oder wählen Sie auf dem Bildschirm ein Gemälde
 
 ## Noticed

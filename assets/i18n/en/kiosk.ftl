@@ -13,6 +13,7 @@ attract-invitation = Step up and hold still – you will be painted
 attract-hint = or touch the screen to choose a painting
 attract-sorry = Sorry – this painting could not be made
 attract-sorry-hint = Touch the screen to choose another painting
+artwork-unusable = This artwork cannot be shown just now – please choose another
 # Without the visitor journey (a rotating gallery only)
 picker-hint = Step in front of the camera – touch the screen to choose a painting
 

@@ -11,6 +11,7 @@ attract-invitation = Acérquese y no se mueva: vamos a pintar su retrato
 attract-hint = o toque la pantalla para elegir un cuadro
 attract-sorry = Lo sentimos: no se pudo pintar este cuadro
 attract-sorry-hint = Toque la pantalla para elegir otro cuadro
+artwork-unusable = Esta obra no se puede mostrar ahora – elija otra, por favor
 picker-hint = Póngase delante de la cámara o toque la pantalla para elegir un cuadro
 
 ## Visitante detectado
@@ -62,8 +63,8 @@ share-page-not-found = Aquí no hay ningún cuadro. Revise el enlace o escanee e
 share-page-slow-down = Demasiados intentos. Espere un minuto, por favor.
 
 ## El recorrido hablado (kiosk.voice)
-voice-attract = Acérquese y quédese quieto, y será pintado. O toque la pantalla para elegir un cuadro.
-voice-noticed-hold-still = Quédese quieto. Va a ser pintado.
+voice-attract = Acérquese y no se mueva: vamos a pintar su retrato. O toque la pantalla para elegir un cuadro.
+voice-noticed-hold-still = No se mueva. Vamos a pintar su retrato.
 voice-noticed-touch = Toque el botón, Toque aquí para su retrato. Se tomará su foto.
 voice-countdown = { $seconds }
 voice-painting = Su foto ya está tomada. Mire cómo se pinta.

@@ -9,8 +9,9 @@ access-voice = Lecture à voix haute
 ## Accueil
 attract-invitation = Approchez et ne bougez plus – on peint votre portrait
 attract-hint = ou touchez l’écran pour choisir un tableau
-attract-sorry = Désolé – ce tableau n’a pas pu être peint
+attract-sorry = Toutes nos excuses – ce tableau n’a pas pu être peint
 attract-sorry-hint = Touchez l’écran pour choisir un autre tableau
+artwork-unusable = Cette œuvre ne peut pas être montrée pour le moment – choisissez-en une autre
 picker-hint = Placez-vous devant la caméra – ou touchez l’écran pour choisir un tableau
 
 ## Visiteur repéré
@@ -62,8 +63,8 @@ share-page-not-found = Il n’y a pas de tableau ici. Vérifiez le lien ou scann
 share-page-slow-down = Trop d’essais. Merci de patienter une minute.
 
 ## Le parcours parlé (kiosk.voice)
-voice-attract = Approchez et ne bougez plus, vous allez être peint. Ou touchez l'écran pour choisir un tableau.
-voice-noticed-hold-still = Ne bougez plus. Vous allez être peint.
+voice-attract = Approchez et ne bougez plus : votre portrait va être peint. Ou touchez l'écran pour choisir un tableau.
+voice-noticed-hold-still = Ne bougez plus. Votre portrait va être peint.
 voice-noticed-touch = Touchez le bouton, Touchez ici pour votre portrait. Votre photo sera prise.
 voice-countdown = { $seconds }
 voice-painting = Votre photo est prise. Regardez-la se peindre.
