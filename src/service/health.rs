@@ -176,6 +176,7 @@ impl Health {
         let mut registry = Registry::with_prefix("gallery");
         let r = &mut registry;
         flag(r, "up", "1 when /health answers 200.", self.verdict(now).is_ok());
+        flag(r, "voice_silent", "1 when the spoken journey is on and cannot be heard.", self.voice_silent.is_some());
         whole(
             r,
             "artworks_refused",

@@ -25,11 +25,16 @@ fn qr_codes(img: &RgbImage) -> Vec<String> {
 }
 
 fn http_status(url: &str) -> u16 {
+    http_status_with(url, "")
+}
+
+/// The status of a GET of `url` with more header lines (`extra`, each ending in \r\n).
+fn http_status_with(url: &str, extra: &str) -> u16 {
     let rest = url.strip_prefix("http://").unwrap();
     let (host, path) = rest.split_at(rest.find('/').unwrap());
     let mut s = TcpStream::connect(host).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    write!(s, "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").unwrap();
+    write!(s, "GET {path} HTTP/1.1\r\nHost: {host}\r\n{extra}Connection: close\r\n\r\n").unwrap();
     let mut head = [0u8; 12];
     s.read_exact(&mut head).unwrap();
     String::from_utf8_lossy(&head[9..12]).parse().unwrap()
@@ -108,6 +113,31 @@ fn a_visitor_scans_the_code_takes_the_painting_home_on_a_phone_and_it_is_deleted
         png::Decoder::new(std::io::BufReader::new(std::fs::File::open(&animated[0]).unwrap())).read_info().unwrap();
     let frames = making_of.info().animation_control.unwrap().num_frames;
     assert_eq!(frames, 12, "the making-of has 12 frames");
+    // ... which show the painting come about: each differs from the one before, they come
+    // closer to the painting frame by frame, from far off (near the photo) to the painting.
+    let mut making_of = making_of;
+    let (fw, fh) = (making_of.info().width, making_of.info().height);
+    let mut pictures = Vec::new();
+    for _ in 0..frames {
+        let mut buf = vec![0; making_of.output_buffer_size().unwrap()];
+        let info = making_of.next_frame(&mut buf).unwrap();
+        buf.truncate(info.buffer_size());
+        pictures.push(RgbImage::from_raw(fw, fh, buf).unwrap());
+    }
+    let taken_home = image::open(&kept[0]).unwrap().to_rgb8();
+    let painting_small = image::imageops::resize(&taken_home, fw, fh, image::imageops::FilterType::Triangle);
+    let distance: Vec<f64> = pictures.iter().map(|p| common::mean_abs_diff(p, &painting_small)).collect();
+    eprintln!("making-of: distance to the painting frame by frame {distance:.1?}");
+    for (k, pair) in pictures.windows(2).enumerate() {
+        assert!(common::mean_abs_diff(&pair[0], &pair[1]) > 0.2, "frames {k} and {} are the same", k + 1);
+    }
+    for (k, d) in distance.windows(2).enumerate() {
+        assert!(d[1] <= d[0] + 1.0, "frame {} is further from the painting than frame {k}: {distance:.1?}", k + 1);
+    }
+    assert!(distance[0] > distance[11] + 15.0, "the first frame is near the painting already: {distance:.1?}");
+    // The last frame is the painting itself: enlarged as the take-home file is, it is that file.
+    let last = gallery_painter::share::for_take_home(&pictures[11]).unwrap_or_else(|| pictures[11].clone());
+    assert!(last == taken_home, "the last frame of the making-of is not the painting taken home");
     // Written when the link was offered: the expiry is timed from it, not from when the test
     // saw the reveal (which may be later).
     let kept_at = std::fs::metadata(&kept[0]).unwrap().modified().unwrap();
@@ -270,4 +300,36 @@ fn a_kiosk_stopped_by_sigterm_leaves_no_painting_behind_and_a_killed_kiosks_fold
     session.exits_cleanly("SIGTERM");
     assert!(session.log().contains("SIGTERM: stopping"), "{}", session.log());
     assert!(share_folders(temp.path()).is_empty(), "left behind: {:?}", share_folders(temp.path()));
+}
+
+#[test]
+fn the_kiosk_believes_the_proxy_its_config_names_and_nothing_forwarded_is_this_machine() {
+    // nginx on this machine (127.0.0.1) in front of the kiosk, named in the installation's
+    // config: what it forwards is the browser's address, never "this machine", so /health
+    // (this machine only) refuses it. A kiosk that ignored service.trusted_proxies would see
+    // loopback and answer 200.
+    let port = free_port();
+    let mut session = Session::start(
+        &format!(
+            r#"(
+            display: (fullscreen: true, attract_after_s: 1000.0),
+            source: Synthetic(seed: 3, fps: 10.0, width: 320, height: 240),
+            engine: (threads: 1, style: (size: 64, iterations: 4, levels: 1)),
+            service: (health_address: Some("127.0.0.1:{port}"), trusted_proxies: ["127.0.0.1"]),
+        )"#
+        ),
+        21,
+    );
+    let health = format!("http://127.0.0.1:{port}/health");
+    let end = Instant::now() + Duration::from_secs(60);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < end, "no /health: {}", session.log());
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert_eq!(http_status(&health), 200, "a technician's curl on the kiosk: {}", session.log());
+    assert_eq!(http_status_with(&health, "X-Forwarded-For: 203.0.113.5\r\n"), 403, "a browser behind the proxy");
+    assert_eq!(http_status_with(&health, "X-Forwarded-For: 127.0.0.1\r\n"), 403, "forwarded, naming loopback");
+    // The window is up before the admin chord can reach it.
+    session.wait("the first painting on screen", Duration::from_secs(120), |s| s.updates() > 0);
+    session.quit();
 }

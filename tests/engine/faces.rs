@@ -435,9 +435,56 @@ fn the_installations_detector_finds_a_visitor_whose_head_is_tilted() {
     let frame = turned(&portrait_in_frame(640, 480), 25.0, Rgb([120, 130, 140]));
     let faces = detector().detect(&frame);
     assert_eq!(faces.len(), 1, "{faces:?}");
-    let f = faces[0];
-    let (cx, cy) = (f.x + f.w / 2.0, f.y + f.h / 2.0);
-    assert!((0.35..0.65).contains(&cx) && (0.2..0.6).contains(&cy), "{f:?}");
+    let found = faces[0].pixels(640, 480);
+    // The face as the set marks it on the upright portrait (x 43, y 28, 41 x 51 of 128 px),
+    // where portrait_in_frame puts it (256 px at 192, 74), and where the turn takes its centre.
+    let (w, h) = (41.0 * 2.0, 51.0 * 2.0);
+    let (cx, cy) = (192.0 + 2.0 * (43.0 + 41.0 / 2.0), 74.0 + 2.0 * (28.0 + 51.0 / 2.0));
+    let (s, c) = 25f32.to_radians().sin_cos();
+    let (dx, dy) = (cx - 320.0, cy - 240.0);
+    let (tx, ty) = (320.0 + c * dx - s * dy, 240.0 + s * dx + c * dy);
+    let marked = (tx - w / 2.0, ty - h / 2.0, w, h);
+    let overlap = gallery_painter::cli::compare_faces::iou(marked, found);
+    assert!(
+        overlap >= gallery_painter::cli::compare_faces::MATCH_IOU,
+        "the box {found:?} overlaps the face {marked:?} by {overlap:.2} only"
+    );
+}
+
+/// The installation's detector on the face set's pictures that the project can fetch (the
+/// registries' sample pictures, scripts/fetch-face-set.sh, which scripts/test.sh runs) and the
+/// shipped portrait: the recall that docs/visitors.md quotes, held to a floor.
+#[test]
+fn the_installations_detector_finds_the_face_sets_faces_with_a_recall_floor() {
+    use gallery_painter::cli::compare_faces::{FaceSet, From, score};
+    let root = common::root();
+    let cache = root.join(".cache/face-set");
+    assert!(
+        cache.join("face-api").is_dir(),
+        "the face set is not fetched\n  fix: bash scripts/fetch-face-set.sh (scripts/test.sh runs it)"
+    );
+    let set = FaceSet::load(&root.join("assets/faces/detector-set.ron")).unwrap();
+    let mut d = detector();
+    let (mut faces, mut found, mut false_faces, mut pictures) = (0, 0, 0, 0);
+    let mut missed = Vec::new();
+    for p in set.pictures.iter().filter(|p| p.from != From::Shared) {
+        let path = if p.from == From::Repo { root.join(&p.file) } else { cache.join(&p.file) };
+        let img = gallery_painter::engine::imageio::load_rgb(&path).unwrap();
+        let boxes: Vec<_> = d.detect(&img).iter().map(|f| f.pixels(img.width(), img.height())).collect();
+        let (hit, extra) = score(&p.faces, &boxes);
+        pictures += 1;
+        faces += hit.len();
+        found += hit.iter().filter(|h| **h).count();
+        false_faces += extra;
+        if hit.iter().any(|h| !h) || extra > 0 {
+            missed.push(format!("{}: {hit:?} +{extra} {boxes:?}", p.file.display()));
+        }
+    }
+    let recall = found as f64 / faces as f64;
+    eprintln!("{found}/{faces} faces in {pictures} pictures, {false_faces} false: {missed:#?}");
+    assert!(pictures >= 15 && faces >= 20, "{pictures} pictures, {faces} faces");
+    assert!(recall >= 0.9, "recall {recall:.2} ({found}/{faces}): {missed:#?}");
+    assert!(false_faces <= 1, "{false_faces} false faces: {missed:#?}");
 }
 
 #[test]

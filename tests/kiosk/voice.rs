@@ -19,8 +19,9 @@ use gallery_painter::voice::{Line, Speaker, Synthesiser, VoiceError};
 use crate::common;
 use crate::journey::Harness;
 
-/// A stand-in synthesiser with espeak-ng's command line: it logs `LANG|TEXT` and copies a
-/// real (silent, 0.4 s) WAV file to the output.
+/// A stand-in synthesiser with espeak-ng's command line: it logs `LANG|TEXT`, copies a real
+/// (silent, 0.4 s) WAV file to the output and writes `GPTEXT:LANG|TEXT` after its samples,
+/// so that what is played says which line it is.
 struct FakeSynthesiser {
     dir: tempfile::TempDir,
 }
@@ -46,7 +47,7 @@ impl FakeSynthesiser {
         std::fs::write(
             &script,
             format!(
-                "#!/bin/sh\n[ \"$1\" = -v ] && [ \"$3\" = -w ] && [ \"$5\" = -- ] || exit 2\nprintf '%s|%s\\n' \"$2\" \"$6\" >> '{}'\ncp '{}' \"$4\"\n",
+                "#!/bin/sh\n[ \"$1\" = -v ] && [ \"$3\" = -w ] && [ \"$5\" = -- ] || exit 2\nprintf '%s|%s\\n' \"$2\" \"$6\" >> '{}'\ncp '{}' \"$4\"\nprintf 'GPTEXT:%s|%s' \"$2\" \"$6\" >> \"$4\"\n",
                 log.display(),
                 template.display()
             ),
@@ -155,28 +156,43 @@ fn debians_espeak_ng_speaks_every_language_the_kiosk_offers() {
     assert_eq!(wavs_in(cache.path()).len(), texts.languages().count());
 }
 
-/// The lines played, with the journey step they were played in.
+/// The lines played, with the journey step they were played in, and what the played WAV
+/// itself says it is (the stand-in's `LANG|TEXT`).
 #[derive(Resource, Default)]
-struct Heard(Vec<(Journey, &'static str, String)>);
+struct Heard(Vec<(Journey, &'static str, String, String)>);
 
-fn listen(mut heard: ResMut<Heard>, state: Res<State<Journey>>, lines: Query<&SpokenLine, Added<SpokenLine>>) {
-    for l in &lines {
-        heard.0.push((*state.get(), l.key, l.lang.clone()));
+fn listen(
+    mut heard: ResMut<Heard>,
+    state: Res<State<Journey>>,
+    sources: Res<Assets<AudioSource>>,
+    lines: Query<(&SpokenLine, &AudioPlayer), Added<SpokenLine>>,
+) {
+    for (l, player) in &lines {
+        let bytes = sources.get(&player.0).map(|s| s.bytes.to_vec()).unwrap_or_default();
+        let text = String::from_utf8_lossy(&bytes).split("GPTEXT:").nth(1).unwrap_or_default().to_string();
+        heard.0.push((*state.get(), l.key, l.lang.clone(), text));
     }
 }
 
 fn spoken_harness(fake: &FakeSynthesiser, cache: &Path, enabled: bool) -> Harness {
+    spoken_harness_in(fake, cache, enabled, "de")
+}
+
+fn spoken_harness_in(fake: &FakeSynthesiser, cache: &Path, enabled: bool, lang: &str) -> Harness {
     let texts = Arc::new(Catalog::load(&LanguageConfig::default(), &common::root()).unwrap());
     let synthesiser = fake.synthesiser(cache);
     let mut h = Harness::with(CaptureTrigger::Auto, move |app| {
         app.add_plugins(AssetPlugin::default())
             .init_asset::<AudioSource>()
             .insert_resource(Texts(texts))
-            .insert_resource(Language { current: "de".into(), default: "de".into() })
+            .insert_resource(Language { current: lang.into(), default: lang.into() })
             .insert_resource(VoiceSettings(VoiceConfig { enabled, volume: 0.5, button: true }))
             .insert_resource(VoiceDesk(Speaker::start(synthesiser)))
             .init_resource::<Heard>()
             .add_systems(PostUpdate, listen);
+        // The row of the visitor's controls, as the full view has it: the app puts its own
+        // voice button there.
+        app.world_mut().spawn((gallery_painter::app::access::SettingsRow, Node::default()));
         voice::plugin(app);
     });
     // The voice thread answers in real time: each frame of the test takes some.
@@ -186,9 +202,15 @@ fn spoken_harness(fake: &FakeSynthesiser, cache: &Path, enabled: bool) -> Harnes
 
 #[test]
 fn the_journey_is_spoken_step_by_step_in_the_visitors_language() {
+    for lang in ["de", "fr"] {
+        spoken_step_by_step(lang);
+    }
+}
+
+fn spoken_step_by_step(lang: &str) {
     let fake = FakeSynthesiser::new();
     let cache = tempfile::tempdir().unwrap();
-    let mut h = spoken_harness(&fake, cache.path(), true);
+    let mut h = spoken_harness_in(&fake, cache.path(), true, lang);
     // Before anyone comes, every line without an artwork's title is made in every language:
     // 5 lines and the countdown's 3 numbers, in 4 languages.
     let deadline = Instant::now() + Duration::from_secs(20);
@@ -210,8 +232,8 @@ fn the_journey_is_spoken_step_by_step_in_the_visitors_language() {
     assert_eq!(h.journey(), Journey::Reveal);
     h.run(0.6);
 
-    let heard: Vec<(Journey, &str, String)> = h.app.world().resource::<Heard>().0.clone();
-    let keys: Vec<(Journey, &str)> = heard.iter().map(|(j, k, _)| (*j, *k)).collect();
+    let heard: Vec<(Journey, &str, String, String)> = h.app.world().resource::<Heard>().0.clone();
+    let keys: Vec<(Journey, &str)> = heard.iter().map(|(j, k, ..)| (*j, *k)).collect();
     assert_eq!(
         keys,
         vec![
@@ -224,11 +246,29 @@ fn the_journey_is_spoken_step_by_step_in_the_visitors_language() {
         ],
         "{heard:?}"
     );
-    assert!(heard.iter().all(|(.., lang)| lang == "de"), "{heard:?}");
+    assert!(heard.iter().all(|(_, _, l, _)| l == lang), "{heard:?}");
+    // What was played is each step's own line in the visitor's language, in order: the
+    // countdown's numbers 3, 2, 1, and the reveal naming the artwork.
+    let texts = Catalog::load(&LanguageConfig::default(), &common::root()).unwrap();
+    let number =
+        |n: f64| texts.text_with(lang, "voice-countdown", &[("seconds", gallery_painter::i18n::Arg::Number(n))]);
+    let expected: Vec<String> = vec![
+        texts.text(lang, "voice-noticed-hold-still"),
+        number(3.0),
+        number(2.0),
+        number(1.0),
+        texts.text(lang, "voice-painting"),
+        texts.text_with(lang, "voice-reveal", &[("title", "Night".into())]),
+    ]
+    .into_iter()
+    .map(|t| format!("{lang}|{t}"))
+    .collect();
+    let played: Vec<String> = heard.iter().map(|(.., text)| text.clone()).collect();
+    assert_eq!(played, expected);
     // Only the reveal, which names the artwork, was made during the visit; nothing twice.
     let calls = fake.calls();
     assert_eq!(calls.len(), 33, "{calls:?}");
-    assert!(calls.last().unwrap().starts_with("de|Ihr Bild ist fertig, im Stil von Night"), "{calls:?}");
+    assert_eq!(calls.last(), expected.last(), "{calls:?}");
     let unique: std::collections::BTreeSet<_> = calls.iter().collect();
     assert_eq!(unique.len(), calls.len(), "a line was made twice: {calls:?}");
 }
@@ -239,9 +279,11 @@ fn a_visitor_turns_the_voice_on_for_their_visit_and_the_next_visitor_starts_sile
     let cache = tempfile::tempdir().unwrap();
     let mut h = spoken_harness(&fake, cache.path(), false);
     h.run(0.5);
-    let button = h.app.world_mut().query_filtered::<Entity, With<voice::VoiceButton>>().iter(h.app.world()).next();
-    // Without the controls row of the full view the button is not spawned: press one of our own.
-    let button = button.unwrap_or_else(|| h.app.world_mut().spawn((voice::VoiceButton, Interaction::None)).id());
+    // The button the app put in the visitor's controls.
+    let buttons: Vec<Entity> =
+        h.app.world_mut().query_filtered::<Entity, With<voice::VoiceButton>>().iter(h.app.world()).collect();
+    assert_eq!(buttons.len(), 1, "the app spawned no voice button");
+    let button = buttons[0];
     h.camera_frame(9);
     h.signal(PresenceEvent::Entered);
     h.run(0.4);
@@ -252,7 +294,7 @@ fn a_visitor_turns_the_voice_on_for_their_visit_and_the_next_visitor_starts_sile
     assert!(h.app.world().resource::<VoiceOn>().0);
     assert_eq!(h.journey(), Journey::Noticed, "pressing it is not asking to be painted");
     let heard = h.app.world().resource::<Heard>().0.clone();
-    assert_eq!(heard.iter().map(|(_, k, _)| *k).collect::<Vec<_>>(), vec!["voice-noticed-hold-still"], "{heard:?}");
+    assert_eq!(heard.iter().map(|(_, k, ..)| *k).collect::<Vec<_>>(), vec!["voice-noticed-hold-still"], "{heard:?}");
 
     // They leave: the next visitor starts with the configured (silent) voice.
     h.signal(PresenceEvent::Left);
