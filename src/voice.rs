@@ -220,7 +220,6 @@ fn serve(synthesiser: Synthesiser, asked: Receiver<Request>, said: Sender<Spoken
     }
 }
 
-/// The default place of the cache: `<root>/.cache/voice`.
 /// Why nothing said could be heard on this machine, if so: no sound card with a playback
 /// device under `dev_snd` (`/dev/snd`; ALSA's, which Bevy's audio and PulseAudio or
 /// PipeWire all play through).
@@ -237,6 +236,7 @@ pub fn no_playback_device(dev_snd: &Path) -> Option<String> {
     })
 }
 
+/// The default place of the cache: `<root>/.cache/voice`.
 pub fn default_cache(root: &Path) -> PathBuf {
     root.join(".cache").join("voice")
 }

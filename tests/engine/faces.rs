@@ -445,10 +445,9 @@ fn the_installations_detector_finds_a_visitor_whose_head_is_tilted() {
     let (tx, ty) = (320.0 + c * dx - s * dy, 240.0 + s * dx + c * dy);
     let marked = (tx - w / 2.0, ty - h / 2.0, w, h);
     let overlap = gallery_painter::cli::compare_faces::iou(marked, found);
-    assert!(
-        overlap >= gallery_painter::cli::compare_faces::MATCH_IOU,
-        "the box {found:?} overlaps the face {marked:?} by {overlap:.2} only"
-    );
+    eprintln!("tilted: found {found:?}, marked {marked:?}, IoU {overlap:.2}");
+    // Where it is and how large: a box a third too small or too large fails.
+    assert!(overlap >= 0.55, "the box {found:?} overlaps the face {marked:?} by {overlap:.2} only");
 }
 
 /// The installation's detector on the face set's pictures that the project can fetch (the
