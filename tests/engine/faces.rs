@@ -447,7 +447,7 @@ fn the_installations_detector_finds_a_visitor_whose_head_is_tilted() {
     let overlap = gallery_painter::cli::compare_faces::iou(marked, found);
     eprintln!("tilted: found {found:?}, marked {marked:?}, IoU {overlap:.2}");
     // Where it is and how large: a box a third too small or too large fails.
-    assert!(overlap >= 0.55, "the box {found:?} overlaps the face {marked:?} by {overlap:.2} only");
+    assert!(overlap >= 0.7, "the box {found:?} overlaps the face {marked:?} by {overlap:.2} only");
 }
 
 /// The installation's detector on the face set's pictures that the project can fetch (the
