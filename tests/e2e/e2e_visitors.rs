@@ -330,6 +330,6 @@ fn the_kiosk_believes_the_proxy_its_config_names_and_nothing_forwarded_is_this_m
     assert_eq!(http_status_with(&health, "X-Forwarded-For: 203.0.113.5\r\n"), 403, "a browser behind the proxy");
     assert_eq!(http_status_with(&health, "X-Forwarded-For: 127.0.0.1\r\n"), 403, "forwarded, naming loopback");
     // The window is up before the admin chord can reach it.
-    session.wait("the first painting on screen", Duration::from_secs(120), |s| s.updates() > 0);
+    session.wait("the attract screen", Duration::from_secs(120), |s| s.field("journey") == "Attract");
     session.quit();
 }
