@@ -54,7 +54,7 @@ phase "system packages"
 PKGS=(pkg-config build-essential libclang-dev clang nasm python3 python3-venv python3-pip
       xvfb xauth mesa-vulkan-drivers libvulkan1 imagemagick xdotool matchbox-window-manager wmctrl
       curl ca-certificates systemd chromium chromium-driver nats-server
-      espeak-ng libasound2-dev)
+      espeak-ng libasound2-dev patchelf zstd)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

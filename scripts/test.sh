@@ -25,7 +25,16 @@ cargo test --locked --no-run
 T2=$SECONDS
 echo "==> cargo test"
 # --no-fail-fast: one failing group does not hide how the others did.
-cargo test --locked --no-fail-fast "$@"
+status=0
+cargo test --locked --no-fail-fast "$@" || status=$?
+T3=$SECONDS
+# The Debian package of the tree just built, installed and run from its installed paths only.
+# Skipped when only some tests were asked for (scripts/test.sh NAME).
+if [ $# -eq 0 ]; then
+  echo "==> the Debian package (scripts/package-test.sh)"
+  bash scripts/package-test.sh || status=1
+fi
 T4=$SECONDS
-printf '\ntimings: setup %ss, build and clippy %ss, tests %ss, total %ss\n' \
-  "$((T1 - T0))" "$((T2 - T1))" "$((T4 - T2))" "$((T4 - T0))"
+printf '\ntimings: setup %ss, build and clippy %ss, tests %ss, package %ss, total %ss\n' \
+  "$((T1 - T0))" "$((T2 - T1))" "$((T3 - T2))" "$((T4 - T3))" "$((T4 - T0))"
+exit $status

@@ -210,7 +210,10 @@ pub fn run(args: StylizeArgs) -> anyhow::Result<()> {
         Some(file) => Some(imageio::load_rgb(Path::new(file))?),
     };
     let device = args.engine.select()?;
-    let vgg = Vgg::load(&args.engine.weights, device.device, params.pooling)?;
+    // Relative to the project folder, as in the installation's config (an installed binary
+    // finds its weights wherever it is started).
+    let weights = crate::paths::resolve(&crate::paths::project_root(), &args.engine.weights);
+    let vgg = Vgg::load(&weights, device.device, params.pooling)?;
     eprintln!("engine: {:?} ({}) on {}", vgg.arch(), vgg.source(), device.describe());
     let save_every = args.save_every;
     let faces =

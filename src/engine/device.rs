@@ -193,7 +193,11 @@ pub fn check_libtorch() -> anyhow::Result<(std::path::PathBuf, String)> {
             .find_map(|l| l.strip_prefix("__version__ = "))
             .map(|v| v.trim().trim_matches('\'').trim_matches('"').to_string())
     } else {
-        std::fs::read_to_string(torch_dir.join("build-version")).ok().map(|v| v.trim().to_string())
+        // The Debian package writes the wheel's version beside the libraries it ships.
+        [torch_dir.join("build-version"), lib_dir.join("torch-version")]
+            .iter()
+            .find_map(|f| std::fs::read_to_string(f).ok())
+            .map(|v| v.trim().to_string())
     };
     let Some(version) = version else {
         tracing::warn!("cannot tell the version of libtorch in {}", lib_dir.display());
