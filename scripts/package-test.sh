@@ -11,6 +11,7 @@ fail() { printf '\npackage-test FAILED: %s\n' "$*" >&2; exit 1; }
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 $SUDO true || fail "needs root (or sudo) to install the package"
+$SUDO unshare --mount -- true 2>/dev/null || fail "cannot make a mount namespace (unshare --mount) to hide the source tree; run as root on a machine, not in an unprivileged container"
 V1=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
 V2="$V1+upgrade1"
 DEB1=target/package/gallery-painter_${V1}_amd64.deb
