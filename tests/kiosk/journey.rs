@@ -56,6 +56,25 @@ fn scene_text() -> String {
     )
 }
 
+/// The app's logic (no drawing) around `pipeline`, with presence detection on.
+fn journey_app(pipeline: Pipeline, playlist: Playlist, config: JourneyConfig) -> App {
+    let mut app = App::new();
+    app.add_plugins((MinimalPlugins, StatesPlugin, InputPlugin))
+        .add_message::<WindowCloseRequested>()
+        .insert_resource(pipeline)
+        .insert_resource(playlist)
+        .insert_resource(KioskSettings {
+            exit_chord: vec![KeyCode::ControlLeft, KeyCode::AltLeft, KeyCode::KeyQ],
+            hud_key: KeyCode::F12,
+            ignore_close_requests: true,
+        })
+        .insert_resource(Engagement { last_input: 0.0, attract_after_s: 1000.0, show_hint: false })
+        .insert_resource(JourneySettings::new(config, true, false))
+        .init_state::<Picker>();
+    app::logic_plugins(&mut app);
+    app
+}
+
 impl Harness {
     fn new(capture: CaptureTrigger) -> Harness {
         Harness::with(capture, |_| {})
@@ -94,21 +113,10 @@ impl Harness {
             painting_timeout_s: 60.0,
             ..JourneyConfig::default()
         };
-        let mut app = App::new();
-        app.add_plugins((MinimalPlugins, StatesPlugin, InputPlugin))
-            .add_message::<WindowCloseRequested>()
-            .insert_resource(TimeUpdateStrategy::ManualDuration(Duration::from_secs_f64(STEP)))
-            .insert_resource(Pipeline::from_channels(cmd_tx, ev_rx).with_capture(status.clone(), pr_rx))
-            .insert_resource(Playlist::new(scene, scene_path, root, StyleParams::default(), 5.0))
-            .insert_resource(KioskSettings {
-                exit_chord: vec![KeyCode::ControlLeft, KeyCode::AltLeft, KeyCode::KeyQ],
-                hud_key: KeyCode::F12,
-                ignore_close_requests: true,
-            })
-            .insert_resource(Engagement { last_input: 0.0, attract_after_s: 1000.0, show_hint: false })
-            .insert_resource(JourneySettings::new(config, true, false))
-            .init_state::<Picker>();
-        app::logic_plugins(&mut app);
+        let pipeline = Pipeline::from_channels(cmd_tx, ev_rx).with_capture(status.clone(), pr_rx);
+        let mut app =
+            journey_app(pipeline, Playlist::new(scene, scene_path, root, StyleParams::default(), 5.0), config);
+        app.insert_resource(TimeUpdateStrategy::ManualDuration(Duration::from_secs_f64(STEP)));
         more(&mut app);
         let mut h = Harness {
             app,
@@ -500,20 +508,8 @@ fn real_journey(
         WorkerConfig { intake: Intake::OnCommand, ..WorkerConfig::from_config(&root, &engine, common::cpu()) },
         capture.frames.clone(),
     );
-    let mut app = App::new();
-    app.add_plugins((MinimalPlugins, StatesPlugin, InputPlugin))
-        .add_message::<WindowCloseRequested>()
-        .insert_resource(Pipeline::new(worker, capture))
-        .insert_resource(Playlist::new(scene, scene_path, root, style, 5.0))
-        .insert_resource(KioskSettings {
-            exit_chord: vec![KeyCode::ControlLeft, KeyCode::AltLeft, KeyCode::KeyQ],
-            hud_key: KeyCode::F12,
-            ignore_close_requests: true,
-        })
-        .insert_resource(Engagement { last_input: 0.0, attract_after_s: 1000.0, show_hint: false })
-        .insert_resource(JourneySettings::new(config, true, false))
-        .init_state::<Picker>();
-    app::logic_plugins(&mut app);
+    let mut app =
+        journey_app(Pipeline::new(worker, capture), Playlist::new(scene, scene_path, root, style, 5.0), config);
     let started = Instant::now();
     let mut states: Vec<(f64, Journey)> = Vec::new();
     loop {
