@@ -119,6 +119,7 @@ pub(super) fn spawn_controls(mut commands: Commands, texts: Res<Texts>) {
     commands
         .spawn((
             ControlsRow,
+            theme::VisitorPanel("controls"),
             Node {
                 position_type: PositionType::Absolute,
                 top: px(20),

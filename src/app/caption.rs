@@ -41,6 +41,10 @@ pub fn progress_phrase(level: u32, levels: u32, iteration: u32, total: u32, fini
     }
 }
 
+/// The museum label's panel (top left).
+#[derive(Component)]
+pub struct MuseumLabel;
+
 /// The credit line under the label.
 #[derive(Component)]
 struct CreditText;
@@ -68,6 +72,8 @@ fn spawn(mut commands: Commands, settings: Res<CaptionSettings>) {
                 ..default()
             },
             theme::fill(theme::Fill::Label),
+            theme::VisitorPanel("label"),
+            MuseumLabel,
             GlobalZIndex(theme::z::CAPTION),
             visibility,
         ))

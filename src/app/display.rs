@@ -10,6 +10,7 @@ use image::RgbImage;
 use super::AppSystems;
 use super::pipeline::PaintingUpdated;
 use super::rotation::{ArtworkChanged, Playlist};
+use super::stage::Stage;
 use crate::scene::Transition;
 
 #[derive(Component)]
@@ -62,6 +63,11 @@ pub fn mix(back: &[u8], front: &[u8], alpha: f32) -> Vec<u8> {
 #[derive(Message, Clone, Debug)]
 pub struct ShowOnCanvas(pub std::sync::Arc<RgbImage>);
 
+/// Whether the painting is framed on the stage (the visitor's finished painting, clear of
+/// every panel) rather than filling the window as the ground the panels sit on.
+#[derive(Resource, Clone, Copy, Debug, Default)]
+pub struct CanvasOnStage(pub bool);
+
 #[derive(Resource, Clone, Copy)]
 pub struct DisplaySettings {
     pub crossfade_ms: u32,
@@ -88,6 +94,7 @@ pub fn to_rgba(img: &RgbImage) -> Vec<u8> {
 
 pub(super) fn plugin(app: &mut App) {
     app.add_message::<ShowOnCanvas>()
+        .init_resource::<CanvasOnStage>()
         .add_systems(Startup, setup)
         .add_systems(Update, (show_new_painting, note_artwork_change).in_set(AppSystems::Present))
         .add_systems(Update, (fit_to_window, fade).after(AppSystems::Present));
@@ -110,7 +117,14 @@ fn setup(mut commands: Commands, mut images: ResMut<Assets<Image>>, settings: Re
             BackgroundColor(Color::BLACK),
         ))
         .with_children(|root| {
-            root.spawn((PaintingFrame, Node { width: px(4), height: px(3), ..default() })).with_children(|frame| {
+            root.spawn((
+                PaintingFrame,
+                super::theme::VisitorPanel("canvas"),
+                // The ground the panels sit on; fitted onto the stage only when framed.
+                super::stage::OnStage,
+                Node { width: px(4), height: px(3), ..default() },
+            ))
+            .with_children(|frame| {
                 for (is_front, handle) in [(false, back.clone()), (true, front.clone())] {
                     frame.spawn((
                         PaintingLayer { front: is_front },
@@ -231,14 +245,23 @@ pub fn fit(painting: UVec2, window: Vec2) -> Vec2 {
 fn fit_to_window(
     windows: Query<&Window, With<PrimaryWindow>>,
     canvas: Res<Canvas>,
+    on_stage: Res<CanvasOnStage>,
+    stage: Res<Stage>,
     mut frames: Query<&mut Node, With<PaintingFrame>>,
 ) {
     let Ok(window) = windows.single() else { return };
-    let size = fit(canvas.size, Vec2::new(window.width(), window.height()));
+    let aspect = canvas.size.x as f32 / canvas.size.y.max(1) as f32;
+    let framed = if on_stage.0 { stage.fit(|h| Vec2::new(h * aspect, h)) } else { None };
     for mut node in &mut frames {
-        if node.width != px(size.x) || node.height != px(size.y) {
-            node.width = px(size.x);
-            node.height = px(size.y);
+        match framed {
+            Some(r) => super::stage::put(&mut node, r),
+            None => {
+                let size = fit(canvas.size, Vec2::new(window.width(), window.height()));
+                let (width, height) = (px(size.x), px(size.y));
+                if node.position_type != PositionType::Relative || node.width != width || node.height != height {
+                    *node = Node { width, height, ..default() };
+                }
+            }
         }
     }
 }

@@ -43,9 +43,10 @@ pub fn localized_strong(what: Localized, size: f32, ink: Ink) -> VisitorText {
     (what, Text::new(""), super::typeface::semibold(size), TextSize(size), theme::ink(ink))
 }
 
-/// [`label`] in the semibold face.
-pub fn headline(key: &'static str, size: f32, ink: Ink) -> VisitorText {
-    localized_strong(Localized::key(key), size, ink)
+/// [`label`] in the semibold face, its lines centred (a prompt or a button that wraps in a
+/// longer language stays balanced under its panel's middle).
+pub fn headline(key: &'static str, size: f32, ink: Ink) -> (VisitorText, TextLayout) {
+    (localized_strong(Localized::key(key), size, ink), TextLayout::justify(Justify::Center))
 }
 
 /// A visitor text: what it says, in whatever language is current.

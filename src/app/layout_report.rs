@@ -60,6 +60,12 @@ pub struct Report {
     pub high_contrast: bool,
     /// The reachable share of the screen from its bottom edge, when there is one.
     pub reach: Option<f32>,
+    /// Each visible panel a visitor sees ([`super::theme::VisitorPanel`]): its name and box.
+    #[serde(default)]
+    pub panels: Vec<(String, [f32; 4])>,
+    /// The faces the camera sees, where they are on the live image (when it shows).
+    #[serde(default)]
+    pub faces: Vec<[f32; 4]>,
 }
 
 pub(super) fn plugin(app: &mut App) {
@@ -125,6 +131,8 @@ fn write(
     parents: Query<(Option<&ChildOf>, Option<&Fill>)>,
     children: Query<&Children>,
     words: Query<&Text>,
+    panels: Query<(&super::theme::VisitorPanel, &ComputedNode, &UiGlobalTransform, &InheritedVisibility)>,
+    status: Option<Res<super::pipeline::PipelineStatus>>,
 ) {
     // The nearest panel behind a node: up its parents to the first with a fill role.
     let panel_behind = |mut at: Entity| loop {
@@ -169,6 +177,24 @@ fn write(
         };
         touch.push(Touchable { what, rect: rect(node, at) });
     }
+    let shown: Vec<(String, [f32; 4])> = panels
+        .iter()
+        .filter(|(_, node, _, visible)| visible.get() && node.size().x > 0.0 && node.size().y > 0.0)
+        .map(|(p, node, at, _)| (p.0.to_string(), rect(node, at)))
+        .collect();
+    // The faces of the camera's newest frame, on the live image that shows it.
+    let faces = match (shown.iter().find(|(name, _)| name == "live"), status.as_ref().and_then(|s| s.capture.as_ref()))
+    {
+        (Some((_, [x0, y0, x1, y1])), Some(c)) => c
+            .faces
+            .iter()
+            .map(|f| {
+                let (w, h) = (x1 - x0, y1 - y0);
+                [x0 + f.x * w, y0 + f.y * h, x0 + (f.x + f.w) * w, y0 + (f.y + f.h) * h]
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
     let report = Report {
         window: [window.physical_width(), window.physical_height()],
         language: moment.language.map(|l| l.current.clone()).unwrap_or_default(),
@@ -178,6 +204,8 @@ fn write(
         touchables: touch,
         high_contrast: moment.high_contrast.is_some_and(|h| h.0),
         reach: moment.reach.and_then(|r| r.bottom_fraction),
+        panels: shown,
+        faces,
     };
     let json = serde_json::to_vec(&report).expect("a report serialises");
     // Written beside and renamed: a reader never sees half a report.

@@ -22,6 +22,7 @@ pub mod rotation;
 pub mod saved_state;
 pub mod service;
 pub mod share;
+pub mod stage;
 pub mod status_file;
 pub mod theme;
 pub mod typeface;
@@ -83,6 +84,7 @@ pub fn view_plugins(app: &mut App) {
     theme::plugin(app);
     language::plugin(app);
     access::plugin(app);
+    stage::plugin(app);
     if app.world().contains_resource::<JourneySettings>() {
         journey::view_plugin(app);
         share::plugin(app);

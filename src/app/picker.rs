@@ -175,6 +175,7 @@ fn rebuild_strip(
     commands
         .spawn((
             PickerStrip,
+            theme::VisitorPanel("strip"),
             Node {
                 display,
                 position_type: PositionType::Absolute,
@@ -255,7 +256,7 @@ fn show_artwork_notice(
                     GlobalZIndex(theme::z::PICKER_HINT),
                 ))
                 .with_children(|row| {
-                    row.spawn(theme::panel(22.0, 12.0)).with_children(|p| {
+                    row.spawn((theme::VisitorPanel("notice"), theme::panel(22.0, 12.0))).with_children(|p| {
                         p.spawn(language::label("artwork-unusable", 26.0, Ink::Text));
                     });
                 });

@@ -56,6 +56,7 @@ fn update_preview(
             t.refresh(&frame, now, &mut images);
             commands.spawn((
                 Preview,
+                super::theme::VisitorPanel("preview"),
                 ImageNode::new(t.handle.clone()),
                 Node {
                     position_type: PositionType::Absolute,

@@ -36,6 +36,13 @@ pub struct SharedNow {
 #[derive(Component)]
 struct ShareCode;
 
+/// The code's picture in its card, with the side it was made at (px).
+#[derive(Component)]
+struct CodePicture(f32);
+
+/// Smallest side a QR code is shown at: phones read it from a step away.
+const CODE_MIN_PX: f32 = 120.0;
+
 /// The making-of of the painting being made for the visitor (dropped with it).
 #[derive(Resource, Default)]
 pub struct MakingOfNow(pub MakingOf);
@@ -54,7 +61,7 @@ pub(super) fn plugin(app: &mut App) {
         .add_systems(Update, gather_making_of.in_set(AppSystems::Logic).run_if(resource_exists::<ShareDesk>))
         .add_systems(
             Update,
-            (offer_finished, show_after_side_by_side)
+            (offer_finished, show_after_side_by_side, fit_code)
                 .chain()
                 .in_set(AppSystems::Present)
                 .run_if(in_state(Journey::Reveal).and_then(resource_exists::<ShareDesk>)),
@@ -164,8 +171,6 @@ fn offer_finished(
                 position_type: PositionType::Absolute,
                 left: px(28),
                 bottom: px(theme::ABOVE_PICKER + 14.0),
-                // As wide as the code, wider for the larger text of high contrast.
-                min_width: px(side + 24.0),
                 padding: UiRect::all(px(12)),
                 flex_direction: FlexDirection::Column,
                 align_items: AlignItems::Center,
@@ -174,18 +179,53 @@ fn offer_finished(
                 ..default()
             },
             theme::fill(theme::Fill::Paper),
+            theme::VisitorPanel("qr"),
+            super::stage::Reserved,
             GlobalZIndex(theme::z::JOURNEY_PROMPT),
             theme::Anchor::AbovePicker(14.0),
             Visibility::Hidden,
         ))
         .with_children(|panel| {
-            panel.spawn((ImageNode::new(handle), Node { width: px(side), height: px(side), ..default() }));
+            panel.spawn((
+                CodePicture(side),
+                ImageNode::new(handle),
+                Node { width: px(side), height: px(side), ..default() },
+            ));
             panel.spawn((
                 language::localized_strong(Localized::key("share-scan"), 20.0, Ink::OnPaper),
                 TextLayout::justify(Justify::Center),
                 Node { max_width: px(side + 140.0), ..default() },
             ));
         });
+}
+
+/// The card keeps under the museum label on a low screen: its code is made smaller (down to
+/// what a phone still reads) where the card at full size would reach the label.
+fn fit_code(
+    window: Query<&Window, With<bevy::window::PrimaryWindow>>,
+    reach: Res<crate::app::access::Reach>,
+    labels: Query<(&ComputedNode, &UiGlobalTransform), With<super::caption::MuseumLabel>>,
+    mut cards: Query<&ComputedNode, With<ShareCode>>,
+    mut pictures: Query<(&CodePicture, &ComputedNode, &mut Node)>,
+) {
+    let (Ok(window), Some((label, at))) = (window.single(), labels.iter().next()) else { return };
+    let Some(card) = cards.iter_mut().next() else { return };
+    let scale = label.inverse_scale_factor();
+    let label_bottom = (at.translation.y + label.size().y / 2.0) * scale;
+    let card_bottom = window.height() - reach.above_picker() - 14.0;
+    for (CodePicture(native), picture, mut node) in &mut pictures {
+        // Everything in the card but the code: its padding and the line under it.
+        let around = (card.size().y - picture.size().y) * scale;
+        if card.size().y <= 0.0 {
+            continue;
+        }
+        let room = card_bottom - label_bottom - super::stage::MARGIN - around;
+        let side = px(room.floor().clamp(CODE_MIN_PX, *native));
+        if node.width != side {
+            node.width = side;
+            node.height = side;
+        }
+    }
 }
 
 /// The code appears with the "Paint me again" button, after photo and painting side by side.

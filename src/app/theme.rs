@@ -283,6 +283,11 @@ pub fn staff_text(size: f32, color: Color) -> (Text, TextFont, TextColor) {
     (Text::new(""), typeface::regular(size), TextColor(color))
 }
 
+/// A panel a visitor sees (the museum label, the controls, a prompt, the live image, the QR
+/// card ...), by name: the layout report checks that no two of them overlap.
+#[derive(Component, Clone, Copy, Debug)]
+pub struct VisitorPanel(pub &'static str);
+
 /// Top of what sits under the language buttons (top right).
 pub const BELOW_LANGUAGES: f32 = 92.0;
 

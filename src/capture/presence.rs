@@ -1,5 +1,5 @@
 //! Is somebody in front of the camera, and are they holding still? Answered from two signals
-//! in the capture thread: faces (SeetaFace, see `faces.rs`), and a running background model
+//! in the capture thread: faces (MTCNN or SeetaFace, see `faces.rs`), and a running background model
 //! with frame differencing on a small grey copy of each frame.
 //!
 //! With the face detector:

@@ -67,7 +67,7 @@ pub struct StylizeArgs {
     /// Start from these parameters (RON, as in config/installation.ron's `engine.style`).
     #[arg(long)]
     pub params: Option<PathBuf>,
-    /// Find the faces in the photo (SeetaFace) and paint them face-aware (`faces` gains).
+    /// Find the faces in the photo (`--face-detector`, MTCNN by default) and paint them face-aware (`faces` gains).
     #[arg(long)]
     pub faces: bool,
     /// Content gain inside faces (with --faces; 1 = plain objective).

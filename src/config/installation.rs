@@ -32,7 +32,7 @@ pub struct InstallationConfig {
     pub journey: JourneyConfig,
     /// Who is in front of the camera (faces, background model and frame differencing).
     pub presence: PresenceConfig,
-    /// The face detector (SeetaFace): presence, and face-aware painting.
+    /// The face detector (MTCNN by default, SeetaFace frontal when asked): presence, and face-aware painting.
     pub faces: FaceDetectionConfig,
     pub kiosk: KioskConfig,
     pub keepsake: KeepsakeConfig,

@@ -19,11 +19,11 @@ use gallery_painter::app::theme::{Palette, worst_contrast};
 use gallery_painter::i18n::{Catalog, LanguageConfig};
 use gallery_painter::scene::Scene;
 
-fn read_report(path: &Path) -> Option<Report> {
+pub(crate) fn read_report(path: &Path) -> Option<Report> {
     serde_json::from_slice(&std::fs::read(path).ok()?).ok()
 }
 
-fn wait_for_report(path: &Path) -> Report {
+pub(crate) fn wait_for_report(path: &Path) -> Report {
     let end = Instant::now() + Duration::from_secs(20);
     loop {
         if let Some(r) = read_report(path) {
@@ -32,6 +32,25 @@ fn wait_for_report(path: &Path) -> Report {
         assert!(Instant::now() < end, "no layout report at {}", path.display());
         std::thread::sleep(Duration::from_millis(100));
     }
+}
+
+/// Where the visitor panel `name` is on screen now (whole px), waiting for it to show.
+pub(crate) fn panel_at(path: &Path, name: &str) -> [u32; 4] {
+    let end = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Some((_, r)) = read_report(path).and_then(|r| r.panels.into_iter().find(|(n, _)| n == name)) {
+            return r.map(|v| v.max(0.0).round() as u32);
+        }
+        assert!(Instant::now() < end, "no {name} on screen");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// How far two boxes overlap: the shorter of the shared width and height (0 when apart).
+fn overlap(a: &[f32; 4], b: &[f32; 4]) -> f32 {
+    let x = a[2].min(b[2]) - a[0].max(b[0]);
+    let y = a[3].min(b[3]) - a[1].max(b[1]);
+    x.min(y).max(0.0)
 }
 
 /// Everything wrong with the texts on screen in `lang`, for a message.
@@ -75,6 +94,28 @@ fn problems(report: &Report, lang: &str, texts: &Catalog, scene: &Scene) -> Vec<
             let overlap_y = a.rect[3].min(b.rect[3]) - a.rect[1].max(b.rect[1]);
             if overlap_x > 2.0 && overlap_y > 2.0 {
                 out.push(format!("\"{}\" and \"{}\" overlap: {:?} {:?}", a.text, b.text, a.rect, b.rect));
+            }
+        }
+    }
+    // No panel a visitor sees lies on another. The painting is the ground everything sits on
+    // while it is being made; the visitor's finished painting is theirs, clear of every panel
+    // (photo and painting side by side cover it on their black backdrop).
+    let revealed = report.journey == "Reveal";
+    for (i, (a, ra)) in report.panels.iter().enumerate() {
+        for (b, rb) in &report.panels[i + 1..] {
+            let other = if a == "canvas" { b } else { a };
+            if (a == "canvas" || b == "canvas") && (!revealed || other == "photo" || other == "painting") {
+                continue;
+            }
+            if overlap(ra, rb) > 2.0 {
+                out.push(format!("the {a} and the {b} overlap: {ra:?} {rb:?}"));
+            }
+        }
+    }
+    for (name, r) in report.panels.iter().filter(|(n, _)| n == "countdown") {
+        for face in &report.faces {
+            if overlap(r, face) > 2.0 {
+                out.push(format!("the {name} covers the visitor's face: {r:?} over {face:?}"));
             }
         }
     }

@@ -65,7 +65,9 @@ fn a_visitor_scans_the_code_takes_the_painting_home_on_a_phone_and_it_is_deleted
     let port = free_port();
     let share_dir = tempfile::tempdir().unwrap();
     let public = format!("http://127.0.0.1:{port}");
-    let mut session = Session::start(
+    let report_dir = tempfile::tempdir().unwrap();
+    let report = report_dir.path().join("layout.json");
+    let mut session = Session::start_with(
         &format!(
             r#"(
             display: (fullscreen: true, crossfade_ms: 100, attract_after_s: 1000.0),
@@ -80,6 +82,9 @@ fn a_visitor_scans_the_code_takes_the_painting_home_on_a_phone_and_it_is_deleted
             share_dir.path().display()
         ),
         11,
+        None,
+        &[("GALLERY_LAYOUT_REPORT", report.display().to_string())],
+        &[],
     );
     let long = Duration::from_secs(240);
     session.wait("the reveal", long, |s| s.field("journey") == "Reveal");
@@ -143,21 +148,14 @@ fn a_visitor_scans_the_code_takes_the_painting_home_on_a_phone_and_it_is_deleted
     let kept_at = std::fs::metadata(&kept[0]).unwrap().modified().unwrap();
     let kept_bytes = std::fs::read(&kept[0]).unwrap();
     let painting = image::load_from_memory(&kept_bytes).unwrap().to_rgb8();
-    // The canvas fits the painting to the 1280x720 screen; compare a part no panel covers.
-    let (w, h) = (painting.width() as f64, painting.height() as f64);
-    let scale = (1280.0 / w).min(720.0 / h);
-    let (ox, oy) = ((1280.0 - w * scale) / 2.0, (720.0 - h * scale) / 2.0);
-    let shown = image::imageops::resize(
-        &painting,
-        (w * scale) as u32,
-        (h * scale) as u32,
-        image::imageops::FilterType::Triangle,
-    );
+    // The visitor's painting is framed on the stage, clear of every panel: compare it whole.
+    let [cx0, cy0, cx1, cy1] = crate::e2e_layout::panel_at(&report, "canvas");
+    let shown = image::imageops::resize(&painting, cx1 - cx0, cy1 - cy0, image::imageops::FilterType::Triangle);
     let mut diff = 0.0;
     let mut n = 0.0;
-    for y in 150..430 {
-        for x in 330..880 {
-            let (p, q) = (screen.get_pixel(x, y), shown.get_pixel(x - ox as u32, y - oy as u32));
+    for y in cy0 + 4..cy1 - 4 {
+        for x in cx0 + 4..cx1 - 4 {
+            let (p, q) = (screen.get_pixel(x, y), shown.get_pixel(x - cx0, y - cy0));
             diff += (0..3).map(|c| (p[c] as f64 - q[c] as f64).abs()).sum::<f64>();
             n += 3.0;
         }

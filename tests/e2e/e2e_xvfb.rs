@@ -102,7 +102,9 @@ fn a_visitor_is_noticed_counted_down_painted_and_revealed_and_can_be_painted_aga
     // lavapipe takes up to ~7 s, and the attract screen must be seen first), holds still for
     // 6 s, then stays (looking around).
     // They wear a real face: the face detector notices them and allows the countdown.
-    let mut session = Session::start(
+    let report_dir = tempfile::tempdir().unwrap();
+    let report = report_dir.path().join("layout.json");
+    let mut session = Session::start_with(
         r#"(
             display: (fullscreen: true, crossfade_ms: 150, attract_after_s: 1000.0),
             source: Synthetic(seed: 3, fps: 10.0, width: 320, height: 240,
@@ -112,6 +114,9 @@ fn a_visitor_is_noticed_counted_down_painted_and_revealed_and_can_be_painted_aga
             journey: (countdown_s: 3.0, side_by_side_s: 4.0, reveal_s: 400.0),
         )"#,
         1,
+        None,
+        &[("GALLERY_LAYOUT_REPORT", report.display().to_string())],
+        &[],
     );
     let long = Duration::from_secs(240);
     session.wait("the attract screen", long, |s| s.field("journey") == "Attract" && s.updates() >= 1);
@@ -128,8 +133,11 @@ fn a_visitor_is_noticed_counted_down_painted_and_revealed_and_can_be_painted_aga
     session.wait("the countdown", Duration::from_secs(30), |s| s.field("journey") == "Countdown");
     std::thread::sleep(Duration::from_millis(500));
     let countdown = session.shot("journey-3-countdown.png");
-    let digit = numeral_pixels(&countdown, 440, 160, 840, 560);
-    assert!(digit > 1500, "no countdown numeral on screen ({digit} numeral pixels)");
+    // Beside the live image, on its round panel.
+    let [dx0, dy0, dx1, dy1] = crate::e2e_layout::panel_at(&report, "countdown");
+    let digit = numeral_pixels(&countdown, dx0, dy0, dx1, dy1);
+    let least = (dx1 - dx0) * (dy1 - dy0) / 40;
+    assert!(digit > least as usize, "no countdown numeral on screen ({digit} numeral pixels of {least} at least)");
     let still_ms: f64 = session
         .field("still_to_countdown_ms")
         .trim_start_matches("Some(")
@@ -152,26 +160,38 @@ fn a_visitor_is_noticed_counted_down_painted_and_revealed_and_can_be_painted_aga
     std::thread::sleep(Duration::from_millis(700));
     let side_by_side = session.shot("journey-6-reveal-side-by-side.png");
     // Photo left, painting right, on black with a black gap between them.
-    let gap = mean_color(&side_by_side, 634, 150, 646, 400);
+    let [px0, py0, px1, py1] = crate::e2e_layout::panel_at(&report, "photo");
+    let [qx0, qy0, qx1, qy1] = crate::e2e_layout::panel_at(&report, "painting");
+    assert!(
+        px1 < qx0 && (py0 as i64 - qy0 as i64).abs() < 4,
+        "not side by side: {px0},{py0}-{px1},{py1} and {qx0},{qy0}"
+    );
+    let gap = mean_color(&side_by_side, px1 + 3, py0 + 20, qx0 - 3, py1 - 20);
     assert!(gap.iter().all(|c| *c < 10.0), "no gap between photo and painting: {gap:?}");
-    let (left, right) = (mean_color(&side_by_side, 200, 150, 440, 400), mean_color(&side_by_side, 840, 150, 1080, 400));
+    let inner = |x0: u32, y0: u32, x1: u32, y1: u32| {
+        (x0 + (x1 - x0) / 6, y0 + (y1 - y0) / 6, x1 - (x1 - x0) / 6, y1 - (y1 - y0) / 6)
+    };
+    let (a, b) = (inner(px0, py0, px1, py1), inner(qx0, qy0, qx1, qy1));
+    let (left, right) = (mean_color(&side_by_side, a.0, a.1, a.2, a.3), mean_color(&side_by_side, b.0, b.1, b.2, b.3));
     assert!(left.iter().sum::<f64>() > 60.0 && right.iter().sum::<f64>() > 60.0, "{left:?} {right:?}");
-    // The two panes show different pictures (same place in each pane, 600 px apart).
-    let mut differ = 0.0;
-    for y in 150..400 {
-        for x in 200..440 {
-            let (p, q) = (side_by_side.get_pixel(x, y), side_by_side.get_pixel(x + 618, y));
+    // The two panes show different pictures (the same place in each pane).
+    let (mut differ, mut n) = (0.0, 0.0);
+    for y in a.1..a.3 {
+        for x in a.0..a.2 {
+            let (p, q) = (side_by_side.get_pixel(x, y), side_by_side.get_pixel(x - px0 + qx0, y - py0 + qy0));
             differ += (0..3).map(|c| (p[c] as f64 - q[c] as f64).abs()).sum::<f64>();
+            n += 3.0;
         }
     }
-    assert!(differ / (250.0 * 240.0 * 3.0) > 5.0, "photo and painting look the same");
+    assert!(differ / n > 5.0, "photo and painting look the same");
     std::thread::sleep(Duration::from_secs(4));
     let reveal = session.shot("journey-7-reveal.png");
     let caption = session.field("caption");
     assert!(caption.starts_with("Swirling Night"), "{caption}");
 
     // "Paint me again": the same capture in the next artwork, no countdown.
-    session.click(1060, 490);
+    let [bx0, by0, bx1, by1] = crate::e2e_layout::panel_at(&report, "paint again");
+    session.click((bx0 + bx1) / 2, (by0 + by1) / 2);
     session.wait("the next artwork", Duration::from_secs(30), |s| s.field("caption").starts_with("Primary Rhythm"));
     session.wait("painting again", Duration::from_secs(10), |s| s.field("journey") == "Painting");
     session.wait("the second reveal", long, |s| s.field("journey") == "Reveal");

@@ -8,6 +8,7 @@ mod common;
 mod app_logic;
 mod cli;
 mod config_scene;
+mod docs;
 mod house;
 mod i18n;
 mod journey;

@@ -64,15 +64,17 @@ fn spawn_invitation(mut commands: Commands, apology: Option<Res<JourneyApology>>
             theme::prompt_row(),
         ))
         .with_children(|row| {
-            row.spawn((Invitation, theme::panel(36.0, 18.0))).with_children(|p| {
+            row.spawn((Invitation, theme::VisitorPanel("invitation"), theme::panel(36.0, 18.0))).with_children(|p| {
                 p.spawn(language::headline(headline, 42.0, Ink::Text));
                 p.spawn(language::label(hint, 26.0, Ink::Accent));
             });
         });
 }
 
+/// Each attract screen begins with the artwork on show (not the last visitor's painting).
 fn restart_loop(mut state: ResMut<AttractLoop>) {
     state.shown_at = None;
+    state.position = 0;
 }
 
 /// Shows the next picture when its time is up or the rotation moved on.
@@ -92,7 +94,8 @@ fn cycle_pictures(
         return;
     }
     let Some(playlist) = playlist else { return };
-    let slots = slots(&recent);
+    let own = own_paintings(&recent, &playlist);
+    let slots = slots(own.len());
     if due && state.shown_at.is_some() {
         state.position += 1;
     }
@@ -110,15 +113,20 @@ fn cycle_pictures(
             None if state.loading.as_ref().is_some_and(|l| l.path == path) => {}
             None => state.loading = Some(Loading::start(path, DISPLAY_EDGE)),
         }
-    } else if let Some(p) = recent.0.get((state.position / slots) % recent.0.len().max(1)) {
-        show.write(ShowOnCanvas(p.clone()));
+    } else if let Some(p) = own.get((state.position / slots) % own.len().max(1)) {
+        show.write(ShowOnCanvas((*p).clone()));
     }
 }
 
 /// Turns in the loop: artwork, painting, artwork, painting ... (only artworks without
 /// recent paintings).
-fn slots(recent: &RecentPaintings) -> usize {
-    1 + recent.0.len().min(1)
+fn slots(own: usize) -> usize {
+    1 + own.min(1)
+}
+
+/// The recent paintings made in the artwork on show, newest first.
+fn own_paintings<'a>(recent: &'a RecentPaintings, playlist: &Playlist) -> Vec<&'a Arc<RgbImage>> {
+    recent.0.iter().filter(|(entry, _)| *entry == Some(playlist.current)).map(|(_, p)| p).collect()
 }
 
 /// The image file of the rotation's artwork (its first style).
@@ -137,8 +145,10 @@ fn finish_loading(
     let loading = state.loading.take().expect("polled above");
     match result {
         Ok(img) => {
-            let still_its_turn = state.position.is_multiple_of(slots(&recent))
-                && playlist.is_some_and(|p| artwork_on_show(&p) == loading.path);
+            let still_its_turn = playlist.is_some_and(|p| {
+                state.position.is_multiple_of(slots(own_paintings(&recent, &p).len()))
+                    && artwork_on_show(&p) == loading.path
+            });
             if still_its_turn {
                 show.write(ShowOnCanvas(img.clone()));
             }

@@ -1,8 +1,9 @@
-//! Countdown: 3-2-1 in large numerals over the live image, with the capture indicator on;
+//! Countdown: 3-2-1 in large numerals beside the live image, with the capture indicator on;
 //! at zero a white flash, and the frozen frame takes the screen (see `flow`).
 
 use bevy::prelude::*;
 
+use super::live_view::CountdownDisc;
 use super::{Journey, JourneyClock, JourneySettings, live_view, spawn_capture_indicator};
 use crate::app::AppSystems;
 use crate::app::language;
@@ -30,34 +31,13 @@ pub(super) fn plugin(app: &mut App) {
 }
 
 fn spawn(mut commands: Commands, time: Res<Time>, settings: Res<JourneySettings>) {
-    live_view::spawn(&mut commands, &time, Journey::Countdown, 0.72, 0.8, 0.3);
-    commands
-        .spawn((
-            DespawnOnExit(Journey::Countdown),
-            // Centred between the museum label and the picker strip (and the visitor's controls).
-            Node {
-                position_type: PositionType::Absolute,
-                top: px(120),
-                bottom: px(theme::ABOVE_PICKER),
-                width: percent(100),
-                justify_content: JustifyContent::Center,
-                align_items: AlignItems::Center,
-                ..default()
-            },
-            theme::Anchor::AbovePicker(0.0),
-            GlobalZIndex(theme::z::COUNTDOWN),
-        ))
-        .with_children(|c| {
-            // On a round panel: legible over a white shirt or a bright wall too.
-            let (mut node, fill, color) = theme::panel(56.0, 0.0);
-            node.border_radius = BorderRadius::MAX;
-            c.spawn((node, fill, color)).with_children(|disc| {
-                disc.spawn((
-                    Numeral,
-                    language::localized_strong(seconds_left(settings.config.countdown_s), 260.0, Ink::Text),
-                ));
-            });
+    // On a round panel beside the live image: legible over a white shirt or a bright wall
+    // too, and never over the visitor's face.
+    if let Some(disc) = live_view::spawn(&mut commands, &time, Journey::Countdown, (1.0, 1.0, 0.0), true) {
+        commands.entity(disc).with_children(|d| {
+            d.spawn((Numeral, language::localized_strong(seconds_left(settings.config.countdown_s), 160.0, Ink::Text)));
         });
+    }
     spawn_capture_indicator(&mut commands, Journey::Countdown, "countdown-photo-taken");
 }
 
@@ -70,6 +50,8 @@ fn count(
     time: Res<Time>,
     clock: Res<JourneyClock>,
     settings: Res<JourneySettings>,
+    palette: Res<theme::Palette>,
+    discs: Query<&CountdownDisc>,
     mut numerals: Query<(&mut Localized, &mut TextSize), With<Numeral>>,
 ) {
     let elapsed = time.elapsed_secs_f64() - clock.entered;
@@ -82,8 +64,9 @@ fn count(
         if *numeral != want {
             *numeral = want;
         }
-        // The theme scales it (larger text in high contrast).
-        let want = 240.0 + 40.0 * within * within;
+        // As large as its disc holds once the theme has scaled it (larger in high contrast).
+        let diameter = discs.iter().next().map_or(200.0, |d| d.diameter);
+        let want = diameter * 0.56 / palette.text_scale * (1.0 + 0.12 * within * within);
         if (size.0 - want).abs() > 2.0 {
             size.0 = want;
         }

@@ -317,10 +317,11 @@ fn keep_for_attract(
 ) {
     timings.paintings_revealed += 1;
     let keep = settings.config.show_recent_paintings;
-    let Some(painting) = capture.and_then(|c| c.finished.clone()) else { return };
+    let Some(capture) = capture else { return };
+    let Some(painting) = capture.finished.clone() else { return };
     if keep == 0 {
         return;
     }
-    recent.0.push_front(painting);
+    recent.0.push_front((capture.finished_entry, painting));
     recent.0.truncate(keep);
 }

@@ -131,9 +131,11 @@ pub struct JourneyClock {
     pub entered: f64,
 }
 
-/// Finished paintings for the attract loop (in memory only; see `show_recent_paintings`).
+/// Finished paintings for the attract loop (in memory only; see `show_recent_paintings`),
+/// each with the scene entry it was painted in: the loop shows only the artwork's own, so a
+/// painting never stands under another artwork's label.
 #[derive(Resource, Default)]
-pub struct RecentPaintings(pub VecDeque<Arc<RgbImage>>);
+pub struct RecentPaintings(pub VecDeque<(Option<usize>, Arc<RgbImage>)>);
 
 /// What the journey measured, for the admin overlay and the benchmark.
 #[derive(Resource, Default, Debug, Clone)]
@@ -188,6 +190,7 @@ pub(crate) fn spawn_capture_indicator(commands: &mut Commands, state: Journey, k
                 ..default()
             },
             theme::fill(theme::Fill::Panel),
+            theme::VisitorPanel("indicator"),
             GlobalZIndex(theme::z::CAPTURE_INDICATOR),
             theme::Anchor::AbovePicker(0.0),
         ))

@@ -1,4 +1,4 @@
-//! Noticed: someone is in front of the camera. Their live image grows in the middle and a
+//! Noticed: someone is in front of the camera. Their live image grows on the stage and a
 //! prompt says what to do: hold still (auto capture) or touch to be painted (touch only).
 
 use bevy::prelude::*;
@@ -18,16 +18,16 @@ pub(super) fn plugin(app: &mut App) {
 }
 
 fn spawn(mut commands: Commands, time: Res<Time>, settings: Res<JourneySettings>) {
-    live_view::spawn(&mut commands, &time, Journey::Noticed, 0.3, 0.72, 0.7);
+    live_view::spawn(&mut commands, &time, Journey::Noticed, (0.4, 1.0, 0.7), false);
     let auto = settings.auto_capture();
     commands.spawn((DespawnOnExit(Journey::Noticed), theme::prompt_row())).with_children(|row| {
         if auto {
-            row.spawn(theme::panel(36.0, 14.0)).with_children(|p| {
+            row.spawn((theme::VisitorPanel("prompt"), theme::panel(36.0, 14.0))).with_children(|p| {
                 p.spawn(language::headline("noticed-hold-still", 52.0, Ink::Text));
                 p.spawn(language::label("noticed-about-to-be-painted", 26.0, Ink::Accent));
             });
         } else {
-            row.spawn((PaintMeButton, theme::touch_button(44.0))).with_children(|b| {
+            row.spawn((PaintMeButton, theme::VisitorPanel("prompt"), theme::touch_button(44.0))).with_children(|b| {
                 b.spawn(language::headline("noticed-touch-to-be-painted", 44.0, Ink::Text));
             });
         }

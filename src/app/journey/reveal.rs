@@ -6,18 +6,22 @@ use bevy::prelude::*;
 
 use super::{Journey, JourneyClock, JourneyRequest, JourneySettings, VisitorCapture};
 use crate::app::AppSystems;
-use crate::app::access::Reach;
-use crate::app::display::{fit, rgba_image, to_rgba};
+use crate::app::display::{CanvasOnStage, rgba_image, to_rgba};
 use crate::app::language;
 use crate::app::language::Localized;
 use crate::app::picker::{Engagement, Picker};
+use crate::app::stage::{self, OnStage, Stage};
 use crate::app::theme;
 use crate::app::theme::Ink;
 
 #[derive(Component)]
 struct SideBySide;
 
-/// One picture of the side by side, at its own size (fitted again when the controls move).
+/// The row (or column) holding the two pictures, placed on the stage.
+#[derive(Component)]
+struct SidePanes;
+
+/// One picture of the side by side, at its own size.
 #[derive(Component)]
 struct SidePane(UVec2);
 
@@ -29,11 +33,15 @@ struct PaintAgainButton;
 struct PaintAgainRow;
 
 pub(super) fn plugin(app: &mut App) {
-    app.add_systems(OnEnter(Journey::Reveal), (spawn_button, spawn_side_by_side, show_picker)).add_systems(
-        Update,
-        (press.in_set(AppSystems::Input), (end_side_by_side, refit_side_by_side).in_set(AppSystems::Present))
-            .run_if(in_state(Journey::Reveal)),
-    );
+    app.add_systems(OnEnter(Journey::Reveal), (spawn_button, spawn_side_by_side, show_picker))
+        // The visitor's painting is theirs: framed on the stage, no panel on its corners.
+        .add_systems(OnEnter(Journey::Reveal), |mut c: ResMut<CanvasOnStage>| c.0 = true)
+        .add_systems(OnExit(Journey::Reveal), |mut c: ResMut<CanvasOnStage>| c.0 = false)
+        .add_systems(
+            Update,
+            (press.in_set(AppSystems::Input), (end_side_by_side, fit_side_by_side).in_set(AppSystems::Present))
+                .run_if(in_state(Journey::Reveal)),
+        );
 }
 
 fn spawn_button(mut commands: Commands, settings: Res<JourneySettings>) {
@@ -53,20 +61,19 @@ fn spawn_button(mut commands: Commands, settings: Res<JourneySettings>) {
             visibility,
         ))
         .with_children(|c| {
-            c.spawn((PaintAgainButton, theme::touch_button(34.0))).with_children(|b| {
-                b.spawn(language::headline("reveal-paint-again", 34.0, Ink::Text));
-            });
+            c.spawn((PaintAgainButton, theme::VisitorPanel("paint again"), stage::Reserved, theme::touch_button(34.0)))
+                .with_children(|b| {
+                    b.spawn(language::headline("reveal-paint-again", 34.0, Ink::Text));
+                });
         });
 }
 
-/// Photo and painting side by side, on black, each fitted into half of the screen.
+/// Photo and painting side by side, on black, fitted together onto the stage.
 fn spawn_side_by_side(
     mut commands: Commands,
     settings: Res<JourneySettings>,
     capture: Option<Res<VisitorCapture>>,
     mut images: ResMut<Assets<Image>>,
-    window: Query<&Window, With<bevy::window::PrimaryWindow>>,
-    reach: Res<Reach>,
 ) {
     if settings.config.side_by_side_s <= 0.0 {
         return;
@@ -74,90 +81,93 @@ fn spawn_side_by_side(
     let Some(capture) = capture else { return };
     let Some(painting) = capture.finished.clone() else { return };
     let photo = &capture.frame.image;
-    let screen = window.single().map(|w| Vec2::new(w.width(), w.height())).unwrap_or(Vec2::new(1280.0, 720.0));
-    let portrait = screen.y > screen.x;
-    let (half, below) = pane_area(screen, &reach);
     let painting_label = match capture.finished_entry {
         Some(i) => Localized::EntryTitle(i),
         None => Localized::key("progress-finished"),
     };
-    let panes = [(photo.clone(), Localized::key("reveal-your-photo")), (painting, painting_label)];
+    let panes = [("photo", photo.clone(), Localized::key("reveal-your-photo")), ("painting", painting, painting_label)];
     commands
         .spawn((
             SideBySide,
             DespawnOnExit(Journey::Reveal),
-            Node {
-                position_type: PositionType::Absolute,
-                width: percent(100),
-                height: percent(100),
-                flex_direction: if portrait { FlexDirection::Column } else { FlexDirection::Row },
-                justify_content: JustifyContent::SpaceEvenly,
-                align_items: if portrait { AlignItems::Center } else { AlignItems::FlexStart },
-                padding: UiRect { top: px(48), bottom: px(if portrait { below } else { 0.0 }), ..default() },
-                ..default()
-            },
+            theme::full_screen(JustifyContent::Center, AlignItems::Center),
             theme::fill(theme::Fill::Black),
             GlobalZIndex(theme::z::SIDE_BY_SIDE),
         ))
-        .with_children(|row| {
-            for (img, label) in panes {
-                let size = UVec2::new(img.width(), img.height());
-                let shown = fit(size, half);
-                let handle = images.add(rgba_image(size, to_rgba(&img)));
-                row.spawn(Node {
-                    flex_direction: FlexDirection::Column,
-                    align_items: AlignItems::Center,
-                    row_gap: px(12),
-                    ..default()
-                })
-                .with_children(|pane| {
-                    pane.spawn((
-                        SidePane(size),
-                        ImageNode::new(handle),
-                        Node { width: px(shown.x), height: px(shown.y), ..default() },
-                    ));
-                    pane.spawn(language::localized(label, 28.0, Ink::Text));
+        .with_children(|backdrop| {
+            backdrop
+                .spawn((
+                    SidePanes,
+                    Node {
+                        position_type: PositionType::Absolute,
+                        justify_content: JustifyContent::SpaceBetween,
+                        align_items: AlignItems::Center,
+                        ..default()
+                    },
+                ))
+                .with_children(|row| {
+                    for (name, img, label) in panes {
+                        let size = UVec2::new(img.width(), img.height());
+                        let handle = images.add(rgba_image(size, to_rgba(&img)));
+                        row.spawn(Node {
+                            flex_direction: FlexDirection::Column,
+                            align_items: AlignItems::Center,
+                            row_gap: px(PANE_GAP),
+                            ..default()
+                        })
+                        .with_children(|pane| {
+                            pane.spawn((
+                                SidePane(size),
+                                theme::VisitorPanel(name),
+                                OnStage,
+                                ImageNode::new(handle),
+                                Node { width: px(0), height: px(0), ..default() },
+                            ));
+                            pane.spawn(language::localized(label, 28.0, Ink::Text));
+                        });
+                    }
                 });
-            }
         });
 }
 
-/// Room for each picture (half the screen, clear of the picker strip: beside each other on a
-/// landscape screen, one above the other on a portrait one) and the room kept under them
-/// (the picker strip, and the visitor's controls when they are at the bottom).
-fn pane_area(screen: Vec2, reach: &Reach) -> (Vec2, f32) {
-    let below = reach.above_picker() + 16.0;
-    let half = if screen.y > screen.x {
-        Vec2::new(screen.x - 96.0, ((screen.y - below - 48.0 - 140.0) / 2.0).min(720.0))
-    } else {
-        Vec2::new(600.0, (screen.y - below - 48.0 - 70.0).min(430.0))
-    };
-    (half, below)
-}
+/// Between a picture and its label, and between the two pictures.
+const PANE_GAP: f32 = 12.0;
+const PANES_APART: f32 = 40.0;
 
-/// The controls grew or shrank (another language wraps its words differently): the pictures
-/// make room again, as the prompts do.
-fn refit_side_by_side(
-    reach: Res<Reach>,
-    window: Query<&Window, With<bevy::window::PrimaryWindow>>,
-    mut rows: Query<&mut Node, (With<SideBySide>, Without<SidePane>)>,
-    mut panes: Query<(&SidePane, &mut Node), Without<SideBySide>>,
+/// Photo and painting as large as the stage holds them with their labels: beside each other
+/// or one above the other, whichever leaves them larger. Again whenever a panel moves (the
+/// controls of another language, the theme's larger text).
+fn fit_side_by_side(
+    stage: Res<Stage>,
+    palette: Res<theme::Palette>,
+    mut rows: Query<&mut Node, (With<SidePanes>, Without<SidePane>)>,
+    mut panes: Query<(&SidePane, &mut Node), Without<SidePanes>>,
 ) {
-    if !reach.is_changed() {
-        return;
-    }
-    let Ok(window) = window.single() else { return };
-    let screen = Vec2::new(window.width(), window.height());
-    let (half, below) = pane_area(screen, &reach);
+    let aspects: Vec<f32> = panes.iter().map(|(SidePane(s), _)| s.x as f32 / s.y.max(1) as f32).collect();
+    let [a, b] = aspects[..] else { return };
+    // The label under each picture: one line of 28 px text in the theme's size.
+    let label = 28.0 * palette.text_scale * 1.3 + PANE_GAP;
+    let beside = stage.fit(|h| Vec2::new((a + b) * h + PANES_APART, h + label));
+    let above = stage.fit(|h| Vec2::new(a.max(b) * h, 2.0 * (h + label) + PANES_APART));
+    let height_beside = beside.map_or(0.0, |r| r.height() - label);
+    let height_above = above.map_or(0.0, |r| (r.height() - PANES_APART) / 2.0 - label);
+    let (place, side, h) = match (beside, above) {
+        (Some(r), _) if height_beside >= height_above => (r, FlexDirection::Row, height_beside),
+        (_, Some(r)) => (r, FlexDirection::Column, height_above),
+        _ => return,
+    };
     for mut row in &mut rows {
-        if screen.y > screen.x {
-            row.padding.bottom = px(below);
+        stage::put(&mut row, place);
+        if row.flex_direction != side {
+            row.flex_direction = side;
         }
     }
     for (SidePane(size), mut node) in &mut panes {
-        let shown = fit(*size, half);
-        node.width = px(shown.x);
-        node.height = px(shown.y);
+        let (w, hh) = (px(h * size.x as f32 / size.y.max(1) as f32), px(h));
+        if node.width != w || node.height != hh {
+            node.width = w;
+            node.height = hh;
+        }
     }
 }
 
