@@ -251,7 +251,7 @@ fn fit_to_window(
 ) {
     let Ok(window) = windows.single() else { return };
     let aspect = canvas.size.x as f32 / canvas.size.y.max(1) as f32;
-    let framed = if on_stage.0 { stage.fit(|h| Vec2::new(h * aspect, h)) } else { None };
+    let framed = if on_stage.0 { stage.fit(|h| Vec2::new(h * aspect, h)).map(|(r, _)| r) } else { None };
     for mut node in &mut frames {
         match framed {
             Some(r) => super::stage::put(&mut node, r),

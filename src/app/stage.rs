@@ -62,15 +62,16 @@ fn measure(
 
 impl Stage {
     /// The largest box `size(s)` (growing with `s`) that fits the screen without touching a
-    /// panel, as near the middle of the screen as it can be; None when not even a tiny one does.
-    pub fn fit(&self, size: impl Fn(f32) -> Vec2) -> Option<Rect> {
+    /// panel, as near the middle of the screen as it can be, with the `s` it was made at;
+    /// None when not even a tiny one fits.
+    pub fn fit(&self, size: impl Fn(f32) -> Vec2) -> Option<(Rect, f32)> {
         let (mut lo, mut hi) = (0.0_f32, self.window.x.max(self.window.y));
         let mut best = None;
         for _ in 0..24 {
             let mid = (lo + hi) / 2.0;
             match self.place(size(mid)) {
                 Some(r) => {
-                    best = Some(r);
+                    best = Some((r, mid));
                     lo = mid;
                 }
                 None => hi = mid,
@@ -141,7 +142,8 @@ mod tests {
     fn the_largest_box_between_the_bands_clear_of_every_panel() {
         // The label at the top, the prompt and the strip at the bottom of a portrait screen.
         let s = stage(&[[0.0, 0.0, 700.0, 120.0], [50.0, 1500.0, 1030.0, 1650.0], [0.0, 1744.0, 1080.0, 1920.0]]);
-        let r = s.fit(|h| Vec2::new(h * 4.0 / 3.0, h)).unwrap();
+        let (r, h) = s.fit(|h| Vec2::new(h * 4.0 / 3.0, h)).unwrap();
+        assert!((r.height() - h).abs() < 1e-3, "{r:?} made at {h}");
         // As wide as the screen allows: 1080 - 2 x 16.
         assert!((r.width() - 1048.0).abs() < 1.0, "{r:?}");
         assert!(r.min.y >= 120.0 + MARGIN - 0.01 && r.max.y <= 1500.0 - MARGIN + 0.01, "{r:?}");
@@ -154,7 +156,8 @@ mod tests {
     fn a_box_goes_beside_a_corner_panel_when_that_leaves_it_larger() {
         // Landscape: a QR card at the bottom left; the painting moves right of it, not above it.
         let s = Stage { window: Vec2::new(1920.0, 1080.0), obstacles: vec![Rect::new(28.0, 600.0, 260.0, 890.0)] };
-        let r = s.fit(|h| Vec2::new(h * 4.0 / 3.0, h)).unwrap();
+        let (r, h) = s.fit(|h| Vec2::new(h * 4.0 / 3.0, h)).unwrap();
+        assert!((r.height() - h).abs() < 1e-3, "{r:?} made at {h}");
         assert!(r.height() > 1000.0 && r.min.x >= 260.0 + MARGIN - 0.01, "{r:?}");
     }
 

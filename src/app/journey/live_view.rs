@@ -120,27 +120,21 @@ fn refresh_texture(
 fn arrange(stage: &Stage, aspect: f32, with_disc: bool) -> Option<(Rect, Option<Rect>)> {
     let disc = |h: f32| (0.42 * h).min(340.0);
     if !with_disc {
-        return stage.fit(|h| Vec2::new(h * aspect, h)).map(|r| (r, None));
+        return stage.fit(|h| Vec2::new(h * aspect, h)).map(|(r, _)| (r, None));
     }
-    let beside = stage.fit(|h| Vec2::new(h * aspect + DISC_GAP + disc(h), h));
-    let under = stage.fit(|h| Vec2::new((h * aspect).max(disc(h)), h + DISC_GAP + disc(h)));
-    let image_height = |r: &Rect, beside: bool| {
-        if beside {
-            r.height()
-        } else {
-            // Solve h + gap + disc(h) = height for h (disc(h) is 0.42 h below its cap).
-            let h = (r.height() - DISC_GAP) / 1.42;
-            if disc(h) < 0.42 * h { r.height() - DISC_GAP - 340.0 } else { h }
+    // Each made at the live image's height `h`.
+    let beside = stage.fit(|h| Vec2::new(h * aspect + DISC_GAP + disc(h), h)).map(|(r, h)| (r, h, true));
+    let under = stage.fit(|h| Vec2::new((h * aspect).max(disc(h)), h + DISC_GAP + disc(h))).map(|(r, h)| (r, h, false));
+    let (r, h, is_beside) = match (beside, under) {
+        (Some(b), Some(u)) => {
+            if b.1 >= u.1 {
+                b
+            } else {
+                u
+            }
         }
+        (b, u) => b.or(u)?,
     };
-    let pick = match (beside, under) {
-        (Some(b), Some(u)) if image_height(&b, true) >= image_height(&u, false) => (b, true),
-        (_, Some(u)) => (u, false),
-        (Some(b), None) => (b, true),
-        (None, None) => return None,
-    };
-    let (r, is_beside) = pick;
-    let h = image_height(&r, is_beside);
     let (image, d) = (Vec2::new(h * aspect, h), disc(h));
     Some(if is_beside {
         let image_at = Rect::from_corners(r.min, r.min + image);

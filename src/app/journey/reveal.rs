@@ -147,14 +147,24 @@ fn fit_side_by_side(
     let [a, b] = aspects[..] else { return };
     // The label under each picture: one line of 28 px text in the theme's size.
     let label = 28.0 * palette.text_scale * 1.3 + PANE_GAP;
-    let beside = stage.fit(|h| Vec2::new((a + b) * h + PANES_APART, h + label));
-    let above = stage.fit(|h| Vec2::new(a.max(b) * h, 2.0 * (h + label) + PANES_APART));
-    let height_beside = beside.map_or(0.0, |r| r.height() - label);
-    let height_above = above.map_or(0.0, |r| (r.height() - PANES_APART) / 2.0 - label);
-    let (place, side, h) = match (beside, above) {
-        (Some(r), _) if height_beside >= height_above => (r, FlexDirection::Row, height_beside),
-        (_, Some(r)) => (r, FlexDirection::Column, height_above),
-        _ => return,
+    // Each made at the pictures' height `h`.
+    let beside =
+        stage.fit(|h| Vec2::new((a + b) * h + PANES_APART, h + label)).map(|(r, h)| (r, h, FlexDirection::Row));
+    let above = stage
+        .fit(|h| Vec2::new(a.max(b) * h, 2.0 * (h + label) + PANES_APART))
+        .map(|(r, h)| (r, h, FlexDirection::Column));
+    let (place, h, side) = match (beside, above) {
+        (Some(b), Some(u)) => {
+            if b.1 >= u.1 {
+                b
+            } else {
+                u
+            }
+        }
+        (b, u) => match b.or(u) {
+            Some(found) => found,
+            None => return,
+        },
     };
     for mut row in &mut rows {
         stage::put(&mut row, place);
