@@ -12,34 +12,11 @@ use std::path::{Path, PathBuf};
 use fluent_bundle::concurrent::FluentBundle;
 use fluent_bundle::{FluentArgs, FluentResource, FluentValue};
 use fluent_syntax::ast;
-use serde::{Deserialize, Serialize};
+pub use crate::config::LanguageConfig;
 use unic_langid::LanguageIdentifier;
 
 /// The file each language folder holds.
 pub const FILE: &str = "kiosk.ftl";
-
-/// `language:` in `config/installation.ron`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct LanguageConfig {
-    /// The language the kiosk speaks at Attract (a visitor's choice lasts one visit).
-    pub default: String,
-    /// Languages offered on the touch screen, in the order of their buttons. The first one
-    /// is the reference every other translation is checked against.
-    pub offered: Vec<String>,
-    /// Folder of the Fluent files, one sub-folder per language.
-    pub folder: PathBuf,
-}
-
-impl Default for LanguageConfig {
-    fn default() -> Self {
-        LanguageConfig {
-            default: "en".into(),
-            offered: ["en", "de", "fr", "es"].map(String::from).to_vec(),
-            folder: PathBuf::from("assets/i18n"),
-        }
-    }
-}
 
 #[derive(Debug, thiserror::Error)]
 #[error("{file}:{line}:{column}: {message}\n  fix: {fix}")]

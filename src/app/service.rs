@@ -10,7 +10,7 @@ use bevy::prelude::*;
 use super::journey::JourneyTimings;
 use super::pipeline::{PipelineStatus, SendCommand};
 use super::rotation::{Opening, Playlist};
-use crate::painting::{Command, Fault, WorkerState};
+use crate::painting::{Command, WorkerState};
 use crate::service::faults::{FaultKind, ScheduledFault};
 use crate::service::health::Health;
 use crate::service::watchdog::Watchdog;
@@ -162,16 +162,10 @@ fn inject_faults(
     let started = board.0.lock().expect("health lock").started;
     while schedule.0.first().is_some_and(|f| started.elapsed() >= f.at) {
         let fault = schedule.0.remove(0);
-        tracing::warn!("injected fault: {:?}", fault.kind);
+        tracing::warn!("injected fault: {}", fault.kind);
         match fault.kind {
-            FaultKind::WorkerPanic => {
-                commands.write(SendCommand(Command::InjectFault(Fault::Panic)));
-            }
-            FaultKind::WorkerOutOfMemory => {
-                commands.write(SendCommand(Command::InjectFault(Fault::OutOfMemory)));
-            }
-            FaultKind::WorkerHang(d) => {
-                commands.write(SendCommand(Command::InjectFault(Fault::Hang(d))));
+            FaultKind::Painting(f) => {
+                commands.write(SendCommand(Command::InjectFault(f)));
             }
             // The render loop itself stops, as a frozen display driver would stop it.
             FaultKind::RenderHang(d) => std::thread::sleep(d.min(Duration::from_secs(600))),

@@ -2,8 +2,9 @@
 //! by side) a QR code with "Scan to take your painting home" in the visitor's language. Each
 //! finished painting of the visit ("Paint me again", another pick) gets a link of its own.
 //! The link's page is served by the guest listener (`crate::share`), with the making-of: a
-//! few of the painting's snapshots, gathered here while it is painted (in memory only); a
-//! painter of the farm sends its own with the finished painting, and those are used.
+//! few of the painting's snapshots, gathered by whoever painted it (this kiosk's worker or a
+//! painter of the farm, the same paint loop) and sent with the finished painting; kept in
+//! memory only.
 
 use std::sync::Arc;
 
@@ -19,7 +20,7 @@ use super::pipeline::PaintingUpdated;
 use super::rotation::Playlist;
 use super::theme;
 use super::theme::Ink;
-use crate::share::making_of::{self, MakingOf};
+use crate::painting::MakingOf;
 use crate::share::{ShareLabel, ShareStore};
 
 /// The paintings on offer and the guest listener behind them.
@@ -93,8 +94,9 @@ pub fn qr_image(url: &str) -> Option<Image> {
     Some(image)
 }
 
-/// The visitor's painting's snapshots as they arrive (from this kiosk's engine or a painter
-/// of the farm: the same seam), evenly spread by how far the painting has come.
+/// The visitor's painting's making-of, as its painter sent it with the finished painting
+/// (this kiosk's engine or a painter of the farm: the same seam); the painting itself is
+/// added as the last frame when it is offered.
 fn gather_making_of(
     capture: Option<Res<VisitorCapture>>,
     mut painted: MessageReader<PaintingUpdated>,
@@ -108,12 +110,9 @@ fn gather_making_of(
         if s.frame_seq != capture.frame.seq {
             continue;
         }
-        if s.finished && !s.making_of.is_empty() {
-            // A painter's own: every snapshot of the attempt that finished, seen here or not.
+        if s.finished {
+            // Every snapshot of the attempt that finished, whichever reached the screen.
             making_of.0 = MakingOf::from_frames(&s.making_of);
-        } else {
-            let progress = making_of::progress(s.level, s.levels, s.iteration, s.total_iterations, s.finished);
-            making_of.0.add(progress, s.image.clone());
         }
     }
 }
@@ -293,8 +292,9 @@ mod tests {
 
     #[test]
     fn a_painters_making_of_replaces_the_snapshots_this_kiosk_happened_to_see() {
-        // From this kiosk's engine: the snapshots as they came, the finished one last.
-        assert_eq!(gathered(vec![painted(1, false, vec![]), painted(10, true, vec![])]), vec![1, 10]);
+        // From this kiosk's engine: what its loop gathered, not the snapshots the screen saw.
+        let own: Vec<_> = [3, 6].into_iter().map(picture).collect();
+        assert_eq!(gathered(vec![painted(1, false, vec![]), painted(10, true, own)]), vec![3, 6]);
         // From a painter that sent five: those, whatever reached the screen.
         let sent: Vec<_> = [21, 22, 23, 24, 25].into_iter().map(picture).collect();
         assert_eq!(gathered(vec![painted(1, false, vec![]), painted(10, true, sent)]), vec![21, 22, 23, 24, 25]);

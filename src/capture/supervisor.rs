@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, Sender, TrySendError};
 
 use super::faces::{FaceDetectionConfig, FaceDetector, FaceModel, FaceWatch, FacesSeen};
-use super::presence::{PresenceConfig, PresenceDetector, PresenceEvent, PresenceReading};
+use crate::config::PresenceConfig;
+use super::presence::{PresenceDetector, PresenceEvent, PresenceReading};
 use super::{CaptureError, Frame, FrameSource};
 
 /// A presence event and the moment the frame that caused it was captured.

@@ -6,20 +6,9 @@
 //! timing and the side the figure comes from vary with the seed and the round.
 
 use image::{Rgb, RgbImage};
-use serde::{Deserialize, Serialize};
 
 use super::{CaptureError, FrameSource, Pacer};
-
-/// What the synthetic scene's figure does.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub enum SyntheticVisitor {
-    /// Always in view, swaying gently (a continuous test picture).
-    #[default]
-    Always,
-    /// A visitor on a loop: `away_s` nobody, then walks in, holds still for `still_s`,
-    /// looks around until `stay_s` have passed, walks out.
-    Scripted { away_s: f64, still_s: f64, stay_s: f64 },
-}
+pub use crate::config::SyntheticVisitor;
 
 /// Seconds a scripted figure takes to walk in or out.
 pub const WALK_S: f64 = 1.5;

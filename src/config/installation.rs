@@ -6,12 +6,10 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::{
+use super::{FaceDetectionConfig, PresenceConfig, 
     CaptureTrigger, ConfigError, DisplayConfig, EngineConfig, JourneyConfig, KeepsakeConfig, KioskConfig,
     ServiceConfig, SourceConfig, load_ron,
 };
-use crate::capture::faces::FaceDetectionConfig;
-use crate::capture::presence::PresenceConfig;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -37,13 +35,13 @@ pub struct InstallationConfig {
     pub kiosk: KioskConfig,
     pub keepsake: KeepsakeConfig,
     /// The languages a visitor can choose; every visitor text is in `assets/i18n/<lang>/kiosk.ftl`.
-    pub language: crate::i18n::LanguageConfig,
+    pub language: super::LanguageConfig,
     /// Take it home: a QR code at the reveal opens the painting on the visitor's phone.
-    pub share: crate::share::ShareConfig,
+    pub share: super::ShareConfig,
     /// Running unattended: the health endpoint.
     pub service: ServiceConfig,
     /// The curator console: the installation run from a browser (off by default).
-    pub console: crate::console::ConsoleConfig,
+    pub console: super::ConsoleConfig,
 }
 
 impl Default for InstallationConfig {
@@ -60,9 +58,9 @@ impl Default for InstallationConfig {
             faces: FaceDetectionConfig::default(),
             kiosk: KioskConfig::default(),
             keepsake: KeepsakeConfig::default(),
-            language: crate::i18n::LanguageConfig::default(),
-            share: crate::share::ShareConfig::default(),
-            console: crate::console::ConsoleConfig::default(),
+            language: super::LanguageConfig::default(),
+            share: super::ShareConfig::default(),
+            console: super::ConsoleConfig::default(),
             service: ServiceConfig::default(),
         }
     }
@@ -105,7 +103,7 @@ impl InstallationConfig {
             );
         }
         if let Some(address) = &self.service.health_address
-            && let Err(m) = crate::service::http::check_address(address, self.service.allow_remote_health)
+            && let Err(m) = super::check_address(address, self.service.allow_remote_health)
         {
             return bad(
                 "service.health_address",

@@ -47,28 +47,17 @@ impl Default for RemoteConfig {
 }
 
 impl RemoteConfig {
-    pub fn connection(&self) -> crate::farm::FarmConnection {
-        crate::farm::FarmConnection {
-            url: self.url.clone(),
-            user: self.user.clone(),
-            password_file: self.password_file.clone(),
-            ca: self.ca.clone(),
-        }
-    }
-}
-
-impl RemoteConfig {
     pub(super) fn check(&self) -> Checked {
         let bad = problem;
         let r = self;
-        if !crate::farm::protocol::valid_name(&r.kiosk) {
+        if !valid_name(&r.kiosk) {
             return bad(
                 "engine.remote.kiosk",
                 format!("engine.remote.kiosk `{}` must be one word of letters, digits, `-` or `_`", r.kiosk),
                 "use e.g. kiosk: \"hall-2\" (unique per kiosk)",
             );
         }
-        if let Some(wrong) = crate::farm::connection::server_urls(&r.url)
+        if let Some(wrong) = server_urls(&r.url)
             .into_iter()
             .chain(r.url.trim().is_empty().then_some(""))
             .find(|u| !(u.starts_with("nats://") || u.starts_with("tls://")))
@@ -109,4 +98,15 @@ impl RemoteConfig {
         }
         Ok(())
     }
+}
+
+/// A kiosk name is one subject token: letters, digits, `-` and `_` (it names subjects and
+/// the kiosk's user in the server's permissions).
+pub fn valid_name(name: &str) -> bool {
+    !name.is_empty() && name.len() <= 64 && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// The servers of a comma-separated list (one server: a list of one).
+pub fn server_urls(list: &str) -> Vec<&str> {
+    list.split(',').map(str::trim).filter(|u| !u.is_empty()).collect()
 }

@@ -6,7 +6,6 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use super::{Checked, DEMO_FACE, MAX_FRAME_EDGE, MAX_SECONDS, problem};
-use crate::capture::synthetic::SyntheticVisitor;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -134,4 +133,15 @@ impl SourceConfig {
         }
         Ok(())
     }
+}
+
+/// What the synthetic scene's figure does.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub enum SyntheticVisitor {
+    /// Always in view, swaying gently (a continuous test picture).
+    #[default]
+    Always,
+    /// A visitor on a loop: `away_s` nobody, then walks in, holds still for `still_s`,
+    /// looks around until `stay_s` have passed, walks out.
+    Scripted { away_s: f64, still_s: f64, stay_s: f64 },
 }

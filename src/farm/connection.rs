@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::config::{RemoteConfig, server_urls};
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct FarmConnection {
@@ -17,6 +19,13 @@ pub struct FarmConnection {
     pub password_file: Option<PathBuf>,
     /// The farm's private CA certificate (PEM): the server must present a certificate it signed.
     pub ca: Option<PathBuf>,
+}
+
+impl From<&RemoteConfig> for FarmConnection {
+    /// A kiosk's login, from its `engine.remote`.
+    fn from(r: &RemoteConfig) -> FarmConnection {
+        FarmConnection { url: r.url.clone(), user: r.user.clone(), password_file: r.password_file.clone(), ca: r.ca.clone() }
+    }
 }
 
 impl Default for FarmConnection {
@@ -59,11 +68,6 @@ impl FarmConnection {
         anyhow::ensure!(!urls.is_empty(), "no farm server address given\n  fix: e.g. nats://10.0.0.5:4222");
         options.connect(urls.as_slice()).await.map_err(|e| anyhow::anyhow!("cannot use the farm at {}: {e}", self.url))
     }
-}
-
-/// The servers of a comma-separated list (one server: a list of one).
-pub fn server_urls(list: &str) -> Vec<&str> {
-    list.split(',').map(str::trim).filter(|u| !u.is_empty()).collect()
 }
 
 /// The largest message the server takes (1 MiB until the client has heard from it).

@@ -209,7 +209,7 @@ impl LocalServer {
 fn set_up(url: &str, kiosks: &[String], replicas: usize) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     runtime.block_on(async {
-        let urls = super::connection::server_urls(url);
+        let urls = crate::config::server_urls(url);
         let client = async_nats::connect(urls.as_slice()).await?;
         let js = async_nats::jetstream::new(client.clone());
         super::setup::set_up(&js, kiosks, super::connection::max_payload(&client), replicas)

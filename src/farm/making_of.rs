@@ -1,6 +1,7 @@
-//! A farm painting's making-of on the wire. The painter keeps a few of its snapshots (as the
-//! kiosk's own engine does, [`crate::share::making_of`]) and sends them in the result message
-//! itself, after the painting's PNG, as JPEG frames whose lengths ride in
+//! A farm painting's making-of on the wire. The painter's paint loop keeps a few of its
+//! snapshots ([`crate::painting::PaintLoop`], as on the kiosk's own worker) and the painter
+//! sends them in the result message itself, after the painting's PNG, as JPEG frames whose
+//! lengths ride in
 //! [`H_MAKING_OF`](super::protocol::H_MAKING_OF). One message: the making-of is kept,
 //! fetched again by a kiosk that was cut off, expired and deleted exactly as the painting is,
 //! and a kiosk that missed snapshots (or saw two painters' attempts) still gets all of it.
@@ -10,7 +11,7 @@ use std::sync::Arc;
 use image::RgbImage;
 
 use crate::engine::imageio;
-use crate::share::making_of::MakingOf;
+use crate::painting::MakingOf;
 
 /// Room left in a result message for its headers.
 const HEADERS_ROOM: usize = 16 << 10;

@@ -7,7 +7,7 @@
 //! The engine runs on this (blocking) thread; the NATS client runs on a small tokio runtime
 //! beside it, and the thread waits on it only to publish.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -24,8 +24,8 @@ use super::protocol::{self, Announcement, JobSpec, Progress};
 use super::setup;
 use super::trust::{ForgeryLog, Identity, JobSecret, Role};
 use crate::engine::{EngineDevice, EngineError, Painter, StyleParams, Vgg, imageio};
+use crate::painting::{MakingOf, Pacing, PaintLoop, StyleCache};
 use crate::service::faults::{FaultKind, ScheduledFault};
-use crate::share::making_of::{self, MakingOf};
 
 mod intake;
 mod live;
@@ -34,7 +34,7 @@ mod styles;
 
 use intake::{Cancelled, listen_for_cancels};
 
-/// Style images kept decoded, by hash (the painter's Gram cache is keyed by the same hash).
+/// Style images kept decoded, by hash (the painter's Gram cache is keyed by their identity).
 const KEPT_STYLES: usize = 16;
 /// Cancelled job ids remembered (a cancel may arrive before its job is pulled).
 const KEPT_CANCELS: usize = 256;
@@ -119,6 +119,17 @@ pub fn serve(opts: PainterOptions, stop: Arc<AtomicBool>) -> anyhow::Result<()> 
     };
     let vgg = Vgg::load(&opts.weights, opts.device.device, StyleParams::default().pooling)?;
     let painter = Painter::new(vgg, opts.device, StyleParams::default())?;
+    // The drills of the painting, on this process's clock.
+    let drills = opts
+        .faults
+        .iter()
+        .filter_map(|f| match f.kind {
+            FaultKind::Painting(fault) => Some((f.at, fault)),
+            FaultKind::RenderHang(_) => None,
+        })
+        .collect();
+    let mut paint = PaintLoop::new(painter, "painter", Pacing { every: 1, interval: Duration::ZERO }, true);
+    paint.schedule(drills);
     tracing::info!("painter {} ready on {} (farm {})", opts.name, opts.device.describe(), opts.connection.url);
 
     let announcement = Arc::new(Mutex::new(Announcement {
@@ -147,16 +158,14 @@ pub fn serve(opts: PainterOptions, stop: Arc<AtomicBool>) -> anyhow::Result<()> 
         js,
         styles: HashMap::new(),
         leases: setup.leases,
-        painter,
-        decoded: HashMap::new(),
-        decoded_order: VecDeque::new(),
+        paint,
+        decoded: StyleCache::new(KEPT_STYLES),
         announcement: announcement.clone(),
         cancelled,
         identity,
         forgeries: ForgeryLog::default(),
         stop: stop.clone(),
         opts,
-        started: Instant::now(),
         snapshots,
     };
     while !stop.load(Ordering::Relaxed) {
@@ -232,9 +241,8 @@ struct PainterService<'a> {
     styles: HashMap<String, jetstream::object_store::ObjectStore>,
     /// Who holds each kiosk's Live session.
     leases: jetstream::kv::Store,
-    painter: Painter,
-    decoded: HashMap<String, Arc<RgbImage>>,
-    decoded_order: VecDeque<String>,
+    paint: PaintLoop,
+    decoded: StyleCache<()>,
     announcement: Arc<Mutex<Announcement>>,
     cancelled: Arc<Mutex<Cancelled>>,
     /// With identities: only jobs signed by the kiosk of their subject are painted.
@@ -242,7 +250,6 @@ struct PainterService<'a> {
     forgeries: ForgeryLog,
     stop: Arc<AtomicBool>,
     opts: PainterOptions,
-    started: Instant,
     /// A visitor's painting in progress goes to the kiosk from here.
     snapshots: snapshots::SnapshotSender,
 }
@@ -250,7 +257,7 @@ struct PainterService<'a> {
 /// How a job ended on this painter.
 enum Outcome {
     /// The painting, and the snapshots kept for its making-of (before it).
-    Finished(RgbImage, MakingOf),
+    Finished(Arc<RgbImage>, MakingOf),
     /// Cannot be painted anywhere: tell the kiosk, never deliver it again.
     Refused(String),
     /// Out of memory here: back to the queue, later.
@@ -408,72 +415,52 @@ impl PainterService<'_> {
         keep_alive: &KeepAlive,
     ) -> Outcome {
         if let Err(outcome) =
-            self.prepare(spec, &job.payload).and_then(|_| self.painter.restart(None).map_err(classify))
+            self.prepare(spec, &job.payload).and_then(|_| self.paint.engine.restart(None).map_err(classify))
         {
             return outcome;
         }
-        let snapshot_every = spec.snapshot_every.clamp(1, 1000);
-        // Each snapshot is a copy from the device (and a JPEG encoding beside): on a GPU, one
-        // every 2 iterations made a painting take 3.6 times as long as the steps alone.
-        let snapshot_interval = Duration::from_secs_f64(spec.snapshot_interval_s.clamp(0.0, 10.0));
-        let snapshots = protocol::snapshot_subject(&spec.kiosk, &spec.job);
-        let mut steps_since_snapshot = 0;
-        let mut last_snapshot = Instant::now();
+        self.paint.set_pacing(Pacing {
+            every: spec.snapshot_every.clamp(1, 1000),
+            interval: Duration::from_secs_f64(spec.snapshot_interval_s.clamp(0.0, 10.0)),
+        });
         // Sent with the painting: the kiosk may not see every snapshot.
-        let mut making_of = MakingOf::default();
+        self.paint.set_gathering(true);
+        self.paint.new_painting();
+        let snapshots = protocol::snapshot_subject(&spec.kiosk, &spec.job);
         loop {
             if self.is_cancelled(&spec.kiosk, &spec.job, secret) {
-                self.painter.forget();
+                self.paint.forget();
                 return Outcome::Cancelled;
             }
             if self.stop.load(Ordering::Relaxed) {
-                self.painter.forget();
+                self.paint.forget();
                 return Outcome::Stopping;
             }
-            let step = match self.take_fault() {
-                Some(e) => Err(e),
-                None => self.painter.step(),
-            };
-            let p = match step {
-                Ok(p) => p,
+            let stepped = match self.paint.step() {
+                Ok(stepped) => stepped,
                 Err(e) => {
-                    self.painter.forget();
+                    self.paint.forget();
                     return classify(e);
                 }
             };
             *keep_alive.last_step.lock().expect("last step") = Instant::now();
-            self.announcement.lock().expect("announcement").iterations_per_second = p.iterations_per_second;
-            progress.record(&p);
-            steps_since_snapshot += 1;
-            let finished = self.painter.is_finished();
-            if finished {
-                let painting = self.painter.painting();
-                self.painter.forget();
+            self.announcement.lock().expect("announcement").iterations_per_second =
+                stepped.progress.iterations_per_second;
+            progress.record(&stepped.progress);
+            if stepped.finished {
+                let painting = self.paint.snapshot();
+                let making_of = self.paint.take_making_of();
+                self.paint.forget();
                 return match painting {
                     Ok(img) => Outcome::Finished(img, making_of),
                     Err(e) => classify(e),
                 };
             }
-            if progress.seq == 0
-                || (steps_since_snapshot >= snapshot_every && last_snapshot.elapsed() >= snapshot_interval)
-            {
-                steps_since_snapshot = 0;
-                last_snapshot = Instant::now();
+            if stepped.snapshot_due {
                 progress.seq += 1;
-                match self.painter.painting() {
+                match self.paint.snapshot() {
                     // Encoded and sent beside the painting (the GPU goes on meanwhile).
-                    Ok(img) => {
-                        let img = Arc::new(img);
-                        let at = making_of::progress(
-                            progress.level,
-                            progress.levels,
-                            progress.iteration,
-                            progress.total_iterations,
-                            false,
-                        );
-                        making_of.add(at, img.clone());
-                        self.snapshots.send(snapshots.clone(), progress.to_headers(), secret.clone(), img)
-                    }
+                    Ok(img) => self.snapshots.send(snapshots.clone(), progress.to_headers(), secret.clone(), img),
                     Err(e) => return classify(e),
                 }
             }
@@ -493,33 +480,18 @@ impl PainterService<'_> {
         }
         params.size = params.size.min(self.opts.max_size);
         params.validate().map_err(|e| Outcome::Refused(format!("the parameters are refused: {e}")))?;
-        if params.pooling != self.painter.params().pooling {
+        if params.pooling != self.paint.engine.params().pooling {
             // Pooling is part of the network as loaded.
-            self.painter = Vgg::load(&self.opts.weights, self.opts.device.device, params.pooling)
+            self.paint.engine = Vgg::load(&self.opts.weights, self.opts.device.device, params.pooling)
                 .and_then(|vgg| Painter::new(vgg, self.opts.device, params.clone()))
                 .map_err(classify)?;
         }
-        self.painter.set_loss_readback_every(spec.snapshot_every.clamp(1, 1000));
-        self.painter.set_params(params).and_then(|_| self.painter.set_styles(styles)).map_err(classify)?;
-        self.painter.set_faces(spec.faces.clone());
-        self.painter.set_content(content);
+        let engine = &mut self.paint.engine;
+        engine.set_loss_readback_every(spec.snapshot_every.clamp(1, 1000));
+        engine.set_params(params).and_then(|_| engine.set_styles(styles)).map_err(classify)?;
+        engine.set_faces(spec.faces.clone());
+        engine.set_content(content);
         Ok(())
-    }
-
-    /// A scheduled drill, due now.
-    fn take_fault(&mut self) -> Option<EngineError> {
-        let due = self.opts.faults.iter().position(|f| f.at <= self.started.elapsed())?;
-        let fault = self.opts.faults.remove(due);
-        match fault.kind {
-            FaultKind::WorkerOutOfMemory => Some(EngineError::Torch("CUDA out of memory (injected fault)".into())),
-            FaultKind::WorkerPanic => panic!("injected fault: painter panic"),
-            FaultKind::WorkerHang(d) => {
-                tracing::warn!("injected fault: the painter hangs for {:.0} s", d.as_secs_f64());
-                std::thread::sleep(d);
-                None
-            }
-            FaultKind::RenderHang(_) => None,
-        }
     }
 }
 

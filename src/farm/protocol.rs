@@ -33,6 +33,7 @@
 use std::time::Duration;
 
 use async_nats::HeaderMap;
+pub use crate::config::valid_name;
 use serde::{Deserialize, Serialize};
 
 use super::trust::JobSecret;
@@ -155,11 +156,6 @@ pub fn inbox_prefix(name: &str) -> String {
     format!("_INBOX_{name}")
 }
 
-/// A kiosk name is one subject token: letters, digits, `-` and `_` (it names subjects and
-/// the kiosk's user in the server's permissions).
-pub fn valid_name(name: &str) -> bool {
-    !name.is_empty() && name.len() <= 64 && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-}
 
 /// One style of a job: the SHA-256 of the file in the object store, and its blend weight.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -16,6 +16,7 @@ use image::RgbImage;
 
 use super::protocol::{self, Progress};
 use super::styles::Uploads;
+use super::FarmConnection;
 use super::trust::{Identity, JobSecret, Role};
 use crate::capture::Frame;
 use crate::config::{Policy, RemoteConfig};
@@ -242,7 +243,7 @@ impl Remote {
             Some(path) => Some(Arc::new(Identity::load(path, Role::Kiosk, &remote.kiosk)?)),
             None => None,
         };
-        let client = runtime.block_on(remote.connection().connect("kiosk", &remote.kiosk))?;
+        let client = runtime.block_on(FarmConnection::from(&remote).connect("kiosk", &remote.kiosk))?;
         // The JetStream context starts a task of its own: inside the runtime.
         let js = {
             let _inside = runtime.enter();

@@ -2,16 +2,23 @@
 //! and frames go in, events (snapshots, notices) come out, and a status can be read at any
 //! time ([`WorkerHandle`]). Two painters implement it: the kiosk's own engine on a thread
 //! (`crate::worker`) and the farm's painters over NATS (`crate::farm::remote`, with the
-//! local thread as its fallback); `crate::painters::start` chooses between them. This
-//! module imports neither.
+//! local thread as its fallback); `crate::painters::start` chooses between them. Both paint
+//! with the one loop kept here ([`PaintLoop`]: the engine's steps, snapshot pacing, drills
+//! and the making-of) and the one [`StyleCache`]. This module imports neither painter.
 
 mod config;
 mod handle;
+pub mod making_of;
 mod messages;
 pub(crate) mod outbox;
+mod paint_loop;
+pub mod styles;
 
 pub use config::{Intake, WorkerConfig};
 pub use handle::WorkerHandle;
+pub use making_of::MakingOf;
+pub use paint_loop::{Pacing, PaintLoop, Stepped};
+pub use styles::StyleCache;
 pub use messages::{
     Command, Event, FarmStatus, Fault, Notice, PainterSeen, Snapshot, StyleSelection, WorkerState, WorkerStatus,
 };

@@ -4,14 +4,27 @@
 
 use std::time::Duration;
 
+use crate::painting::Fault;
+
+/// What a drill hits: the painting (the one fault type both painters meet in their paint
+/// loop) or the display.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum FaultKind {
-    WorkerPanic,
-    WorkerOutOfMemory,
-    /// The worker stops, as in a hung GPU call.
-    WorkerHang(Duration),
+    Painting(Fault),
     /// The render loop stops, as in a frozen display driver.
     RenderHang(Duration),
+}
+
+impl std::fmt::Display for FaultKind {
+    /// The schedule's own words: `worker-hang (40 s)`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FaultKind::Painting(Fault::Panic) => write!(f, "worker-panic"),
+            FaultKind::Painting(Fault::OutOfMemory) => write!(f, "worker-oom"),
+            FaultKind::Painting(Fault::Hang(d)) => write!(f, "worker-hang ({:.0} s)", d.as_secs_f64()),
+            FaultKind::RenderHang(d) => write!(f, "render-hang ({:.0} s)", d.as_secs_f64()),
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -52,9 +65,9 @@ pub fn parse(text: &str) -> Result<Vec<ScheduledFault>, String> {
             None => None,
         };
         let kind = match (kind, lasts) {
-            ("worker-panic", None) => FaultKind::WorkerPanic,
-            ("worker-oom", None) => FaultKind::WorkerOutOfMemory,
-            ("worker-hang", Some(d)) => FaultKind::WorkerHang(d),
+            ("worker-panic", None) => FaultKind::Painting(Fault::Panic),
+            ("worker-oom", None) => FaultKind::Painting(Fault::OutOfMemory),
+            ("worker-hang", Some(d)) => FaultKind::Painting(Fault::Hang(d)),
             ("render-hang", Some(d)) => FaultKind::RenderHang(d),
             _ => return Err(bad()),
         };

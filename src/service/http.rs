@@ -20,19 +20,7 @@ use tower::ServiceExt;
 use super::health::Health;
 use super::listener::{self, Limits};
 use super::proxies::{Client, TrustedProxies};
-
-/// Checks the configured address: loopback, unless `allow_remote`.
-pub fn check_address(address: &str, allow_remote: bool) -> Result<SocketAddr, String> {
-    let addr: SocketAddr = address
-        .parse()
-        .map_err(|e| format!("health address `{address}` is not IP:PORT ({e}); use e.g. \"127.0.0.1:9107\""))?;
-    if !addr.ip().is_loopback() && !allow_remote {
-        return Err(format!(
-            "health address {addr} is reachable from other machines; use 127.0.0.1, or set `allow_remote_health: true` if the network is trusted"
-        ));
-    }
-    Ok(addr)
-}
+pub use crate::config::check_address;
 
 fn plain(status: StatusCode, content_type: &'static str, body: String) -> Response {
     (status, [(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "no-store")], body).into_response()

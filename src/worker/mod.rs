@@ -4,7 +4,6 @@
 //! after running out of GPU memory.
 
 mod run;
-mod styles;
 
 pub(crate) use run::panic_message;
 pub use run::spawn_worker;

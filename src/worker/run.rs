@@ -7,14 +7,13 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, select};
 use image::RgbImage;
 
-use super::styles::StyleLibrary;
 use crate::capture::Frame;
 use crate::config::Policy;
 use crate::engine::{EngineError, Painter, StyleParams, Vgg};
-use crate::painting::WorkerHandle;
 use crate::painting::outbox::Outbox;
+use crate::painting::styles::KEPT_IMAGES;
 use crate::painting::*;
-use crate::painting::{Intake, WorkerConfig};
+use crate::paths::FileVersion;
 
 /// The smallest size an out-of-memory error shrinks the painting to.
 const SMALLEST_SIZE: u32 = 64;
@@ -27,7 +26,6 @@ struct Persistent {
     paused: bool,
     /// Largest size that fitted in memory after an out-of-memory error.
     size_cap: Option<u32>,
-    fault: Option<Fault>,
     /// Out of memory at the smallest size: no step before this time (doubling waits).
     retry_at: Option<Instant>,
     retry_wait: Duration,
@@ -84,7 +82,6 @@ fn supervise(link: Link) {
         selection: link.cfg.initial.clone(),
         paused: false,
         size_cap: None,
-        fault: None,
         retry_at: None,
         retry_wait: FIRST_RETRY_WAIT,
     };
@@ -145,7 +142,11 @@ fn run(link: &Link, persist: &mut Persistent) -> RunEnd {
     };
     // Losses are shown with snapshots only: no need to wait for the GPU more often.
     painter.set_loss_readback_every(link.cfg.snapshot_every);
-    let mut worker = Worker { link, persist, painter, library: StyleLibrary::default(), canvas: Canvas::default() };
+    let pacing = Pacing { every: link.cfg.snapshot_every, interval: link.cfg.snapshot_interval };
+    // Only a visitor's painting has a making-of (the mirror has no take-home).
+    let paint = PaintLoop::new(painter, "worker", pacing, link.cfg.policy == Policy::Paint);
+    let library = StyleCache::new(KEPT_IMAGES);
+    let mut worker = Worker { link, persist, paint, library, canvas: Canvas::default() };
     worker.run()
 }
 
@@ -172,8 +173,6 @@ struct Canvas {
     first_snapshot_due: Option<Instant>,
     finished_at: Option<Instant>,
     want_frame: bool,
-    steps_since_snapshot: u32,
-    last_snapshot: Option<Instant>,
     steps_since_frame: u32,
     has_styles: bool,
     /// A frame handed over by command, painted at the next step.
@@ -189,8 +188,6 @@ impl Default for Canvas {
             first_snapshot_due: None,
             finished_at: None,
             want_frame: true,
-            steps_since_snapshot: 0,
-            last_snapshot: None,
             steps_since_frame: 0,
             has_styles: false,
             handed_over: None,
@@ -241,8 +238,8 @@ enum Flow {
 struct Worker<'a> {
     link: &'a Link,
     persist: &'a mut Persistent,
-    painter: Painter,
-    library: StyleLibrary,
+    paint: PaintLoop,
+    library: StyleCache<Option<FileVersion>>,
     canvas: Canvas,
 }
 
@@ -257,8 +254,8 @@ impl Worker<'_> {
             let busy = !self.persist.paused
                 && !waiting_to_retry
                 && self.canvas.has_styles
-                && self.painter.has_content()
-                && !self.painter.is_finished();
+                && self.paint.engine.has_content()
+                && !self.paint.engine.is_finished();
             let wait = if busy { Duration::ZERO } else { Duration::from_millis(40) };
             // Commands first, so a tap on the screen takes effect at the next step. (The link is
             // a shared reference of its own, so reading it does not hold `self`.)
@@ -283,7 +280,7 @@ impl Worker<'_> {
             if !self.take_frame() {
                 continue;
             }
-            if self.painter.is_finished() {
+            if self.paint.engine.is_finished() {
                 if self.canvas.finished_at.is_none() {
                     self.canvas.finished_at = Some(Instant::now());
                     self.publish(true);
@@ -300,24 +297,24 @@ impl Worker<'_> {
     fn take_frame(&mut self) -> bool {
         let cfg = &self.link.cfg;
         if let Some((frame, painting)) = self.canvas.continued.take() {
-            self.painter.set_faces(frame.faces.clone());
-            self.painter.set_content((*frame.image).clone());
-            if let Err(e) = self.painter.continue_from(&painting) {
+            self.paint.engine.set_faces(frame.faces.clone());
+            self.paint.engine.set_content((*frame.image).clone());
+            if let Err(e) = self.paint.engine.continue_from(&painting) {
                 self.link.notice(true, format!("cannot go on from the painting on screen: {e}"));
                 return false;
             }
             self.started_frame(&frame);
         } else if let Some(frame) = self.canvas.handed_over.take() {
-            self.painter.set_faces(frame.faces.clone());
-            self.painter.set_content((*frame.image).clone());
-            if let Err(e) = self.painter.restart(None) {
+            self.paint.engine.set_faces(frame.faces.clone());
+            self.paint.engine.set_content((*frame.image).clone());
+            if let Err(e) = self.paint.engine.restart(None) {
                 self.link.notice(true, format!("cannot start painting: {e}"));
                 return false;
             }
             self.started_frame(&frame);
-        } else if cfg.policy.wants_frame(cfg, &self.painter, &self.canvas) {
+        } else if cfg.policy.wants_frame(cfg, &self.paint.engine, &self.canvas) {
             let frames = &self.link.frames;
-            let frame = if self.painter.has_content() {
+            let frame = if self.paint.engine.has_content() {
                 frames.try_recv().ok()
             } else {
                 // Nothing on screen yet: wait a little for the first frame (commands stay responsive).
@@ -327,14 +324,14 @@ impl Worker<'_> {
                 }
             };
             if let Some(frame) = frame {
-                if let Err(e) = cfg.policy.start_frame(cfg, &mut self.painter, &frame) {
+                if let Err(e) = cfg.policy.start_frame(cfg, &mut self.paint.engine, &frame) {
                     self.link.notice(true, format!("cannot start painting: {e}"));
                     return false;
                 }
                 self.started_frame(&frame);
             }
         }
-        if !self.painter.has_content() {
+        if !self.paint.engine.has_content() {
             self.link.set_state(WorkerState::WaitingForFrame);
             return false;
         }
@@ -348,48 +345,32 @@ impl Worker<'_> {
         c.finished_at = None;
         c.want_frame = false;
         c.steps_since_frame = 0;
-        c.steps_since_snapshot = 0;
+        self.paint.new_painting();
     }
 
     fn step(&mut self) {
-        let result = match self.persist.fault.take() {
-            Some(Fault::Panic) => panic!("injected fault: worker panic"),
-            Some(Fault::OutOfMemory) => Err(EngineError::Torch("CUDA out of memory (injected fault)".into())),
-            Some(Fault::Hang(d)) => {
-                tracing::warn!("injected fault: the worker hangs for {:.0} s", d.as_secs_f64());
-                std::thread::sleep(d);
-                self.painter.step()
-            }
-            None => self.painter.step(),
-        };
-        match result {
-            Ok(p) => {
+        match self.paint.step() {
+            Ok(stepped) => {
+                let p = stepped.progress;
                 self.persist.retry_at = None;
                 self.persist.retry_wait = FIRST_RETRY_WAIT;
-                self.canvas.steps_since_snapshot += 1;
                 self.canvas.steps_since_frame += 1;
                 {
                     let mut s = self.link.status();
                     s.iterations_per_second = p.iterations_per_second;
                     s.losses = p.losses;
-                    s.size = self.painter.params().size;
+                    s.size = self.paint.engine.params().size;
                     // The caching allocator's own counters: no device sync (None on CPU).
-                    s.gpu_memory = crate::engine::cuda::memory_stats(self.painter.device().device);
+                    s.gpu_memory = crate::engine::cuda::memory_stats(self.paint.engine.device().device);
                 }
-                let finished = self.painter.is_finished();
-                let interval_over =
-                    self.canvas.last_snapshot.is_none_or(|t| t.elapsed() >= self.link.cfg.snapshot_interval);
-                if self.canvas.first_snapshot_due.is_some()
-                    || finished
-                    || (self.canvas.steps_since_snapshot >= self.link.cfg.snapshot_every && interval_over)
-                {
-                    self.publish(finished);
-                    if finished {
+                if stepped.snapshot_due || stepped.finished {
+                    self.publish(stepped.finished);
+                    if stepped.finished {
                         self.canvas.finished_at = Some(Instant::now());
                     }
                 }
             }
-            Err(e) if e.is_out_of_memory() && self.painter.params().size <= SMALLEST_SIZE => {
+            Err(e) if e.is_out_of_memory() && self.paint.engine.params().size <= SMALLEST_SIZE => {
                 // Nothing smaller to try: wait (longer each time) instead of failing in a loop;
                 // the memory may come back (another process on the GPU finishing).
                 let wait = self.persist.retry_wait;
@@ -405,12 +386,12 @@ impl Worker<'_> {
                 );
             }
             Err(e) if e.is_out_of_memory() => {
-                let old = self.painter.params().size;
+                let old = self.paint.engine.params().size;
                 let new = (old * 3 / 4).max(SMALLEST_SIZE);
                 self.persist.size_cap = Some(new);
-                let mut params = self.painter.params().clone();
+                let mut params = self.paint.engine.params().clone();
                 params.size = new;
-                if let Err(e2) = self.painter.set_params(params).and_then(|_| self.painter.restart(None)) {
+                if let Err(e2) = self.paint.engine.set_params(params).and_then(|_| self.paint.engine.restart(None)) {
                     self.link.notice(true, format!("out of memory at {old} px and cannot restart smaller: {e2}"));
                 } else {
                     self.link.notice(true, format!("out of memory at {old} px; painting at {new} px from now on"));
@@ -427,11 +408,11 @@ impl Worker<'_> {
     }
 
     fn publish(&mut self, finished: bool) {
-        let image = match self.painter.painting() {
-            Ok(img) => Arc::new(img),
+        let image = match self.paint.snapshot() {
+            Ok(img) => img,
             Err(e) => return self.link.notice(true, format!("cannot read the painting: {e}")),
         };
-        let p = self.painter.progress();
+        let p = self.paint.engine.progress();
         let latency = self.canvas.first_snapshot_due.take().map(|t| t.elapsed());
         let style_key = self.link.status().style_key.clone();
         let snap = Snapshot {
@@ -445,11 +426,10 @@ impl Worker<'_> {
             style_key,
             finished,
             latency,
-            levels: self.painter.params().levels,
-            making_of: Vec::new(),
+            levels: self.paint.engine.params().levels,
+            // Gathered here, where the painting is made; the painting itself is the last frame.
+            making_of: if finished { self.paint.take_making_of().frames_before_last() } else { Vec::new() },
         };
-        self.canvas.steps_since_snapshot = 0;
-        self.canvas.last_snapshot = Some(Instant::now());
         if finished {
             self.link.status().paintings_finished += 1;
             tracing::info!(
@@ -485,13 +465,13 @@ impl Worker<'_> {
                 self.canvas.continued = Some((frame, painting));
             }
             Command::Forget => {
-                self.painter.forget();
+                self.paint.forget();
                 self.canvas.handed_over = None;
                 self.canvas.first_snapshot_due = None;
                 self.canvas.finished_at = None;
                 self.link.set_state(WorkerState::WaitingForFrame);
             }
-            Command::InjectFault(f) => self.persist.fault = Some(f),
+            Command::InjectFault(f) => self.paint.inject(f),
             Command::Restart => return Flow::Exit(RunEnd::Restart),
             Command::Shutdown => return Flow::Exit(RunEnd::Shutdown),
         }
@@ -512,7 +492,7 @@ impl Worker<'_> {
         }
         let previous = self.persist.selection.replace(sel.clone());
         let params = params_for(&self.link.cfg, self.persist);
-        if let Err(e) = self.painter.set_params(params).and_then(|_| self.painter.set_styles(styles)) {
+        if let Err(e) = self.paint.engine.set_params(params).and_then(|_| self.paint.engine.set_styles(styles)) {
             self.persist.selection = previous;
             self.link.notice(true, format!("cannot use \"{}\": {e}", sel.key));
             self.link.events.send(Event::StyleUnusable { key: sel.key, reason: e.to_string() });
@@ -520,13 +500,14 @@ impl Worker<'_> {
         }
         self.canvas.has_styles = true;
         self.link.status().style_key = sel.key.clone();
-        if self.painter.has_content() {
+        if self.paint.engine.has_content() {
             // The new style shows at once.
-            if let Err(e) = self.link.cfg.policy.restyle(&mut self.painter) {
+            if let Err(e) = self.link.cfg.policy.restyle(&mut self.paint.engine) {
                 self.link.notice(true, format!("cannot restart with the new style: {e}"));
             }
             self.canvas.finished_at = None;
             self.canvas.first_snapshot_due = Some(Instant::now());
+            self.paint.new_painting();
         }
     }
 }

@@ -318,10 +318,10 @@ fn the_watchdog_is_pinged_only_while_display_and_painter_make_progress() {
         }
         let log = session.log();
         let now = start.elapsed().as_secs_f64();
-        if hang_at.is_none() && log.contains("injected fault: WorkerHang") {
+        if hang_at.is_none() && log.contains("injected fault: worker-hang") {
             hang_at = Some(now);
         }
-        if freeze_at.is_none() && log.contains("injected fault: RenderHang") {
+        if freeze_at.is_none() && log.contains("injected fault: render-hang") {
             freeze_at = Some(now);
         }
     }

@@ -345,3 +345,31 @@ fn every_link_of_the_readme_and_the_guides_leads_somewhere() {
         assert!(readme.contains(&format!("](docs/{guide}.md)")), "the README links docs/{guide}.md");
     }
 }
+
+/// The import graph of src/'s top-level folders (and single-file modules): `config::engine`
+/// importing `farm::remote` is `config` importing `farm`.
+fn folder_graph(graph: &BTreeMap<String, BTreeSet<String>>) -> BTreeMap<String, BTreeSet<String>> {
+    let folder = |m: &str| m.split("::").next().unwrap_or(m).to_string();
+    let mut folders: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (module, edges) in graph {
+        let from = folder(module);
+        let entry = folders.entry(from.clone()).or_default();
+        entry.extend(edges.iter().map(|e| folder(e)).filter(|to| *to != from));
+    }
+    folders
+}
+
+#[test]
+fn no_folder_of_src_imports_one_that_imports_it_back() {
+    let folders = folder_graph(&import_graph());
+    assert!(folders.len() > 15, "{} folders found", folders.len());
+    // The configuration is below everything that reads it: what it names (the engine's
+    // parameters, the paths) reads no configuration back.
+    let config = &folders["config"];
+    for below in config {
+        assert!(!folders[below].contains("config"), "config and {below} import each other: {config:?}");
+    }
+    if let Some(circle) = find_circle(&folders) {
+        panic!("a circle between folders: {}", circle.join(" -> "));
+    }
+}

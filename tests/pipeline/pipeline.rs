@@ -131,6 +131,29 @@ fn snapshots_come_at_most_every_snapshot_interval_with_the_first_and_the_finishe
 }
 
 #[test]
+fn the_worker_gathers_the_making_of_where_it_paints_and_sends_it_with_the_finished_painting() {
+    let _serial = serial();
+    let mut capture = spawn_capture(synthetic(20.0), None, CaptureOptions::default());
+    let mut w = worker(Policy::Paint, params(48, 16), capture.frames.clone());
+    let (snaps, _) = one_painting(&w, Duration::from_secs(60));
+    let finished = snaps.last().filter(|s| s.finished).expect("a finished painting");
+    let same: Vec<&Snapshot> = snaps.iter().filter(|s| s.frame_seq == finished.frame_seq).collect();
+    assert!(same[..same.len() - 1].iter().all(|s| s.making_of.is_empty()), "only the finished one carries it");
+    // Twelve frames of the animation: eleven before the painting, which is the last.
+    let frames = &finished.making_of;
+    assert_eq!(frames.len(), 11, "{} frames from {} snapshots", frames.len(), same.len());
+    // Each is a snapshot this painting showed, in the order it showed them.
+    let places: Vec<usize> = frames
+        .iter()
+        .map(|f| same.iter().position(|s| Arc::ptr_eq(&s.image, f)).expect("a frame the painting showed"))
+        .collect();
+    assert!(places.windows(2).all(|p| p[0] < p[1]), "in order, none twice: {places:?}");
+    assert!(!frames.iter().any(|f| Arc::ptr_eq(f, &finished.image)), "the painting is added by the kiosk");
+    w.shutdown();
+    capture.stop();
+}
+
+#[test]
 fn synthetic_frames_become_paintings_whose_loss_falls() {
     let _serial = serial();
     let mut capture = spawn_capture(synthetic(20.0), None, CaptureOptions::default());

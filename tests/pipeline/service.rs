@@ -7,6 +7,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use gallery_painter::painting::Fault;
 use gallery_painter::service::faults::{FaultKind, parse};
 use gallery_painter::service::health::{Health, WORKER_STALE};
 use gallery_painter::service::http::{LIMITS, check_address, health_routes, serve};
@@ -205,9 +206,9 @@ fn slow_clients_cannot_hold_the_endpoint() {
 fn the_fault_schedule_parses_and_explains_mistakes() {
     let f = parse("render-hang@120:30, worker-panic@60,worker-hang@200:40").unwrap();
     assert_eq!(f.len(), 3);
-    assert_eq!((f[0].at, f[0].kind), (Duration::from_secs(60), FaultKind::WorkerPanic));
+    assert_eq!((f[0].at, f[0].kind), (Duration::from_secs(60), FaultKind::Painting(Fault::Panic)));
     assert_eq!(f[1].kind, FaultKind::RenderHang(Duration::from_secs(30)));
-    assert_eq!(f[2].kind, FaultKind::WorkerHang(Duration::from_secs(40)));
+    assert_eq!(f[2].kind, FaultKind::Painting(Fault::Hang(Duration::from_secs(40))));
     assert!(parse("").unwrap().is_empty());
     let e = parse("worker-hang@10").unwrap_err();
     assert!(e.contains("`worker-hang@10`") && e.contains("worker-hang@T:D"), "{e}");

@@ -17,6 +17,7 @@ use futures_util::StreamExt;
 use image::RgbImage;
 
 use super::{Outcome, PainterService, SNAPSHOT_QUALITY, classify};
+use crate::painting::Pacing;
 use crate::engine::{FaceBox, imageio};
 use crate::farm::proofs;
 use crate::farm::protocol::{self, JobSpec, Lease, LiveSpec, Progress};
@@ -101,7 +102,7 @@ impl PainterService<'_> {
         };
         let end = self.run_live(&job.payload, &spec, &live, &secret, &keeper, &mut progress);
         keeper.release(self.runtime);
-        self.painter.forget();
+        self.paint.engine.forget();
         self.announcement.lock().expect("announcement").busy = false;
         match end {
             LiveEnd::Ended(why) => tracing::info!("painter: Live mirror of kiosk {kiosk} ends: {why}"),
@@ -132,9 +133,9 @@ impl PainterService<'_> {
             return outcome.into();
         }
         let started = match painting.map(imageio::decode_rgb) {
-            Some(Ok(painting)) => self.painter.continue_from(&painting),
+            Some(Ok(painting)) => self.paint.engine.continue_from(&painting),
             Some(Err(e)) => return LiveEnd::Refused(format!("the painting to go on from cannot be used: {e}")),
-            None => self.painter.restart(None),
+            None => self.paint.engine.restart(None),
         };
         if let Err(e) = started {
             return classify(e).into();
@@ -150,13 +151,16 @@ impl PainterService<'_> {
         let receiver = AbortOnDrop(self.runtime.spawn(keep_newest(subscription, slot.clone(), secret.clone())));
         let snapshots = protocol::snapshot_subject(&spec.kiosk, &spec.job);
         let cancel = protocol::live_cancel(&spec.job, live.generation);
-        let snapshot_every = spec.snapshot_every.clamp(1, 1000);
+        // Every so many steps, and at once after each new frame; the mirror has no making-of.
+        self.paint.set_pacing(Pacing { every: spec.snapshot_every.clamp(1, 1000), interval: Duration::ZERO });
+        self.paint.set_gathering(false);
+        self.paint.new_painting();
         let per_frame = live.settings.iterations_per_frame.max(1);
-        let (mut steps_since_frame, mut steps_since_snapshot) = (0, 0);
+        let mut steps_since_frame = 0;
         // Two steps before it takes the next frame, the painter asks for it: the kiosk sends its
         // newest then, and the frame is seconds fresher than one sent at the frame's start.
         let ask_after = per_frame.saturating_sub(2).max(1);
-        let (mut snapshot_due, mut said_finished) = (true, false);
+        let mut said_finished = false;
         self.ask_for_frame(&snapshots, secret, progress);
         let end = loop {
             if self.is_cancelled(&spec.kiosk, &cancel, secret) {
@@ -171,17 +175,17 @@ impl PainterService<'_> {
             if slot.lock().expect("frame slot").last_at.elapsed() >= protocol::LIVE_IDLE {
                 break LiveEnd::Ended(format!("no frame for {} s", protocol::LIVE_IDLE.as_secs()));
             }
-            let finished = self.painter.is_finished();
+            let finished = self.paint.engine.is_finished();
             if steps_since_frame >= per_frame || finished {
                 let newest = slot.lock().expect("frame slot").newest.take();
                 if let Some(f) = newest {
-                    self.painter.set_faces(f.faces);
-                    if let Err(e) = self.painter.follow(f.image, &live.settings) {
+                    self.paint.engine.set_faces(f.faces);
+                    if let Err(e) = self.paint.engine.follow(f.image, &live.settings) {
                         break classify(e).into();
                     }
                     progress.frame = f.seq;
                     steps_since_frame = 0;
-                    snapshot_due = true;
+                    self.paint.show_next();
                     said_finished = false;
                 } else if finished {
                     // The frame is painted to the end: show it as finished once, then wait for the next.
@@ -198,28 +202,22 @@ impl PainterService<'_> {
                     continue;
                 }
             }
-            let step = match self.take_fault() {
-                Some(e) => Err(e),
-                None => self.painter.step(),
-            };
-            let p = match step {
-                Ok(p) => p,
+            let stepped = match self.paint.step() {
+                Ok(stepped) => stepped,
                 Err(e) => break classify(e).into(),
             };
             keeper.stepped();
-            self.announcement.lock().expect("announcement").iterations_per_second = p.iterations_per_second;
-            progress.record(&p);
+            self.announcement.lock().expect("announcement").iterations_per_second =
+                stepped.progress.iterations_per_second;
+            progress.record(&stepped.progress);
             steps_since_frame += 1;
-            steps_since_snapshot += 1;
             if steps_since_frame == ask_after {
                 self.ask_for_frame(&snapshots, secret, progress);
             }
-            if snapshot_due || steps_since_snapshot >= snapshot_every {
-                snapshot_due = false;
-                steps_since_snapshot = 0;
-                if let Err(end) = self.publish_live(&snapshots, secret, progress) {
-                    break end;
-                }
+            if stepped.snapshot_due
+                && let Err(end) = self.publish_live(&snapshots, secret, progress)
+            {
+                break end;
             }
         };
         drop(receiver);
@@ -236,8 +234,8 @@ impl PainterService<'_> {
     }
 
     /// A snapshot of the mirror (core NATS: newest wins, nothing kept on the server).
-    fn publish_live(&self, subject: &str, secret: &JobSecret, progress: &mut Progress) -> Result<(), LiveEnd> {
-        let image = self.painter.painting().map_err(|e| LiveEnd::from(classify(e)))?;
+    fn publish_live(&mut self, subject: &str, secret: &JobSecret, progress: &mut Progress) -> Result<(), LiveEnd> {
+        let image = self.paint.snapshot().map_err(|e| LiveEnd::from(classify(e)))?;
         progress.seq += 1;
         let body = Bytes::from(imageio::encode_jpeg(&image, SNAPSHOT_QUALITY));
         let mut headers = progress.to_headers();

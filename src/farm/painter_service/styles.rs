@@ -1,12 +1,9 @@
-//! The style images a job names: from this painter's cache, or fetched from the kiosk's
+//! The style images a job names: from this painter's cache ([`crate::painting::StyleCache`]), or fetched from the kiosk's
 //! object store and checked against their hash.
-
-use std::sync::Arc;
 
 use async_nats::jetstream;
 
-use super::{KEPT_STYLES, Outcome, PainterService, short};
-use crate::engine::params::MAX_STYLE_EDGE;
+use super::{Outcome, PainterService, short};
 use crate::engine::{StyleImage, imageio};
 use crate::farm::protocol::{self, JobSpec};
 
@@ -21,48 +18,39 @@ impl PainterService<'_> {
         }
         let mut out = Vec::new();
         for s in &spec.styles {
-            let image = match self.decoded.get(&s.sha256) {
-                Some(img) => img.clone(),
-                None => {
-                    let busy = |e: &dyn std::fmt::Display| (false, e.to_string());
-                    let bytes = self.runtime.block_on(async {
-                        let bucket = match self.styles.get(&spec.kiosk) {
-                            Some(b) => b.clone(),
-                            None => {
-                                let name = protocol::styles_bucket(&spec.kiosk);
-                                let b = self.js.get_object_store(name).await.map_err(|e| busy(&e))?;
-                                self.styles.insert(spec.kiosk.clone(), b.clone());
-                                b
-                            }
-                        };
-                        let mut object = bucket.get(&s.sha256).await.map_err(|e| {
-                            (e.kind() == jetstream::object_store::GetErrorKind::NotFound, e.to_string())
-                        })?;
-                        let mut bytes = Vec::new();
-                        tokio::io::AsyncReadExt::read_to_end(&mut object, &mut bytes).await.map_err(|e| busy(&e))?;
-                        Ok(bytes)
-                    });
-                    let bytes = bytes.map_err(|(missing, e)| {
-                        let why = format!("style image {} is not on the server ({e})", short(&s.sha256));
-                        if missing { refuse(why) } else { Outcome::ServerBusy(why) }
-                    })?;
-                    if crate::farm::styles::sha256_hex(&bytes) != s.sha256 {
-                        return Err(refuse(format!("style image {} does not match its hash", short(&s.sha256))));
-                    }
-                    let img = imageio::decode_rgb(&bytes)
-                        .map_err(|e| refuse(format!("style image {} cannot be used: {e}", short(&s.sha256))))?;
-                    let img = Arc::new(imageio::shrink_to(img, MAX_STYLE_EDGE));
-                    self.decoded.insert(s.sha256.clone(), img.clone());
-                    self.decoded_order.push_back(s.sha256.clone());
-                    while self.decoded_order.len() > KEPT_STYLES {
-                        if let Some(old) = self.decoded_order.pop_front() {
-                            self.decoded.remove(&old);
+            let (runtime, js, buckets) = (self.runtime, &self.js, &mut self.styles);
+            let fetch = || {
+                let busy = |e: &dyn std::fmt::Display| (false, e.to_string());
+                let bytes = runtime.block_on(async {
+                    let bucket = match buckets.get(&spec.kiosk) {
+                        Some(b) => b.clone(),
+                        None => {
+                            let name = protocol::styles_bucket(&spec.kiosk);
+                            let b = js.get_object_store(name).await.map_err(|e| busy(&e))?;
+                            buckets.insert(spec.kiosk.clone(), b.clone());
+                            b
                         }
-                    }
-                    img
+                    };
+                    let mut object = bucket
+                        .get(&s.sha256)
+                        .await
+                        .map_err(|e| (e.kind() == jetstream::object_store::GetErrorKind::NotFound, e.to_string()))?;
+                    let mut bytes = Vec::new();
+                    tokio::io::AsyncReadExt::read_to_end(&mut object, &mut bytes).await.map_err(|e| busy(&e))?;
+                    Ok(bytes)
+                });
+                let bytes = bytes.map_err(|(missing, e)| {
+                    let why = format!("style image {} is not on the server ({e})", short(&s.sha256));
+                    if missing { refuse(why) } else { Outcome::ServerBusy(why) }
+                })?;
+                if crate::farm::styles::sha256_hex(&bytes) != s.sha256 {
+                    return Err(refuse(format!("style image {} does not match its hash", short(&s.sha256))));
                 }
+                imageio::decode_rgb(&bytes)
+                    .map_err(|e| refuse(format!("style image {} cannot be used: {e}", short(&s.sha256))))
             };
-            out.push(StyleImage { id: format!("sha256:{}", s.sha256), image, weight: s.weight });
+            let (id, image) = self.decoded.get_or_load(&format!("sha256:{}", s.sha256), (), fetch)?;
+            out.push(StyleImage { id, image, weight: s.weight });
         }
         Ok(out)
     }
