@@ -9,10 +9,10 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
+pub use crate::config::LanguageConfig;
 use fluent_bundle::concurrent::FluentBundle;
 use fluent_bundle::{FluentArgs, FluentResource, FluentValue};
 use fluent_syntax::ast;
-pub use crate::config::LanguageConfig;
 use unic_langid::LanguageIdentifier;
 
 /// The file each language folder holds.

@@ -11,8 +11,8 @@ use image::RgbImage;
 use image::imageops::FilterType;
 
 use super::mtcnn::{Mtcnn, MtcnnWeights};
-use crate::engine::FaceBox;
 pub use crate::config::{Detector, FaceDetectionConfig, MTCNN_MODEL, SEETA_MODEL};
+use crate::engine::FaceBox;
 
 #[derive(Debug, thiserror::Error)]
 #[error("face detector model {path}: {reason}\n  fix: {fix}")]

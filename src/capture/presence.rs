@@ -41,8 +41,8 @@
 //! patches, flickering screens in view) can count as a visitor; a crowd is one "visitor";
 //! someone in view when the installation starts is part of the background until they move.
 
-use image::RgbImage;
 pub use crate::config::PresenceConfig;
+use image::RgbImage;
 
 use super::faces::FacesSeen;
 

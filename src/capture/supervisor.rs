@@ -9,9 +9,9 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, Sender, TrySendError};
 
 use super::faces::{FaceDetectionConfig, FaceDetector, FaceModel, FaceWatch, FacesSeen};
-use crate::config::PresenceConfig;
 use super::presence::{PresenceDetector, PresenceEvent, PresenceReading};
 use super::{CaptureError, Frame, FrameSource};
+use crate::config::PresenceConfig;
 
 /// A presence event and the moment the frame that caused it was captured.
 #[derive(Clone, Copy, Debug)]

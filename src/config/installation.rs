@@ -6,9 +6,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::{FaceDetectionConfig, PresenceConfig, 
-    CaptureTrigger, ConfigError, DisplayConfig, EngineConfig, JourneyConfig, KeepsakeConfig, KioskConfig,
-    ServiceConfig, SourceConfig, load_ron,
+use super::{
+    CaptureTrigger, ConfigError, DisplayConfig, EngineConfig, FaceDetectionConfig, JourneyConfig, KeepsakeConfig,
+    KioskConfig, PresenceConfig, ServiceConfig, SourceConfig, load_ron,
 };
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -12,13 +12,11 @@ pub mod scenes;
 pub mod server;
 pub mod stats;
 
-
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
-
-use crate::service::health::Health;
 pub use crate::config::ConsoleConfig;
+use crate::service::health::Health;
 
 /// What staff can do from the console's Now page.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

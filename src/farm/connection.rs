@@ -24,7 +24,12 @@ pub struct FarmConnection {
 impl From<&RemoteConfig> for FarmConnection {
     /// A kiosk's login, from its `engine.remote`.
     fn from(r: &RemoteConfig) -> FarmConnection {
-        FarmConnection { url: r.url.clone(), user: r.user.clone(), password_file: r.password_file.clone(), ca: r.ca.clone() }
+        FarmConnection {
+            url: r.url.clone(),
+            user: r.user.clone(),
+            password_file: r.password_file.clone(),
+            ca: r.ca.clone(),
+        }
     }
 }
 

@@ -32,8 +32,8 @@
 
 use std::time::Duration;
 
-use async_nats::HeaderMap;
 pub use crate::config::valid_name;
+use async_nats::HeaderMap;
 use serde::{Deserialize, Serialize};
 
 use super::trust::JobSecret;
@@ -155,7 +155,6 @@ pub fn styles_bucket(kiosk: &str) -> String {
 pub fn inbox_prefix(name: &str) -> String {
     format!("_INBOX_{name}")
 }
-
 
 /// One style of a job: the SHA-256 of the file in the object store, and its blend weight.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -14,9 +14,9 @@ use async_nats::jetstream;
 use crossbeam_channel::Receiver;
 use image::RgbImage;
 
+use super::FarmConnection;
 use super::protocol::{self, Progress};
 use super::styles::Uploads;
-use super::FarmConnection;
 use super::trust::{Identity, JobSecret, Role};
 use crate::capture::Frame;
 use crate::config::{Policy, RemoteConfig};

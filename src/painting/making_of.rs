@@ -168,5 +168,4 @@ mod tests {
         }
         assert_eq!(few.frames().len(), 3);
     }
-
 }

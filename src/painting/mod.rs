@@ -17,8 +17,8 @@ pub mod styles;
 pub use config::{Intake, WorkerConfig};
 pub use handle::WorkerHandle;
 pub use making_of::MakingOf;
-pub use paint_loop::{Pacing, PaintLoop, Stepped};
-pub use styles::StyleCache;
 pub use messages::{
     Command, Event, FarmStatus, Fault, Notice, PainterSeen, Snapshot, StyleSelection, WorkerState, WorkerStatus,
 };
+pub use paint_loop::{Pacing, PaintLoop, Stepped};
+pub use styles::StyleCache;

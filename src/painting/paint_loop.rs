@@ -149,8 +149,7 @@ impl PaintLoop {
         self.last_snapshot = Some(Instant::now());
         if let Some(m) = &mut self.making_of {
             let p = self.engine.progress();
-            let at =
-                making_of::progress(p.level, p.levels, p.iteration, p.total_iterations, self.engine.is_finished());
+            let at = making_of::progress(p.level, p.levels, p.iteration, p.total_iterations, self.engine.is_finished());
             m.add(at, image.clone());
         }
         Ok(image)

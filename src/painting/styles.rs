@@ -12,9 +12,9 @@ use std::sync::Arc;
 
 use image::RgbImage;
 
+use crate::engine::StyleImage;
 use crate::engine::imageio::{load_rgb, shrink_to};
 use crate::engine::params::MAX_STYLE_EDGE;
-use crate::engine::StyleImage;
 use crate::paths::{FileVersion, file_version};
 
 /// Style images a kiosk keeps in memory (at most 48 MB each at 4096 px).

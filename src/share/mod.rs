@@ -21,8 +21,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
-use image::RgbImage;
 pub use crate::config::ShareConfig;
+use image::RgbImage;
 
 use crate::i18n::Catalog;
 

@@ -13,10 +13,10 @@ use gallery_painter::config::{EngineConfig, RemoteConfig};
 use gallery_painter::engine::StyleParams;
 use gallery_painter::farm::protocol;
 use gallery_painter::painters;
+use gallery_painter::painting::making_of;
 use gallery_painter::painting::{
     Command, Event, Intake, Snapshot, StyleSelection, WorkerConfig, WorkerHandle, WorkerStatus,
 };
-use gallery_painter::painting::making_of;
 
 fn params(iterations: u32) -> StyleParams {
     StyleParams { size: 48, iterations, levels: 1, ..EngineConfig::default().style }

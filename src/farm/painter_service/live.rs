@@ -17,11 +17,11 @@ use futures_util::StreamExt;
 use image::RgbImage;
 
 use super::{Outcome, PainterService, SNAPSHOT_QUALITY, classify};
-use crate::painting::Pacing;
 use crate::engine::{FaceBox, imageio};
 use crate::farm::proofs;
 use crate::farm::protocol::{self, JobSpec, Lease, LiveSpec, Progress};
 use crate::farm::trust::JobSecret;
+use crate::painting::Pacing;
 
 /// A Live step longer than this is a hung painter: the lease is left to expire so that
 /// another painter takes the mirror over (a Live step is a few frames' worth of work).
@@ -102,7 +102,7 @@ impl PainterService<'_> {
         };
         let end = self.run_live(&job.payload, &spec, &live, &secret, &keeper, &mut progress);
         keeper.release(self.runtime);
-        self.paint.engine.forget();
+        self.paint.forget();
         self.announcement.lock().expect("announcement").busy = false;
         match end {
             LiveEnd::Ended(why) => tracing::info!("painter: Live mirror of kiosk {kiosk} ends: {why}"),
