@@ -10,7 +10,7 @@ here that variant runs eagerly with its other settings.
 Adam: torch.optim.Adam(lr=4). L-BFGS: torch.optim.LBFGS(history 20, strong Wolfe line
 search), the usual PyTorch Gatys setup; its steps and closure evaluations are both counted.
 
-Prints one JSON line per variant (the fields of RunResult in src/cli/bench_step.rs).
+Prints one JSON line per variant (the fields of RunResult in src/bin/gallery-bench/engine.rs).
 Usage: bench_reference.py WEIGHTS ARCH SIZE ITERS THREADS DEVICE [--optimizer adam|lbfgs]
        [--variants base,nhwc,...] [--profile DIR]
 """

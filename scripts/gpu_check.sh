@@ -23,6 +23,8 @@ export RUST_LOG=${RUST_LOG:-warn}
 # Debian's nats-server, carried in gpu/bin (the machine has none).
 [ -x gpu/bin/nats-server ] && export PATH="$PWD/gpu/bin:$PATH"
 B=${B:-gpu/gallery-painter}
+# The benchmarks, in their own binary beside the product (it starts "$B" painter processes).
+BENCH=${BENCH:-gpu/gallery-bench}
 DEVICE=${GPU_CHECK_DEVICE:-cuda}
 SIZE=${GPU_CHECK_SIZE:-512}
 SMALL=${GPU_CHECK_SMALL:-256}
@@ -89,7 +91,7 @@ $TORCH_PY -c 'import torch; print("torch", torch.__version__, "cuDNN", torch.bac
 GRAPHS=${GPU_CHECK_GRAPHS:-1}
 if want 1; then
 section "1. the --features cuda build: GPU, shim and one CUDA graph (also makes the VGG19 weights)"
-run 90 "$OUT/smoke.txt" "$B" bench --device "$DEVICE" --python "$TORCH_PY" --archs vgg19 --sizes 64 --iters 3 \
+run 90 "$OUT/smoke.txt" "$BENCH" engine --device "$DEVICE" --python "$TORCH_PY" --archs vgg19 --sizes 64 --iters 3 \
   --repeats 1 --optimizers adam --variants base,graphs || GRAPHS=0
 grep -q "^vgg19 .* graphs " "$OUT/smoke.txt" || GRAPHS=0
 [ "$GRAPHS" = 1 ] || say "  graphed variants left out of the lever table"
@@ -100,7 +102,7 @@ uniq_list() { echo "$1" | tr , '\n' | awk 'NF && !seen[$0]++' | paste -sd, -; }
 
 if want 2; then
 section "2. fair benchmark at $SIZE px: engine vs PyTorch eager, same settings per variant, VGG19, Adam, each lever alone"
-run 180 "$OUT/bench.txt" "$B" bench --device "$DEVICE" --python "$TORCH_PY" --archs vgg19 --sizes "$SIZE" \
+run 180 "$OUT/bench.txt" "$BENCH" engine --device "$DEVICE" --python "$TORCH_PY" --archs vgg19 --sizes "$SIZE" \
   --iters "$ITERS" --repeats 1 --optimizers adam \
   --variants "$(with_graphs "$LEVERS" "$GRAPHED")"
 
@@ -123,7 +125,7 @@ print(best)
 EOF
 )
 # A rerun without sections 1 and 2 still needs the benchmark's VGG19 weights (made by bench).
-[ -f "$W" ] || run 60 /dev/null "$B" bench --device "$DEVICE" --python "$TORCH_PY" --archs vgg19 --sizes 32 --iters 1 \
+[ -f "$W" ] || run 60 /dev/null "$BENCH" engine --device "$DEVICE" --python "$TORCH_PY" --archs vgg19 --sizes 32 --iters 1 \
   --repeats 1 --optimizers adam --variants base >/dev/null
 say "best variant at $SIZE px: $BEST (flags:$(flags "$BEST"))"
 BEST_FLAGS=$(flags "$BEST")
@@ -131,21 +133,21 @@ BEST_FLAGS=$(flags "$BEST")
 if want 3; then
 section "3. gallery resolution: frozen frame -> first painting -> finished, journey worker, $BEST"
 for schedule in $SCHEDULES; do
-  run 120 "$OUT/journey.txt" "$B" bench-live --journey-only --device "$DEVICE" --weights "$W" $BEST_FLAGS \
+  run 120 "$OUT/journey.txt" "$BENCH" live --journey-only --device "$DEVICE" --weights "$W" $BEST_FLAGS \
     --sizes "$SIZE,$GALLERY" --frames 3 --levels "${schedule%x*}" --iterations "${schedule#*x}"
 done
 if [ "$JOURNEY_BASE" = 1 ]; then
   say "  the same with base levers (3 levels x 40):"
-  run 90 "$OUT/journey.txt" "$B" bench-live --journey-only --device "$DEVICE" --weights "$W" $(flags base) \
+  run 90 "$OUT/journey.txt" "$BENCH" live --journey-only --device "$DEVICE" --weights "$W" $(flags base) \
     --sizes "$SIZE,${GALLERY%%,*}" --frames 3 --levels 3 --iterations 40
 fi
 fi
 
 if want 4; then
 section "4. L-BFGS against Adam at $SIZE px, and the launch-bound $SMALL px"
-run 90 "$OUT/bench.txt" "$B" bench --device "$DEVICE" --python "$TORCH_PY" --archs vgg19 --sizes "$SIZE" \
+run 90 "$OUT/bench.txt" "$BENCH" engine --device "$DEVICE" --python "$TORCH_PY" --archs vgg19 --sizes "$SIZE" \
   --iters "$ITERS" --repeats 1 --optimizers lbfgs --variants "$(uniq_list "$(with_graphs base graphs),$BEST")"
-run 120 "$OUT/bench.txt" "$B" bench --device "$DEVICE" --python "$TORCH_PY" --archs vgg19 --sizes "$SMALL" \
+run 120 "$OUT/bench.txt" "$BENCH" engine --device "$DEVICE" --python "$TORCH_PY" --archs vgg19 --sizes "$SMALL" \
   --iters $((ITERS * 2)) --repeats 1 --optimizers adam,lbfgs --variants "$(uniq_list "$(with_graphs base graphs),bf16,nhwc+bf16,$BEST")"
 fi
 
@@ -170,10 +172,10 @@ if command -v nats-server >/dev/null; then
     ),
 )
 EOF
-  want 5 && run 150 "$OUT/farm.txt" "$B" bench-farm --config /tmp/gpu-farm.ron --kiosks "${FARM%x*}" --painters 1 \
+  want 5 && run 150 "$OUT/farm.txt" "$BENCH" farm --config /tmp/gpu-farm.ron --kiosks "${FARM%x*}" --painters 1 \
     --visitors "${FARM#*x}" --size "$FARM_SIZE" --iterations 40 --levels 3 --patience-s 60
   want 6 && section "6. the Live mirror on the farm's GPU painter against this GPU alone, $LIVE px, 20 s"
-  want 6 && run 90 "$OUT/farm.txt" "$B" bench-farm --config /tmp/gpu-farm.ron --kiosks 1 --painters 1 --live 20 \
+  want 6 && run 90 "$OUT/farm.txt" "$BENCH" farm --config /tmp/gpu-farm.ron --kiosks 1 --painters 1 --live 20 \
     --live-frames-per-second "${GPU_CHECK_LIVE_FPS:-4}" \
     --size "$LIVE"
 else
@@ -184,14 +186,14 @@ fi
 if want 7; then
 section "7. profile: kernel time vs gaps per step, base and $BEST (a second sample of both)"
 # Apart from the table: a profiler that fails must not take the lever table with it.
-run 90 "$OUT/profile.txt" "$B" bench --device "$DEVICE" --python "$TORCH_PY" --archs vgg19 --sizes "$SIZE" \
+run 90 "$OUT/profile.txt" "$BENCH" engine --device "$DEVICE" --python "$TORCH_PY" --archs vgg19 --sizes "$SIZE" \
   --iters "$ITERS" --repeats 1 --optimizers adam --variants "$(uniq_list "base,$BEST")" --profile /tmp/gpu-profiles
 run 30 "$OUT/profile.txt" $TORCH_PY scripts/profile_summary.py /tmp/gpu-profiles
 fi
 
 if want 8; then
 section "8. the Live mirror on this GPU (flicker, follow lag), $LIVE px, $BEST"
-run 90 "$OUT/live.txt" "$B" bench-live --device "$DEVICE" --weights "$W" $BEST_FLAGS --mirror-only --mirror-size "$LIVE"
+run 90 "$OUT/live.txt" "$BENCH" live --device "$DEVICE" --weights "$W" $BEST_FLAGS --mirror-only --mirror-size "$LIVE"
 fi
 
 section "done in $((SECONDS - START)) s"

@@ -20,6 +20,7 @@ CARGO_TARGET_DIR=target/gpu LIBTORCH="$TORCH_FULL" \
 cargo build --locked  # the shim, from the project venv's headers (same torch 2.11.0)
 mkdir -p gpu
 strip -o gpu/gallery-painter target/gpu/release/gallery-painter
+strip -o gpu/gallery-bench target/gpu/release/gallery-bench
 strip -o gpu/libgp_cuda.so target/debug/libgp_cuda.so
 mkdir -p gpu/bin
 cp "$(command -v nats-server)" gpu/bin/nats-server

@@ -3,7 +3,10 @@
 //!
 //! - [`engine`]: the style engine (VGG, losses, optimisers, progressive refinement); no Bevy.
 //! - [`capture`]: frame sources (camera, still, slideshow, synthetic) on their own thread.
-//! - [`worker`]: the thread that owns the engine and turns frames into painting snapshots.
+//! - [`painting`]: the seam between a kiosk and whoever paints for it (its *worker*), and the
+//!   paint loop both painting sides run around the engine's [`engine::Refiner`].
+//! - [`worker`]: the local worker, the kiosk's own thread with the engine; [`farm`]: the farm,
+//!   its painter processes and the remote worker that hands them jobs; [`workers`]: the choice.
 //! - [`config`] and [`scene`]: RON files with documented defaults and precise errors.
 //! - [`app`]: the Bevy gallery display, one plugin per concern.
 
@@ -17,7 +20,6 @@ pub mod console;
 pub mod engine;
 pub mod farm;
 pub mod i18n;
-pub mod painters;
 pub mod painting;
 pub mod paths;
 pub mod scene;
@@ -25,3 +27,4 @@ pub mod service;
 pub mod share;
 pub mod voice;
 pub mod worker;
+pub mod workers;

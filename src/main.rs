@@ -13,7 +13,7 @@ fn main() -> std::process::ExitCode {
         .init();
     let cli = Cli::parse();
     let result = (|| -> anyhow::Result<()> {
-        use gallery_painter::cli::tools;
+        use gallery_painter::cli::{checks, run};
         match cli.command {
             Some(Command::Stylize(args)) => {
                 gallery_painter::engine::device::check_libtorch()?;
@@ -21,29 +21,20 @@ fn main() -> std::process::ExitCode {
             }
             Some(Command::Run(args)) => {
                 gallery_painter::engine::device::check_libtorch()?;
-                tools::run(args)
+                run::run(args)
             }
             None => {
                 gallery_painter::engine::device::check_libtorch()?;
-                tools::run(tools::RunArgs::default())
+                run::run(run::RunArgs::default())
             }
-            Some(Command::Bench(args)) => {
-                gallery_painter::engine::device::check_libtorch()?;
-                gallery_painter::cli::bench_step::bench(args)
-            }
-            Some(Command::BenchLive(args)) => gallery_painter::cli::bench::bench_live(args),
-            Some(Command::BenchFaces(args)) => gallery_painter::cli::bench_faces::bench_faces(args),
-            Some(Command::CompareFaces(args)) => gallery_painter::cli::compare_faces::run(args),
-            Some(Command::BenchEngine(args)) => gallery_painter::cli::bench_step::bench_engine(args),
-            Some(Command::ListCameras) => tools::list_cameras(),
-            Some(Command::CheckCamera(args)) => tools::check_camera(args),
-            Some(Command::Status(args)) => tools::status(args),
+            Some(Command::ListCameras) => checks::list_cameras(),
+            Some(Command::CheckCamera(args)) => checks::check_camera(args),
+            Some(Command::Status(args)) => checks::status(args),
             Some(Command::Console(args)) => gallery_painter::cli::console::run(args),
             Some(Command::Painter(args)) => gallery_painter::cli::painter::run(args),
             Some(Command::FarmSetup(args)) => gallery_painter::cli::farm_setup::run(args),
-            Some(Command::BenchFarm(args)) => gallery_painter::cli::bench_farm::run(args),
             Some(Command::TestCamera(args)) => gallery_painter::cli::test_camera::run(args),
-            Some(Command::CheckConfig(args)) => tools::check_config(args),
+            Some(Command::CheckConfig(args)) => checks::check_config(args),
             Some(Command::MakeArtworks { out, width, height }) => {
                 std::fs::create_dir_all(&out)?;
                 for (i, a) in gallery_painter::artworks::ARTWORKS.iter().enumerate() {

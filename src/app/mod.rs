@@ -212,7 +212,7 @@ pub fn run(cfg: InstallationConfig, root: &Path, options: RunOptions) -> anyhow:
         },
     );
     // Local thread, or the painter farm with the local thread as its fallback.
-    let worker = crate::painters::start(
+    let worker = crate::workers::start(
         WorkerConfig {
             intake: if journey { crate::painting::Intake::OnCommand } else { crate::painting::Intake::Stream },
             ..WorkerConfig::from_config(root, &cfg.engine, device)

@@ -2,6 +2,7 @@
 //! newest frame (latest wins) so the worker never paints a stale visitor.
 
 pub mod camera;
+pub mod face_set;
 pub mod faces;
 pub mod mtcnn;
 pub mod presence;

@@ -27,7 +27,7 @@ pub enum ConsoleAction {
 pub fn run(args: ConsoleArgs) -> anyhow::Result<()> {
     match args.action {
         ConsoleAction::SetPassword { config, password_stdin } => {
-            let (cfg, root) = super::tools::load_config(&config)?;
+            let (cfg, root) = super::run::load_config(&config)?;
             let password = if password_stdin {
                 let mut line = String::new();
                 std::io::stdin().read_line(&mut line)?;

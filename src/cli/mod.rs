@@ -1,18 +1,12 @@
 //! The command line: `run` starts the installation; the rest are tools for technicians.
 
-pub mod bench;
-pub mod bench_faces;
-pub mod bench_farm;
-mod bench_journey;
-mod bench_mirror;
-pub mod bench_step;
-pub mod compare_faces;
+pub mod checks;
 pub mod console;
 pub mod farm_setup;
 pub mod painter;
+pub mod run;
 pub mod stylize;
 pub mod test_camera;
-pub mod tools;
 
 use std::path::PathBuf;
 
@@ -32,36 +26,23 @@ pub struct Cli {
 #[derive(Subcommand)]
 pub enum Command {
     /// Start the installation (the default when no command is given).
-    Run(tools::RunArgs),
+    Run(run::RunArgs),
     /// Paint one photo in the style of one or more artworks (headless).
     Stylize(stylize::StylizeArgs),
     /// Print the cameras this machine has, with their formats, sizes and frame rates.
     ListCameras,
     /// Open the camera as the installation would and report what it delivers.
-    CheckCamera(tools::CheckCameraArgs),
+    CheckCamera(checks::CheckCameraArgs),
     /// What the running installation is doing (from its status file): one screen.
-    Status(tools::StatusArgs),
+    Status(checks::StatusArgs),
     /// Validate the config and scene files without starting anything.
-    CheckConfig(tools::CheckArgs),
+    CheckConfig(checks::CheckArgs),
     /// The curator console: `console set-password`.
     Console(console::ConsoleArgs),
     /// Paint for the kiosks of a painter farm (NATS JetStream); one process per GPU.
     Painter(painter::PainterArgs),
     /// Make the farm's streams and buckets for its kiosks (the setup role: kiosks and painters may not).
     FarmSetup(farm_setup::FarmSetupArgs),
-    /// Engine vs PyTorch reference, same math, same machine, same run.
-    Bench(bench_step::BenchArgs),
-    /// Live pipeline: capture-to-painting latency, snapshot rate, flicker.
-    BenchLive(bench::BenchLiveArgs),
-    /// Face-aware painting vs plain on portraits: content in faces, style outside, time.
-    BenchFaces(bench_faces::BenchFacesArgs),
-    /// The face detectors side by side on a face set: recall, false faces, cost.
-    CompareFaces(compare_faces::CompareFacesArgs),
-    /// The painter farm on this machine: K kiosks, M painters, synthetic visitors, on loopback.
-    BenchFarm(bench_farm::BenchFarmArgs),
-    /// One engine timing run (used by `bench`).
-    #[command(hide = true)]
-    BenchEngine(bench_step::BenchEngineArgs),
     /// Run a command with a V4L2 test camera present (no camera needed): `test-camera
     /// [options] -- gallery-painter list-cameras`.
     TestCamera(test_camera::TestCameraArgs),

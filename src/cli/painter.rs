@@ -52,7 +52,7 @@ pub struct PainterArgs {
 }
 
 pub fn run(args: PainterArgs) -> anyhow::Result<()> {
-    let (cfg, root) = super::tools::load_config(&args.config)?;
+    let (cfg, root) = super::run::load_config(&args.config)?;
     let e = &cfg.engine;
     let device = crate::engine::device::select(e.device, e.precision, e.threads, e.gpu)?;
     let faults = match std::env::var(crate::service::faults::ENV) {

@@ -10,7 +10,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use super::EngineArgs;
 use super::OptimizerArg;
 use crate::capture::faces::{Detector, FaceDetectionConfig, FaceDetector, FaceModel};
-use crate::engine::{InitKind, LayerWeight, Painter, Pooling, StyleImage, StyleParams, Vgg, imageio};
+use crate::engine::{InitKind, LayerWeight, Pooling, Refiner, StyleImage, StyleParams, Vgg, imageio};
 
 #[derive(Args, Debug)]
 pub struct StylizeArgs {
@@ -218,18 +218,18 @@ pub fn run(args: StylizeArgs) -> anyhow::Result<()> {
     let save_every = args.save_every;
     let faces =
         if args.faces { find_faces(args.face_detector, args.face_model.as_deref(), &content)? } else { Vec::new() };
-    let mut painter = Painter::new(vgg, device, params)?;
-    painter.set_faces(faces);
-    painter.set_content(content);
-    painter.set_styles(styles)?;
-    painter.restart(init_image.as_ref())?;
-    let total = painter.params().total_iterations();
+    let mut refiner = Refiner::new(vgg, device, params)?;
+    refiner.set_faces(faces);
+    refiner.set_content(content);
+    refiner.set_styles(styles)?;
+    refiner.restart(init_image.as_ref())?;
+    let total = refiner.params().total_iterations();
     let bar = ProgressBar::new(total as u64);
     bar.set_style(
         ProgressStyle::with_template("{bar:30} {pos}/{len} it  {per_sec}  ETA {eta}  {msg}").expect("valid template"),
     );
-    while !painter.is_finished() {
-        let p = painter.step()?;
+    while !refiner.is_finished() {
+        let p = refiner.step()?;
         bar.set_position(p.iteration as u64);
         bar.set_message(format!(
             "level {}/{} loss {:.3e} (content {:.2e} style {:.2e} tv {:.2e})",
@@ -244,12 +244,12 @@ pub fn run(args: StylizeArgs) -> anyhow::Result<()> {
             && k > 0
             && p.iteration % k == 0
         {
-            painter.painting()?.save(numbered(&args.out, p.iteration))?;
+            refiner.painting()?.save(numbered(&args.out, p.iteration))?;
         }
     }
     bar.finish();
-    let p = painter.progress();
-    let img = painter.painting()?;
+    let p = refiner.progress();
+    let img = refiner.painting()?;
     img.save(&args.out).with_context(|| format!("cannot write {}", args.out.display()))?;
     eprintln!(
         "wrote {} ({}x{}) after {} iterations, {:.2} it/s, final loss {:.3e}",

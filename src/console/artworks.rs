@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::{EngineDevice, Painter, StyleImage, StyleParams, Vgg};
+use crate::engine::{EngineDevice, Refiner, StyleImage, StyleParams, Vgg};
 
 /// An upload's bytes at most (the request is refused with 413 above it).
 pub const UPLOAD_LIMIT: usize = 20 << 20;
@@ -66,10 +66,10 @@ pub struct Shelf {
 }
 
 impl Shelf {
-    /// `dir` holds the artworks (made if missing); `painter` paints previews, if given
+    /// `dir` holds the artworks (made if missing); `refiner` paints previews, if given
     /// (network weights and device), on a thread of its own.
-    pub fn new(dir: PathBuf, root: PathBuf, painter: Option<(PathBuf, EngineDevice, StyleParams)>) -> Shelf {
-        let previews = painter.map(|(weights, device, base)| {
+    pub fn new(dir: PathBuf, root: PathBuf, refiner: Option<(PathBuf, EngineDevice, StyleParams)>) -> Shelf {
+        let previews = refiner.map(|(weights, device, base)| {
             // A short queue: uploads beyond it get their preview when asked again.
             let (tx, rx) = crossbeam_channel::bounded::<PreviewJob>(16);
             let spawned = std::thread::Builder::new().name("artwork-previews".into()).spawn(move || {
@@ -201,14 +201,14 @@ fn paint_previews(
     base: StyleParams,
 ) {
     let params = StyleParams { size: PREVIEW_SIZE, iterations: PREVIEW_ITERATIONS, levels: 1, ..base };
-    let mut painter: Option<Painter> = None;
+    let mut refiner: Option<Refiner> = None;
     for job in jobs {
         let result = (|| -> Result<(), String> {
-            if painter.is_none() {
+            if refiner.is_none() {
                 let vgg = Vgg::load(weights, device.device, params.pooling).map_err(|e| e.to_string())?;
-                painter = Some(Painter::new(vgg, device, params.clone()).map_err(|e| e.to_string())?);
+                refiner = Some(Refiner::new(vgg, device, params.clone()).map_err(|e| e.to_string())?);
             }
-            let p = painter.as_mut().expect("made above");
+            let p = refiner.as_mut().expect("made above");
             let style = crate::engine::imageio::load_rgb(&job.style).map_err(|e| e.to_string())?;
             p.set_content(sample_photo());
             p.set_styles(vec![StyleImage { id: job.style.display().to_string(), image: Arc::new(style), weight: 1.0 }])

@@ -2,6 +2,7 @@
 //! otherwise the CPU with a bounded number of threads (the display needs a core too).
 
 use serde::{Deserialize, Serialize};
+use std::str::FromStr;
 use tch::Device;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -210,4 +211,37 @@ pub fn check_libtorch() -> anyhow::Result<(std::path::PathBuf, String)> {
         );
     }
     Ok((lib_dir, version))
+}
+
+/// One set of levers: `base` (fp32, eager, cuDNN benchmark on, TF32 for convolutions only:
+/// PyTorch's defaults plus benchmark mode, whatever the installation's defaults are) or `+`-joined changes to it: `no-benchmark`, `tf32` (matmuls
+/// too), `nhwc`, `bf16`, `graphs` (engine only: the reference stays eager).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Variant {
+    pub name: String,
+    pub precision: Precision,
+    pub gpu: GpuOptions,
+}
+
+impl FromStr for Variant {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Variant, String> {
+        let mut v = Variant { name: s.to_string(), precision: Precision::Fp32, gpu: GpuOptions::pytorch_eager() };
+        for lever in s.split('+') {
+            match lever {
+                "base" => {}
+                "no-benchmark" => v.gpu.cudnn_benchmark = false,
+                "tf32" => v.gpu.tf32_matmul = true,
+                "nhwc" => v.gpu.channels_last = true,
+                "bf16" => v.precision = Precision::Mixed,
+                "graphs" => v.gpu.cuda_graphs = true,
+                other => {
+                    return Err(format!(
+                        "unknown lever `{other}` in variant `{s}`: use base, or + of no-benchmark, tf32, nhwc, bf16, graphs"
+                    ));
+                }
+            }
+        }
+        Ok(v)
+    }
 }

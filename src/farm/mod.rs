@@ -3,14 +3,13 @@
 //! worker keeps the worker contract the display already uses.
 
 pub mod connection;
-pub mod local_server;
 pub mod making_of;
 pub mod painter_service;
 pub mod proofs;
 pub mod protocol;
 pub mod remote;
 pub mod setup;
-pub mod styles;
+pub mod style_uploads;
 pub mod trust;
 
 pub use connection::FarmConnection;

@@ -23,14 +23,14 @@ use super::proofs;
 use super::protocol::{self, Announcement, JobSpec, Progress};
 use super::setup;
 use super::trust::{ForgeryLog, Identity, JobSecret, Role};
-use crate::engine::{EngineDevice, EngineError, Painter, StyleParams, Vgg, imageio};
+use crate::engine::{EngineDevice, EngineError, Refiner, StyleParams, Vgg, imageio};
 use crate::painting::{MakingOf, Pacing, PaintLoop, StyleCache};
 use crate::service::faults::{FaultKind, ScheduledFault};
 
 mod intake;
 mod live;
 mod snapshots;
-mod styles;
+mod style_fetch;
 
 use intake::{Cancelled, listen_for_cancels};
 
@@ -118,7 +118,7 @@ pub fn serve(opts: PainterOptions, stop: Arc<AtomicBool>) -> anyhow::Result<()> 
         }
     };
     let vgg = Vgg::load(&opts.weights, opts.device.device, StyleParams::default().pooling)?;
-    let painter = Painter::new(vgg, opts.device, StyleParams::default())?;
+    let refiner = Refiner::new(vgg, opts.device, StyleParams::default())?;
     // The drills of the painting, on this process's clock.
     let drills = opts
         .faults
@@ -128,7 +128,7 @@ pub fn serve(opts: PainterOptions, stop: Arc<AtomicBool>) -> anyhow::Result<()> 
             FaultKind::RenderHang(_) => None,
         })
         .collect();
-    let mut paint = PaintLoop::new(painter, "painter", Pacing { every: 1, interval: Duration::ZERO }, true);
+    let mut paint = PaintLoop::new(refiner, "painter", Pacing { every: 1, interval: Duration::ZERO }, true);
     paint.schedule(drills);
     tracing::info!("painter {} ready on {} (farm {})", opts.name, opts.device.describe(), opts.connection.url);
 
@@ -483,7 +483,7 @@ impl PainterService<'_> {
         if params.pooling != self.paint.engine.params().pooling {
             // Pooling is part of the network as loaded.
             self.paint.engine = Vgg::load(&self.opts.weights, self.opts.device.device, params.pooling)
-                .and_then(|vgg| Painter::new(vgg, self.opts.device, params.clone()))
+                .and_then(|vgg| Refiner::new(vgg, self.opts.device, params.clone()))
                 .map_err(classify)?;
         }
         let engine = &mut self.paint.engine;

@@ -16,7 +16,7 @@ use image::RgbImage;
 
 use super::FarmConnection;
 use super::protocol::{self, Progress};
-use super::styles::Uploads;
+use super::style_uploads::Uploads;
 use super::trust::{Identity, JobSecret, Role};
 use crate::capture::Frame;
 use crate::config::{Policy, RemoteConfig};

@@ -1,10 +1,12 @@
-//! The painting seam: the one contract between the kiosk and whoever paints for it. Commands
-//! and frames go in, events (snapshots, notices) come out, and a status can be read at any
-//! time ([`WorkerHandle`]). Two painters implement it: the kiosk's own engine on a thread
-//! (`crate::worker`) and the farm's painters over NATS (`crate::farm::remote`, with the
-//! local thread as its fallback); `crate::painters::start` chooses between them. Both paint
-//! with the one loop kept here ([`PaintLoop`]: the engine's steps, snapshot pacing, drills
-//! and the making-of) and the one [`StyleCache`]. This module imports neither painter.
+//! The painting seam: the one contract between the kiosk and its *worker*, whoever paints for
+//! it. Commands and frames go in, events (snapshots, notices) come out, and a status can be
+//! read at any time ([`WorkerHandle`]). Two workers implement it: the local worker, the kiosk's
+//! own engine on a thread (`crate::worker`), and the remote worker, which hands jobs to the
+//! farm's painter processes over NATS (`crate::farm::remote`, with a local worker as its
+//! fallback); `crate::workers::start` chooses between them. The local worker and the painter
+//! process paint with the one loop kept here ([`PaintLoop`]: the [`crate::engine::Refiner`]'s
+//! steps, snapshot pacing, drills and the making-of) and the one [`StyleCache`]. This module
+//! imports neither side.
 
 mod config;
 mod handle;

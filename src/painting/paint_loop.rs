@@ -13,7 +13,7 @@ use image::RgbImage;
 
 use super::Fault;
 use super::making_of::{self, MakingOf};
-use crate::engine::{EngineError, Painter, Progress};
+use crate::engine::{EngineError, Progress, Refiner};
 
 /// How often a painting in progress is shown: every `every` steps, and no more often than
 /// `interval` (each snapshot is a copy from the device; on a GPU one every 2 iterations made
@@ -36,7 +36,7 @@ pub struct Stepped {
 
 /// The engine, its snapshot pacing, its drills and the making-of of the painting in hand.
 pub struct PaintLoop {
-    pub engine: Painter,
+    pub engine: Refiner,
     /// "worker" or "painter": who the drills' messages name.
     who: &'static str,
     pacing: Pacing,
@@ -52,7 +52,7 @@ pub struct PaintLoop {
 }
 
 impl PaintLoop {
-    pub fn new(engine: Painter, who: &'static str, pacing: Pacing, gather_making_of: bool) -> PaintLoop {
+    pub fn new(engine: Refiner, who: &'static str, pacing: Pacing, gather_making_of: bool) -> PaintLoop {
         PaintLoop {
             engine,
             who,

@@ -9,7 +9,7 @@ use image::RgbImage;
 
 use crate::capture::Frame;
 use crate::config::Policy;
-use crate::engine::{EngineError, Painter, StyleParams, Vgg};
+use crate::engine::{EngineError, Refiner, StyleParams, Vgg};
 use crate::painting::outbox::Outbox;
 use crate::painting::styles::KEPT_IMAGES;
 use crate::painting::*;
@@ -134,17 +134,17 @@ fn run(link: &Link, persist: &mut Persistent) -> RunEnd {
         s.run_started = s.heartbeat;
     }
     let params = params_for(&link.cfg, persist);
-    let painter = Vgg::load(&link.cfg.root.join(&link.cfg.weights), link.cfg.device.device, params.pooling)
-        .and_then(|vgg| Painter::new(vgg, link.cfg.device, params));
-    let mut painter = match painter {
+    let refiner = Vgg::load(&link.cfg.root.join(&link.cfg.weights), link.cfg.device.device, params.pooling)
+        .and_then(|vgg| Refiner::new(vgg, link.cfg.device, params));
+    let mut refiner = match refiner {
         Ok(p) => p,
         Err(e) => return fail_until_shutdown(link, e.to_string()),
     };
     // Losses are shown with snapshots only: no need to wait for the GPU more often.
-    painter.set_loss_readback_every(link.cfg.snapshot_every);
+    refiner.set_loss_readback_every(link.cfg.snapshot_every);
     let pacing = Pacing { every: link.cfg.snapshot_every, interval: link.cfg.snapshot_interval };
     // Only a visitor's painting has a making-of (the mirror has no take-home).
-    let paint = PaintLoop::new(painter, "worker", pacing, link.cfg.policy == Policy::Paint);
+    let paint = PaintLoop::new(refiner, "worker", pacing, link.cfg.policy == Policy::Paint);
     let library = StyleCache::new(KEPT_IMAGES);
     let mut worker = Worker { link, persist, paint, library, canvas: Canvas::default() };
     worker.run()
@@ -199,32 +199,32 @@ impl Default for Canvas {
 /// How each policy continues the painting.
 impl Policy {
     /// Does the policy want a new frame from the stream now?
-    fn wants_frame(self, cfg: &WorkerConfig, painter: &Painter, canvas: &Canvas) -> bool {
+    fn wants_frame(self, cfg: &WorkerConfig, refiner: &Refiner, canvas: &Canvas) -> bool {
         match self {
             _ if cfg.intake == Intake::OnCommand => false,
             Policy::Paint => canvas.want_frame || canvas.finished_at.is_some_and(|t| t.elapsed() >= cfg.hold_finished),
-            Policy::Live => !painter.has_content() || canvas.steps_since_frame >= cfg.live.iterations_per_frame.max(1),
+            Policy::Live => !refiner.has_content() || canvas.steps_since_frame >= cfg.live.iterations_per_frame.max(1),
         }
     }
 
     /// A new frame: paint it from the start (Paint) or carry the painting over to it (Live).
-    fn start_frame(self, cfg: &WorkerConfig, painter: &mut Painter, frame: &Frame) -> Result<(), EngineError> {
+    fn start_frame(self, cfg: &WorkerConfig, refiner: &mut Refiner, frame: &Frame) -> Result<(), EngineError> {
         // Live: the face map follows the faces, frame by frame.
-        painter.set_faces(frame.faces.clone());
+        refiner.set_faces(frame.faces.clone());
         match self {
-            Policy::Live => painter.follow((*frame.image).clone(), &cfg.live).map(|_| ()),
+            Policy::Live => refiner.follow((*frame.image).clone(), &cfg.live).map(|_| ()),
             Policy::Paint => {
-                painter.set_content((*frame.image).clone());
-                painter.restart(None)
+                refiner.set_content((*frame.image).clone());
+                refiner.restart(None)
             }
         }
     }
 
     /// A new style: paint the same frame again (Paint) or morph the painting into it (Live).
-    fn restyle(self, painter: &mut Painter) -> Result<(), EngineError> {
+    fn restyle(self, refiner: &mut Refiner) -> Result<(), EngineError> {
         match self {
-            Policy::Paint => painter.restart(None),
-            Policy::Live => painter.warm_start(1.0),
+            Policy::Paint => refiner.restart(None),
+            Policy::Live => refiner.warm_start(1.0),
         }
     }
 }

@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 pub mod browser;
+pub mod local_server;
 pub mod nats;
 #[cfg(feature = "gui")]
 pub mod xvfb;

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-pub use gallery_painter::farm::local_server::{LocalServer as NatsServer, PainterProcess};
+pub use super::local_server::{LocalServer as NatsServer, PainterProcess};
 
 /// The kiosks the tests use, set up on every server as `farm-setup` would.
 pub const KIOSKS: [&str; 4] = ["hall-a", "hall-b", "hall-c", "hall-live"];

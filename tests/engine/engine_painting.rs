@@ -6,7 +6,7 @@ use crate::common;
 use std::sync::Arc;
 
 use gallery_painter::engine::optim::OptimizerKind;
-use gallery_painter::engine::{InitKind, Painter, StyleImage, StyleParams, imageio};
+use gallery_painter::engine::{InitKind, Refiner, StyleImage, StyleParams, imageio};
 
 fn tiny(iterations: u32) -> StyleParams {
     StyleParams { size: 64, iterations, levels: 1, ..StyleParams::default() }
@@ -16,8 +16,8 @@ fn style(name: &str, weight: f64) -> StyleImage {
     StyleImage { id: name.into(), image: Arc::new(common::style(name)), weight }
 }
 
-fn painter(params: StyleParams) -> Painter {
-    let mut p = Painter::new(common::vgg(), common::cpu(), params).unwrap();
+fn painter(params: StyleParams) -> Refiner {
+    let mut p = Refiner::new(common::vgg(), common::cpu(), params).unwrap();
     p.set_content(common::photo(96, 72));
     p.set_styles(vec![style("swirling_night.png", 1.0)]).unwrap();
     p
@@ -146,7 +146,7 @@ fn colour_preservation_keeps_the_photo_chroma_with_blended_styles() {
 #[test]
 fn bad_parameters_are_rejected_with_reasons() {
     let vgg = common::vgg();
-    let err = Painter::new(
+    let err = Refiner::new(
         vgg,
         common::cpu(),
         StyleParams { style_layers: vec![gallery_painter::engine::LayerWeight("relu9_9".into(), 1.0)], ..tiny(1) },

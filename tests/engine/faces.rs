@@ -11,7 +11,7 @@ use gallery_painter::capture::faces::{Detector, FaceDetectionConfig, FaceDetecto
 use gallery_painter::capture::presence::{PresenceConfig, PresenceDetector, PresenceEvent};
 use gallery_painter::capture::synthetic::{SyntheticScene, SyntheticVisitor};
 use gallery_painter::engine::faces::face_map;
-use gallery_painter::engine::{FaceBox, FaceWeights, Painter, StyleImage, StyleParams};
+use gallery_painter::engine::{FaceBox, FaceWeights, Refiner, StyleImage, StyleParams};
 use image::{Rgb, RgbImage};
 
 fn model() -> FaceModel {
@@ -294,7 +294,7 @@ fn diff_where(a: &RgbImage, b: &RgbImage, f: &FaceBox, inside: bool) -> f64 {
 
 fn paint(faces: Vec<FaceBox>, weights: FaceWeights) -> (RgbImage, gallery_painter::engine::LossParts) {
     let params = StyleParams { size: 96, iterations: 15, levels: 1, faces: weights, ..StyleParams::default() };
-    let mut p = Painter::new(common::vgg(), common::cpu(), params).unwrap();
+    let mut p = Refiner::new(common::vgg(), common::cpu(), params).unwrap();
     p.set_content((*portrait()).clone());
     p.set_faces(faces);
     p.set_styles(vec![style("primary_rhythm.png")]).unwrap();
@@ -340,7 +340,7 @@ fn face_maps_follow_the_faces_across_levels_and_live_frames() {
     assert_eq!(faces.len(), 1);
     // `p` follows the face; its twin `stale` keeps the first frame's map: the same work else.
     let start = || {
-        let mut p = Painter::new(common::vgg(), common::cpu(), params.clone()).unwrap();
+        let mut p = Refiner::new(common::vgg(), common::cpu(), params.clone()).unwrap();
         p.set_styles(vec![style("ink_waves.png")]).unwrap();
         p.set_content(first.clone());
         p.set_faces(faces.clone());
@@ -444,7 +444,7 @@ fn the_installations_detector_finds_a_visitor_whose_head_is_tilted() {
     let (dx, dy) = (cx - 320.0, cy - 240.0);
     let (tx, ty) = (320.0 + c * dx - s * dy, 240.0 + s * dx + c * dy);
     let marked = (tx - w / 2.0, ty - h / 2.0, w, h);
-    let overlap = gallery_painter::cli::compare_faces::iou(marked, found);
+    let overlap = gallery_painter::capture::face_set::iou(marked, found);
     eprintln!("tilted: found {found:?}, marked {marked:?}, IoU {overlap:.2}");
     // Where it is and how large: a box a third too small or too large fails.
     assert!(overlap >= 0.7, "the box {found:?} overlaps the face {marked:?} by {overlap:.2} only");
@@ -455,7 +455,7 @@ fn the_installations_detector_finds_a_visitor_whose_head_is_tilted() {
 /// shipped portrait: the recall that docs/visitors.md quotes, held to a floor.
 #[test]
 fn the_installations_detector_finds_the_face_sets_faces_with_a_recall_floor() {
-    use gallery_painter::cli::compare_faces::{FaceSet, From, score};
+    use gallery_painter::capture::face_set::{FaceSet, PictureOrigin, score};
     let root = common::root();
     let cache = root.join(".cache/face-set");
     assert!(
@@ -466,8 +466,8 @@ fn the_installations_detector_finds_the_face_sets_faces_with_a_recall_floor() {
     let mut d = detector();
     let (mut faces, mut found, mut false_faces, mut pictures) = (0, 0, 0, 0);
     let mut missed = Vec::new();
-    for p in set.pictures.iter().filter(|p| p.from != From::Shared) {
-        let path = if p.from == From::Repo { root.join(&p.file) } else { cache.join(&p.file) };
+    for p in set.pictures.iter().filter(|p| p.from != PictureOrigin::Shared) {
+        let path = if p.from == PictureOrigin::Repo { root.join(&p.file) } else { cache.join(&p.file) };
         let img = gallery_painter::engine::imageio::load_rgb(&path).unwrap();
         let boxes: Vec<_> = d.detect(&img).iter().map(|f| f.pixels(img.width(), img.height())).collect();
         let (hit, extra) = score(&p.faces, &boxes);
@@ -488,10 +488,10 @@ fn the_installations_detector_finds_the_face_sets_faces_with_a_recall_floor() {
 
 #[test]
 fn the_face_set_reads_and_scores_the_shipped_portrait() {
-    use gallery_painter::cli::compare_faces::{FaceSet, From, score};
+    use gallery_painter::capture::face_set::{FaceSet, PictureOrigin, score};
     let set = FaceSet::load(&common::root().join("assets/faces/detector-set.ron")).unwrap();
     assert!(set.pictures.len() >= 20, "{} pictures", set.pictures.len());
-    let shipped: Vec<_> = set.pictures.iter().filter(|p| p.from == From::Repo).collect();
+    let shipped: Vec<_> = set.pictures.iter().filter(|p| p.from == PictureOrigin::Repo).collect();
     assert!(!shipped.is_empty());
     for p in shipped {
         let img = image::open(common::root().join(&p.file)).unwrap().to_rgb8();

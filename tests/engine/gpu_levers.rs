@@ -8,18 +8,18 @@ use crate::common;
 use std::process::Command;
 use std::sync::Arc;
 
-use gallery_painter::cli::bench_step::Variant;
+use gallery_painter::engine::device::Variant;
 use gallery_painter::engine::loss::gram;
 use gallery_painter::engine::optim::OptimizerKind;
 use gallery_painter::engine::vgg::to_channels_last;
-use gallery_painter::engine::{self, EngineDevice, GpuOptions, Painter, StyleImage, StyleParams};
+use gallery_painter::engine::{self, EngineDevice, GpuOptions, Refiner, StyleImage, StyleParams};
 use tch::{Device, Kind, Tensor};
 
 /// A painter of the test photo (4:3 at `params.size`) in Swirling Night, started.
-fn night_painter(gpu: GpuOptions, params: StyleParams) -> Painter {
+fn night_painter(gpu: GpuOptions, params: StyleParams) -> Refiner {
     let device = EngineDevice { gpu, ..common::cpu() };
     let (w, h) = (params.size, params.size * 3 / 4);
-    let mut p = Painter::new(common::vgg(), device, params).unwrap();
+    let mut p = Refiner::new(common::vgg(), device, params).unwrap();
     p.set_content(common::photo(w, h));
     p.set_styles(vec![StyleImage {
         id: "night".into(),
@@ -31,11 +31,11 @@ fn night_painter(gpu: GpuOptions, params: StyleParams) -> Painter {
     p
 }
 
-fn painter_with(gpu: GpuOptions, optimizer: OptimizerKind) -> Painter {
+fn painter_with(gpu: GpuOptions, optimizer: OptimizerKind) -> Refiner {
     night_painter(gpu, StyleParams { size: 64, iterations: 6, levels: 1, optimizer, ..StyleParams::default() })
 }
 
-fn run(p: &mut Painter) -> (f64, Vec<f32>) {
+fn run(p: &mut Refiner) -> (f64, Vec<f32>) {
     while !p.is_finished() {
         p.step().unwrap();
     }
@@ -82,7 +82,7 @@ fn channels_last_changes_the_layout_not_the_painting() {
     // The lever reaches the network: its activations are NHWC (channels stride 1), not NCHW.
     let layer = engine::vgg::layer_index(nhwc.vgg().arch(), "relu2_1").unwrap();
     let input = Tensor::rand([1, 3, 24, 32], (Kind::Float, Device::Cpu)) * 255.0;
-    let strides = |p: &Painter| p.vgg().features(&p.vgg().preprocess(&input), &[layer])[0].stride();
+    let strides = |p: &Refiner| p.vgg().features(&p.vgg().preprocess(&input), &[layer])[0].stride();
     assert_eq!(strides(&nhwc)[1], 1, "channels_last on: {:?}", strides(&nhwc));
     assert_ne!(strides(&nchw)[1], 1, "channels_last off: {:?}", strides(&nchw));
     let (loss_n, x_n) = run(&mut nhwc);
@@ -143,10 +143,10 @@ fn benchmark_variants_parse_and_bad_levers_are_named() {
 
 #[test]
 fn bench_engine_runs_every_variant_with_both_optimizers_on_cpu() {
-    let exe = env!("CARGO_BIN_EXE_gallery-painter");
+    let exe = env!("CARGO_BIN_EXE_gallery-bench");
     for optimizer in ["adam", "lbfgs"] {
         let out = Command::new(exe)
-            .args(["bench-engine", "--size", "48", "--iters", "3", "--threads", "1", "--device", "cpu"])
+            .args(["engine-run", "--size", "48", "--iters", "3", "--threads", "1", "--device", "cpu"])
             .args(["--optimizer", optimizer, "--variants", "base,nhwc,graphs", "--weights"])
             .arg(common::weights())
             .output()
@@ -196,8 +196,8 @@ fn graph_bookkeeping_matches_eager_through_style_switches_levels_and_live_frames
         p
     };
     let (mut graphed, mut eager) = (make(true), make(false));
-    let pixels = |p: &Painter| Vec::<f32>::try_from(&p.iterate().unwrap().reshape([-1])).unwrap();
-    let mut both = |f: &mut dyn FnMut(&mut Painter)| {
+    let pixels = |p: &Refiner| Vec::<f32>::try_from(&p.iterate().unwrap().reshape([-1])).unwrap();
+    let mut both = |f: &mut dyn FnMut(&mut Refiner)| {
         f(&mut graphed);
         f(&mut eager);
         let (a, b) = (pixels(&graphed), pixels(&eager));
@@ -272,7 +272,7 @@ fn graph_bookkeeping_matches_eager_when_the_face_map_moves() {
         p
     };
     let (mut graphed, mut eager) = (make(true), make(false));
-    let pixels = |p: &Painter| Vec::<f32>::try_from(&p.iterate().unwrap().reshape([-1])).unwrap();
+    let pixels = |p: &Refiner| Vec::<f32>::try_from(&p.iterate().unwrap().reshape([-1])).unwrap();
     let face = |x: f32| FaceBox { x, y: 0.2, w: 0.3, h: 0.4, score: 5.0 };
     let live = LiveSettings::default();
     let scene = gallery_painter::capture::synthetic::SyntheticScene::new(11, 0.0, 128, 96);

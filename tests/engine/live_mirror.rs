@@ -9,7 +9,7 @@ use std::sync::Arc;
 use gallery_painter::capture::synthetic::{SyntheticScene, SyntheticVisitor};
 use gallery_painter::engine::imageio::{self, to_tensor};
 use gallery_painter::engine::live::{LiveMemory, temporal_loss, unchanged_mask};
-use gallery_painter::engine::{LiveSettings, Painter, StyleImage, StyleParams};
+use gallery_painter::engine::{LiveSettings, Refiner, StyleImage, StyleParams};
 use image::{Rgb, RgbImage};
 use tch::{Device, Kind, Tensor};
 
@@ -168,8 +168,8 @@ fn a_visitor_who_leaves_before_background_after_frames_gets_the_painted_room_bac
     assert_eq!(at(&c.start, 27, 14), 100.0, "a ghost of the visitor ({painted_visitor}) was painted back");
 }
 
-fn live_painter(params: StyleParams) -> Painter {
-    let mut p = Painter::new(common::vgg(), common::cpu(), params).unwrap();
+fn live_painter(params: StyleParams) -> Refiner {
+    let mut p = Refiner::new(common::vgg(), common::cpu(), params).unwrap();
     let style = StyleImage { id: "s".into(), image: Arc::new(common::style("swirling_night.png")), weight: 1.0 };
     p.set_styles(vec![style]).unwrap();
     p

@@ -19,8 +19,8 @@ use crate::common;
 use std::sync::Arc;
 
 use gallery_painter::engine::optim::OptimizerKind;
-use gallery_painter::engine::painter::seeded_noise;
-use gallery_painter::engine::{InitKind, LayerWeight, Painter, StyleImage, StyleParams};
+use gallery_painter::engine::refiner::seeded_noise;
+use gallery_painter::engine::{InitKind, LayerWeight, Refiner, StyleImage, StyleParams};
 use image::{Rgb, RgbImage};
 use safetensors::SafeTensors;
 
@@ -171,7 +171,7 @@ fn the_engine_reports_the_loss_computed_by_hand_from_the_weights_file() {
         optimizer: OptimizerKind::Adam { lr: 1.0 },
         ..StyleParams::default()
     };
-    let mut painter = Painter::new(common::vgg(), common::cpu(), params).unwrap();
+    let mut painter = Refiner::new(common::vgg(), common::cpu(), params).unwrap();
     painter.set_content(content.clone());
     painter
         .set_styles(vec![
@@ -277,7 +277,7 @@ fn the_face_aware_objective_is_the_weighted_form_computed_by_hand() {
         faces: weights,
         ..StyleParams::default()
     };
-    let mut painter = Painter::new(common::vgg(), common::cpu(), params).unwrap();
+    let mut painter = Refiner::new(common::vgg(), common::cpu(), params).unwrap();
     painter.set_content(content.clone());
     painter.set_faces(faces.to_vec());
     painter.set_styles(vec![StyleImage { id: "s".into(), image: Arc::new(style.clone()), weight: 1.0 }]).unwrap();

@@ -8,8 +8,8 @@ use crate::farm::{farm, finished, kiosk, live_kiosk_as, paint, wait_for, wait_pa
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use crate::common::local_server::LocalCluster;
 use gallery_painter::config::RemoteConfig;
-use gallery_painter::farm::local_server::LocalCluster;
 use gallery_painter::farm::protocol;
 use gallery_painter::painting::Event;
 
@@ -26,7 +26,7 @@ fn cluster() -> LocalCluster {
 }
 
 fn pictures_on_disk(dir: &Path) -> Vec<std::path::PathBuf> {
-    gallery_painter::farm::local_server::pictures_on_disk(dir)
+    crate::common::local_server::pictures_on_disk(dir)
 }
 
 #[test]

@@ -12,11 +12,11 @@ use gallery_painter::capture::{CaptureHandle, Frame};
 use gallery_painter::config::{EngineConfig, RemoteConfig};
 use gallery_painter::engine::StyleParams;
 use gallery_painter::farm::protocol;
-use gallery_painter::painters;
 use gallery_painter::painting::making_of;
 use gallery_painter::painting::{
     Command, Event, Intake, Snapshot, StyleSelection, WorkerConfig, WorkerHandle, WorkerStatus,
 };
+use gallery_painter::workers;
 
 fn params(iterations: u32) -> StyleParams {
     StyleParams { size: 48, iterations, levels: 1, ..EngineConfig::default().style }
@@ -38,7 +38,7 @@ pub(crate) fn kiosk_as(remote: RemoteConfig, iterations: u32) -> WorkerHandle {
     let engine = EngineConfig { weights: common::weights(), remote: Some(remote), ..EngineConfig::default() };
     let (_keep, frames) = crossbeam_channel::bounded::<Frame>(1);
     std::mem::forget(_keep);
-    painters::start(
+    workers::start(
         WorkerConfig {
             intake: Intake::OnCommand,
             snapshot_every: 2,
@@ -454,7 +454,7 @@ pub(crate) fn live_kiosk_as(remote: RemoteConfig, fps: f64) -> (WorkerHandle, Ca
     });
     let frames = camera.frames.clone();
     let live = gallery_painter::engine::LiveSettings { iterations_per_frame: 3, ..Default::default() };
-    let w = painters::start(
+    let w = workers::start(
         WorkerConfig {
             policy: Policy::Live,
             intake: Intake::Stream,

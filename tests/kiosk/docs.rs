@@ -1,5 +1,6 @@
 //! The docs say what the code does: every file of the project that the README and docs/ name
-//! exists, every `gallery-painter` command and flag they name is one the binary takes, every
+//! exists, every `gallery-painter` and `gallery-bench` command and flag they name is one the
+//! binary takes (and the kiosk's binary has no benchmark), every
 //! RON example parses as the config or scene entry it shows, and every `section.key` of the
 //! config they name is a key of the config.
 
@@ -72,16 +73,18 @@ fn every_file_the_docs_name_exists() {
     assert!(missing.is_empty(), "the docs name files that do not exist:\n{}", missing.join("\n"));
 }
 
-#[test]
-fn every_command_and_flag_the_docs_name_is_in_the_help() {
-    let cli = Cli::command();
+/// Every `BINARY COMMAND --flag ...` the docs write, checked with `flags_of(COMMAND)`: the
+/// command's long flags (and its subcommands'), or None when there is no such command.
+/// Returns how many commands were named and what is wrong.
+fn check_commands_named(binary: &str, mut flags_of: impl FnMut(&str) -> Option<Vec<String>>) -> (usize, Vec<String>) {
     let mut wrong = Vec::new();
     let mut seen = 0;
+    let lead = format!("{binary} ");
     for (path, text) in guides() {
         for line in text.lines() {
             let mut rest = line;
-            while let Some(at) = rest.find("gallery-painter ") {
-                let after = &rest[at + "gallery-painter ".len()..];
+            while let Some(at) = rest.find(&lead) {
+                let after = &rest[at + lead.len()..];
                 rest = after;
                 let words: Vec<&str> = after
                     .split(|c: char| c.is_whitespace() || c == '`' || c == ',' || c == ')')
@@ -94,23 +97,64 @@ fn every_command_and_flag_the_docs_name_is_in_the_help() {
                     continue;
                 }
                 seen += 1;
-                let Some(command) = cli.find_subcommand(name) else {
-                    wrong.push(format!("{}: `gallery-painter {name}` is not a command", name_of(&path)));
+                let Some(flags) = flags_of(name) else {
+                    wrong.push(format!("{}: `{binary} {name}` is not a command", name_of(&path)));
                     continue;
                 };
                 for flag in words[1..].iter().filter_map(|w| w.strip_prefix("--")) {
                     let flag = flag.split('=').next().unwrap_or(flag);
-                    let known = command.get_arguments().any(|a| a.get_long() == Some(flag))
-                        || command.get_subcommands().any(|s| s.get_arguments().any(|a| a.get_long() == Some(flag)));
-                    if !known {
-                        wrong.push(format!("{}: `gallery-painter {name}` has no --{flag}", name_of(&path)));
+                    if !flags.iter().any(|f| f == flag) {
+                        wrong.push(format!("{}: `{binary} {name}` has no --{flag}", name_of(&path)));
                     }
                 }
             }
         }
     }
+    (seen, wrong)
+}
+
+#[test]
+fn every_command_and_flag_the_docs_name_is_in_the_help() {
+    let cli = Cli::command();
+    let (seen, wrong) = check_commands_named("gallery-painter", |name| {
+        let command = cli.find_subcommand(name)?;
+        let own = command.get_arguments().filter_map(|a| a.get_long());
+        let below = command.get_subcommands().flat_map(|s| s.get_arguments().filter_map(|a| a.get_long()));
+        Some(own.chain(below).map(str::to_string).collect())
+    });
     assert!(seen >= 10, "only {seen} commands found in the docs: is the scan still reading them?");
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+#[test]
+fn every_benchmark_and_flag_the_docs_name_is_in_gallery_bench_help() {
+    // The benchmarks' own binary, asked as a reader would: `gallery-bench COMMAND --help`.
+    let exe = env!("CARGO_BIN_EXE_gallery-bench");
+    let (seen, wrong) = check_commands_named("gallery-bench", |name| {
+        let out = std::process::Command::new(exe).args([name, "--help"]).output().unwrap();
+        out.status.success().then(|| {
+            let help = String::from_utf8_lossy(&out.stdout);
+            let words = help.split(|c: char| c.is_whitespace() || c == ',' || c == '[' || c == ']');
+            words
+                .filter_map(|w| w.strip_prefix("--"))
+                .map(|w| w.split(['=', '<']).next().unwrap().to_string())
+                .collect()
+        })
+    });
+    assert!(seen >= 10, "only {seen} benchmarks found in the docs: is the scan still reading them?");
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+#[test]
+fn the_kiosk_binary_carries_no_benchmark() {
+    // What a technician runs, and nothing that only measures (that is `gallery-bench`).
+    let cli = Cli::command();
+    let measuring: Vec<&str> = cli
+        .get_subcommands()
+        .map(|c| c.get_name())
+        .filter(|n| n.contains("bench") || n.starts_with("compare"))
+        .collect();
+    assert!(measuring.is_empty(), "gallery-painter still carries {measuring:?}");
 }
 
 /// The RON examples of the docs (```ron blocks), their comments removed.

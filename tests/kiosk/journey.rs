@@ -504,7 +504,7 @@ fn real_journey(
     let style = StyleParams { size: 48, iterations: 8, levels: 1, ..EngineConfig::default().style };
     let engine =
         EngineConfig { weights: common::weights(), threads: 1, style: style.clone(), ..EngineConfig::default() };
-    let worker = gallery_painter::painters::start(
+    let worker = gallery_painter::workers::start(
         WorkerConfig { intake: Intake::OnCommand, ..WorkerConfig::from_config(&root, &engine, common::cpu()) },
         capture.frames.clone(),
     );

@@ -1,7 +1,7 @@
 //! A nats-server on this machine, from the project's config template
 //! (config/farm/nats-server.conf): loopback, random ports, a temporary store, ready when its
-//! /healthz says so; or a cluster of them (config/farm/nats-cluster.conf). For `bench-farm`
-//! and the tests; a museum runs Debian's service instead.
+//! /healthz says so; or a cluster of them (config/farm/nats-cluster.conf); and painter
+//! processes. For the tests and `gallery-bench farm`; a museum runs Debian's service instead.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -209,12 +209,17 @@ impl LocalServer {
 fn set_up(url: &str, kiosks: &[String], replicas: usize) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     runtime.block_on(async {
-        let urls = crate::config::server_urls(url);
+        let urls = gallery_painter::config::server_urls(url);
         let client = async_nats::connect(urls.as_slice()).await?;
         let js = async_nats::jetstream::new(client.clone());
-        super::setup::set_up(&js, kiosks, super::connection::max_payload(&client), replicas)
-            .await
-            .map_err(|e| anyhow::anyhow!("cannot set the farm up: {e}"))?;
+        gallery_painter::farm::setup::set_up(
+            &js,
+            kiosks,
+            gallery_painter::farm::connection::max_payload(&client),
+            replicas,
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot set the farm up: {e}"))?;
         Ok(())
     })
 }
@@ -378,7 +383,7 @@ impl PainterProcess {
         cmd.args(["painter", "--nats", url, "--name", name])
             .args(args)
             .current_dir(root)
-            .env_remove(crate::service::faults::ENV)
+            .env_remove(gallery_painter::service::faults::ENV)
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log)?);
         for (k, v) in env {

@@ -1,7 +1,7 @@
-//! The Live mirror, measured (part of `bench-live`): flicker on a static scene, Ruder et
+//! The Live mirror, measured (part of `gallery-bench live`): flicker on a static scene, Ruder et
 //! al.'s temporal error in static regions, how fast the painted figure follows a visitor,
 //! and how faithfully the visitor is painted, for the ways of carrying a painting from one
-//! camera frame to the next. Drives the [`Painter`] directly with scripted frames, so every
+//! camera frame to the next. Drives the [`Refiner`] directly with scripted frames, so every
 //! strategy sees the same pictures at the same moments.
 
 use std::path::Path;
@@ -10,11 +10,11 @@ use std::sync::Arc;
 use image::RgbImage;
 use tch::{Kind, Tensor};
 
-use crate::capture::synthetic::{SyntheticScene, SyntheticVisitor, WALK_S, figure_position};
-use crate::engine::imageio::{self, to_tensor};
-use crate::engine::live::unchanged_mask;
-use crate::engine::vgg::layer_index;
-use crate::engine::{EngineDevice, LiveSettings, Painter, StyleImage, StyleParams, Vgg};
+use gallery_painter::capture::synthetic::{SyntheticScene, SyntheticVisitor, WALK_S, figure_position};
+use gallery_painter::engine::imageio::{self, to_tensor};
+use gallery_painter::engine::live::unchanged_mask;
+use gallery_painter::engine::vgg::layer_index;
+use gallery_painter::engine::{EngineDevice, LiveSettings, Refiner, StyleImage, StyleParams, Vgg};
 
 /// How the painting continues when the next camera frame arrives.
 #[derive(Clone, Copy)]
@@ -23,12 +23,12 @@ enum Strategy {
     Cold,
     /// Before: `0.7 * painting + 0.3 * photo` everywhere, a fresh optimiser.
     Blend,
-    /// Now: [`Painter::follow`] with these settings.
+    /// Now: [`Refiner::follow`] with these settings.
     Follow(LiveSettings),
 }
 
 impl Strategy {
-    fn next_frame(self, p: &mut Painter, frame: &RgbImage) -> anyhow::Result<()> {
+    fn next_frame(self, p: &mut Refiner, frame: &RgbImage) -> anyhow::Result<()> {
         match self {
             Strategy::Cold => {
                 p.set_content(frame.clone());
@@ -47,7 +47,7 @@ impl Strategy {
 }
 
 /// A snapshot as the display gets it, as a float tensor (0..255).
-fn shown(p: &Painter) -> anyhow::Result<Tensor> {
+fn shown(p: &Refiner) -> anyhow::Result<Tensor> {
     Ok(to_tensor(&p.painting()?, tch::Device::Cpu))
 }
 
@@ -98,15 +98,15 @@ struct Setup<'a> {
 }
 
 impl Setup<'_> {
-    fn painter(&self) -> anyhow::Result<Painter> {
+    fn painter(&self) -> anyhow::Result<Refiner> {
         let vgg = Vgg::load(self.weights, self.device.device, self.params.pooling)?;
-        let mut p = Painter::new(vgg, self.device, self.params.clone())?;
+        let mut p = Refiner::new(vgg, self.device, self.params.clone())?;
         p.set_styles(vec![StyleImage { id: "s".into(), image: self.style.clone(), weight: 1.0 }])?;
         Ok(p)
     }
 
     /// First frame painted to the end of its schedule, as the mirror would be after a while.
-    fn settled(&self, first: &RgbImage) -> anyhow::Result<Painter> {
+    fn settled(&self, first: &RgbImage) -> anyhow::Result<Refiner> {
         let mut p = self.painter()?;
         p.set_content(first.clone());
         p.restart(None)?;
@@ -117,7 +117,7 @@ impl Setup<'_> {
     }
 
     /// Paints one frame's iterations; returns the snapshots the display would get.
-    fn paint_frame(&self, p: &mut Painter, s: Strategy, frame: &RgbImage) -> anyhow::Result<Vec<Tensor>> {
+    fn paint_frame(&self, p: &mut Refiner, s: Strategy, frame: &RgbImage) -> anyhow::Result<Vec<Tensor>> {
         s.next_frame(p, frame)?;
         let mut shots = Vec::new();
         for k in 1..=self.iterations_per_frame {

@@ -1,4 +1,4 @@
-//! The visitor journey's numbers for `bench-live`: presence detection cost per frame,
+//! The visitor journey's numbers for `gallery-bench live`: presence detection cost per frame,
 //! capture to first visible painting for a frozen frame, and (with the display compiled
 //! in) from "still" seen by the camera to the countdown's start, in a headless app.
 
@@ -6,13 +6,13 @@ use std::time::{Duration, Instant};
 
 use image::RgbImage;
 
-use crate::capture::Frame;
-use crate::capture::presence::{PresenceConfig, PresenceDetector};
-use crate::capture::synthetic::{SyntheticScene, SyntheticVisitor};
-use crate::config::{EngineConfig, Policy};
-use crate::engine::{EngineDevice, StyleParams};
-use crate::painting::{Command, Event, Intake, StyleSelection, WorkerConfig, WorkerState};
-use crate::worker::spawn_worker;
+use gallery_painter::capture::Frame;
+use gallery_painter::capture::presence::{PresenceConfig, PresenceDetector};
+use gallery_painter::capture::synthetic::{SyntheticScene, SyntheticVisitor};
+use gallery_painter::config::{EngineConfig, Policy};
+use gallery_painter::engine::{EngineDevice, StyleParams};
+use gallery_painter::painting::{Command, Event, Intake, StyleSelection, WorkerConfig, WorkerState};
+use gallery_painter::worker::spawn_worker;
 
 const SCRIPT: SyntheticVisitor = SyntheticVisitor::Scripted { away_s: 2.0, still_s: 3.0, stay_s: 5.0 };
 
@@ -40,11 +40,11 @@ pub fn presence_cost(root: &std::path::Path) {
 /// The face detector on the demo visitor wearing the portrait fixture, per detection and
 /// per frame at the capture thread's rate (one detection per `interval_s`).
 fn face_cost(root: &std::path::Path) {
-    use crate::capture::faces::{FaceDetectionConfig, FaceDetector, FaceModel};
+    use gallery_painter::capture::faces::{FaceDetectionConfig, FaceDetector, FaceModel};
     let cfg = FaceDetectionConfig::default();
     let (model, face) = match (
         FaceModel::for_config(root, &cfg),
-        crate::engine::imageio::load_rgb(&root.join(crate::config::DEMO_FACE)),
+        gallery_painter::engine::imageio::load_rgb(&root.join(gallery_painter::config::DEMO_FACE)),
     ) {
         (Ok(m), Ok(f)) => (m, f),
         (Err(e), _) => return println!("face detection: not measured ({e})"),
@@ -161,10 +161,10 @@ pub fn still_to_countdown(root: &std::path::Path, visitors: usize) -> anyhow::Re
     use bevy::prelude::*;
     use bevy::state::app::StatesPlugin;
 
-    use crate::app::journey::{Journey, JourneyTimings};
-    use crate::app::{self, Engagement, JourneySettings, KioskSettings, Pipeline, Playlist};
-    use crate::capture::{CaptureOptions, FrameSource, spawn_capture};
-    use crate::config::JourneyConfig;
+    use gallery_painter::app::journey::{Journey, JourneyTimings};
+    use gallery_painter::app::{self, Engagement, JourneySettings, KioskSettings, Pipeline, Playlist};
+    use gallery_painter::capture::{CaptureOptions, FrameSource, spawn_capture};
+    use gallery_painter::config::JourneyConfig;
 
     let mut capture = spawn_capture(
         Box::new(|| Ok(Box::new(SyntheticScene::new(7, 15.0, 640, 480).with_visitor(SCRIPT)) as Box<dyn FrameSource>)),
@@ -172,7 +172,7 @@ pub fn still_to_countdown(root: &std::path::Path, visitors: usize) -> anyhow::Re
         CaptureOptions { presence: Some(PresenceConfig::default()), ..CaptureOptions::default() },
     );
     let scene_path = root.join("scenes/default.ron");
-    let scene = crate::scene::Scene::load(&scene_path, root, &StyleParams::default())?;
+    let scene = gallery_painter::scene::Scene::load(&scene_path, root, &StyleParams::default())?;
     let (cmd_tx, _cmd_rx) = crossbeam_channel::unbounded();
     let (_ev_tx, ev_rx) = crossbeam_channel::unbounded();
     let mut app = App::new();

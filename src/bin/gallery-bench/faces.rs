@@ -1,4 +1,4 @@
-//! `bench-faces`: what face-aware painting changes, measured on portraits. For each photo
+//! `gallery-bench faces`: what face-aware painting changes, measured on portraits. For each photo
 //! with a face (found by the detector) and each style, paints the plain objective and the
 //! face-aware one with the same parameters (the installation's defaults), then measures the
 //! finished paintings with the same VGG:
@@ -21,13 +21,13 @@ use clap::Args;
 use image::{Rgb, RgbImage};
 use tch::{Kind, Tensor};
 
-use super::EngineArgs;
-use super::stylize::find_faces;
-use crate::engine::faces::{face_map, weighted_content_loss, weighted_gram};
-use crate::engine::imageio::{self, to_tensor};
-use crate::engine::loss::style_layer_loss;
-use crate::engine::targets::{self, GramCache, LayerPlan, Photo};
-use crate::engine::{FaceBox, FaceWeights, Painter, StyleImage, StyleParams, Vgg};
+use gallery_painter::cli::EngineArgs;
+use gallery_painter::cli::stylize::find_faces;
+use gallery_painter::engine::faces::{face_map, weighted_content_loss, weighted_gram};
+use gallery_painter::engine::imageio::{self, to_tensor};
+use gallery_painter::engine::loss::style_layer_loss;
+use gallery_painter::engine::targets::{self, GramCache, LayerPlan, Photo};
+use gallery_painter::engine::{FaceBox, FaceWeights, Refiner, StyleImage, StyleParams, Vgg};
 
 #[derive(Args, Debug)]
 pub struct BenchFacesArgs {
@@ -40,8 +40,8 @@ pub struct BenchFacesArgs {
     #[arg(long, default_value = "config/installation.ron")]
     pub config: PathBuf,
     /// The face detector that finds the faces painted with care.
-    #[arg(long, value_enum, default_value_t = crate::capture::faces::Detector::default())]
-    pub face_detector: crate::capture::faces::Detector,
+    #[arg(long, value_enum, default_value_t = gallery_painter::capture::faces::Detector::default())]
+    pub face_detector: gallery_painter::capture::faces::Detector,
     /// Contact sheets and report.md go here.
     #[arg(long, default_value = "out/faces")]
     pub out: PathBuf,
@@ -125,14 +125,14 @@ fn measure(
     })
 }
 
-fn paint(painter: &mut Painter, faces: Vec<FaceBox>) -> anyhow::Result<(RgbImage, f64)> {
+fn paint(refiner: &mut Refiner, faces: Vec<FaceBox>) -> anyhow::Result<(RgbImage, f64)> {
     let started = Instant::now();
-    painter.set_faces(faces);
-    painter.restart(None)?;
-    while !painter.is_finished() {
-        painter.step()?;
+    refiner.set_faces(faces);
+    refiner.restart(None)?;
+    while !refiner.is_finished() {
+        refiner.step()?;
     }
-    Ok((painter.painting()?, started.elapsed().as_secs_f64()))
+    Ok((refiner.painting()?, started.elapsed().as_secs_f64()))
 }
 
 /// The photo with the detector's boxes drawn in.
@@ -157,12 +157,12 @@ fn with_boxes(photo: &RgbImage, faces: &[FaceBox]) -> RgbImage {
 }
 
 pub fn bench_faces(args: BenchFacesArgs) -> anyhow::Result<()> {
-    let cfg = crate::config::InstallationConfig::load(&args.config)?;
+    let cfg = gallery_painter::config::InstallationConfig::load(&args.config)?;
     let params = cfg.engine.style.clone();
     anyhow::ensure!(!params.faces.is_plain(), "the config's faces gains are 1: nothing to compare");
     let device = args.engine.select()?;
     let vgg = Vgg::load(&args.engine.weights, device.device, params.pooling)?;
-    let mut painter = Painter::new(vgg, device, params.clone())?;
+    let mut refiner = Refiner::new(vgg, device, params.clone())?;
     std::fs::create_dir_all(&args.out)?;
     let styles = images_in(&args.style_dir)?;
     let mut report = format!(
@@ -187,8 +187,8 @@ pub fn bench_faces(args: BenchFacesArgs) -> anyhow::Result<()> {
             report += &format!("| {name} | (no face found: skipped) | | | | | | | | |\n");
             continue;
         }
-        painter.set_content(photo.clone());
-        let (w, h) = painter.output_dims()?;
+        refiner.set_content(photo.clone());
+        let (w, h) = refiner.output_dims()?;
         let small = imageio::resize(&photo, w, h);
         let mut sheet = RgbImage::new(3 * w, h * styles.len() as u32);
         for (row, style_path) in styles.iter().enumerate() {
@@ -198,11 +198,11 @@ pub fn bench_faces(args: BenchFacesArgs) -> anyhow::Result<()> {
                 image: Arc::new(imageio::load_rgb(style_path)?),
                 weight: 1.0,
             };
-            painter.set_styles(vec![style.clone()])?;
-            let (plain, t_plain) = paint(&mut painter, Vec::new())?;
-            let (aware, t_aware) = paint(&mut painter, faces.clone())?;
+            refiner.set_styles(vec![style.clone()])?;
+            let (plain, t_plain) = paint(&mut refiner, Vec::new())?;
+            let (aware, t_aware) = paint(&mut refiner, faces.clone())?;
             let [m_plain, m_aware]: [Measured; 2] =
-                measure(painter.vgg(), &params, &photo, &faces, &style, &[&plain, &aware])?
+                measure(refiner.vgg(), &params, &photo, &faces, &style, &[&plain, &aware])?
                     .try_into()
                     .map_err(|_| anyhow::anyhow!("two paintings measured, not two results"))?;
             let dc = m_aware.content_in_faces / m_plain.content_in_faces - 1.0;

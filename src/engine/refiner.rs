@@ -1,5 +1,5 @@
-//! Progressive refinement: a [`Painter`] holds the network, the targets and the iterate, and
-//! advances one optimiser iteration per [`Painter::step`], so a caller can show, cancel or
+//! Progressive refinement: a [`Refiner`] holds the network, the targets and the iterate, and
+//! advances one optimiser iteration per [`Refiner::step`], so a caller can show, cancel or
 //! retarget the painting between any two steps without reloading the network.
 
 use std::time::Instant;
@@ -30,7 +30,7 @@ pub struct LossParts {
     pub total: f64,
 }
 
-/// What [`Painter::follow`] found between the previous frame and the new one.
+/// What [`Refiner::follow`] found between the previous frame and the new one.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Follow {
     /// Share of the picture that changed (0..1).
@@ -68,7 +68,7 @@ pub fn seeded_noise(seed: u64, n: usize) -> Vec<f32> {
         .collect()
 }
 
-pub struct Painter {
+pub struct Refiner {
     vgg: Vgg,
     device: EngineDevice,
     params: StyleParams,
@@ -100,8 +100,8 @@ pub struct Painter {
     last_parts: Option<Tensor>,
 }
 
-impl Painter {
-    pub fn new(mut vgg: Vgg, device: EngineDevice, params: StyleParams) -> Result<Painter, EngineError> {
+impl Refiner {
+    pub fn new(mut vgg: Vgg, device: EngineDevice, params: StyleParams) -> Result<Refiner, EngineError> {
         params.validate().map_err(|e| EngineError::InvalidParams(e.to_string()))?;
         if device.precision == Precision::Mixed {
             // bf16 convolutions (tensor cores), fp32 Grams and losses: bf16 keeps fp32's
@@ -112,7 +112,7 @@ impl Painter {
         vgg.set_channels_last(device.gpu.channels_last);
         let plan = LayerPlan::new(&vgg, &params)?;
         let optimizer = Optimizer::new(params.optimizer);
-        Ok(Painter {
+        Ok(Refiner {
             vgg,
             device,
             params,
@@ -205,8 +205,8 @@ impl Painter {
         Ok(())
     }
 
-    /// Sets the photo to paint. The iterate is kept: call [`Painter::restart`] or
-    /// [`Painter::warm_start`] to decide how the painting continues.
+    /// Sets the photo to paint. The iterate is kept: call [`Refiner::restart`] or
+    /// [`Refiner::warm_start`] to decide how the painting continues.
     pub fn set_content(&mut self, content: RgbImage) {
         self.content = Some(content);
         self.targets = None;
@@ -214,7 +214,7 @@ impl Painter {
 
     /// The faces in the photo (from a detector, in fractions of the photo's size): the
     /// content term holds them closer ([`StyleParams::faces`]). Empty: none, the plain
-    /// objective. Takes effect at the next step; set it before [`Painter::follow`] in Live.
+    /// objective. Takes effect at the next step; set it before [`Refiner::follow`] in Live.
     pub fn set_faces(&mut self, faces: Vec<FaceBox>) {
         if faces != self.faces {
             self.faces = faces;
@@ -320,7 +320,7 @@ impl Painter {
 
     /// Continues a painting made elsewhere (another painter of the farm took over a Live
     /// session): the current content with `painting` as the iterate, at the finest level,
-    /// with a fresh optimiser. The next [`Painter::follow`] carries it over as its own.
+    /// with a fresh optimiser. The next [`Refiner::follow`] carries it over as its own.
     pub fn continue_from(&mut self, painting: &RgbImage) -> Result<(), EngineError> {
         catch_torch(|| {
             self.reset_optimizer();

@@ -1,4 +1,4 @@
-//! `gallery-painter bench-farm --kiosks K --painters M`: the painter farm on this machine,
+//! `gallery-bench farm --kiosks K --painters M`: the painter farm on this machine,
 //! on loopback. A nats-server from the project's config, M painter processes, and K headless
 //! kiosks (the app's remote worker) whose visitors are the journey's synthetic visitor. It
 //! measures what the farm does for visitors against this machine painting alone:
@@ -13,12 +13,12 @@ use std::time::{Duration, Instant};
 
 use clap::Args;
 
-use crate::capture::Frame;
-use crate::capture::synthetic::{SyntheticScene, SyntheticVisitor};
-use crate::config::{EngineConfig, Policy, RemoteConfig};
-use crate::engine::StyleParams;
-use crate::farm::local_server::PainterProcess;
-use crate::painting::{Command, Event, Intake, StyleSelection, WorkerConfig, WorkerHandle};
+use crate::local_server::PainterProcess;
+use gallery_painter::capture::Frame;
+use gallery_painter::capture::synthetic::{SyntheticScene, SyntheticVisitor};
+use gallery_painter::config::{EngineConfig, Policy, RemoteConfig};
+use gallery_painter::engine::StyleParams;
+use gallery_painter::painting::{Command, Event, Intake, StyleSelection, WorkerConfig, WorkerHandle};
 
 mod live;
 mod servers;
@@ -67,7 +67,7 @@ pub struct BenchFarmArgs {
     pub live: Option<f64>,
     /// With --live: the kiosks' `engine.remote.live_frames_per_second` (the LAN's cap; a
     /// GPU painter can take more than the default).
-    #[arg(long, default_value_t = crate::config::RemoteConfig::default().live_frames_per_second)]
+    #[arg(long, default_value_t = gallery_painter::config::RemoteConfig::default().live_frames_per_second)]
     pub live_frames_per_second: f64,
 }
 
@@ -86,14 +86,14 @@ pub fn run(args: BenchFarmArgs) -> anyhow::Result<()> {
         args.kiosks >= 1 && args.painters >= 1 && args.visitors >= 1,
         "kiosks, painters and visitors: at least 1 each"
     );
-    let (cfg, root) = super::tools::load_config(&args.config)?;
+    let (cfg, root) = gallery_painter::cli::run::load_config(&args.config)?;
     let e = &cfg.engine;
-    let device = crate::engine::device::select(e.device, e.precision, e.threads, e.gpu)?;
+    let device = gallery_painter::engine::device::select(e.device, e.precision, e.threads, e.gpu)?;
     let params = StyleParams { size: args.size, iterations: args.iterations, levels: args.levels, ..e.style.clone() };
     params.validate().map_err(anyhow::Error::msg)?;
     let selection = StyleSelection {
         key: "bench".into(),
-        styles: vec![(crate::paths::resolve(&root, &args.style), 1.0)],
+        styles: vec![(gallery_painter::paths::resolve(&root, &args.style), 1.0)],
         params: params.clone(),
     };
     if let Some(seconds) = args.live {
@@ -113,7 +113,7 @@ pub fn run(args: BenchFarmArgs) -> anyhow::Result<()> {
         _ => params.clone(),
     };
     println!(
-        "bench-farm: {} kiosks x {} visitors, {} painters, {} px, {} iterations x {} levels{}, on {}",
+        "gallery-bench farm: {} kiosks x {} visitors, {} painters, {} px, {} iterations x {} levels{}, on {}",
         args.kiosks,
         args.visitors,
         args.painters,
@@ -125,7 +125,7 @@ pub fn run(args: BenchFarmArgs) -> anyhow::Result<()> {
     );
 
     // This machine painting alone, the same visitors one after the other.
-    let local = crate::painters::start(worker_config(None), no_frames());
+    let local = gallery_painter::workers::start(worker_config(None), no_frames());
     let local_started = Instant::now();
     let local_visits = visit(&local, 0, args.visitors, Duration::from_secs_f64(args.patience_s));
     let local_elapsed = local_started.elapsed();
@@ -134,7 +134,7 @@ pub fn run(args: BenchFarmArgs) -> anyhow::Result<()> {
     let farm = Farm::start(&args, &root, painted.size, "bench-kiosk-")?;
     let kiosks: Vec<WorkerHandle> = (0..args.kiosks)
         .map(|k| {
-            crate::painters::start(
+            gallery_painter::workers::start(
                 worker_config(Some(RemoteConfig {
                     url: farm.servers.url(),
                     kiosk: format!("bench-kiosk-{k}"),
@@ -201,9 +201,9 @@ impl Farm {
             servers,
             logs: tempfile::tempdir()?,
             painters: Mutex::new(Vec::new()),
-            program: std::env::current_exe()?,
+            program: crate::product_binary()?,
             root: root.to_path_buf(),
-            config: crate::paths::resolve(root, &args.config).display().to_string(),
+            config: gallery_painter::paths::resolve(root, &args.config).display().to_string(),
             max_size: max_size.to_string(),
         };
         let painters =

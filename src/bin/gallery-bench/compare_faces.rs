@@ -1,20 +1,20 @@
-//! `compare-faces`: the face detectors side by side on a face set with hand-checked boxes
+//! `gallery-bench compare-faces`: the face detectors side by side on a face set with hand-checked boxes
 //! (assets/faces/detector-set.ron). For each detector, as the capture thread runs it (the
 //! installation's `faces` settings): recall (faces found / faces there), false faces
 //! (boxes on no face), recall per kind of face (tags), and the cost of one detection, on the
 //! set's pictures and on a 640x480 camera frame. Writes report.md and one sheet per picture
 //! (white: the face set's boxes; green: MTCNN; orange: SeetaFace).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::Context;
 use clap::Args;
 use image::{Rgb, RgbImage};
-use serde::Deserialize;
 
-use crate::capture::faces::{Detector, FaceDetectionConfig, FaceDetector, FaceModel};
-use crate::engine::FaceBox;
+use gallery_painter::capture::face_set::{FaceSet, MATCH_IOU, PictureOrigin, Tally, score};
+use gallery_painter::capture::faces::{Detector, FaceDetectionConfig, FaceDetector, FaceModel};
+use gallery_painter::engine::FaceBox;
 
 #[derive(Args, Debug)]
 pub struct CompareFacesArgs {
@@ -37,128 +37,6 @@ pub struct CompareFacesArgs {
     /// each on its sheet, keep the real ones, add the missed ones by hand).
     #[arg(long)]
     pub print_boxes: bool,
-}
-
-/// Where a picture of the set lives.
-#[derive(Clone, Copy, Debug, Deserialize, PartialEq)]
-pub enum From {
-    /// In this repository (relative to its root).
-    Repo,
-    /// Fetched by scripts/fetch-face-set.sh (relative to the cache).
-    Cache,
-    /// In ../shared/testdata.
-    Shared,
-}
-
-/// A face as the set marks it: pixels of the picture, and what kind of face it is.
-#[derive(Clone, Debug, Deserialize)]
-pub struct MarkedFace {
-    pub x: f32,
-    pub y: f32,
-    pub w: f32,
-    pub h: f32,
-    #[serde(default)]
-    pub tags: Vec<String>,
-}
-
-#[derive(Clone, Debug, Deserialize)]
-pub struct Picture {
-    pub file: PathBuf,
-    pub from: From,
-    /// Package, version and licence it came from.
-    pub source: String,
-    pub faces: Vec<MarkedFace>,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct FaceSet {
-    pub pictures: Vec<Picture>,
-}
-
-impl FaceSet {
-    pub fn load(path: &Path) -> anyhow::Result<FaceSet> {
-        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-        ron::from_str(&text).map_err(|e| {
-            anyhow::anyhow!(
-                "{}:{}:{}: {}\n  fix: correct the face set there",
-                path.display(),
-                e.span.start.line,
-                e.span.start.col,
-                e.code
-            )
-        })
-    }
-}
-
-/// Intersection over union of two boxes given as (x, y, w, h).
-pub fn iou(a: (f32, f32, f32, f32), b: (f32, f32, f32, f32)) -> f32 {
-    let iw = ((a.0 + a.2).min(b.0 + b.2) - a.0.max(b.0)).max(0.0);
-    let ih = ((a.1 + a.3).min(b.1 + b.3) - a.1.max(b.1)).max(0.0);
-    let inter = iw * ih;
-    let union = a.2 * a.3 + b.2 * b.3 - inter;
-    if union > 0.0 { inter / union } else { 0.0 }
-}
-
-/// The detectors draw different boxes around the same face (SeetaFace: brows to mouth;
-/// MTCNN: forehead to chin), so a face counts as found at an overlap of 0.3.
-pub const MATCH_IOU: f32 = 0.3;
-
-/// Which marked faces were found, and how many boxes found none: each detection pairs with
-/// at most one marked face, best overlap first.
-pub fn score(marked: &[MarkedFace], found: &[(f32, f32, f32, f32)]) -> (Vec<bool>, usize) {
-    let mut pairs: Vec<(f32, usize, usize)> = Vec::new();
-    for (i, m) in marked.iter().enumerate() {
-        for (j, f) in found.iter().enumerate() {
-            let o = iou((m.x, m.y, m.w, m.h), *f);
-            if o >= MATCH_IOU {
-                pairs.push((o, i, j));
-            }
-        }
-    }
-    pairs.sort_by(|a, b| b.0.total_cmp(&a.0));
-    let (mut hit, mut used) = (vec![false; marked.len()], vec![false; found.len()]);
-    for (_, i, j) in pairs {
-        if !hit[i] && !used[j] {
-            hit[i] = true;
-            used[j] = true;
-        }
-    }
-    (hit, used.iter().filter(|u| !**u).count())
-}
-
-/// One detector's results over the set.
-#[derive(Default)]
-pub struct Tally {
-    pub faces: usize,
-    pub found: usize,
-    pub false_faces: usize,
-    /// Per tag: (faces, found).
-    pub by_tag: std::collections::BTreeMap<String, (usize, usize)>,
-    pub ms: Vec<f64>,
-}
-
-impl Tally {
-    /// One picture `width` px wide: its faces are also counted by size.
-    pub fn add(&mut self, marked: &[MarkedFace], hit: &[bool], false_faces: usize, width: u32) {
-        self.faces += marked.len();
-        self.found += hit.iter().filter(|h| **h).count();
-        self.false_faces += false_faces;
-        for (m, h) in marked.iter().zip(hit) {
-            let share = m.w / width as f32;
-            let size = if share < 0.12 {
-                "small (under 12 % of the width)"
-            } else if share > 0.3 {
-                "large (over 30 % of the width)"
-            } else {
-                "medium (12-30 % of the width)"
-            };
-            for t in m.tags.iter().map(String::as_str).chain([size]) {
-                let e = self.by_tag.entry(t.to_string()).or_default();
-                e.0 += 1;
-                e.1 += *h as usize;
-            }
-        }
-    }
 }
 
 fn pixels(f: &FaceBox, w: u32, h: u32) -> (f32, f32, f32, f32) {
@@ -198,8 +76,8 @@ const DETECTORS: [(Detector, &str, Rgb<u8>); 2] =
     [(Detector::Mtcnn, "MTCNN", Rgb([40, 220, 60])), (Detector::Seeta, "SeetaFace frontal", Rgb([255, 150, 0]))];
 
 pub fn run(args: CompareFacesArgs) -> anyhow::Result<()> {
-    let root = crate::paths::project_root();
-    let cfg = crate::config::InstallationConfig::load(&args.config)?;
+    let root = gallery_painter::paths::project_root();
+    let cfg = gallery_painter::config::InstallationConfig::load(&args.config)?;
     let set = FaceSet::load(&args.set)?;
     std::fs::create_dir_all(&args.out).with_context(|| format!("cannot create {}", args.out.display()))?;
     let mut detectors = Vec::new();
@@ -211,11 +89,11 @@ pub fn run(args: CompareFacesArgs) -> anyhow::Result<()> {
     let (mut skipped, mut pictures) = (Vec::new(), 0);
     for p in &set.pictures {
         let path = match p.from {
-            From::Repo => root.join(&p.file),
-            From::Cache => args.cache.join(&p.file),
-            From::Shared => args.shared.join(&p.file),
+            PictureOrigin::Repo => root.join(&p.file),
+            PictureOrigin::Cache => args.cache.join(&p.file),
+            PictureOrigin::Shared => args.shared.join(&p.file),
         };
-        let Ok(img) = crate::engine::imageio::load_rgb(&path) else {
+        let Ok(img) = gallery_painter::engine::imageio::load_rgb(&path) else {
             skipped.push(path.display().to_string());
             continue;
         };
@@ -255,9 +133,9 @@ pub fn run(args: CompareFacesArgs) -> anyhow::Result<()> {
     }
     // The capture thread's own cost: a 640x480 frame with the demo visitor's face.
     let frame = {
-        let face = crate::engine::imageio::load_rgb(&root.join(crate::config::DEMO_FACE))?;
-        crate::capture::synthetic::SyntheticScene::new(7, 0.0, 640, 480)
-            .with_visitor(crate::capture::synthetic::SyntheticVisitor::Scripted {
+        let face = gallery_painter::engine::imageio::load_rgb(&root.join(gallery_painter::config::DEMO_FACE))?;
+        gallery_painter::capture::synthetic::SyntheticScene::new(7, 0.0, 640, 480)
+            .with_visitor(gallery_painter::capture::synthetic::SyntheticVisitor::Scripted {
                 away_s: 0.0,
                 still_s: 60.0,
                 stay_s: 60.0,
@@ -311,37 +189,4 @@ pub fn run(args: CompareFacesArgs) -> anyhow::Result<()> {
     std::fs::write(args.out.join("report.md"), &report)?;
     println!("\n{report}\nsheets and report.md in {}", args.out.display());
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn marked(x: f32, y: f32, w: f32, h: f32) -> MarkedFace {
-        MarkedFace { x, y, w, h, tags: vec!["t".into()] }
-    }
-
-    #[test]
-    fn iou_of_boxes_by_hand() {
-        assert_eq!(iou((0.0, 0.0, 10.0, 10.0), (0.0, 0.0, 10.0, 10.0)), 1.0);
-        // 5x10 shared of 100 + 100 - 50.
-        assert!((iou((0.0, 0.0, 10.0, 10.0), (5.0, 0.0, 10.0, 10.0)) - 50.0 / 150.0).abs() < 1e-6);
-        assert_eq!(iou((0.0, 0.0, 10.0, 10.0), (20.0, 20.0, 5.0, 5.0)), 0.0);
-    }
-
-    #[test]
-    fn each_detection_finds_at_most_one_face_and_the_rest_are_false() {
-        let faces = [marked(0.0, 0.0, 10.0, 10.0), marked(100.0, 0.0, 10.0, 10.0), marked(200.0, 0.0, 10.0, 10.0)];
-        // One box on the first face, two on the second (one is false), one on nothing.
-        let found =
-            [(1.0, 1.0, 10.0, 10.0), (100.0, 0.0, 10.0, 10.0), (101.0, 1.0, 9.0, 9.0), (400.0, 0.0, 10.0, 10.0)];
-        let (hit, false_faces) = score(&faces, &found);
-        assert_eq!(hit, vec![true, true, false]);
-        assert_eq!(false_faces, 2);
-        let mut t = Tally::default();
-        t.add(&faces, &hit, false_faces, 100);
-        assert_eq!((t.faces, t.found, t.false_faces, t.by_tag["t"]), (3, 2, 2, (3, 2)));
-        // 10 px of 100: small.
-        assert_eq!(t.by_tag["small (under 12 % of the width)"], (3, 2));
-    }
 }

@@ -1,4 +1,4 @@
-//! The farm's servers for `bench-farm`: one nats-server or a cluster (`--servers 3`), killed
+//! The farm's servers for `gallery-bench farm`: one nats-server or a cluster (`--servers 3`), killed
 //! in turn on purpose (`--kill-server-every S`), their stores kept (`--keep-store DIR`) and
 //! scanned for pictures after the run.
 
@@ -7,8 +7,8 @@ use std::sync::Mutex;
 use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
-use crate::farm::local_server::{LocalCluster, LocalServer, copy_dir, pictures_on_disk};
-use crate::farm::protocol;
+use crate::local_server::{LocalCluster, LocalServer, copy_dir, pictures_on_disk};
+use gallery_painter::farm::protocol;
 
 pub(super) enum Servers {
     One(Mutex<LocalServer>),
@@ -57,7 +57,7 @@ impl Servers {
                     std::thread::sleep(DOWN_FOR);
                     // As the unit's ExecStartPost: the setup is made again after the start.
                     if let Err(e) = s.restart() {
-                        println!("bench-farm: the server did not start again: {e}");
+                        println!("gallery-bench farm: the server did not start again: {e}");
                     }
                     "the server".to_string()
                 }
@@ -70,13 +70,13 @@ impl Servers {
                     victim.stop();
                     std::thread::sleep(DOWN_FOR);
                     if let Err(e) = victim.restart() {
-                        println!("bench-farm: {name} did not start again: {e}");
+                        println!("gallery-bench farm: {name} did not start again: {e}");
                     }
                     let _ = c.wait_for_leader(Duration::from_secs(30));
                     format!("{name} (GP_JOBS led by {})", if leader.is_empty() { "nobody" } else { &leader })
                 }
             };
-            println!("bench-farm: killed {what} and started it again after {} s", DOWN_FOR.as_secs());
+            println!("gallery-bench farm: killed {what} and started it again after {} s", DOWN_FOR.as_secs());
             kills.lock().expect("kills").push(what);
         });
     }
@@ -97,10 +97,10 @@ impl Servers {
         for (name, dir) in dirs {
             if let Some(keep) = keep {
                 copy_dir(&dir, &keep.join(&name))?;
-                println!("bench-farm: {name}'s store kept in {}", keep.join(&name).display());
+                println!("gallery-bench farm: {name}'s store kept in {}", keep.join(&name).display());
             }
             for p in pictures_on_disk(&dir) {
-                println!("bench-farm: a picture on {name}'s disk: {}", p.display());
+                println!("gallery-bench farm: a picture on {name}'s disk: {}", p.display());
                 pictures += 1;
             }
         }

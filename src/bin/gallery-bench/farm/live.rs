@@ -1,4 +1,4 @@
-//! `bench-farm --live S`: the Live mirror on the farm against this machine painting it alone.
+//! `gallery-bench farm --live S`: the Live mirror on the farm against this machine painting it alone.
 //! Each kiosk mirrors a synthetic camera (a visitor walking in and out) for S seconds. The
 //! bench counts the camera frames that reached the screen painted, the time from the camera
 //! to the screen, the longest time the mirror stood still (a takeover shows there), and what
@@ -10,12 +10,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use super::{BenchFarmArgs, Farm, VISITOR, percentile, seconds};
-use crate::capture::CaptureHandle;
-use crate::capture::Frame;
-use crate::capture::synthetic::{self, SyntheticScene};
-use crate::config::{EngineConfig, Policy, RemoteConfig};
-use crate::engine::EngineDevice;
-use crate::painting::{Event, Intake, StyleSelection, WorkerConfig, WorkerHandle};
+use gallery_painter::capture::CaptureHandle;
+use gallery_painter::capture::Frame;
+use gallery_painter::capture::synthetic::{self, SyntheticScene};
+use gallery_painter::config::{EngineConfig, Policy, RemoteConfig};
+use gallery_painter::engine::EngineDevice;
+use gallery_painter::painting::{Event, Intake, StyleSelection, WorkerConfig, WorkerHandle};
 
 /// The synthetic camera's frame rate (a webcam's).
 const CAMERA_FPS: f64 = 15.0;
@@ -62,7 +62,7 @@ pub(super) fn run(
         _ => args.size,
     };
     println!(
-        "bench-farm --live: {} kiosks for {seconds_each:.0} s each, {} painters, {} px{}, {} iterations per frame, camera {CAMERA_FPS} fps, kiosks send at most {} frames/s, on {}",
+        "gallery-bench farm --live: {} kiosks for {seconds_each:.0} s each, {} painters, {} px{}, {} iterations per frame, camera {CAMERA_FPS} fps, kiosks send at most {} frames/s, on {}",
         args.kiosks,
         args.painters,
         size,
@@ -75,7 +75,7 @@ pub(super) fn run(
     // This machine painting the mirror alone.
     let alone = {
         let (_camera, frames) = camera(7);
-        let local = crate::painters::start(live_config(None), frames);
+        let local = gallery_painter::workers::start(live_config(None), frames);
         watch(&local, seconds_each)
     };
 
@@ -85,7 +85,7 @@ pub(super) fn run(
         .map(|k| {
             let (camera, frames) = camera(7 + k as u64);
             cameras.push(camera);
-            crate::painters::start(
+            gallery_painter::workers::start(
                 live_config(Some(RemoteConfig {
                     url: farm.servers.url(),
                     kiosk: format!("bench-mirror-{k}"),

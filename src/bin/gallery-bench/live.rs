@@ -1,5 +1,5 @@
 //! The live pipeline's benchmark (never a timed test): capture-to-painting latency, snapshot
-//! rate, and the Live mirror's flicker and lag. The engine-vs-PyTorch step is in bench_step.
+//! rate, and the Live mirror's flicker and lag. The engine-vs-PyTorch step is in engine.rs.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use clap::Args;
 
-use super::EngineArgs;
-use crate::engine::{self, StyleParams};
+use gallery_painter::cli::EngineArgs;
+use gallery_painter::engine::{self, StyleParams};
 
 #[derive(Args, Debug)]
 pub struct BenchLiveArgs {
@@ -42,30 +42,33 @@ pub struct BenchLiveArgs {
 }
 
 /// The engine config of a benchmark run: the defaults with the given weights.
-fn bench_engine_config(weights: &std::path::Path) -> crate::config::EngineConfig {
-    crate::config::EngineConfig { weights: weights.to_path_buf(), ..crate::config::EngineConfig::default() }
+fn bench_engine_config(weights: &std::path::Path) -> gallery_painter::config::EngineConfig {
+    gallery_painter::config::EngineConfig {
+        weights: weights.to_path_buf(),
+        ..gallery_painter::config::EngineConfig::default()
+    }
 }
 
 /// Capture -> first snapshot latency, snapshots/s, and flicker of live warm-start vs cold restart.
 pub fn bench_live(args: BenchLiveArgs) -> anyhow::Result<()> {
-    use crate::capture::{CaptureOptions, FrameSource, spawn_capture, synthetic::SyntheticScene};
-    use crate::config::Policy;
-    use crate::painting::{Command, Event, StyleSelection, WorkerConfig};
-    use crate::worker::spawn_worker;
+    use gallery_painter::capture::{CaptureOptions, FrameSource, spawn_capture, synthetic::SyntheticScene};
+    use gallery_painter::config::Policy;
+    use gallery_painter::painting::{Command, Event, StyleSelection, WorkerConfig};
+    use gallery_painter::worker::spawn_worker;
     let device = args.engine.select()?;
-    let root = crate::paths::project_root();
+    let root = gallery_painter::paths::project_root();
     let style = root.join("assets/styles/swirling_night.png");
     println!(
         "live pipeline on {} (synthetic 640x480 source, Paint policy, L-BFGS, snapshot every step)",
         device.describe()
     );
-    let schedule = super::bench_journey::Schedule { levels: args.levels, iterations: args.iterations };
+    let schedule = crate::journey::Schedule { levels: args.levels, iterations: args.iterations };
     if args.mirror_only {
         return live_mirror_numbers(&args, device, &style);
     }
     if args.journey_only {
         let weights = &args.engine.weights;
-        super::bench_journey::capture_to_first_painting(device, weights, &root, &args.sizes, args.frames, schedule);
+        crate::journey::capture_to_first_painting(device, weights, &root, &args.sizes, args.frames, schedule);
         return Ok(());
     }
     println!("{:>5} {:>22} {:>14}", "size", "capture->first (s)", "snapshots/s");
@@ -113,29 +116,22 @@ pub fn bench_live(args: BenchLiveArgs) -> anyhow::Result<()> {
     live_mirror_numbers(&args, device, &style)?;
 
     // The visitor journey (Paint policy).
-    super::bench_journey::presence_cost(&root);
-    super::bench_journey::capture_to_first_painting(
-        device,
-        &args.engine.weights,
-        &root,
-        &args.sizes,
-        args.frames,
-        schedule,
-    );
+    crate::journey::presence_cost(&root);
+    crate::journey::capture_to_first_painting(device, &args.engine.weights, &root, &args.sizes, args.frames, schedule);
     #[cfg(feature = "gui")]
-    super::bench_journey::still_to_countdown(&root, 3)?;
+    crate::journey::still_to_countdown(&root, 3)?;
     Ok(())
 }
 
 /// The Live policy with the installation's defaults (style, levels, optimiser, live settings).
 fn live_mirror_numbers(args: &BenchLiveArgs, device: engine::EngineDevice, style: &Path) -> anyhow::Result<()> {
-    let defaults = crate::config::EngineConfig::default();
+    let defaults = gallery_painter::config::EngineConfig::default();
     let live = match &args.live {
         Some(text) => ron::from_str::<engine::LiveSettings>(text).with_context(|| format!("--live {text}"))?,
         None => defaults.live,
     };
     live.validate().map_err(|e| anyhow::anyhow!("--live: {e}"))?;
-    super::bench_mirror::live_mirror(super::bench_mirror::MirrorArgs {
+    crate::mirror::live_mirror(crate::mirror::MirrorArgs {
         weights: &args.engine.weights,
         device,
         params: StyleParams { size: args.mirror_size, ..defaults.style },

@@ -5,7 +5,6 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command as Process;
-use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -14,8 +13,9 @@ use clap::Args;
 use serde::{Deserialize, Serialize};
 use tch::Kind;
 
-use super::{EngineArgs, OptimizerArg};
-use crate::engine::{self, EngineDevice, GpuOptions, InitKind, Painter, Precision, StyleImage, StyleParams, Vgg};
+use gallery_painter::cli::{EngineArgs, OptimizerArg};
+use gallery_painter::engine::device::Variant;
+use gallery_painter::engine::{self, EngineDevice, InitKind, Precision, Refiner, StyleImage, StyleParams, Vgg};
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ArchArg {
@@ -29,39 +29,6 @@ impl ArchArg {
             ArchArg::Vgg16 => "vgg16",
             ArchArg::Vgg19 => "vgg19",
         }
-    }
-}
-
-/// One set of levers: `base` (fp32, eager, cuDNN benchmark on, TF32 for convolutions only:
-/// PyTorch's defaults plus benchmark mode, whatever the installation's defaults are) or `+`-joined changes to it: `no-benchmark`, `tf32` (matmuls
-/// too), `nhwc`, `bf16`, `graphs` (engine only: the reference stays eager).
-#[derive(Clone, Debug, PartialEq)]
-pub struct Variant {
-    pub name: String,
-    pub precision: Precision,
-    pub gpu: GpuOptions,
-}
-
-impl FromStr for Variant {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Variant, String> {
-        let mut v = Variant { name: s.to_string(), precision: Precision::Fp32, gpu: GpuOptions::pytorch_eager() };
-        for lever in s.split('+') {
-            match lever {
-                "base" => {}
-                "no-benchmark" => v.gpu.cudnn_benchmark = false,
-                "tf32" => v.gpu.tf32_matmul = true,
-                "nhwc" => v.gpu.channels_last = true,
-                "bf16" => v.precision = Precision::Mixed,
-                "graphs" => v.gpu.cuda_graphs = true,
-                other => {
-                    return Err(format!(
-                        "unknown lever `{other}` in variant `{s}`: use base, or + of no-benchmark, tf32, nhwc, bf16, graphs"
-                    ));
-                }
-            }
-        }
-        Ok(v)
     }
 }
 
@@ -160,8 +127,8 @@ pub(super) fn random_image(w: u32, h: u32, seed: u64) -> image::RgbImage {
 }
 
 /// Waits for the device: reading a value back needs every queued kernel done.
-fn sync(painter: &Painter) {
-    if let Some(x) = painter.iterate() {
+fn sync(refiner: &Refiner) {
+    if let Some(x) = refiner.iterate() {
         let _ = x.sum(Kind::Double).double_value(&[]);
     }
 }
@@ -182,7 +149,7 @@ pub fn bench_engine(args: BenchEngineArgs) -> anyhow::Result<()> {
     // variant's does (targets, per-shape cuDNN tuning), not the process's one-time start-up.
     {
         let params = StyleParams { size: 32, iterations: 1, levels: 1, ..StyleParams::default() };
-        let mut p = Painter::new(vgg.take().expect("loaded"), device, params)?;
+        let mut p = Refiner::new(vgg.take().expect("loaded"), device, params)?;
         p.set_content(random_image(32, 24, 3));
         p.set_styles(vec![StyleImage {
             id: "start-up".into(),
@@ -218,30 +185,30 @@ pub fn bench_engine(args: BenchEngineArgs) -> anyhow::Result<()> {
             optimizer: args.optimizer.kind(4.0),
             ..StyleParams::default()
         };
-        let mut painter = Painter::new(vgg.take().expect("returned by the last run"), variant_device, params)?;
+        let mut refiner = Refiner::new(vgg.take().expect("returned by the last run"), variant_device, params)?;
         // Like the reference: read the loss back every 10 steps, not every step.
-        painter.set_loss_readback_every(10);
+        refiner.set_loss_readback_every(10);
         let t0 = Instant::now();
-        painter.set_content(content.clone());
-        painter.set_styles(vec![StyleImage { id: "random".into(), image: style.clone(), weight: 1.0 }])?;
-        painter.restart(None)?;
-        painter.step()?;
-        sync(&painter);
+        refiner.set_content(content.clone());
+        refiner.set_styles(vec![StyleImage { id: "random".into(), image: style.clone(), weight: 1.0 }])?;
+        refiner.restart(None)?;
+        refiner.step()?;
+        sync(&refiner);
         let first_step_s = t0.elapsed().as_secs_f64();
         for _ in 0..2 {
-            painter.step()?;
+            refiner.step()?;
         }
-        sync(&painter);
-        let evaluations_before = painter.progress().evaluations;
+        sync(&refiner);
+        let evaluations_before = refiner.progress().evaluations;
         let t = Instant::now();
         for _ in 0..args.iters {
-            painter.step()?;
+            refiner.step()?;
         }
-        sync(&painter);
+        sync(&refiner);
         let dt = t.elapsed().as_secs_f64();
-        let evaluations = painter.progress().evaluations - evaluations_before;
+        let evaluations = refiner.progress().evaluations - evaluations_before;
         // The loss after exactly iters + 3 steps, read back now (the same point on both sides).
-        let final_loss = painter.current_losses()?.total;
+        let final_loss = refiner.current_losses()?.total;
         let gpu_peak_mb = match shim {
             Some(s) => s.memory(cuda_index).map(|m| m.peak_allocated as f64 / 1048576.0).unwrap_or(0.0),
             None => 0.0,
@@ -253,9 +220,9 @@ pub fn bench_engine(args: BenchEngineArgs) -> anyhow::Result<()> {
             let path = dir.join(format!("engine-{}-{}-{}.json", args.size, args.optimizer.name(), variant.name));
             shim.profiler_start().map_err(anyhow::Error::msg)?;
             for _ in 0..10 {
-                painter.step()?;
+                refiner.step()?;
             }
-            sync(&painter);
+            sync(&refiner);
             shim.profiler_stop(&path).map_err(anyhow::Error::msg)?;
         }
         let r = RunResult {
@@ -270,10 +237,10 @@ pub fn bench_engine(args: BenchEngineArgs) -> anyhow::Result<()> {
             rss_baseline_mb,
             peak_rss_mb: proc_status_mb("VmHWM:"),
             gpu_peak_mb,
-            note: format!("graphs {}", painter.evaluator_status()),
+            note: format!("graphs {}", refiner.evaluator_status()),
         };
         println!("{}", serde_json::to_string(&r)?);
-        vgg = Some(painter.into_vgg());
+        vgg = Some(refiner.into_vgg());
     }
     Ok(())
 }
@@ -344,7 +311,7 @@ fn medians(runs: Vec<Vec<RunResult>>, variant: &str) -> Option<RunResult> {
 }
 
 pub fn bench(args: BenchArgs) -> anyhow::Result<()> {
-    let root = crate::paths::project_root();
+    let root = gallery_painter::paths::project_root();
     let python = args.python.clone().unwrap_or_else(|| root.join(".venv-bench/bin/python"));
     if !python.exists() && args.python.is_none() {
         bail!(
@@ -359,9 +326,9 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<()> {
         args.engine.threads
     };
     let device = match args.engine.device {
-        super::DeviceArg::Cuda => "cuda",
-        super::DeviceArg::Cpu => "cpu",
-        super::DeviceArg::Auto => {
+        gallery_painter::cli::DeviceArg::Cuda => "cuda",
+        gallery_painter::cli::DeviceArg::Cpu => "cpu",
+        gallery_painter::cli::DeviceArg::Auto => {
             if engine::device::select(
                 engine::DevicePreference::Auto,
                 engine::Precision::Fp32,
@@ -433,7 +400,7 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<()> {
                     ]);
                     let mut eng = Process::new(&exe);
                     eng.args([
-                        "bench-engine",
+                        "engine-run",
                         "--size",
                         &size.to_string(),
                         "--iters",
