@@ -20,6 +20,7 @@ pub mod console;
 pub mod engine;
 pub mod farm;
 pub mod i18n;
+pub mod ids;
 pub mod painting;
 pub mod paths;
 pub mod scene;

@@ -60,7 +60,7 @@ impl Synthesiser {
             hash.update(part.as_bytes());
             hash.update([0u8]);
         }
-        let digest: String = hash.finalize().iter().map(|b| format!("{b:02x}")).collect();
+        let digest = crate::ids::hex(&hash.finalize());
         self.cache.join(format!("{digest}.wav"))
     }
 

@@ -71,6 +71,7 @@ pub fn plugin(app: &mut App) {
 
 fn save_finished(
     mut updates: MessageReader<PaintingUpdated>,
+    playlist: Option<Res<super::rotation::Playlist>>,
     settings: Res<KeepsakeSettings>,
     problem: Res<KeepsakeProblem>,
     mut queue: Local<Option<Queue>>,
@@ -87,7 +88,9 @@ fn save_finished(
         // Time, frame and a count of this run's saves: two saves never share a name, so one
         // can never silently overwrite another.
         let time = chrono::Local::now().format("%Y%m%d-%H%M%S");
-        let name = format!("{time}-f{}-{}-{}.png", s.frame_seq, *saved, slug(&s.style_key));
+        // Named by the artwork's title where the scene has its id (a staff member reads it).
+        let artwork = playlist.as_deref().and_then(|p| Some(&p.scene.entries[p.index_of(&s.style_key)?].title));
+        let name = format!("{time}-f{}-{}-{}.png", s.frame_seq, *saved, slug(artwork.unwrap_or(&s.style_key)));
         let job = Job { image: s.image.clone(), path: settings.folder.join(name) };
         let queue = queue.get_or_insert_with(|| Queue::start(&settings, &problem));
         if let Err(TrySendError::Full(job) | TrySendError::Disconnected(job)) = queue.0.try_send(job) {

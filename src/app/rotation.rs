@@ -107,10 +107,21 @@ impl Playlist {
         self.unusable.iter().map(|(i, why)| format!("\"{}\": {why}", self.scene.entries[*i].title)).collect()
     }
 
+    /// The artwork id of entry `index` ([`crate::scene::Scene::entry_ids`]): what its
+    /// selection, snapshots and refusals are keyed by.
+    pub fn id(&self, index: usize) -> String {
+        self.scene.entry_ids().swap_remove(index)
+    }
+
+    /// The entry whose artwork id is `id`, if the scene has it.
+    pub fn index_of(&self, id: &str) -> Option<usize> {
+        self.scene.entry_ids().iter().position(|k| k == id)
+    }
+
     pub fn selection(&self, index: usize) -> StyleSelection {
         let e = &self.scene.entries[index];
         StyleSelection {
-            key: e.title.clone(),
+            key: self.id(index),
             styles: e.styles.iter().map(|s| (s.path.clone(), s.weight)).collect(),
             params: e.overrides.apply(&self.base_params),
         }
@@ -392,11 +403,12 @@ fn refuse_unusable(
 ) {
     let now = time.elapsed_secs_f64();
     for u in unusable.read() {
-        let Some(index) = playlist.scene.entries.iter().position(|e| e.title == u.key) else { continue };
+        let Some(index) = playlist.index_of(&u.key) else { continue };
         if !playlist.usable(index) {
             continue;
         }
-        tracing::error!("artwork \"{}\" cannot be shown ({}): it is left out of the show", u.key, u.reason);
+        let title = &playlist.scene.entries[index].title;
+        tracing::error!("artwork \"{title}\" cannot be shown ({}): it is left out of the show", u.reason);
         playlist.unusable.insert(index, u.reason.clone());
         refused.write(ArtworkRefused { index, reason: u.reason.clone() });
         if playlist.current != index || playlist.unusable.len() >= playlist.scene.entries.len() {

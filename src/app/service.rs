@@ -132,7 +132,16 @@ fn refresh_health(
     h.snapshots = w.snapshots;
     h.gpu_memory = w.gpu_memory;
     h.farm = w.farm.clone();
+    h.details.last_error = w.last_error.clone();
+    h.details.style_key = w.style_key.clone();
+    h.details.device = w.device.clone();
     if let Some(c) = &status.capture {
+        h.details.camera_source = c.source.clone();
+        h.details.presence = c.presence.map(|p| p.describe().to_string()).unwrap_or_default();
+        h.details.presence_foreground = c.presence.map(|p| p.foreground).unwrap_or(0.0);
+        h.details.presence_cost_ms = c.presence_cost_us / 1000.0;
+        h.details.faces_in_view = c.faces.len();
+        h.details.face_detection_ms = c.face_cost_us / 1000.0;
         h.camera_state = format!("{:?}", c.state);
         (h.camera_problem, h.camera_standin) = crate::service::health::camera_report(&c.state);
         h.camera_frames = c.frames;
@@ -141,10 +150,12 @@ fn refresh_health(
         h.bad_frames = c.bad_frames;
         h.camera_reconnects = c.reconnects;
     }
-    h.visitors = timings.map(|t| t.visitors).unwrap_or(0);
+    h.visitors = timings.as_ref().map(|t| t.visitors).unwrap_or(0);
+    h.details.still_to_countdown_ms = timings.and_then(|t| t.still_to_countdown).map(|d| d.as_secs_f64() * 1000.0);
     h.resting = opening.is_some_and(|o| *o.get() == Opening::Closed);
     h.artworks_refused = playlist.as_ref().map(|p| p.refused()).unwrap_or_default();
     h.voice_silent = super::voice::silent_because(voice.0.as_deref(), voice.1.as_deref());
+    h.details.artwork_index = playlist.as_ref().map(|p| p.current).unwrap_or(0);
     h.artwork = playlist.map(|p| p.entry().caption()).unwrap_or_default();
 }
 

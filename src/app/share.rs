@@ -136,18 +136,15 @@ fn offer_finished(
         return;
     }
     let lang = language.current.as_str();
-    let label = match (capture.finished_entry, playlist.as_deref()) {
-        (Some(i), Some(p)) if i < p.scene.entries.len() => {
-            let e = &p.scene.entries[i];
-            ShareLabel {
-                title: e.title_in(lang).to_string(),
-                artist: e.artist.clone(),
-                year: e.year.clone(),
-                credit: e.credit_in(lang).to_string(),
-            }
-        }
-        _ => ShareLabel { title: capture.finished_title.clone(), ..default() },
-    };
+    let label = capture
+        .painting_entry(playlist.as_deref())
+        .map(|e| ShareLabel {
+            title: e.title_in(lang).to_string(),
+            artist: e.artist.clone(),
+            year: e.year.clone(),
+            credit: e.credit_in(lang).to_string(),
+        })
+        .unwrap_or_default();
     // The painting offered is the last frame, whatever snapshot came last.
     making_of.0.add(1.0, painting.clone());
     let frames = std::mem::take(&mut making_of.0).frames();
@@ -279,7 +276,6 @@ mod tests {
             .insert_resource(VisitorCapture {
                 frame: Frame { image: picture(0), seq: 7, captured_at: std::time::Instant::now(), faces: vec![] },
                 finished: None,
-                finished_title: String::new(),
                 finished_entry: None,
             })
             .add_systems(Update, gather_making_of);

@@ -213,10 +213,7 @@ fn cue_now(
                 return Some(Cue::key("voice-take-home"));
             }
             let capture = capture?;
-            let title = match (capture.finished_entry, playlist) {
-                (Some(i), Some(p)) if i < p.scene.entries.len() => p.scene.entries[i].title_in(lang).to_string(),
-                _ => capture.finished_title.clone(),
-            };
+            let title = capture.painting_entry(playlist).map(|e| e.title_in(lang).to_string()).unwrap_or_default();
             Some(Cue { key: "voice-reveal", args: vec![("title", Arg::Text(title))] })
         }
     }

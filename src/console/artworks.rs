@@ -146,7 +146,7 @@ impl Shelf {
         }
         let image = crate::engine::imageio::decode_rgb(bytes)?;
         std::fs::create_dir_all(&self.dir).map_err(|e| format!("cannot create {}: {e}", self.dir.display()))?;
-        let id = crate::share::new_token()[..16].to_owned();
+        let id = crate::ids::new_token()[..16].to_owned();
         let info = ArtworkInfo {
             label,
             width: image.width(),

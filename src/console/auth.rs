@@ -115,8 +115,8 @@ impl Sessions {
     pub fn start(&mut self, now: Instant) -> (String, Session) {
         self.by_token.retain(|_, s| now.duration_since(s.last_seen) < self.idle);
         self.started += 1;
-        let token = crate::share::new_token();
-        let session = Session { number: self.started, csrf: crate::share::new_token(), created: now, last_seen: now };
+        let token = crate::ids::new_token();
+        let session = Session { number: self.started, csrf: crate::ids::new_token(), created: now, last_seen: now };
         self.by_token.insert(token.clone(), session.clone());
         (token, session)
     }

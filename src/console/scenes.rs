@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 use std::time::SystemTime;
 
-use sha2::{Digest, Sha256};
+use sha2::{Digest as _, Sha256};
 
 use crate::config::{ConfigError, parse_ron};
 use crate::engine::StyleParams;
@@ -31,29 +31,7 @@ pub struct SceneDesk {
 /// What a page's forms were made from: the file's content, hashed. A form of an older
 /// version (another tab changed the scene since) is refused rather than saved over it.
 pub fn version_of(text: &str) -> String {
-    Sha256::digest(text.as_bytes()).iter().take(8).map(|b| format!("{b:02x}")).collect()
-}
-
-/// A name for each entry that does not depend on its place in the list: its title and style
-/// images, hashed, and which of identical entries it is. Edits and moves name entries by it.
-pub fn entry_keys(scene: &Scene) -> Vec<String> {
-    let mut seen = std::collections::HashMap::<String, usize>::new();
-    scene
-        .entries
-        .iter()
-        .map(|e| {
-            let mut h = Sha256::new();
-            h.update(e.title.as_bytes());
-            for s in &e.styles {
-                h.update([0]);
-                h.update(s.path.to_string_lossy().as_bytes());
-            }
-            let base: String = h.finalize().iter().take(6).map(|b| format!("{b:02x}")).collect();
-            let n = seen.entry(base.clone()).or_default();
-            *n += 1;
-            format!("{base}-{n}")
-        })
-        .collect()
+    crate::ids::hex(&Sha256::digest(text.as_bytes())[..8])
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -304,7 +304,7 @@ impl Remote {
             last_rate: 0.0,
             last_losses: Default::default(),
             live: None,
-            live_session_id: format!("live-{}", random_hex()),
+            live_session_id: format!("live-{}", crate::ids::random_hex::<8>()),
             live_secret: JobSecret::random(),
             live_generation: 0,
             live_frame_unsent: false,
@@ -509,12 +509,6 @@ impl Remote {
             self.retake_live();
         }
     }
-}
-
-fn random_hex() -> String {
-    let mut bytes = [0u8; 8];
-    getrandom::fill(&mut bytes).expect("the operating system's random source");
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn decode(payload: &[u8]) -> Option<Arc<RgbImage>> {

@@ -4,15 +4,10 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+use crate::ids::sha256_hex;
 use async_nats::jetstream::object_store::ObjectStore;
-use sha2::{Digest, Sha256};
 
 use crate::paths::{FileVersion, file_version};
-
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    let digest = Sha256::digest(bytes);
-    digest.iter().map(|b| format!("{b:02x}")).collect()
-}
 
 /// The kiosk's side: which files are already on the server, by path and version.
 #[derive(Default)]

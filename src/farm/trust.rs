@@ -22,33 +22,10 @@ use std::path::Path;
 use ring::{aead, hmac, signature};
 use sha2::Digest as _;
 
+use crate::ids::{hex, random_bytes, unhex};
+
 /// The part of a message's proof that says which scheme made it (a new scheme, a new tag).
 const VERSION: &str = "gp1";
-
-/// Lowercase hex of `bytes`.
-pub fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
-}
-
-/// Bytes of lowercase or uppercase hex; None if it is not hex of an even length.
-pub fn unhex(text: &str) -> Option<Vec<u8>> {
-    let text = text.trim();
-    if !text.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..text.len()).step_by(2).map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok()).collect()
-}
-
-/// `n` bytes from the operating system's random source.
-pub fn random_bytes<const N: usize>() -> [u8; N] {
-    let mut bytes = [0u8; N];
-    getrandom::fill(&mut bytes).expect("the operating system's random source");
-    bytes
-}
 
 /// The SHA-256 of a payload (what a proof covers of it).
 pub fn digest(payload: &[u8]) -> [u8; 32] {

@@ -169,6 +169,30 @@ impl SceneEntry {
 }
 
 impl Scene {
+    /// Each entry's artwork id, which does not depend on its place in the list: its title and
+    /// style images, hashed, and which of identical entries it is. The painting of an entry
+    /// is matched to it by this id (titles need not be unique), and the console's edits and
+    /// moves name entries by it.
+    pub fn entry_ids(&self) -> Vec<String> {
+        use sha2::{Digest, Sha256};
+        let mut seen = std::collections::HashMap::<String, usize>::new();
+        self.entries
+            .iter()
+            .map(|e| {
+                let mut h = Sha256::new();
+                h.update(e.title.as_bytes());
+                for s in &e.styles {
+                    h.update([0]);
+                    h.update(s.path.to_string_lossy().as_bytes());
+                }
+                let base = crate::ids::hex(&h.finalize()[..6]);
+                let n = seen.entry(base.clone()).or_default();
+                *n += 1;
+                format!("{base}-{n}")
+            })
+            .collect()
+    }
+
     /// Loads a scene and checks that it can be played: style files exist, numbers make sense.
     /// `root` resolves relative style paths.
     pub fn load(path: &Path, root: &Path, base: &StyleParams) -> Result<Scene, ConfigError> {

@@ -56,6 +56,27 @@ pub struct Health {
     /// With a painter farm: its link, as the worker sees it.
     pub farm: Option<crate::painting::FarmStatus>,
     pub histograms: Histograms,
+    /// The rest of what the status report says, copied here from the pipeline with the above.
+    pub details: Details,
+}
+
+/// What the status file and `gallery-painter status` show beyond the verdict and the metrics.
+#[derive(Clone, Debug, Default)]
+pub struct Details {
+    pub last_error: Option<String>,
+    pub camera_source: String,
+    pub artwork_index: usize,
+    pub style_key: String,
+    /// Where the engine runs, e.g. "CPU (2 threads)".
+    pub device: String,
+    /// absent | present | still (empty when presence detection is off).
+    pub presence: String,
+    pub presence_foreground: f32,
+    pub presence_cost_ms: f64,
+    /// Faces the detector sees now (a count: nothing of a face is kept).
+    pub faces_in_view: usize,
+    pub face_detection_ms: f64,
+    pub still_to_countdown_ms: Option<f64>,
 }
 
 /// Distributions kept since start (the rest of the metrics are this moment's values).
@@ -128,6 +149,7 @@ impl Health {
             gpu_memory: None,
             farm: None,
             histograms: Histograms::default(),
+            details: Details::default(),
         }
     }
 

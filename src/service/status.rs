@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::health::Health;
+
 #[derive(Serialize, Deserialize, Debug, Default, Clone)]
 #[serde(default)]
 pub struct StatusReport {
@@ -51,7 +53,59 @@ pub struct StatusReport {
     pub farm: String,
 }
 
+/// What only the display knows: its screens and how often the painting changed on them.
+#[derive(Debug, Default, Clone)]
+pub struct Screen {
+    pub picker: String,
+    pub opening: String,
+    pub journey: String,
+    pub painting_updates: u64,
+}
+
 impl StatusReport {
+    /// The report of this moment: everything from the one health record (the same the
+    /// `/health` verdict, `/metrics` and the console read), and the display's screens.
+    pub fn new(h: &Health, now: std::time::Instant, written_unix_s: f64, screen: Screen) -> StatusReport {
+        let d = &h.details;
+        StatusReport {
+            written_unix_s,
+            health: match h.verdict(now) {
+                Ok(s) => format!("ok: {s}"),
+                Err(e) => format!("unhealthy: {e}"),
+            },
+            caption: h.artwork.clone(),
+            artwork_index: d.artwork_index,
+            style_key: d.style_key.clone(),
+            worker_state: h.worker_state.clone(),
+            device: d.device.clone(),
+            gpu_memory_mb: h.gpu_memory.map(|m| (m.allocated as f64 / 1048576.0, m.peak_allocated as f64 / 1048576.0)),
+            iterations_per_second: h.iterations_per_second,
+            snapshots: h.snapshots,
+            paintings_finished: h.paintings_finished,
+            worker_restarts: h.worker_restarts,
+            last_error: d.last_error.clone().unwrap_or_default(),
+            capture_state: h.camera_state.clone(),
+            camera_source: d.camera_source.clone(),
+            camera_frames: h.camera_frames,
+            camera_fps: h.camera_fps,
+            bad_frames: h.bad_frames,
+            camera_reconnects: h.camera_reconnects,
+            display_fps: h.fps,
+            picker: screen.picker,
+            opening: screen.opening,
+            painting_updates: screen.painting_updates,
+            journey: screen.journey,
+            presence: d.presence.clone(),
+            presence_foreground: d.presence_foreground,
+            presence_cost_ms: d.presence_cost_ms,
+            faces_in_view: d.faces_in_view,
+            face_detection_ms: d.face_detection_ms,
+            visitors: h.visitors,
+            still_to_countdown_ms: d.still_to_countdown_ms,
+            farm: h.farm.as_ref().map(|f| f.describe()).unwrap_or_default(),
+        }
+    }
+
     /// The technician's screen; `age_s`: how old the report is.
     pub fn render(&self, source: &str, age_s: f64) -> String {
         let mut out = format!("Gallery Painter - {source}, written {age_s:.1} s ago\n");
@@ -121,5 +175,35 @@ impl StatusReport {
             );
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_report_says_what_the_health_record_says() {
+        let now = std::time::Instant::now();
+        let mut h = Health::new(now);
+        h.worker_state = "Painting".into();
+        h.paintings_finished = 7;
+        h.camera_frames = 120;
+        h.artwork = "Ink Waves".into();
+        h.details.artwork_index = 2;
+        h.details.faces_in_view = 1;
+        h.details.last_error = Some("the camera was lost".into());
+        let screen = Screen { journey: "Reveal".into(), painting_updates: 3, ..Screen::default() };
+        let r = StatusReport::new(&h, now, 1.5, screen);
+        assert_eq!((r.worker_state.as_str(), r.paintings_finished, r.camera_frames), ("Painting", 7, 120));
+        assert_eq!((r.caption.as_str(), r.artwork_index, r.faces_in_view), ("Ink Waves", 2, 1));
+        assert_eq!(
+            (r.last_error.as_str(), r.journey.as_str(), r.painting_updates),
+            ("the camera was lost", "Reveal", 3)
+        );
+        // The verdict is the one /health gives for the same record.
+        let verdict = h.verdict(now);
+        assert_eq!(r.health, verdict.map(|s| format!("ok: {s}")).unwrap_or_else(|e| format!("unhealthy: {e}")));
+        assert_eq!(r.written_unix_s, 1.5);
     }
 }

@@ -25,6 +25,7 @@ pub use crate::config::ShareConfig;
 use image::RgbImage;
 
 use crate::i18n::Catalog;
+use crate::ids::new_token;
 
 /// The artwork a painting was made in, as the page's label shows it.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -104,13 +105,6 @@ pub fn for_take_home(painting: &RgbImage) -> Option<RgbImage> {
 const MISS_WINDOW: Duration = Duration::from_secs(60);
 /// Addresses whose misses are remembered at most (a flood of addresses cannot grow memory).
 const MAX_TRACKED_ADDRESSES: usize = 10_000;
-
-/// 128 random bits from the operating system, as 32 hex digits.
-pub fn new_token() -> String {
-    let mut bytes = [0u8; 16];
-    getrandom::fill(&mut bytes).expect("the operating system's random source");
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
 
 /// A token as the server accepts it: exactly 32 lowercase hex digits.
 pub fn well_formed(token: &str) -> bool {

@@ -15,7 +15,7 @@ use bytes::Bytes;
 use gallery_painter::config::{EngineConfig, RemoteConfig};
 use gallery_painter::engine::{StyleParams, imageio};
 use gallery_painter::farm::protocol::{self, JobSpec, JobStyle, Progress};
-use gallery_painter::farm::style_uploads::sha256_hex;
+use gallery_painter::ids::sha256_hex;
 use gallery_painter::painting::{Event, WorkerHandle};
 
 /// A farm on TLS with the users of scripts/farm-certs.sh, the setup run by `admin`.

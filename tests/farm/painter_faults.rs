@@ -14,7 +14,7 @@ use async_nats::jetstream;
 use gallery_painter::config::EngineConfig;
 use gallery_painter::engine::{StyleParams, imageio};
 use gallery_painter::farm::protocol::{self, JobSpec, JobStyle};
-use gallery_painter::farm::style_uploads::sha256_hex;
+use gallery_painter::ids::sha256_hex;
 use gallery_painter::painting::{Command, Event};
 
 /// Waits until the painter's log says `text`.

@@ -83,9 +83,12 @@ impl Harness {
         let mut picked = Vec::new();
         for _ in 0..frames {
             self.app.update();
+            let playlist = self.app.world().resource::<Playlist>();
             for c in self.commands.try_iter() {
                 if let Command::SelectStyle(s) = c {
-                    picked.push(s.key);
+                    // Selections name the artwork by its id; the test reads titles.
+                    let index = playlist.index_of(&s.key).expect("an artwork of the scene");
+                    picked.push(playlist.scene.entries[index].title.clone());
                 }
             }
         }
@@ -498,4 +501,32 @@ fn visitors_paintings_and_picks_are_counted_against_the_artwork_on_show_and_kept
     // Written at the first change; the rest within a minute.
     let on_disk = Stats::load(state.path());
     assert_eq!(on_disk.by_artwork().iter().find(|(a, _)| a == "Night").unwrap().1.visitors, 2);
+}
+
+#[test]
+fn two_artworks_of_one_title_are_told_apart_by_their_ids() {
+    // Titles are the curator's words and nothing keeps them unique: a painting is matched to
+    // its artwork by id, so one in the other "Night" is never taken for this one's.
+    let entry = |name: &str| format!("(styles: [(path: \"assets/styles/{name}\")], title: \"Night\", duration_s: 2.0)");
+    let text = format!(
+        "(name: \"twins\", entries: [{}, {}, {}])",
+        entry("swirling_night.png"),
+        entry("ink_waves.png"),
+        entry("swirling_night.png")
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("twins.ron");
+    std::fs::write(&path, text).unwrap();
+    let scene = Scene::load(&path, &common::root(), &StyleParams::default()).unwrap();
+    let playlist = Playlist::new(scene, path, common::root(), StyleParams::default(), 5.0);
+    let keys: Vec<String> = (0..3).map(|i| playlist.selection(i).key).collect();
+    assert_ne!(keys[0], keys[1], "other styles, the same title");
+    assert_ne!(keys[0], keys[2], "the same title and styles, twice");
+    for (i, k) in keys.iter().enumerate() {
+        assert_eq!(playlist.index_of(k), Some(i), "{k}");
+    }
+    // The id does not move with the entry's place: the console's edits name entries by it.
+    let mut moved = playlist.scene.clone();
+    moved.entries.swap(0, 1);
+    assert_eq!(moved.entry_ids()[1], keys[0]);
 }

@@ -155,7 +155,16 @@ impl Harness {
             Some(Frame { image, seq, captured_at: Instant::now(), faces: Vec::new() });
     }
 
+    /// The artwork id of the scene's entry titled `title` (what the worker keys its paintings by).
+    pub(crate) fn artwork_id(&self, title: &str) -> String {
+        let playlist = self.app.world().resource::<Playlist>();
+        let index = playlist.scene.entries.iter().position(|e| e.title == title).expect("an entry of the scene");
+        playlist.id(index)
+    }
+
+    /// A snapshot of frame `frame_seq` in the artwork titled `style`, as the worker sends it.
     pub(crate) fn snapshot(&mut self, frame_seq: u64, style: &str, iteration: u32, finished: bool) {
+        let style_key = self.artwork_id(style);
         let image = Arc::new(RgbImage::from_pixel(32, 24, image::Rgb([200, iteration as u8, 50])));
         self.events
             .send(Event::Snapshot(Snapshot {
@@ -166,7 +175,7 @@ impl Harness {
                 losses: Default::default(),
                 iterations_per_second: 5.0,
                 frame_seq,
-                style_key: style.into(),
+                style_key,
                 finished,
                 latency: None,
                 levels: 1,
@@ -197,10 +206,14 @@ impl Harness {
         self.sent.iter().filter_map(|c| if let Command::PaintFrame(f) = c { Some(f.seq) } else { None }).collect()
     }
 
+    /// The titles of the artworks selected so far (selections name them by artwork id).
     fn selected(&self) -> Vec<String> {
+        let playlist = self.app.world().resource::<Playlist>();
+        let title =
+            |id: &str| playlist.scene.entries[playlist.index_of(id).expect("an artwork of the scene")].title.clone();
         self.sent
             .iter()
-            .filter_map(|c| if let Command::SelectStyle(s) = c { Some(s.key.clone()) } else { None })
+            .filter_map(|c| if let Command::SelectStyle(s) = c { Some(title(&s.key)) } else { None })
             .collect()
     }
 
@@ -408,7 +421,9 @@ fn an_artwork_the_worker_cannot_use_ends_the_visitors_wait_at_once_with_an_apolo
     h.through_to_painting(9);
     let forgets_before = h.forgets();
     // The worker cannot load the artwork on show (its file broke after the scene was checked).
-    h.events.send(Event::StyleUnusable { key: "Night".into(), reason: "cannot decode: truncated".into() }).unwrap();
+    h.events
+        .send(Event::StyleUnusable { key: h.artwork_id("Night"), reason: "cannot decode: truncated".into() })
+        .unwrap();
     h.run(0.3);
     assert_eq!(h.journey(), Journey::Attract, "no visitor waits painting_timeout_s for nothing");
     let now = h.app.world().resource::<Time>().elapsed_secs_f64();
@@ -424,7 +439,7 @@ fn an_artwork_the_worker_cannot_use_ends_the_visitors_wait_at_once_with_an_apolo
 fn a_failure_of_another_artwork_does_not_end_the_painting() {
     let mut h = Harness::new(CaptureTrigger::Auto);
     h.through_to_painting(9);
-    h.events.send(Event::StyleUnusable { key: "Waves".into(), reason: "cannot decode".into() }).unwrap();
+    h.events.send(Event::StyleUnusable { key: h.artwork_id("Waves"), reason: "cannot decode".into() }).unwrap();
     h.run(0.3);
     assert_eq!(h.journey(), Journey::Painting);
 }
@@ -601,7 +616,10 @@ fn a_broken_artwork_picked_says_so_keeps_the_label_of_what_is_painted_and_is_off
     h.run(0.2);
     assert_eq!(h.app.world().resource::<Playlist>().current, broken);
     h.events
-        .send(Event::StyleUnusable { key: broken_title.clone(), reason: "the style image does not decode".into() })
+        .send(Event::StyleUnusable {
+            key: h.artwork_id(&broken_title),
+            reason: "the style image does not decode".into(),
+        })
         .unwrap();
     h.run(0.3);
     let playlist = h.app.world().resource::<Playlist>();

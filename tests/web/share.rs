@@ -146,7 +146,7 @@ fn a_link_opens_the_page_and_the_painting_in_the_language_it_was_made_in() {
 fn wrong_or_malformed_links_find_nothing_and_nothing_is_listed() {
     let (store, server) = start(ShareConfig::default());
     let token = token_of(&store.offer(painting(), Vec::new(), ShareLabel::default(), "en").url);
-    let other = gallery_painter::share::new_token();
+    let other = gallery_painter::ids::new_token();
     for path in [
         "/".to_string(),
         "/p/".to_string(),
@@ -178,11 +178,11 @@ fn many_wrong_links_from_one_address_are_slowed_down() {
         assert_eq!(get(server.address, path, "").status, 404);
     }
     for _ in 0..5 {
-        let wrong = gallery_painter::share::new_token();
+        let wrong = gallery_painter::ids::new_token();
         assert_eq!(get(server.address, &format!("/p/{wrong}"), "").status, 404);
     }
     // Over the limit every answer is 429, the right link too: a guesser learns nothing more.
-    for path in [format!("/p/{}", gallery_painter::share::new_token()), format!("/p/{token}")] {
+    for path in [format!("/p/{}", gallery_painter::ids::new_token()), format!("/p/{token}")] {
         let asked = Instant::now();
         let r = get(server.address, &path, "");
         assert_eq!(r.status, 429, "{path}");
@@ -196,7 +196,7 @@ fn behind_a_trusted_proxy_one_guesser_is_slowed_alone_and_a_strangers_header_is_
     let (store, server) = start_behind(ShareConfig { misses_per_minute: 3, ..ShareConfig::default() }, &["127.0.0.1"]);
     let token = token_of(&store.offer(painting(), Vec::new(), ShareLabel::default(), "en").url);
     let via = |client: &str| format!("X-Forwarded-For: {client}\r\n");
-    let wrong = || format!("/p/{}", gallery_painter::share::new_token());
+    let wrong = || format!("/p/{}", gallery_painter::ids::new_token());
     for _ in 0..3 {
         assert_eq!(get(server.address, &wrong(), &via("10.0.0.66")).status, 404);
     }
@@ -239,7 +239,7 @@ fn a_configured_folder_is_emptied_of_paintings_left_by_an_earlier_run() {
     let dir = tempfile::tempdir().unwrap();
     // Named as the store names its files (a random token); anything else is not its to delete,
     // an artwork in a folder pointed at by mistake included.
-    let left_over = format!("{}.png", gallery_painter::share::new_token());
+    let left_over = format!("{}.png", gallery_painter::ids::new_token());
     std::fs::write(dir.path().join(&left_over), b"x").unwrap();
     std::fs::write(dir.path().join("starry-night.png"), b"an artwork").unwrap();
     std::fs::write(dir.path().join("README"), b"kept").unwrap();

@@ -178,12 +178,7 @@ fn from_countdown(
     *gate = PaintingGate::Frame(frame.seq);
     show.write(ShowOnCanvas(frame.image.clone()));
     out.write(SendCommand(Command::PaintFrame(frame.clone())));
-    commands.insert_resource(VisitorCapture {
-        frame,
-        finished: None,
-        finished_title: String::new(),
-        finished_entry: None,
-    });
+    commands.insert_resource(VisitorCapture { frame, finished: None, finished_entry: None });
     next.set(Journey::Painting);
 }
 
@@ -204,19 +199,19 @@ fn from_painting(
         return;
     };
     // The artwork being painted: a finished snapshot in any other one (a late one from
-    // before "Paint me again") is stale. Selections are keyed by the entry's title.
-    let title = playlist.as_ref().map(|p| p.entry().title.clone()).unwrap_or_default();
+    // before "Paint me again") is stale. Selections are keyed by the entry's artwork id.
+    let id = playlist.as_ref().map(|p| p.id(p.current)).unwrap_or_default();
     // The worker cannot paint this artwork: the visitor must not stand and wait for nothing.
-    if let Some(u) = unusable.read().find(|u| playlist.is_none() || u.key == title) {
-        tracing::error!("the painting in \"{}\" cannot be made ({}): back to attract", u.key, u.reason);
+    if let Some(u) = unusable.read().find(|u| playlist.is_none() || u.key == id) {
+        let title = playlist.as_ref().map(|p| p.entry().title.as_str()).unwrap_or_default();
+        tracing::error!("the painting in \"{title}\" cannot be made ({}): back to attract", u.reason);
         *apology = JourneyApology { key: Some(APOLOGY), until: time.elapsed_secs_f64() + APOLOGY_S };
         next.set(Journey::Attract);
         return;
     }
     for PaintingUpdated(s) in painted.read() {
-        if s.finished && s.frame_seq == capture.frame.seq && (playlist.is_none() || s.style_key == title) {
+        if s.finished && s.frame_seq == capture.frame.seq && (playlist.is_none() || s.style_key == id) {
             capture.finished = Some(s.image.clone());
-            capture.finished_title = title.clone();
             capture.finished_entry = playlist.as_ref().map(|p| p.current);
             next.set(Journey::Reveal);
             return;

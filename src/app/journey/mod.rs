@@ -96,10 +96,19 @@ pub struct VisitorPresence {
 pub struct VisitorCapture {
     pub frame: Frame,
     pub finished: Option<Arc<RgbImage>>,
-    /// Title of the artwork the finished painting is in.
-    pub finished_title: String,
     /// The scene entry the finished painting is in (its label, in the visitor's language).
     pub finished_entry: Option<usize>,
+}
+
+impl VisitorCapture {
+    /// The scene entry of the finished painting: where its title, artist and credit come from
+    /// (the reveal, the voice and the take-home page all read it here).
+    pub fn painting_entry<'a>(
+        &self,
+        playlist: Option<&'a crate::app::rotation::Playlist>,
+    ) -> Option<&'a crate::scene::SceneEntry> {
+        playlist?.scene.entries.get(self.finished_entry?)
+    }
 }
 
 /// Whether a visitor can be photographed now: the capture has frames to give (a camera, or

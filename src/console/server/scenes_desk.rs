@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use super::{AtScenes, audit, off_thread};
 use crate::console::pages;
-use crate::console::scenes::{SceneDesk, entry_keys, version_of};
+use crate::console::scenes::{SceneDesk, version_of};
 
 #[derive(Deserialize)]
 pub(super) struct DoneQuery {
@@ -28,7 +28,7 @@ fn scenes_page(
     let current = desk.text();
     let version = current.as_ref().map(|t| version_of(t)).unwrap_or_default();
     let scene = current.as_ref().map_err(Clone::clone).and_then(|t| crate::config::parse_ron(t, &desk.path));
-    let keys = scene.as_ref().map(entry_keys).unwrap_or_default();
+    let keys = scene.as_ref().map(crate::scene::Scene::entry_ids).unwrap_or_default();
     let problem = problem.or_else(|| current.as_ref().err().map(|e| e.to_string()));
     let file_text = current.unwrap_or_default();
     let versions = desk.versions();
@@ -105,7 +105,8 @@ fn form_version(f: &Fields) -> String {
 
 /// Where the entry with this key is now.
 fn find(scene: &crate::scene::Scene, key: &str) -> Result<usize, String> {
-    entry_keys(scene)
+    scene
+        .entry_ids()
         .iter()
         .position(|k| k == key)
         .ok_or_else(|| "that artwork is no longer in the scene; reload the page".to_string())

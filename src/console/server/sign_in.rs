@@ -126,7 +126,7 @@ pub(super) async fn login_page(State(c): State<Arc<Console>>, headers: HeaderMap
         return Redirect::to("/now").into_response();
     }
     let token = cookie(&headers, LOGIN_COOKIE).filter(|t| crate::share::well_formed(t)).map(str::to_owned);
-    let token = token.unwrap_or_else(crate::share::new_token);
+    let token = token.unwrap_or_else(crate::ids::new_token);
     ([(header::SET_COOKIE, c.cookie(LOGIN_COOKIE, &token, None))], pages::login(&token, None)).into_response()
 }
 

@@ -43,7 +43,7 @@ impl PainterService<'_> {
                     let why = format!("style image {} is not on the server ({e})", short(&s.sha256));
                     if missing { refuse(why) } else { Outcome::ServerBusy(why) }
                 })?;
-                if crate::farm::style_uploads::sha256_hex(&bytes) != s.sha256 {
+                if crate::ids::sha256_hex(&bytes) != s.sha256 {
                     return Err(refuse(format!("style image {} does not match its hash", short(&s.sha256))));
                 }
                 imageio::decode_rgb(&bytes)

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
-use super::{CALL_TIMEOUT, Job, Remote, random_hex};
+use super::{CALL_TIMEOUT, Job, Remote};
 use crate::capture::Frame;
 use crate::engine::imageio;
 use crate::farm::proofs;
@@ -51,7 +51,7 @@ impl Remote {
         // The painter paints at most this size: send no more pixels than that.
         let photo = imageio::shrink_to((*frame.image).clone(), sel.params.size);
         let png = imageio::encode_png(&photo);
-        let job_id = format!("{}-{}", frame.seq, random_hex());
+        let job_id = format!("{}-{}", frame.seq, crate::ids::random_hex::<8>());
         let secret = JobSecret::random();
         let spec = self.job_spec(job_id.clone(), sel, styles, frame, None, &secret).to_header();
         self.check_size(&spec, png.len())?;
