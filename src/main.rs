@@ -2,15 +2,7 @@ use clap::Parser;
 use gallery_painter::cli::{Cli, Command};
 
 fn main() -> std::process::ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,wgpu=error,naga=warn,bevy_render=warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        // Colour codes only on a terminal: a log file or the journal gets plain text.
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()) && std::env::var_os("NO_COLOR").is_none())
-        .init();
+    gallery_painter::cli::init_tracing("info,wgpu=error,naga=warn,bevy_render=warn");
     let cli = Cli::parse();
     let result = (|| -> anyhow::Result<()> {
         use gallery_painter::cli::{checks, run};

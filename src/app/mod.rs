@@ -21,6 +21,7 @@ mod preview;
 pub mod rotation;
 pub mod saved_state;
 pub mod service;
+mod services;
 pub mod share;
 pub mod stage;
 pub mod status_file;
@@ -34,10 +35,7 @@ use anyhow::Context;
 use bevy::prelude::*;
 use bevy::window::{CursorOptions, MonitorSelection, WindowMode, WindowResolution};
 
-use crate::capture::{CaptureOptions, factory_for, spawn_capture};
 use crate::config::InstallationConfig;
-use crate::painting::WorkerConfig;
-use crate::scene::Scene;
 
 pub use journey::{Journey, JourneyRequest, JourneySettings};
 pub use kiosk::KioskSettings;
@@ -119,130 +117,33 @@ pub fn kiosk_settings(cfg: &InstallationConfig) -> KioskSettings {
     }
 }
 
-type ConsoleLink = (std::sync::Arc<crate::console::Board>, crossbeam_channel::Receiver<crate::console::StaffCommand>);
-
-/// The staff's HTTP servers: `/health` and `/metrics` on `service.health_address`, and the
-/// console (with `/health` and `/metrics` as routes of it) on `console.listen`; one server when
-/// both are the same address.
-fn start_staff_servers(
-    cfg: &InstallationConfig,
-    root: &Path,
-    health: &service::HealthBoard,
-    device: crate::engine::EngineDevice,
-) -> anyhow::Result<(Vec<crate::service::http::HealthServer>, Option<ConsoleLink>)> {
-    use crate::service::http;
-    let mut servers = Vec::new();
-    let health_routes = || http::health_routes(health.0.clone(), cfg.service.allow_remote_health);
-    let proxies = crate::service::proxies::TrustedProxies::new(&cfg.service.trusted_proxies);
-    let mut console_link = None;
-    if cfg.console.enabled {
-        let addr: std::net::SocketAddr = cfg.console.listen.parse().context("console.listen")?;
-        let (board, commands) = crate::console::Board::new(health.0.clone());
-        *board.stats() = crate::console::stats::Stats::load(&cfg.console.state_dir(root));
-        let state_dir = cfg.console.state_dir(root);
-        let scenes = crate::console::scenes::SceneDesk::new(
-            crate::paths::resolve(root, &cfg.scene),
-            root.to_path_buf(),
-            cfg.engine.style.clone(),
-            &state_dir,
-        );
-        let shelf = crate::console::artworks::Shelf::new(
-            crate::paths::resolve(root, &cfg.console.artworks_dir),
-            root.to_path_buf(),
-            Some((crate::paths::resolve(root, &cfg.engine.weights), device, cfg.engine.style.clone())),
-        );
-        let console =
-            crate::console::server::Console::new(&cfg.console, state_dir, board.clone(), Some(scenes), Some(shelf));
-        let router = health_routes().merge(crate::console::server::router(console));
-        let server = http::serve(addr, router, proxies.clone()).with_context(|| {
-            format!("cannot serve the console on {addr}\n  fix: another program uses the port; choose another console.listen")
-        })?;
-        tracing::info!("console on http://{}/ (with /health and /metrics)", server.address);
-        servers.push(server);
-        console_link = Some((board, commands));
+/// Starts the services and the display; returns when the admin quits.
+pub fn run(cfg: InstallationConfig, root: &Path, options: RunOptions) -> anyhow::Result<()> {
+    let show = services::Show::load(&cfg, root)?;
+    // The threads and servers, started (and their ports bound) before the window opens.
+    let services = services::Services::start(&cfg, root, &show)?;
+    let mut app = App::new();
+    app.add_plugins(window_plugins(&cfg, &options));
+    configure(&mut app, &cfg, root, &options, show)?;
+    // The app holds the handles; `running` the servers, stopped when it is dropped.
+    let running = services.hand_to(&mut app);
+    logic_plugins(&mut app);
+    view_plugins(&mut app);
+    saved_state::plugin(&mut app);
+    // systemctl stop: quit as the admin chord does, so that what is below runs.
+    app.insert_resource(kiosk::StopSignal::listen().context("cannot listen for SIGTERM")?);
+    let exit = app.run();
+    // Nothing of a visitor stays behind the kiosk.
+    drop(running);
+    match exit {
+        AppExit::Success => Ok(()),
+        AppExit::Error(code) => Err(anyhow::anyhow!("the app exited with code {code}")).context("gallery app"),
     }
-    if let Some(address) = &cfg.service.health_address
-        && !(cfg.console.enabled && *address == cfg.console.listen)
-    {
-        let addr = http::check_address(address, cfg.service.allow_remote_health).map_err(anyhow::Error::msg)?;
-        let server = http::serve(addr, health_routes(), proxies.clone()).with_context(|| {
-            format!("cannot serve /health on {addr}\n  fix: another program uses the port; choose another service.health_address")
-        })?;
-        tracing::info!("health and metrics on http://{}/health and /metrics", server.address);
-        servers.push(server);
-    }
-    Ok((servers, console_link))
 }
 
-/// Starts capture, worker and the display; returns when the admin quits.
-pub fn run(cfg: InstallationConfig, root: &Path, options: RunOptions) -> anyhow::Result<()> {
-    let scene_path = crate::paths::resolve(root, &cfg.scene);
-    // An artwork whose style image is missing or broken is left out, and said; the rest shows.
-    let (scene, refused) = Scene::load_playable(&scene_path, root, &cfg.engine.style)?;
-    for (i, e) in &refused {
-        tracing::error!("artwork {} of the scene is not shown:\n{e}", i + 1);
-    }
-    let texts = std::sync::Arc::new(crate::i18n::Catalog::load(&cfg.language, root)?);
-    let weights = crate::paths::resolve(root, &cfg.engine.weights);
-    // Fail before opening a window if the network cannot be loaded at all.
-    std::fs::metadata(&weights)
-        .map_err(|e| crate::engine::EngineError::WeightsMissing { path: weights.clone(), reason: e.to_string() })?;
-    let device =
-        crate::engine::device::select(cfg.engine.device, cfg.engine.precision, cfg.engine.threads, cfg.engine.gpu)?;
-    tracing::info!("engine on {}", device.describe());
-    let faults = match std::env::var(crate::service::faults::ENV) {
-        Ok(text) => crate::service::faults::parse(&text).map_err(anyhow::Error::msg)?,
-        Err(_) => Vec::new(),
-    };
-    let health = service::HealthBoard::default();
-    // Bound before the window opens: a taken port is a configuration error to see at once.
-    let (staff_servers, console_board) = start_staff_servers(&cfg, root, &health, device)?;
-
-    // The visitor journey belongs to the Paint policy: Live follows the camera continuously.
-    let journey = cfg.journey.enabled && cfg.engine.policy == crate::config::Policy::Paint;
-    // A kiosk that needs its camera never paints the demo instead: it waits for the camera.
-    let camera_required = cfg.camera_required && matches!(cfg.source, crate::config::SourceConfig::Camera(_));
-    let capture = spawn_capture(
-        factory_for(&cfg.source, root),
-        (!camera_required).then(|| factory_for(&cfg.fallback, root)),
-        CaptureOptions {
-            presence: (journey && cfg.presence.enabled).then(|| cfg.presence.clone()),
-            faces: crate::capture::faces::for_capture(root, &cfg.faces),
-            ..CaptureOptions::default()
-        },
-    );
-    // Local thread, or the painter farm with the local thread as its fallback.
-    let worker = crate::workers::start(
-        WorkerConfig {
-            intake: if journey { crate::painting::Intake::OnCommand } else { crate::painting::Intake::Stream },
-            ..WorkerConfig::from_config(root, &cfg.engine, device)
-        },
-        capture.frames.clone(),
-    );
-
-    // The guest listener, bound before the window opens like /health: a taken port is seen at once.
-    let share = match (cfg.share.enabled, journey) {
-        (true, true) => {
-            let store = std::sync::Arc::new(
-                crate::share::ShareStore::new(cfg.share.clone(), root, texts.clone())
-                    .context("cannot prepare the folder for take-home paintings (share.folder)")?,
-            );
-            let proxies = crate::service::proxies::TrustedProxies::new(&cfg.service.trusted_proxies);
-            let server = crate::share::server::serve(store.clone(), proxies).with_context(|| {
-                format!(
-                    "cannot serve take-home pages on {}\n  fix: another program uses the port; choose another share.listen",
-                    cfg.share.listen
-                )
-            })?;
-            Some((store, server))
-        }
-        (true, false) => {
-            tracing::warn!("share: take-home links need the visitor journey (engine.policy: Paint); not offered");
-            None
-        }
-        _ => None,
-    };
-
+/// Bevy's plugins with the gallery's window: fullscreen unless asked otherwise, the cursor
+/// hidden on a kiosk, closing left to the kiosk plugin.
+fn window_plugins(cfg: &InstallationConfig, options: &RunOptions) -> bevy::app::PluginGroupBuilder {
     let fullscreen = cfg.display.fullscreen && !options.windowed;
     let window = Window {
         title: "Gallery Painter".into(),
@@ -254,38 +155,48 @@ pub fn run(cfg: InstallationConfig, root: &Path, options: RunOptions) -> anyhow:
         resolution: WindowResolution::new(cfg.display.width, cfg.display.height),
         ..default()
     };
-    let mut app = App::new();
-    app.add_plugins(
-        DefaultPlugins
-            .build()
-            .disable::<bevy::log::LogPlugin>() // tracing is set up by main
-            .set(WindowPlugin {
-                primary_window: Some(window),
-                primary_cursor_options: Some(CursorOptions {
-                    visible: !(fullscreen && cfg.kiosk.hide_cursor),
-                    ..default()
-                }),
-                close_when_requested: false,
+    DefaultPlugins
+        .build()
+        .disable::<bevy::log::LogPlugin>() // tracing is set up by main
+        .set(WindowPlugin {
+            primary_window: Some(window),
+            primary_cursor_options: Some(CursorOptions {
+                visible: !(fullscreen && cfg.kiosk.hide_cursor),
                 ..default()
             }),
-    );
+            close_when_requested: false,
+            ..default()
+        })
+}
+
+/// The resources the config and the command line decide: what each plugin reads to know
+/// what to do (the journey's settings decide whether there is a journey, and so on).
+fn configure(
+    app: &mut App,
+    cfg: &InstallationConfig,
+    root: &Path,
+    options: &RunOptions,
+    show: services::Show,
+) -> anyhow::Result<()> {
+    let journey = show.journey;
     let mut playlist = Playlist::new(
-        scene,
-        scene_path.clone(),
+        show.scene,
+        show.scene_path.clone(),
         root.to_path_buf(),
         cfg.engine.style.clone(),
         cfg.kiosk.idle_timeout_s,
     )
     .with_unusable(
-        refused.into_iter().map(|(i, e)| (i, format!("{} ({}:{}:{})", e.message, e.path.display(), e.line, e.col))),
+        show.refused
+            .into_iter()
+            .map(|(i, e)| (i, format!("{} ({}:{}:{})", e.message, e.path.display(), e.line, e.col))),
     );
     if let Some(path) = &options.state_file {
         app.insert_resource(saved_state::restore(path.clone(), &mut playlist));
     }
-    app.insert_resource(Pipeline::new(worker, capture))
-        .insert_resource(playlist)
-        .insert_resource(SceneWatch::new(&scene_path, 1.0))
-        .insert_resource(kiosk_settings(&cfg))
+    app.insert_resource(playlist)
+        .insert_resource(SceneWatch::new(&show.scene_path, 1.0))
+        .insert_resource(kiosk_settings(cfg))
         .insert_resource(display::DisplaySettings { crossfade_ms: cfg.display.crossfade_ms })
         .insert_resource(caption::CaptionSettings { visible: cfg.display.caption })
         .insert_resource(Engagement {
@@ -295,27 +206,15 @@ pub fn run(cfg: InstallationConfig, root: &Path, options: RunOptions) -> anyhow:
             show_hint: !journey,
         })
         .insert_resource(ClearColor(Color::BLACK))
-        .insert_resource(language::Texts(texts.clone()))
+        .insert_resource(language::Texts(show.texts.clone()))
         .insert_resource(access::AccessSettings { reach: cfg.kiosk.reach, high_contrast: cfg.kiosk.high_contrast })
         .insert_resource(language::Language {
             current: cfg.language.default.clone(),
             default: cfg.language.default.clone(),
-        });
+        })
+        .insert_resource(voice::VoiceSettings(cfg.kiosk.voice));
     if journey {
         app.insert_resource(JourneySettings::new(cfg.journey.clone(), cfg.presence.enabled, cfg.keepsake.enabled));
-    }
-    if let Some((store, _)) = &share {
-        app.insert_resource(share::ShareDesk(store.clone()));
-    }
-    // The voice thread, when a visit may be spoken (every visit, or after the visitor's button).
-    app.insert_resource(voice::VoiceSettings(cfg.kiosk.voice));
-    if journey && (cfg.kiosk.voice.enabled || cfg.kiosk.voice.button) {
-        let synthesiser = crate::voice::Synthesiser::espeak(crate::voice::default_cache(root));
-        app.insert_resource(voice::VoiceDesk(crate::voice::Speaker::start(synthesiser)));
-        if let Some(why) = crate::voice::no_playback_device(std::path::Path::new("/dev/snd")) {
-            tracing::warn!("voice: silent: {why}");
-            app.insert_resource(voice::AudioOutputMissing(why));
-        }
     }
     if cfg.keepsake.enabled {
         app.insert_resource(keepsake::KeepsakeSettings {
@@ -324,7 +223,7 @@ pub fn run(cfg: InstallationConfig, root: &Path, options: RunOptions) -> anyhow:
             command_timeout: std::time::Duration::from_secs_f64(cfg.keepsake.command_timeout_s),
         });
     }
-    if let Some(path) = options.status_file {
+    if let Some(path) = options.status_file.clone() {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
         }
@@ -334,26 +233,8 @@ pub fn run(cfg: InstallationConfig, root: &Path, options: RunOptions) -> anyhow:
     if watchdog.enabled() {
         app.insert_resource(service::WatchdogState(watchdog));
     }
-    app.insert_resource(health).insert_resource(service::FaultSchedule(faults));
-    if let Some((board, commands)) = console_board {
-        app.insert_resource(console::ConsoleDesk { board, commands, state_dir: cfg.console.state_dir(root) });
-    }
-    let _staff_servers = staff_servers;
-    logic_plugins(&mut app);
-    view_plugins(&mut app);
-    saved_state::plugin(&mut app);
     if cfg.display.camera_preview {
         app.insert_resource(preview::PreviewEnabled);
     }
-    // systemctl stop: quit as the admin chord does, so that what is below runs.
-    app.insert_resource(kiosk::StopSignal::listen().context("cannot listen for SIGTERM")?);
-    let exit = app.run();
-    // Nothing of a visitor stays behind the kiosk.
-    if let Some((store, _)) = &share {
-        store.close();
-    }
-    match exit {
-        AppExit::Success => Ok(()),
-        AppExit::Error(code) => Err(anyhow::anyhow!("the app exited with code {code}")).context("gallery app"),
-    }
+    Ok(())
 }

@@ -57,6 +57,18 @@ pub enum Command {
     },
 }
 
+/// The log on stderr, as both binaries write it: `RUST_LOG` if set, else `default_filter`;
+/// colour codes only on a terminal (a log file or the journal gets plain text).
+pub fn init_tracing(default_filter: &str) {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| default_filter.to_string().into()),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()) && std::env::var_os("NO_COLOR").is_none())
+        .init();
+}
+
 /// Options shared by every command that runs the engine.
 #[derive(Args, Clone, Debug)]
 pub struct EngineArgs {

@@ -64,14 +64,7 @@ fn product_binary() -> anyhow::Result<PathBuf> {
 }
 
 fn main() -> std::process::ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,wgpu=error,naga=warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()) && std::env::var_os("NO_COLOR").is_none())
-        .init();
+    gallery_painter::cli::init_tracing("info,wgpu=error,naga=warn");
     let result = (|| -> anyhow::Result<()> {
         match Bench::parse().command {
             Measure::Engine(args) => {
