@@ -37,7 +37,7 @@ use bevy::window::{CursorOptions, MonitorSelection, WindowMode, WindowResolution
 
 use crate::config::InstallationConfig;
 
-pub use journey::{Journey, JourneyRequest, JourneySettings};
+pub use journey::{Journey, JourneyRequest, JourneySettings, JourneySystems, Visit};
 pub use kiosk::KioskSettings;
 pub use picker::{Engagement, Picker, Thumbnail};
 pub use pipeline::{
@@ -60,20 +60,21 @@ pub enum AppSystems {
 }
 
 /// The installation's logic without any rendering: what headless tests run. The visitor
-/// journey is part of it when [`JourneySettings`] is present.
+/// journey's logic is part of it, run in `Visit::Journey` ([`journey::begin`]).
 pub fn logic_plugins(app: &mut App) {
     app.configure_sets(
         Update,
         (AppSystems::Receive, AppSystems::Input, AppSystems::Logic, AppSystems::Send, AppSystems::Present).chain(),
     );
+    app.init_state::<Visit>()
+        .configure_sets(Update, JourneySystems.run_if(in_state(Visit::Journey)))
+        .configure_sets(Startup, JourneySystems.run_if(in_state(Visit::Journey)));
     pipeline::plugin(app);
     rotation::plugin(app);
     kiosk::plugin(app);
     service::plugin(app);
     console::plugin(app);
-    if app.world().contains_resource::<JourneySettings>() {
-        journey::logic_plugin(app);
-    }
+    journey::logic_plugin(app);
 }
 
 /// Everything that draws.
@@ -83,11 +84,9 @@ pub fn view_plugins(app: &mut App) {
     language::plugin(app);
     access::plugin(app);
     stage::plugin(app);
-    if app.world().contains_resource::<JourneySettings>() {
-        journey::view_plugin(app);
-        share::plugin(app);
-        voice::plugin(app);
-    }
+    journey::view_plugin(app);
+    share::plugin(app);
+    voice::plugin(app);
     display::plugin(app);
     caption::plugin(app);
     picker::plugin(app);
@@ -124,12 +123,16 @@ pub fn run(cfg: InstallationConfig, root: &Path, options: RunOptions) -> anyhow:
     let services = services::Services::start(&cfg, root, &show)?;
     let mut app = App::new();
     app.add_plugins(window_plugins(&cfg, &options));
+    let journey = show.journey;
     configure(&mut app, &cfg, root, &options, show)?;
     // The app holds the handles; `running` the servers, stopped when it is dropped.
     let running = services.hand_to(&mut app);
     logic_plugins(&mut app);
     view_plugins(&mut app);
     saved_state::plugin(&mut app);
+    if journey {
+        journey::begin(&mut app, JourneySettings::new(cfg.journey.clone(), cfg.presence.enabled, cfg.keepsake.enabled));
+    }
     // systemctl stop: quit as the admin chord does, so that what is below runs.
     app.insert_resource(kiosk::StopSignal::listen().context("cannot listen for SIGTERM")?);
     let exit = app.run();
@@ -213,9 +216,6 @@ fn configure(
             default: cfg.language.default.clone(),
         })
         .insert_resource(voice::VoiceSettings(cfg.kiosk.voice));
-    if journey {
-        app.insert_resource(JourneySettings::new(cfg.journey.clone(), cfg.presence.enabled, cfg.keepsake.enabled));
-    }
     if cfg.keepsake.enabled {
         app.insert_resource(keepsake::KeepsakeSettings {
             folder: crate::paths::resolve(root, &cfg.keepsake.folder),

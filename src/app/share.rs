@@ -11,7 +11,6 @@ use std::sync::Arc;
 use bevy::image::ImageSampler;
 use bevy::prelude::*;
 
-use super::AppSystems;
 use super::display::rgba_image;
 use super::journey::{Journey, JourneyClock, JourneySettings, VisitorCapture};
 use super::language;
@@ -20,6 +19,7 @@ use super::pipeline::PaintingUpdated;
 use super::rotation::Playlist;
 use super::theme;
 use super::theme::Ink;
+use super::{AppSystems, JourneySystems};
 use crate::painting::MakingOf;
 use crate::share::{ShareLabel, ShareStore};
 
@@ -59,7 +59,10 @@ pub(super) fn plugin(app: &mut App) {
         // Each painting (again after "Paint me again") starts its own; the visitor's leaving drops it.
         .add_systems(OnEnter(Journey::Painting), |mut m: ResMut<MakingOfNow>| *m = MakingOfNow::default())
         .add_systems(OnEnter(Journey::Attract), |mut m: ResMut<MakingOfNow>| *m = MakingOfNow::default())
-        .add_systems(Update, gather_making_of.in_set(AppSystems::Logic).run_if(resource_exists::<ShareDesk>))
+        .add_systems(
+            Update,
+            gather_making_of.in_set(AppSystems::Logic).in_set(JourneySystems).run_if(resource_exists::<ShareDesk>),
+        )
         .add_systems(
             Update,
             (offer_finished, show_after_side_by_side, fit_code)

@@ -14,13 +14,13 @@ use std::io::Cursor;
 use bevy::audio::{AudioPlayer, AudioSource, PlaybackSettings, Volume};
 use bevy::prelude::*;
 
-use super::AppSystems;
 use super::access::{self, SettingsRow};
 use super::journey::{Journey, JourneyClock, JourneySettings, VisitorCapture};
 use super::language::{self, Language, Texts};
 use super::rotation::Playlist;
 use super::share::SharedNow;
 use super::theme::{self, Edge, Fill, Ink};
+use super::{AppSystems, JourneySystems};
 use crate::config::VoiceConfig;
 use crate::i18n::{Arg, Catalog};
 use crate::voice::{Line, Request, Speaker};
@@ -111,11 +111,11 @@ pub fn plugin(app: &mut App) {
     app.init_resource::<VoiceSettings>()
         .init_resource::<VoiceQueue>()
         .insert_resource(VoiceOn(on))
-        .add_systems(Startup, (prepare_lines, spawn_button.after(access::spawn_controls)))
+        .add_systems(Startup, (prepare_lines, spawn_button.after(access::spawn_controls)).in_set(JourneySystems))
         .add_systems(OnEnter(Journey::Attract), reset)
-        .add_systems(Update, switch.in_set(AppSystems::Input))
-        .add_systems(Update, (follow_journey, receive, play).chain().in_set(AppSystems::Present))
-        .add_systems(Update, show_switch.in_set(AppSystems::Present));
+        .add_systems(Update, switch.in_set(AppSystems::Input).in_set(JourneySystems))
+        .add_systems(Update, (follow_journey, receive, play).chain().in_set(AppSystems::Present).in_set(JourneySystems))
+        .add_systems(Update, show_switch.in_set(AppSystems::Present).in_set(JourneySystems));
 }
 
 /// Every line that does not name an artwork, in every language, made before the first

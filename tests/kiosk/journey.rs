@@ -69,9 +69,9 @@ fn journey_app(pipeline: Pipeline, playlist: Playlist, config: JourneyConfig) ->
             ignore_close_requests: true,
         })
         .insert_resource(Engagement { last_input: 0.0, attract_after_s: 1000.0, show_hint: false })
-        .insert_resource(JourneySettings::new(config, true, false))
         .init_state::<Picker>();
     app::logic_plugins(&mut app);
+    app::journey::begin(&mut app, JourneySettings::new(config, true, false));
     app
 }
 

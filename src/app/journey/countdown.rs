@@ -27,7 +27,7 @@ pub(super) fn plugin(app: &mut App) {
     app.add_systems(OnEnter(Journey::Countdown), spawn)
         .add_systems(OnTransition { exited: Journey::Countdown, entered: Journey::Painting }, flash)
         .add_systems(Update, count.in_set(AppSystems::Present).run_if(in_state(Journey::Countdown)))
-        .add_systems(Update, fade_flash.in_set(AppSystems::Present));
+        .add_systems(Update, fade_flash.in_set(AppSystems::Present).in_set(super::JourneySystems));
 }
 
 fn spawn(mut commands: Commands, time: Res<Time>, settings: Res<JourneySettings>) {

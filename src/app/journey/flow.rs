@@ -7,8 +7,8 @@ use std::time::Instant;
 use bevy::prelude::*;
 
 use super::{
-    Journey, JourneyApology, JourneyClock, JourneyRequest, JourneySettings, JourneyTimings, RecentPaintings,
-    VisitorCapture, VisitorPresence,
+    Journey, JourneyApology, JourneyClock, JourneyRequest, JourneySettings, JourneySystems, JourneyTimings,
+    RecentPaintings, VisitorCapture, VisitorPresence,
 };
 use crate::app::AppSystems;
 use crate::app::display::ShowOnCanvas;
@@ -28,7 +28,7 @@ pub const APOLOGY: &str = "attract-sorry";
 const APOLOGY_S: f64 = 8.0;
 
 pub(super) fn plugin(app: &mut App) {
-    app.init_state::<Journey>()
+    app.add_sub_state::<Journey>()
         .init_resource::<VisitorPresence>()
         .init_resource::<JourneyClock>()
         .init_resource::<RecentPaintings>()
@@ -36,7 +36,7 @@ pub(super) fn plugin(app: &mut App) {
         .init_resource::<JourneyApology>()
         .add_message::<JourneyRequest>()
         .add_message::<ShowOnCanvas>()
-        .add_systems(Update, track_presence.in_set(AppSystems::Input))
+        .add_systems(Update, track_presence.in_set(AppSystems::Input).in_set(JourneySystems))
         .add_systems(
             Update,
             (
@@ -49,7 +49,8 @@ pub(super) fn plugin(app: &mut App) {
                 leave_when_gone.run_if(not(in_state(Journey::Attract))),
             )
                 .chain()
-                .in_set(AppSystems::Logic),
+                .in_set(AppSystems::Logic)
+                .in_set(JourneySystems),
         )
         .add_systems(OnEnter(Journey::Attract), (stamp, back_to_attract))
         .add_systems(OnExit(Journey::Attract), hold_rotation)

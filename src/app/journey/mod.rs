@@ -32,7 +32,30 @@ use crate::app::language;
 use crate::capture::Frame;
 use crate::config::{CaptureTrigger, JourneyConfig};
 
+/// How visitors meet this kiosk, chosen once from the config: the journey (Paint policy with
+/// `journey.enabled`), or the stream that paints whatever the camera sees (Live, or no
+/// journey). The journey's plugins are always part of the app; their systems run in
+/// `Visit::Journey` only, and the [`Journey`] state exists only there.
 #[derive(States, Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Visit {
+    #[default]
+    Stream,
+    Journey,
+}
+
+/// The journey's systems that no [`Journey`] state gates by itself (those of `Update` and
+/// `Startup`): they run in `Visit::Journey` only.
+#[derive(SystemSet, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct JourneySystems;
+
+/// The journey is this kiosk's way of meeting visitors, with these settings. Call after
+/// [`crate::app::logic_plugins`].
+pub fn begin(app: &mut App, settings: JourneySettings) {
+    app.insert_resource(settings).world_mut().resource_mut::<NextState<Visit>>().set(Visit::Journey);
+}
+
+#[derive(SubStates, Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[source(Visit = Visit::Journey)]
 pub enum Journey {
     /// Nobody there: artworks and (if allowed) recent paintings, with an invitation.
     #[default]

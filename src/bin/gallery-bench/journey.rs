@@ -183,14 +183,17 @@ pub fn still_to_countdown(root: &std::path::Path, visitors: usize) -> anyhow::Re
         )
         .insert_resource(Playlist::new(scene, scene_path, root.to_path_buf(), StyleParams::default(), 90.0))
         .insert_resource(KioskSettings { exit_chord: vec![], hud_key: KeyCode::F12, ignore_close_requests: true })
-        .insert_resource(Engagement { last_input: 0.0, attract_after_s: 30.0, show_hint: false })
-        // Short reveal and countdown: the bench only needs the moment the countdown starts.
-        .insert_resource(JourneySettings::new(
+        .insert_resource(Engagement { last_input: 0.0, attract_after_s: 30.0, show_hint: false });
+    app::logic_plugins(&mut app);
+    // Short reveal and countdown: the bench only needs the moment the countdown starts.
+    app::journey::begin(
+        &mut app,
+        JourneySettings::new(
             JourneyConfig { countdown_s: 0.5, reveal_s: 0.5, painting_timeout_s: 0.5, ..JourneyConfig::default() },
             true,
             false,
-        ));
-    app::logic_plugins(&mut app);
+        ),
+    );
     let mut seen = Vec::new();
     let mut last: Option<Duration> = None;
     let end = Instant::now() + Duration::from_secs(15 * visitors as u64 + 10);
