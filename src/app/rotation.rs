@@ -113,6 +113,11 @@ impl Playlist {
         self.scene.entry_ids().swap_remove(index)
     }
 
+    /// Is `id` the artwork id of the entry on show?
+    pub fn is_current(&self, id: &str) -> bool {
+        self.index_of(id) == Some(self.current)
+    }
+
     /// The entry whose artwork id is `id`, if the scene has it.
     pub fn index_of(&self, id: &str) -> Option<usize> {
         self.scene.entry_ids().iter().position(|k| k == id)

@@ -132,12 +132,13 @@ fn refresh_health(
     h.snapshots = w.snapshots;
     h.gpu_memory = w.gpu_memory;
     h.farm = w.farm.clone();
-    h.details.last_error = w.last_error.clone();
-    h.details.style_key = w.style_key.clone();
-    h.details.device = w.device.clone();
+    // Every frame: `clone_from` keeps the strings' memory when nothing changed.
+    h.details.last_error.clone_from(&w.last_error);
+    h.details.style_key.clone_from(&w.style_key);
+    h.details.device.clone_from(&w.device);
     if let Some(c) = &status.capture {
-        h.details.camera_source = c.source.clone();
-        h.details.presence = c.presence.map(|p| p.describe().to_string()).unwrap_or_default();
+        h.details.camera_source.clone_from(&c.source);
+        h.details.presence = c.presence.map(|p| p.describe()).unwrap_or_default();
         h.details.presence_foreground = c.presence.map(|p| p.foreground).unwrap_or(0.0);
         h.details.presence_cost_ms = c.presence_cost_us / 1000.0;
         h.details.faces_in_view = c.faces.len();

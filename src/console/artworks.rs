@@ -66,10 +66,10 @@ pub struct Shelf {
 }
 
 impl Shelf {
-    /// `dir` holds the artworks (made if missing); `refiner` paints previews, if given
-    /// (network weights and device), on a thread of its own.
-    pub fn new(dir: PathBuf, root: PathBuf, refiner: Option<(PathBuf, EngineDevice, StyleParams)>) -> Shelf {
-        let previews = refiner.map(|(weights, device, base)| {
+    /// `dir` holds the artworks (made if missing); previews are painted, if `preview_engine`
+    /// is given (network weights, device, parameters), on a thread of its own.
+    pub fn new(dir: PathBuf, root: PathBuf, preview_engine: Option<(PathBuf, EngineDevice, StyleParams)>) -> Shelf {
+        let previews = preview_engine.map(|(weights, device, base)| {
             // A short queue: uploads beyond it get their preview when asked again.
             let (tx, rx) = crossbeam_channel::bounded::<PreviewJob>(16);
             let spawned = std::thread::Builder::new().name("artwork-previews".into()).spawn(move || {

@@ -4,9 +4,9 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use crate::ids::sha256_hex;
 use async_nats::jetstream::object_store::ObjectStore;
 
+use crate::ids::sha256_hex;
 use crate::paths::{FileVersion, file_version};
 
 /// The kiosk's side: which files are already on the server, by path and version.

@@ -70,7 +70,7 @@ pub struct Details {
     /// Where the engine runs, e.g. "CPU (2 threads)".
     pub device: String,
     /// absent | present | still (empty when presence detection is off).
-    pub presence: String,
+    pub presence: &'static str,
     pub presence_foreground: f32,
     pub presence_cost_ms: f64,
     /// Faces the detector sees now (a count: nothing of a face is kept).

@@ -95,7 +95,7 @@ impl StatusReport {
             opening: screen.opening,
             painting_updates: screen.painting_updates,
             journey: screen.journey,
-            presence: d.presence.clone(),
+            presence: d.presence.to_string(),
             presence_foreground: d.presence_foreground,
             presence_cost_ms: d.presence_cost_ms,
             faces_in_view: d.faces_in_view,

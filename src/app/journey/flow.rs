@@ -200,10 +200,11 @@ fn from_painting(
         return;
     };
     // The artwork being painted: a finished snapshot in any other one (a late one from
-    // before "Paint me again") is stale. Selections are keyed by the entry's artwork id.
-    let id = playlist.as_ref().map(|p| p.id(p.current)).unwrap_or_default();
+    // before "Paint me again") is stale. Selections are keyed by the entry's artwork id
+    // (worked out per message, not per frame).
+    let on_show = |key: &str| playlist.as_ref().is_none_or(|p| p.is_current(key));
     // The worker cannot paint this artwork: the visitor must not stand and wait for nothing.
-    if let Some(u) = unusable.read().find(|u| playlist.is_none() || u.key == id) {
+    if let Some(u) = unusable.read().find(|u| on_show(&u.key)) {
         let title = playlist.as_ref().map(|p| p.entry().title.as_str()).unwrap_or_default();
         tracing::error!("the painting in \"{title}\" cannot be made ({}): back to attract", u.reason);
         *apology = JourneyApology { key: Some(APOLOGY), until: time.elapsed_secs_f64() + APOLOGY_S };
@@ -211,7 +212,7 @@ fn from_painting(
         return;
     }
     for PaintingUpdated(s) in painted.read() {
-        if s.finished && s.frame_seq == capture.frame.seq && (playlist.is_none() || s.style_key == id) {
+        if s.finished && s.frame_seq == capture.frame.seq && on_show(&s.style_key) {
             capture.finished = Some(s.image.clone());
             capture.finished_entry = playlist.as_ref().map(|p| p.current);
             next.set(Journey::Reveal);
